@@ -1,0 +1,61 @@
+using System.Text.RegularExpressions;
+using Fleetkey.Core.Errors;
+
+namespace Fleetkey.Core.Naming;
+
+/// <summary>
+/// The AWS IoT name and value rules (service model patterns and lengths) that the application layer
+/// applies itself, for input that does not come through the HTTP model binder (templates, MQTT).
+/// </summary>
+public static partial class NameRules
+{
+    public const int MaxNameLength = 128;
+    public const int MaxAttributeNameLength = 128;
+    public const int MaxAttributeValueLength = 800;
+    public const int MaxAttributesWithoutType = 3;
+    public const int MaxAttributesWithType = 50;
+    public const int MaxGroupsPerThing = 10;
+    public const int MaxGroupDepth = 7;
+    public const int MaxSearchableAttributes = 3;
+    public const int MaxTagsPerResource = 50;
+
+    [GeneratedRegex("^[a-zA-Z0-9:_-]+$")]
+    private static partial Regex RegistryName();
+
+    [GeneratedRegex("^[a-zA-Z0-9_.,@/:#-]+$")]
+    private static partial Regex AttributeNamePattern();
+
+    [GeneratedRegex(@"^[a-zA-Z0-9_.,@/:#=\[\]-]*$")]
+    private static partial Regex AttributeValuePattern();
+
+    public static bool IsRegistryName(string? name) =>
+        name is { Length: > 0 and <= MaxNameLength } && RegistryName().IsMatch(name);
+
+    /// <summary>Thing, thing type and thing group names share one rule.</summary>
+    public static void EnsureRegistryName(string? name, string field)
+    {
+        if (!IsRegistryName(name))
+        {
+            ThrowHelper.InvalidRequest(
+                $"1 validation error detected: Value '{name}' at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9:_-]+ and have length between 1 and 128");
+        }
+    }
+
+    public static void EnsureAttributes(IReadOnlyDictionary<string, string> attributes, string field)
+    {
+        foreach (var (key, value) in attributes)
+        {
+            if (key.Length is 0 or > MaxAttributeNameLength || !AttributeNamePattern().IsMatch(key))
+            {
+                ThrowHelper.InvalidRequest(
+                    $"1 validation error detected: Value '{key}' at '{field}' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z0-9_.,@/:#-]+, Member must have length less than or equal to 128]");
+            }
+
+            if (value.Length > MaxAttributeValueLength || !AttributeValuePattern().IsMatch(value))
+            {
+                ThrowHelper.InvalidRequest(
+                    $"1 validation error detected: Value '{value}' at '{field}.{key}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.,@/:#=\\[\\]-]* and have length less than or equal to 800");
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using Fleetkey.Core.Paging;
+using Fleetkey.Core.Registry;
+
+namespace Fleetkey.Storage;
+
+/// <summary>
+/// The store behind the application layer. Every unit of work runs in one database transaction:
+/// <see cref="WriteAsync{T}"/> commits when the delegate returns and rolls back when it throws. The
+/// delegate may run more than once when the database asks for a retry (serialization failures on
+/// PostgreSQL), so it must not have effects outside the session.
+/// </summary>
+public interface IFleetStore
+{
+    Task<T> ReadAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+
+    Task<T> WriteAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+}
+
+/// <summary>One open transaction and the repositories that work inside it.</summary>
+public interface IStoreSession
+{
+    IThingRepository Things { get; }
+
+    IThingTypeRepository ThingTypes { get; }
+
+    IThingGroupRepository ThingGroups { get; }
+
+    ITagRepository Tags { get; }
+
+    IAccessKeyRepository AccessKeys { get; }
+}
+
+public interface IThingRepository
+{
+    Task<Thing?> GetAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a new thing; throws ResourceAlreadyExists when the name is taken.</summary>
+    Task InsertAsync(Thing thing, CancellationToken cancellationToken);
+
+    /// <summary>Replaces type, attributes and version of an existing thing.</summary>
+    Task UpdateAsync(Thing thing, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a thing with its attributes and group memberships.</summary>
+    Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Thing>> ListAsync(ThingQuery query, string? after, int limit, CancellationToken cancellationToken);
+
+    Task<bool> AnyOfTypeAsync(string typeName, CancellationToken cancellationToken);
+}
+
+public interface IThingTypeRepository
+{
+    Task<ThingType?> GetAsync(string name, CancellationToken cancellationToken);
+
+    Task InsertAsync(ThingType type, CancellationToken cancellationToken);
+
+    Task UpdateAsync(ThingType type, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ThingType>> ListAsync(string? name, string? after, int limit, CancellationToken cancellationToken);
+}
+
+public interface IThingGroupRepository
+{
+    Task<ThingGroup?> GetAsync(string name, CancellationToken cancellationToken);
+
+    Task InsertAsync(ThingGroup group, CancellationToken cancellationToken);
+
+    Task UpdateAsync(ThingGroup group, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
+
+    Task<bool> HasChildrenAsync(string name, CancellationToken cancellationToken);
+
+    /// <param name="parent">Only children (or, with <paramref name="recursive"/>, descendants) of this group.</param>
+    Task<IReadOnlyList<ThingGroup>> ListAsync(ThingGroup? parent, bool recursive, string? namePrefix, string? after, int limit, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ThingGroup>> ListForThingAsync(string thingName, string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Adds a membership; returns false when the thing already was a member.</summary>
+    Task<bool> AddThingAsync(string groupName, string thingName, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task<bool> RemoveThingAsync(string groupName, string thingName, CancellationToken cancellationToken);
+
+    /// <summary>Names of things in the group (or in it and its descendants), ordered, after the key.</summary>
+    Task<IReadOnlyList<string>> ListThingNamesAsync(ThingGroup group, bool recursive, string? after, int limit, CancellationToken cancellationToken);
+}
+
+public interface ITagRepository
+{
+    Task<IReadOnlyList<Tag>> ListAsync(string resourceKind, string resourceName, string? afterKey, int limit, CancellationToken cancellationToken);
+
+    Task<int> CountAsync(string resourceKind, string resourceName, CancellationToken cancellationToken);
+
+    Task SetAsync(string resourceKind, string resourceName, IEnumerable<Tag> tags, CancellationToken cancellationToken);
+
+    Task RemoveAsync(string resourceKind, string resourceName, IEnumerable<string> keys, CancellationToken cancellationToken);
+
+    Task RemoveAllAsync(string resourceKind, string resourceName, CancellationToken cancellationToken);
+}
+
+public interface IAccessKeyRepository
+{
+    Task<AccessKey?> FindAsync(string accessKeyId, CancellationToken cancellationToken);
+
+    Task InsertAsync(AccessKey key, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<AccessKey>> ListAsync(CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(string accessKeyId, CancellationToken cancellationToken);
+
+    Task<bool> AnyAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Helpers for callers that need a page and its token from a keyset query.</summary>
+public static class Paging
+{
+    /// <summary>
+    /// Turns "limit + 1" rows into a page: the extra row only says that another page exists.
+    /// </summary>
+    public static Page<T> ToPage<T>(IReadOnlyList<T> rows, int limit, Func<T, string> key)
+    {
+        if (rows.Count <= limit)
+        {
+            return new Page<T>(rows, null);
+        }
+
+        var items = rows.Take(limit).ToArray();
+        return new Page<T>(items, PageToken.Encode(key(items[^1])));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Data.Common;
+using Fleetkey.Core.Errors;
+
+namespace Fleetkey.Storage.Sql;
+
+/// <summary>The differences between the SQL databases Fleetkey runs on.</summary>
+public interface ISqlDialect
+{
+    /// <summary>A unique or primary-key constraint was violated.</summary>
+    bool IsUniqueViolation(DbException exception);
+
+    /// <summary>The transaction lost a race and may be retried from the start.</summary>
+    bool IsRetryable(DbException exception);
+}
+
+/// <summary>
+/// The store over ADO.NET, shared by every SQL database: it owns transactions and retries; the
+/// repositories hold the SQL, which is written to run unchanged on SQLite and PostgreSQL.
+/// </summary>
+public abstract class SqlFleetStore : IFleetStore
+{
+    private const int MaxAttempts = 5;
+
+    protected SqlFleetStore(ISqlDialect dialect)
+    {
+        Dialect = dialect;
+    }
+
+    public ISqlDialect Dialect { get; }
+
+    /// <summary>Opens a connection ready for use (pragmas or session settings applied).</summary>
+    protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
+
+    /// <summary>Begins a transaction; a write transaction takes the write lock at once where the database has one.</summary>
+    protected abstract ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken);
+
+    public Task<T> ReadAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(work, write: false, cancellationToken);
+
+    public Task<T> WriteAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(work, write: true, cancellationToken);
+
+    private async Task<T> RunAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, bool write, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken);
+            await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
+            try
+            {
+                var session = new SqlSession(connection, transaction, Dialect);
+                var result = await work(session, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            }
+            catch (DbException exception) when (Dialect.IsRetryable(exception) && attempt < MaxAttempts)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt * attempt), cancellationToken);
+            }
+            catch (DbException exception) when (Dialect.IsRetryable(exception))
+            {
+                throw new ServiceException(ErrorCode.ServiceUnavailable, "The database is busy; retry the request.");
+            }
+        }
+    }
+
+    /// <summary>Runs SQL outside the repositories (schema work, maintenance) on one connection.</summary>
+    public async Task WithConnectionAsync(Func<DbConnection, Task> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await work(connection);
+    }
+}
