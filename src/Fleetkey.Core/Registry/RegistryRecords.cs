@@ -14,6 +14,7 @@ public sealed record ThingType(
     string ThingTypeId,
     string? Description,
     IReadOnlyList<string> SearchableAttributes,
+    string? Mqtt5ConfigurationJson,
     bool Deprecated,
     DateTimeOffset? DeprecatedAt,
     DateTimeOffset CreatedAt);

@@ -14,6 +14,7 @@ CREATE TABLE thing_types (
     thing_type_id         TEXT NOT NULL UNIQUE,
     description           TEXT,
     searchable_attributes TEXT NOT NULL,
+    mqtt5_configuration   TEXT,
     deprecated            INTEGER NOT NULL DEFAULT 0,
     deprecated_at         INTEGER,
     created_at            INTEGER NOT NULL

@@ -7,37 +7,38 @@ namespace Fleetkey.Storage.Sql;
 
 internal sealed class SqlThingTypeRepository(SqlSession session) : IThingTypeRepository
 {
-    private const string Columns = "name, thing_type_id, description, searchable_attributes, deprecated, deprecated_at, created_at";
+    private const string Columns = "name, thing_type_id, description, searchable_attributes, mqtt5_configuration, deprecated, deprecated_at, created_at";
 
     private static ThingType Map(DbDataReader r) => new(
         r.GetString(0),
         r.GetString(1),
         SqlValues.NullableString(r, 2),
         SqlValues.List(r, 3),
-        r.GetInt64(4) != 0,
-        SqlValues.NullableInstant(r, 5),
-        SqlValues.Instant(r, 6));
+        SqlValues.NullableString(r, 4),
+        r.GetInt64(5) != 0,
+        SqlValues.NullableInstant(r, 6),
+        SqlValues.Instant(r, 7));
 
     public Task<ThingType?> GetAsync(string name, CancellationToken cancellationToken) =>
         session.QuerySingleAsync($"SELECT {Columns} FROM thing_types WHERE name = @name", Map, cancellationToken, ("@name", name));
 
     public Task InsertAsync(ThingType type, CancellationToken cancellationToken) =>
         session.InsertUniqueAsync(
-            "INSERT INTO thing_types (name, thing_type_id, description, searchable_attributes, deprecated, deprecated_at, created_at) VALUES (@name, @id, @description, @searchable, @deprecated, @deprecatedAt, @created)",
+            "INSERT INTO thing_types (name, thing_type_id, description, searchable_attributes, mqtt5_configuration, deprecated, deprecated_at, created_at) VALUES (@name, @id, @description, @searchable, @mqtt5, @deprecated, @deprecatedAt, @created)",
             () => ThrowHelper.AlreadyExists($"Thing type {type.Name} already exists.", type.ThingTypeId),
             cancellationToken,
             Parameters(type));
 
     public Task UpdateAsync(ThingType type, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
-            "UPDATE thing_types SET description = @description, searchable_attributes = @searchable, deprecated = @deprecated, deprecated_at = @deprecatedAt WHERE name = @name",
+            "UPDATE thing_types SET description = @description, searchable_attributes = @searchable, mqtt5_configuration = @mqtt5, deprecated = @deprecated, deprecated_at = @deprecatedAt WHERE name = @name",
             cancellationToken,
             Parameters(type));
 
     private static (string, object?)[] Parameters(ThingType type) =>
     [
         ("@name", type.Name), ("@id", type.ThingTypeId), ("@description", type.Description),
-        ("@searchable", SqlValues.ToJson(type.SearchableAttributes)), ("@deprecated", type.Deprecated ? 1 : 0),
+        ("@searchable", SqlValues.ToJson(type.SearchableAttributes)), ("@mqtt5", type.Mqtt5ConfigurationJson), ("@deprecated", type.Deprecated ? 1 : 0),
         ("@deprecatedAt", SqlValues.ToDb(type.DeprecatedAt)), ("@created", SqlValues.ToDb(type.CreatedAt)),
     ];
 

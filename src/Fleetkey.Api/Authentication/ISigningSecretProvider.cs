@@ -1,0 +1,14 @@
+namespace Fleetkey.Api.Authentication;
+
+/// <summary>
+/// Finds the secret access key that signs requests for an access key id. The SigV4 middleware
+/// resolves it from the request's services, so a scoped implementation over the store works.
+/// </summary>
+public interface ISigningSecretProvider
+{
+    /// <summary>
+    /// Returns the secret access key of <paramref name="accessKeyId"/>, or <see langword="null"/>
+    /// when the key is unknown or no longer active. The caller never logs or echoes the secret.
+    /// </summary>
+    ValueTask<string?> FindSecretAsync(string accessKeyId, CancellationToken cancellationToken);
+}

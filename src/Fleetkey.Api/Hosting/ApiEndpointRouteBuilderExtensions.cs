@@ -1,0 +1,50 @@
+using Fleetkey.Api.Authentication;
+using Fleetkey.Api.Endpoints;
+using Fleetkey.Api.Wire;
+using Fleetkey.Services.Access;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fleetkey.Api.Hosting;
+
+public static class ApiHostingExtensions
+{
+    /// <summary>Registers the control plane: options, SigV4 over the store's access keys.</summary>
+    public static IServiceCollection AddFleetkeyApi(this IServiceCollection services, Action<ApiOptions> configure)
+    {
+        services.AddOptions<ApiOptions>().Configure(configure).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSigV4Authentication();
+        services.AddSingleton<ISigningSecretProvider, AccessKeySecretProvider>();
+        return services;
+    }
+
+    /// <summary>
+    /// The control-plane pipeline: errors rendered the AWS way around everything, then routing,
+    /// then SigV4 on every route not marked anonymous.
+    /// </summary>
+    public static WebApplication UseFleetkeyApi(this WebApplication app)
+    {
+        app.UseMiddleware<AwsErrorMiddleware>();
+        app.UseRouting();
+        app.UseSigV4Authentication();
+        app.MapGet("/health", () => TypedResults.Ok(new HealthResponse("ok")))
+            .AllowAnonymous()
+            .WithName("Health");
+        app.MapThings();
+        app.MapThingTypes();
+        app.MapThingGroups();
+        app.MapTags();
+        app.MapDescribeEndpoint();
+        return app;
+    }
+
+    private sealed class AccessKeySecretProvider(AccessKeyService keys) : ISigningSecretProvider
+    {
+        public async ValueTask<string?> FindSecretAsync(string accessKeyId, CancellationToken cancellationToken) =>
+            (await keys.FindAsync(accessKeyId, cancellationToken))?.SecretAccessKey;
+    }
+}
+
+internal sealed record HealthResponse(string Status);

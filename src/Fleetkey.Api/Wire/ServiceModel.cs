@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Fleetkey.Api.Wire;
+
+/// <summary>
+/// The AWS IoT service model (botocore's <c>iot/2015-05-28</c>, embedded without documentation):
+/// the single source of routes, member bindings and constraints for the control plane. Fleetkey
+/// validates every request against it, so a constraint reads the same here as in the SDKs.
+/// </summary>
+internal sealed class ServiceModel
+{
+    private readonly JsonObject _shapes;
+    private readonly Dictionary<string, OperationModel> _operations;
+    private readonly ConcurrentDictionary<string, Regex> _patterns = new(StringComparer.Ordinal);
+
+    private ServiceModel(JsonObject root)
+    {
+        _shapes = root["shapes"]!.AsObject();
+        _operations = new Dictionary<string, OperationModel>(StringComparer.Ordinal);
+        foreach (var (name, node) in root["operations"]!.AsObject())
+        {
+            var http = node!["http"]!;
+            var requestUri = http["requestUri"]!.GetValue<string>();
+            var query = requestUri.IndexOf('?', StringComparison.Ordinal);
+            _operations[name] = new OperationModel(
+                name,
+                http["method"]!.GetValue<string>(),
+                query < 0 ? requestUri : requestUri[..query],
+                node["input"]?["shape"]?.GetValue<string>());
+        }
+    }
+
+    public static ServiceModel Iot { get; } = Load();
+
+    private static ServiceModel Load()
+    {
+        using var stream = typeof(ServiceModel).Assembly.GetManifestResourceStream("Fleetkey.Api.Wire.iot-2015-05-28.json")
+            ?? throw new InvalidOperationException("The embedded AWS IoT service model is missing.");
+        return new ServiceModel(JsonNode.Parse(stream)!.AsObject());
+    }
+
+    public OperationModel Operation(string name) =>
+        _operations.TryGetValue(name, out var operation) ? operation : throw new ArgumentException($"No operation {name} in the AWS IoT model.", nameof(name));
+
+    public JsonObject Shape(string name) => _shapes[name]!.AsObject();
+
+    /// <summary>
+    /// The model's patterns are Java regular expressions matched against the whole value. The few
+    /// Java-only classes in it are rewritten to their ASCII meaning (as Java defines them).
+    /// </summary>
+    public Regex Pattern(string pattern) => _patterns.GetOrAdd(pattern, static p =>
+    {
+        var dotnet = p
+            .Replace(@"\p{Graph}", @"\x21-\x7E", StringComparison.Ordinal)
+            .Replace(@"\p{Upper}", "A-Z", StringComparison.Ordinal)
+            .Replace(@"\p{Digit}", "0-9", StringComparison.Ordinal)
+            .Replace(@"\p{Cntrl}", @"\x00-\x1F\x7F", StringComparison.Ordinal);
+        return new Regex($"^(?:{dotnet})\\z", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+    });
+}
+
+/// <summary>One operation: its HTTP binding and input shape.</summary>
+internal sealed record OperationModel(string Name, string Method, string UriTemplate, string? InputShape)
+{
+    /// <summary>The template's path segments, e.g. <c>["things", "{thingName}"]</c>.</summary>
+    public string[] Segments { get; } = UriTemplate.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The route as ASP.NET Core writes it (greedy labels become catch-alls).</summary>
+    public string RoutePattern => "/" + string.Join('/', Segments.Select(s => s.EndsWith("+}", StringComparison.Ordinal) ? "{**" + s[1..^2] + "}" : s));
+}
+
+internal static class JsonNodeExtensions
+{
+    public static string? Str(this JsonNode? node, string name) =>
+        node is JsonObject o && o.TryGetPropertyValue(name, out var v) && v is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
+
+    public static long? Long(this JsonNode? node, string name) =>
+        node is JsonObject o && o.TryGetPropertyValue(name, out var v) && v is JsonValue value && value.GetValueKind() == JsonValueKind.Number ? value.GetValue<long>() : null;
+}

@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Globalization;
+using Fleetkey.Hosting;
+using Fleetkey.Services.Access;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Fleetkey.Cli;
+
+/// <summary>The <c>fleetkey</c> command line: every flag, its environment variable and its default, in one place.</summary>
+internal static class FleetkeyCommands
+{
+    public static RootCommand CreateRoot()
+    {
+        var root = new RootCommand("Fleetkey: self-hosted device identity and provisioning with an AWS IoT-compatible API.");
+        root.Subcommands.Add(CreateServe());
+        root.Subcommands.Add(CreateKeys());
+        return root;
+    }
+
+    private static Option<string> DataOption() => new("--data")
+    {
+        Description = "Data directory: the SQLite database, CA material and generated credentials (env FLEETKEY_DATA).",
+        DefaultValueFactory = _ => Env("FLEETKEY_DATA") ?? "./fleetkey-data",
+    };
+
+    private static Command CreateServe()
+    {
+        var data = DataOption();
+        var http = new Option<string>("--http")
+        {
+            Description = "Control-plane (AWS IoT API) listener URL (env FLEETKEY_HTTP).",
+            DefaultValueFactory = _ => Env("FLEETKEY_HTTP") ?? "http://127.0.0.1:5080",
+        };
+        var deviceHttp = new Option<string>("--device-http")
+        {
+            Description = "Device-facing listener URL (env FLEETKEY_DEVICE_HTTP).",
+            DefaultValueFactory = _ => Env("FLEETKEY_DEVICE_HTTP") ?? "http://127.0.0.1:5081",
+        };
+        var mqttPort = new Option<int>("--mqtt-port")
+        {
+            Description = "MQTT over mutual TLS port; 0 disables MQTT (env FLEETKEY_MQTT_PORT). The broker is not part of this release yet.",
+            DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_MQTT_PORT") ?? "8883", CultureInfo.InvariantCulture),
+        };
+        var accountId = new Option<string>("--account-id")
+        {
+            Description = "Account id in ARNs, 12 digits (env FLEETKEY_ACCOUNT_ID).",
+            DefaultValueFactory = _ => Env("FLEETKEY_ACCOUNT_ID") ?? "000000000000",
+        };
+        var publicHost = new Option<string>("--public-host")
+        {
+            Description = "Host name devices use for the MQTT endpoint, as DescribeEndpoint returns it (env FLEETKEY_PUBLIC_HOST).",
+            DefaultValueFactory = _ => Env("FLEETKEY_PUBLIC_HOST") ?? "127.0.0.1",
+        };
+
+        var command = new Command("serve", "Run the Fleetkey server.") { data, http, deviceHttp, mqttPort, accountId, publicHost };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = new ServeSettings
+            {
+                DataDirectory = parse.GetValue(data)!,
+                HttpUrl = parse.GetValue(http)!,
+                DeviceHttpUrl = parse.GetValue(deviceHttp)!,
+                MqttPort = parse.GetValue(mqttPort),
+                AccountId = parse.GetValue(accountId)!,
+                PublicHost = parse.GetValue(publicHost)!,
+            };
+            try
+            {
+                await using var app = await FleetkeyApp.BuildAsync(settings, configure: null, cancellationToken);
+                await app.RunAsync();
+                return 0;
+            }
+            catch (Exception exception) when (exception is ArgumentException or UriFormatException or Microsoft.Extensions.Options.OptionsValidationException or IOException)
+            {
+                await Console.Error.WriteLineAsync($"fleetkey: {exception.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command CreateKeys()
+    {
+        var keys = new Command("keys", "Manage control-plane access keys (SigV4).");
+
+        var createData = DataOption();
+        var description = new Option<string?>("--description") { Description = "What the key is for." };
+        var create = new Command("create", "Create an access key and print it once, in the AWS credentials format.") { createData, description };
+        create.SetAction(async (parse, cancellationToken) =>
+        {
+            var service = await OpenKeysAsync(parse.GetValue(createData)!, cancellationToken);
+            var key = await service.CreateAsync(parse.GetValue(description), cancellationToken);
+            Console.WriteLine("[default]");
+            Console.WriteLine($"aws_access_key_id = {key.AccessKeyId}");
+            Console.WriteLine($"aws_secret_access_key = {key.SecretAccessKey}");
+            return 0;
+        });
+
+        var listData = DataOption();
+        var list = new Command("list", "List access key ids (secrets are never shown again).") { listData };
+        list.SetAction(async (parse, cancellationToken) =>
+        {
+            var service = await OpenKeysAsync(parse.GetValue(listData)!, cancellationToken);
+            foreach (var key in await service.ListAsync(cancellationToken))
+            {
+                Console.WriteLine($"{key.AccessKeyId}\t{key.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}\t{key.Description}");
+            }
+
+            return 0;
+        });
+
+        var deleteData = DataOption();
+        var id = new Argument<string>("access-key-id") { Description = "The access key id to delete." };
+        var delete = new Command("delete", "Delete an access key; requests signed with it fail from then on.") { deleteData, id };
+        delete.SetAction(async (parse, cancellationToken) =>
+        {
+            var service = await OpenKeysAsync(parse.GetValue(deleteData)!, cancellationToken);
+            if (await service.DeleteAsync(parse.GetValue(id)!, cancellationToken))
+            {
+                Console.WriteLine($"Deleted {parse.GetValue(id)}");
+                return 0;
+            }
+
+            await Console.Error.WriteLineAsync($"fleetkey: no access key {parse.GetValue(id)}");
+            return 1;
+        });
+
+        keys.Subcommands.Add(create);
+        keys.Subcommands.Add(list);
+        keys.Subcommands.Add(delete);
+        return keys;
+    }
+
+    private static async Task<AccessKeyService> OpenKeysAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var store = DataDirectory.OpenStore(dataDirectory);
+        var keys = new AccessKeyService(store, TimeProvider.System);
+        await DataDirectory.InitializeAsync(dataDirectory, store, keys, TimeProvider.System, NullLogger.Instance, cancellationToken);
+        return keys;
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+}

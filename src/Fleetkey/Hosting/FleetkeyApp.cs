@@ -1,0 +1,87 @@
+using Fleetkey.Api.Hosting;
+using Fleetkey.Services;
+using Fleetkey.Services.Access;
+using Fleetkey.Storage;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Fleetkey.Hosting;
+
+/// <summary>The composition root: one web application serving the control plane and the device endpoint.</summary>
+internal static partial class FleetkeyApp
+{
+    /// <param name="configure">Lets tests swap services (a fake clock) or the server (TestServer).</param>
+    public static async Task<WebApplication> BuildAsync(ServeSettings settings, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "fleetkey" });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+
+        var control = new Uri(settings.HttpUrl);
+        var device = new Uri(settings.DeviceHttpUrl);
+        if (control.Port == device.Port && string.Equals(control.Host, device.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException("--http and --device-http must be different listeners.");
+        }
+
+        builder.WebHost.UseUrls(settings.HttpUrl, settings.DeviceHttpUrl);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
+        builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 2 * 1024 * 1024);
+
+        var store = DataDirectory.OpenStore(settings.DataDirectory);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton<IFleetStore>(store);
+        builder.Services.AddFleetkeyServices();
+        builder.Services.AddFleetkeyApi(o =>
+        {
+            o.AccountId = settings.AccountId;
+            o.PublicHost = settings.PublicHost;
+        });
+        builder.Services.AddSingleton(new ListenerPorts(device.Port));
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        await DataDirectory.InitializeAsync(
+            settings.DataDirectory,
+            store,
+            app.Services.GetRequiredService<AccessKeyService>(),
+            app.Services.GetRequiredService<TimeProvider>(),
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetkey.DataDirectory"),
+            cancellationToken);
+
+        app.UseMiddleware<ListenerSplitMiddleware>();
+        app.UseFleetkeyApi();
+        return app;
+    }
+}
+
+/// <summary>The port of the device listener, so a request can tell which listener it came in on.</summary>
+internal sealed record ListenerPorts(int DevicePort);
+
+/// <summary>
+/// Keeps the two listeners apart: the device listener serves only health (and, later, the vending
+/// endpoint), never the control plane, whatever the path.
+/// </summary>
+internal sealed class ListenerSplitMiddleware(RequestDelegate next, ListenerPorts ports)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.Connection.LocalPort == ports.DevicePort && !context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        return next(context);
+    }
+}

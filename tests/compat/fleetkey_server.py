@@ -1,0 +1,323 @@
+"""Starts and stops a real `fleetkey serve` process for the compatibility suites.
+
+One shared server serves a whole test run (see `shared()`); tests that need a
+server of their own (restart, generated credentials) create a `FleetkeyServer`.
+
+Environment:
+  FLEETKEY_DLL        path of fleetkey.dll (default: the Release build output)
+  FLEETKEY_ENDPOINT   use an already running server instead of starting one;
+                      credentials from FLEETKEY_ACCESS_KEY_ID / FLEETKEY_SECRET_ACCESS_KEY
+                      (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), public host
+                      from FLEETKEY_PUBLIC_HOST (default iot.fleetkey.test)
+  FLEETKEY_KEEP_DATA  keep the temporary data directories after the run
+"""
+
+from __future__ import annotations
+
+import atexit
+import configparser
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+DEFAULT_DLL = os.path.join(REPO_ROOT, "src", "Fleetkey", "bin", "Release", "net10.0", "fleetkey.dll")
+
+REGION = "eu-west-1"
+ACCOUNT_ID = "000000000000"
+ROOT_ACCESS_KEY_ID = "AKIDFLEETKEYTEST0001"
+PUBLIC_HOST = os.environ.get("FLEETKEY_PUBLIC_HOST", "iot.fleetkey.test")
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+# A short random id for this run: every name a test creates starts with it, so
+# tests never collide with each other or with an earlier run on the same server.
+RUN_ID = uuid.uuid4().hex[:6]
+
+
+def dll_path() -> str:
+    return os.environ.get("FLEETKEY_DLL", DEFAULT_DLL)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def arn(kind: str, name: str, region: str = REGION) -> str:
+    return f"arn:aws:iot:{region}:{ACCOUNT_ID}:{kind}/{name}"
+
+
+class ServerStartError(RuntimeError):
+    pass
+
+
+class FleetkeyServer:
+    """A `fleetkey serve` child process on loopback ports with its own data dir."""
+
+    def __init__(self, data_dir: str | None = None, root_keys: bool = True, log_name: str = "server"):
+        self.owns_data_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="fleetkey-compat-")
+        self.root_keys = root_keys
+        self.access_key_id = ROOT_ACCESS_KEY_ID if root_keys else None
+        self.secret_access_key = secrets.token_hex(20) if root_keys else None
+        # Next to (not inside) the data dir, so the log outlives the data dir's cleanup.
+        self.log_path = os.path.abspath(self.data_dir.rstrip(os.sep)) + f"-{log_name}.log"
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.device_port = 0
+        self._log_file = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            "dotnet", dll_path(), "serve",
+            "--data", self.data_dir,
+            "--http", f"http://127.0.0.1:{self.port}",
+            "--device-http", f"http://127.0.0.1:{self.device_port}",
+            "--mqtt-port", "0",
+            "--public-host", PUBLIC_HOST,
+        ]
+
+    def start(self, timeout: float = START_TIMEOUT) -> "FleetkeyServer":
+        if not os.path.isfile(dll_path()):
+            raise ServerStartError(
+                f"{dll_path()} not found: build with `dotnet build Fleetkey.slnx -c Release` "
+                f"at {REPO_ROOT} or set FLEETKEY_DLL")
+        self.port = free_port()
+        self.device_port = free_port()
+        env = dict(os.environ)
+        if self.root_keys:
+            env["FLEETKEY_ROOT_ACCESS_KEY_ID"] = self.access_key_id
+            env["FLEETKEY_ROOT_SECRET_ACCESS_KEY"] = self.secret_access_key
+        else:
+            env.pop("FLEETKEY_ROOT_ACCESS_KEY_ID", None)
+            env.pop("FLEETKEY_ROOT_SECRET_ACCESS_KEY", None)
+        env.setdefault("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+        env.setdefault("DOTNET_NOLOGO", "1")
+        self._log_file = open(self.log_path, "ab")
+        self._log_file.write(f"\n=== {' '.join(self.command())}\n".encode())
+        self._log_file.flush()
+        self.proc = subprocess.Popen(
+            self.command(), cwd=REPO_ROOT, env=env,
+            stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        last_error = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerStartError(
+                    f"fleetkey serve exited with {self.proc.returncode} before /health answered 200\n"
+                    + self.log_tail())
+            try:
+                with urllib.request.urlopen(self.endpoint + "/health", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+                    last_error = f"HTTP {r.status}"
+            except urllib.error.HTTPError as e:
+                last_error = f"HTTP {e.code}"
+            except OSError as e:
+                last_error = str(e)
+            time.sleep(0.2)
+        self.kill()
+        raise ServerStartError(
+            f"GET /health did not answer 200 within {timeout:.0f}s (last: {last_error})\n" + self.log_tail())
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+        """SIGTERM, wait; returns the exit code, or None if it had to be killed."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                return None
+        rc = self.proc.returncode
+        self._close_log()
+        return rc
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return "(no server log)"
+        tail = text.splitlines()[-lines:]
+        return f"--- last {len(tail)} lines of {self.log_path} ---\n" + "\n".join(tail) + "\n--- end of server log ---"
+
+    def generated_credentials(self) -> tuple[str, str]:
+        """Reads DIR/credentials ([default] in the AWS shared-credentials format)."""
+        cp = configparser.ConfigParser()
+        with open(os.path.join(self.data_dir, "credentials")) as f:
+            cp.read_file(f)
+        return cp["default"]["aws_access_key_id"], cp["default"]["aws_secret_access_key"]
+
+    def cleanup(self) -> None:
+        self.kill()
+        if self.owns_data_dir and not os.environ.get("FLEETKEY_KEEP_DATA"):
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+class ExternalServer:
+    """An already running server named by FLEETKEY_ENDPOINT."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint.rstrip("/")
+        self.access_key_id = os.environ.get("FLEETKEY_ACCESS_KEY_ID") or os.environ.get("AWS_ACCESS_KEY_ID")
+        self.secret_access_key = (os.environ.get("FLEETKEY_SECRET_ACCESS_KEY")
+                                  or os.environ.get("AWS_SECRET_ACCESS_KEY"))
+        if not self.access_key_id or not self.secret_access_key:
+            raise ServerStartError("FLEETKEY_ENDPOINT is set but FLEETKEY_ACCESS_KEY_ID/"
+                                   "FLEETKEY_SECRET_ACCESS_KEY are not")
+        self.log_path = None
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "(external server: no log)"
+
+    def running(self) -> bool:
+        return True
+
+
+_shared = None
+_shared_error: Exception | None = None
+
+
+def shared():
+    """The server shared by every test of this run, started on first use."""
+    global _shared, _shared_error
+    if _shared is not None:
+        return _shared
+    if _shared_error is not None:
+        raise ServerStartError(f"shared server failed to start earlier: {_shared_error}")
+    try:
+        if os.environ.get("FLEETKEY_ENDPOINT"):
+            _shared = ExternalServer(os.environ["FLEETKEY_ENDPOINT"])
+        else:
+            server = FleetkeyServer(log_name="shared")
+            try:
+                server.start()
+            except Exception:
+                sys.stderr.write(server.log_tail() + "\n")
+                raise
+            _shared = server
+            atexit.register(_atexit_stop)
+    except Exception as e:
+        _shared_error = e
+        raise
+    return _shared
+
+
+def shared_started() -> bool:
+    return isinstance(_shared, FleetkeyServer)
+
+
+def stop_shared(timeout: float = STOP_TIMEOUT) -> int | None:
+    """Stops the shared server (SIGTERM) and returns its exit code (None = had to be killed)."""
+    if not isinstance(_shared, FleetkeyServer):
+        return None
+    return _shared.stop(timeout)
+
+
+def _atexit_stop() -> None:
+    if isinstance(_shared, FleetkeyServer):
+        _shared.stop()
+        _shared.cleanup()
+
+
+# --------------------------------------------------------------------------- clients
+
+def make_client(server=None, access_key_id=None, secret_access_key=None, region=REGION,
+                validate=True):
+    import boto3
+    from botocore.config import Config
+    server = server or shared()
+    return boto3.client(
+        "iot",
+        endpoint_url=server.endpoint,
+        region_name=region,
+        aws_access_key_id=access_key_id or server.access_key_id,
+        aws_secret_access_key=secret_access_key or server.secret_access_key,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"},
+                      parameter_validation=validate,
+                      connect_timeout=10, read_timeout=60),
+    )
+
+
+_clients: dict = {}
+
+
+def client(validate: bool = True):
+    """A cached boto3 IoT client for the shared server (retries off)."""
+    key = ("shared", validate)
+    if key not in _clients:
+        _clients[key] = make_client(validate=validate)
+    return _clients[key]
+
+
+def unique(tag: str) -> str:
+    """A name unique to this run and call: `<run>-<tag>-<random>` (valid thing/group/type name)."""
+    return f"c{RUN_ID}-{tag}-{uuid.uuid4().hex[:8]}"
+
+
+def signed_request(method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+                   server=None, access_key_id=None, secret_access_key=None, region=REGION,
+                   sign: bool = True, at=None):
+    """Sends a raw (optionally SigV4-signed) request with urllib.
+
+    Returns (status, headers (lower-cased keys), body bytes). `at` signs with a fixed
+    naive-UTC datetime instead of now (to test clock skew).
+    """
+    import unittest.mock
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    server = server or shared()
+    url = server.endpoint + path
+    hdrs = dict(headers or {})
+    if body is not None:
+        hdrs.setdefault("Content-Type", "application/json")
+    if sign:
+        req = AWSRequest(method=method, url=url, data=body, headers=hdrs)
+        creds = Credentials(access_key_id or server.access_key_id, secret_access_key or server.secret_access_key)
+        if at is not None:
+            with unittest.mock.patch("botocore.auth.get_current_datetime", return_value=at):
+                SigV4Auth(creds, "iot", region).add_auth(req)
+        else:
+            SigV4Auth(creds, "iot", region).add_auth(req)
+        hdrs = dict(req.headers.items())
+    r = urllib.request.Request(url, data=body, method=method, headers=hdrs)
+    try:
+        with urllib.request.urlopen(r, timeout=30) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
