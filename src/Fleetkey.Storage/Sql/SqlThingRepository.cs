@@ -22,8 +22,10 @@ internal sealed class SqlThingRepository(SqlSession session) : IThingRepository
         r.GetInt64(4),
         SqlValues.Instant(r, 5));
 
+    internal const string SelectByName = $"SELECT {Columns} FROM things t WHERE t.name = @name";
+
     public Task<Thing?> GetAsync(string name, CancellationToken cancellationToken) =>
-        session.QuerySingleAsync($"SELECT {Columns} FROM things t WHERE t.name = @name", Map, cancellationToken, ("@name", name));
+        session.QuerySingleAsync(SelectByName, Map, cancellationToken, ("@name", name));
 
     public async Task InsertAsync(Thing thing, CancellationToken cancellationToken)
     {
@@ -63,10 +65,17 @@ internal sealed class SqlThingRepository(SqlSession session) : IThingRepository
         return await session.ExecuteAsync("DELETE FROM things WHERE name = @name", cancellationToken, ("@name", name)) > 0;
     }
 
-    public Task<IReadOnlyList<Thing>> ListAsync(ThingQuery query, string? after, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Thing>> ListAsync(ThingQuery query, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var (sql, parameters) = ListQuery(query, after, limit);
+        return await session.QueryAsync(sql, Map, cancellationToken, parameters);
+    }
+
+    /// <summary>The page query for ListThings; internal so tests can check its plan uses an index.</summary>
+    internal static (string Sql, (string Name, object? Value)[] Parameters) ListQuery(ThingQuery query, string? after, int limit)
     {
         var sql = new StringBuilder();
-        var parameters = new List<(string, object?)> { ("@limit", limit) };
+        var parameters = new List<(string Name, object? Value)> { ("@limit", limit) };
         if (query.AttributeName is null)
         {
             sql.Append($"SELECT {Columns} FROM things t WHERE 1 = 1");
@@ -116,11 +125,8 @@ internal sealed class SqlThingRepository(SqlSession session) : IThingRepository
             sql.Append(" ORDER BY a.thing_name LIMIT @limit");
         }
 
-        return ListCoreAsync(sql.ToString(), parameters.ToArray(), cancellationToken);
+        return (sql.ToString(), parameters.ToArray());
     }
-
-    private async Task<IReadOnlyList<Thing>> ListCoreAsync(string sql, (string, object?)[] parameters, CancellationToken cancellationToken) =>
-        await session.QueryAsync(sql, Map, cancellationToken, parameters);
 
     public async Task<bool> AnyOfTypeAsync(string typeName, CancellationToken cancellationToken) =>
         await session.ScalarAsync("SELECT 1 FROM things WHERE type_name = @type LIMIT 1", cancellationToken, ("@type", typeName)) is not null;
