@@ -2,7 +2,6 @@ using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Access;
 using Fleetkey.Services.Registry;
-using Fleetkey.Storage;
 using Fleetkey.Storage.Sqlite;
 using Fleetkey.Testing;
 using Microsoft.Data.Sqlite;

@@ -63,7 +63,7 @@ internal sealed class SigV4AuthenticationMiddleware
         var result = await SigV4Verifier.VerifyAsync(request, _options.Service, _time.GetUtcNow(), secrets, context.RequestAborted);
         if (!result.Succeeded)
         {
-            SigV4Log.AuthenticationFailed(_logger, result.Failure, result.AccessKeyId);
+            SigV4Log.AuthenticationFailed(_logger, result.Failure, result.AccessKeyId ?? "(none)");
             throw result.ToException();
         }
 

@@ -10,7 +10,7 @@ internal static partial class SigV4Log
 {
     [LoggerMessage(EventId = 1, EventName = "SigV4AuthenticationFailed", Level = LogLevel.Information,
         Message = "SigV4 authentication failed: {FailureKind} (access key {AccessKeyId})")]
-    public static partial void AuthenticationFailed(ILogger logger, SigV4FailureKind failureKind, string? accessKeyId);
+    public static partial void AuthenticationFailed(ILogger logger, SigV4FailureKind failureKind, string accessKeyId);
 
     [LoggerMessage(EventId = 2, EventName = "SigV4RequestBodyTooLarge", Level = LogLevel.Information,
         Message = "Request body refused before SigV4 verification: larger than {MaxBodyBytes} bytes")]

@@ -94,8 +94,8 @@ internal static class SigV4Verifier
             return Fail(SigV4FailureKind.HeaderNotSigned, ErrorCode.InvalidSignature, SigV4Messages.HostMustBeSigned);
         }
 
-        // The date is part of the string to sign either way; signing its header as well is what
-        // every SDK does, and refusing otherwise keeps one less way to replay a captured header.
+        // The request time is in the string to sign either way; every SDK also signs the header
+        // that carries it, so a request that does not was not made by a conforming signer.
         if (!signedHeaders.Contains(dateHeaderName, StringComparer.OrdinalIgnoreCase))
         {
             var displayName = dateHeaderName == "x-amz-date" ? "X-Amz-Date" : "Date";
