@@ -9,9 +9,10 @@ namespace Fleetkey.Storage.Sqlite;
 /// The embedded store: one SQLite database in WAL mode. Readers never block the writer; writers
 /// take the write lock at BEGIN (IMMEDIATE) so two writers queue instead of failing on upgrade.
 /// </summary>
-public sealed class SqliteFleetStore : SqlFleetStore
+public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
 {
     private readonly string _connectionString;
+    private readonly SemaphoreSlim _writerGate = new(1, 1);
 
     public SqliteFleetStore(string databasePath)
         : base(new SqliteDialect())
@@ -28,6 +29,11 @@ public sealed class SqliteFleetStore : SqlFleetStore
     }
 
     public string DatabasePath { get; }
+
+    /// <summary>SQLite has one writer; queueing writers here avoids its busy-wait (sleep and retry) under load.</summary>
+    protected override SemaphoreSlim WriterGate => _writerGate;
+
+    public void Dispose() => _writerGate.Dispose();
 
     public static IReadOnlyList<Migration> Migrations { get; } = MigrationRunner.FromResources(typeof(SqliteFleetStore).Assembly);
 

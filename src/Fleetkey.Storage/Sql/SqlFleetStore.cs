@@ -28,6 +28,12 @@ public abstract class SqlFleetStore : IFleetStore
 
     public ISqlDialect Dialect { get; }
 
+    /// <summary>
+    /// Where the database admits one writer at a time (SQLite), a gate that queues this process's
+    /// writers in memory instead of letting them poll the database's lock.
+    /// </summary>
+    protected virtual SemaphoreSlim? WriterGate => null;
+
     /// <summary>Opens a connection ready for use (pragmas or session settings applied).</summary>
     protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
 
@@ -41,6 +47,25 @@ public abstract class SqlFleetStore : IFleetStore
         RunAsync(work, write: true, cancellationToken);
 
     private async Task<T> RunAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, bool write, CancellationToken cancellationToken)
+    {
+        var gate = write ? WriterGate : null;
+        if (gate is null)
+        {
+            return await RunCoreAsync(work, write, cancellationToken);
+        }
+
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await RunCoreAsync(work, write, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<T> RunCoreAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, bool write, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
