@@ -182,9 +182,16 @@ class FleetkeyServer:
         return cp["default"]["aws_access_key_id"], cp["default"]["aws_secret_access_key"]
 
     def cleanup(self) -> None:
+        """Kills the process if still running; removes the data dir and log unless FLEETKEY_KEEP_DATA."""
         self.kill()
-        if self.owns_data_dir and not os.environ.get("FLEETKEY_KEEP_DATA"):
+        if os.environ.get("FLEETKEY_KEEP_DATA"):
+            return
+        if self.owns_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        try:
+            os.remove(self.log_path)
+        except OSError:
+            pass
 
 
 class ExternalServer:
@@ -206,6 +213,10 @@ class ExternalServer:
     def running(self) -> bool:
         return True
 
+
+# Signatures of the raw requests sent by this run; the shutdown check asserts none of them
+# reached the server log (design §5: never log a full SigV4 signature).
+SIGNATURES_SENT: list[str] = []
 
 _shared = None
 _shared_error: Exception | None = None
@@ -315,6 +326,9 @@ def signed_request(method: str, path: str, body: bytes | None = None, headers: d
         else:
             SigV4Auth(creds, "iot", region).add_auth(req)
         hdrs = dict(req.headers.items())
+        auth = hdrs.get("Authorization", "")
+        if "Signature=" in auth:
+            SIGNATURES_SENT.append(auth.rsplit("Signature=", 1)[1])
     r = urllib.request.Request(url, data=body, method=method, headers=hdrs)
     try:
         with urllib.request.urlopen(r, timeout=30) as resp:

@@ -25,13 +25,27 @@ import fleetkey_server as fk  # noqa: E402
 class SharedServerShutdown(unittest.TestCase):
     """Appended after every discovered test: the shared server exits 0 on SIGTERM within 15 s."""
 
-    def test_sigterm_exits_zero_within_15s(self):
+    def test_1_sigterm_exits_zero_within_15s(self):
         if not fk.shared_started():
             self.skipTest("no shared server was started by this run")
         server = fk.shared()
         rc = fk.stop_shared(fk.STOP_TIMEOUT)
         self.assertIsNotNone(rc, f"did not exit within {fk.STOP_TIMEOUT:.0f}s of SIGTERM\n{server.log_tail()}")
         self.assertEqual(rc, 0, f"exit code {rc} after SIGTERM\n{server.log_tail()}")
+
+    def test_2_log_holds_no_secret_or_signature(self):
+        # Design §5: "Never log a private key, a secret or a full SigV4 signature." Runs after the
+        # shutdown test, when the log is complete.
+        if not fk.shared_started():
+            self.skipTest("no shared server was started by this run")
+        server = fk.shared()
+        if server.running():
+            fk.stop_shared(fk.STOP_TIMEOUT)
+        with open(server.log_path, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        self.assertNotIn(server.secret_access_key, log, "the root secret access key appears in the server log")
+        leaked = [sig for sig in fk.SIGNATURES_SENT if sig in log]
+        self.assertEqual(leaked, [], f"{len(leaked)} request signatures appear in the server log")
 
 
 class CountingResult(unittest.TextTestResult):

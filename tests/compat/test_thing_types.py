@@ -81,17 +81,38 @@ class ThingTypeTests(CompatTestCase):
         self.assertEqual(len(names), len(set(names)))
         self.assertTrue(set(types) <= set(names))
 
-    def test_update_description_is_visible(self):
+    def test_update_cannot_change_description_or_searchable_attributes(self):
+        # "Thing types are immutable. They can't be changed after they are defined."
+        # (developerguide deprecate-thing-type.html); CloudFormation's AWS::IoT::ThingType marks
+        # ThingTypeDescription and SearchableAttributes "Update requires: Replacement" and only
+        # Mqtt5Configuration "No interruption", i.e. UpdateThingType only changes
+        # mqtt5Configuration. InvalidRequestException is the declared code that fits.
         tt = self.name("type")
         self.create_type(tt, "before", ["model"])
-        self.iot.update_thing_type(thingTypeName=tt, thingTypeProperties={"thingTypeDescription": "after"})
-        d = self.iot.describe_thing_type(thingTypeName=tt)
-        self.assertEqual(d["thingTypeProperties"]["thingTypeDescription"], "after")
+        self.assertClientError(self.iot.update_thing_type, "InvalidRequestException", 400,
+                               thingTypeName=tt, thingTypeProperties={"thingTypeDescription": "after"})
+        self.assertClientError(self.iot.update_thing_type, "InvalidRequestException", 400,
+                               thingTypeName=tt, thingTypeProperties={"searchableAttributes": ["other"]})
+        props = self.iot.describe_thing_type(thingTypeName=tt)["thingTypeProperties"]
+        self.assertEqual(props["thingTypeDescription"], "before")
+        self.assertEqual(props["searchableAttributes"], ["model"])
+
+    def test_update_mqtt5_configuration_is_visible(self):
+        tt = self.name("type")
+        self.create_type(tt, "desc", ["model"])
+        propagating = [{"userPropertyKey": "serial", "thingAttribute": "serialNumber"},
+                       {"userPropertyKey": "client", "connectionAttribute": "iot:ClientId"}]
+        self.iot.update_thing_type(thingTypeName=tt, thingTypeProperties={
+            "mqtt5Configuration": {"propagatingAttributes": propagating}})
+        props = self.iot.describe_thing_type(thingTypeName=tt)["thingTypeProperties"]
+        self.assertEqual(props["mqtt5Configuration"]["propagatingAttributes"], propagating)
+        self.assertEqual(props["thingTypeDescription"], "desc")
+        self.assertEqual(props["searchableAttributes"], ["model"])
 
     def test_update_missing_is_resource_not_found(self):
         self.assertClientError(self.iot.update_thing_type, "ResourceNotFoundException", 404,
                                thingTypeName=self.name("missing"),
-                               thingTypeProperties={"thingTypeDescription": "x"})
+                               thingTypeProperties={"mqtt5Configuration": {"propagatingAttributes": []}})
 
     def test_deprecate_and_undo(self):
         tt = self.name("type")

@@ -49,6 +49,7 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(ListTagsForResourceResponse))]
 [JsonSerializable(typeof(DescribeEndpointRequest))]
 [JsonSerializable(typeof(DescribeEndpointResponse))]
+[JsonSerializable(typeof(HealthResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>rest-json timestamps: seconds since the epoch as a JSON number, milliseconds as the fraction.</summary>

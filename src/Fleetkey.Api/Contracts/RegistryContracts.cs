@@ -243,3 +243,6 @@ internal sealed record DescribeEndpointRequest(
 
 internal sealed record DescribeEndpointResponse(
     [property: JsonPropertyName("endpointAddress")] string EndpointAddress);
+
+internal sealed record HealthResponse(
+    [property: JsonPropertyName("status")] string Status);

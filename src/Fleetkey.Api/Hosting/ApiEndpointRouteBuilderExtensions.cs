@@ -1,4 +1,5 @@
 using Fleetkey.Api.Authentication;
+using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Endpoints;
 using Fleetkey.Api.Wire;
 using Fleetkey.Services.Access;
@@ -29,7 +30,7 @@ public static class ApiHostingExtensions
         app.UseMiddleware<AwsErrorMiddleware>();
         app.UseRouting();
         app.UseSigV4Authentication();
-        app.MapGet("/health", () => TypedResults.Ok(new HealthResponse("ok")))
+        app.MapGet("/health", () => TypedResults.Json(new HealthResponse("ok"), ApiJsonContext.Default.HealthResponse))
             .AllowAnonymous()
             .WithName("Health");
         app.MapThings();
@@ -46,5 +47,3 @@ public static class ApiHostingExtensions
             (await keys.FindAsync(accessKeyId, cancellationToken))?.SecretAccessKey;
     }
 }
-
-internal sealed record HealthResponse(string Status);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -65,9 +66,9 @@ internal sealed partial class AwsErrorMiddleware(RequestDelegate next, ILogger<A
                 writer.WriteString("resourceId", exception.ResourceId);
             }
 
-            if (exception.ResourceArn is not null)
+            if (exception.Resource is { } resource)
             {
-                writer.WriteString("resourceArn", exception.ResourceArn);
+                writer.WriteString("resourceArn", Arn.For(AwsScope.Of(context), resource.Kind, resource.Name));
             }
 
             writer.WriteEndObject();

@@ -35,10 +35,14 @@ internal sealed class AwsRequest<T>
         var json = await RequestBinder.BindAsync(context, operation, ServiceModel.Iot);
         var typeInfo = (JsonTypeInfo<T>)ApiJsonContext.Default.GetTypeInfo(typeof(T))!;
         var input = json.Deserialize(typeInfo)!;
-        return new AwsRequest<T>(input, ScopeOf(context));
+        return new AwsRequest<T>(input, AwsScope.Of(context));
     }
+}
 
-    internal static IotScope ScopeOf(HttpContext context)
+internal static class AwsScope
+{
+    /// <summary>The caller's scope: the region it signed for and this installation's account.</summary>
+    public static IotScope Of(HttpContext context)
     {
         var options = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value;
         var region = context.Features.Get<SigV4Identity>()?.Region ?? options.DefaultRegion;

@@ -1,3 +1,5 @@
+using Fleetkey.Core.Naming;
+
 namespace Fleetkey.Core.Errors;
 
 /// <summary>
@@ -7,17 +9,24 @@ namespace Fleetkey.Core.Errors;
 /// </summary>
 public sealed class ServiceException : Exception
 {
-    public ServiceException(ErrorCode code, string message, string? resourceId = null, string? resourceArn = null)
+    public ServiceException(ErrorCode code, string message, string? resourceId = null, ResourceRef? resource = null)
         : base(message)
     {
         Code = code;
         ResourceId = resourceId;
-        ResourceArn = resourceArn;
+        Resource = resource;
     }
 
     public ErrorCode Code { get; }
 
     public string? ResourceId { get; }
 
-    public string? ResourceArn { get; }
+    /// <summary>
+    /// The resource the error is about; the adapter renders its ARN in the caller's region (the
+    /// application layer does not know the region a request was signed for).
+    /// </summary>
+    public ResourceRef? Resource { get; }
 }
+
+/// <summary>A resource by kind and name, from which an ARN is made in a given scope.</summary>
+public sealed record ResourceRef(ResourceKind Kind, string Name);

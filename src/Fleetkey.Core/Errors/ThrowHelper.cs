@@ -15,8 +15,8 @@ public static class ThrowHelper
     public static void InvalidRequest(string message) => throw new ServiceException(ErrorCode.InvalidRequest, message);
 
     [DoesNotReturn]
-    public static void AlreadyExists(string message, string? resourceId = null, string? resourceArn = null) =>
-        throw new ServiceException(ErrorCode.ResourceAlreadyExists, message, resourceId, resourceArn);
+    public static void AlreadyExists(string message, string? resourceId = null, ResourceRef? resource = null) =>
+        throw new ServiceException(ErrorCode.ResourceAlreadyExists, message, resourceId, resource);
 
     [DoesNotReturn]
     public static void VersionConflict(string message) => throw new ServiceException(ErrorCode.VersionConflict, message);

@@ -33,7 +33,7 @@ public sealed class ThingGroupService(IFleetStore store, TimeProvider time)
                     return existing;
                 }
 
-                ThrowHelper.AlreadyExists($"Thing Group {name} already exists in current account with different properties", existing.ThingGroupId);
+                ThrowHelper.AlreadyExists($"Thing Group {name} already exists in current account with different properties", existing.ThingGroupId, new ResourceRef(ResourceKind.ThingGroup, name));
             }
 
             var path = name;

@@ -35,7 +35,7 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
                 return existing;
             }
 
-            ThrowHelper.AlreadyExists($"Thing {name} already exists in account with different attributes", existing.ThingId);
+            ThrowHelper.AlreadyExists($"Thing {name} already exists in account with different attributes", existing.ThingId, new ResourceRef(ResourceKind.Thing, name));
         }
 
         if (typeName is not null)

@@ -38,7 +38,7 @@ public sealed class ThingTypeService(IFleetStore store, TimeProvider time)
                     return existing;
                 }
 
-                ThrowHelper.AlreadyExists($"Thing Type {name} already exists in current account with different properties", existing.ThingTypeId);
+                ThrowHelper.AlreadyExists($"Thing Type {name} already exists in current account with different properties", existing.ThingTypeId, new ResourceRef(ResourceKind.ThingType, name));
             }
 
             var type = new ThingType(name, Guid.NewGuid().ToString(), description, searchable, mqtt5ConfigurationJson, false, null, time.GetUtcNow());

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text;
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 
 namespace Fleetkey.Storage.Sql;
@@ -30,7 +31,7 @@ internal sealed class SqlThingGroupRepository(SqlSession session) : IThingGroupR
     public Task InsertAsync(ThingGroup group, CancellationToken cancellationToken) =>
         session.InsertUniqueAsync(
             "INSERT INTO thing_groups (name, thing_group_id, parent_name, path, description, attributes, version, created_at) VALUES (@name, @id, @parent, @path, @description, @attributes, @version, @created)",
-            () => ThrowHelper.AlreadyExists($"Thing group {group.Name} already exists with different properties.", group.ThingGroupId),
+            () => ThrowHelper.AlreadyExists($"Thing group {group.Name} already exists with different properties.", null, new ResourceRef(ResourceKind.ThingGroup, group.Name)),
             cancellationToken,
             ("@name", group.Name), ("@id", group.ThingGroupId), ("@parent", group.ParentName), ("@path", group.Path),
             ("@description", group.Description), ("@attributes", SqlValues.ToJson(group.Attributes)), ("@version", group.Version),

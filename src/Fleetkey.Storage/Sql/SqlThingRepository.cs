@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text;
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 
 namespace Fleetkey.Storage.Sql;
@@ -31,7 +32,7 @@ internal sealed class SqlThingRepository(SqlSession session) : IThingRepository
     {
         await session.InsertUniqueAsync(
             "INSERT INTO things (name, thing_id, type_name, attributes, version, created_at) VALUES (@name, @id, @type, @attributes, @version, @created)",
-            () => ThrowHelper.AlreadyExists($"Thing {thing.Name} already exists with different attributes", thing.ThingId),
+            () => ThrowHelper.AlreadyExists($"Thing {thing.Name} already exists with different attributes", null, new ResourceRef(ResourceKind.Thing, thing.Name)),
             cancellationToken,
             ("@name", thing.Name), ("@id", thing.ThingId), ("@type", thing.TypeName), ("@attributes", SqlValues.ToJson(thing.Attributes)),
             ("@version", thing.Version), ("@created", SqlValues.ToDb(thing.CreatedAt)));

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text;
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 
 namespace Fleetkey.Storage.Sql;
@@ -25,7 +26,7 @@ internal sealed class SqlThingTypeRepository(SqlSession session) : IThingTypeRep
     public Task InsertAsync(ThingType type, CancellationToken cancellationToken) =>
         session.InsertUniqueAsync(
             "INSERT INTO thing_types (name, thing_type_id, description, searchable_attributes, mqtt5_configuration, deprecated, deprecated_at, created_at) VALUES (@name, @id, @description, @searchable, @mqtt5, @deprecated, @deprecatedAt, @created)",
-            () => ThrowHelper.AlreadyExists($"Thing type {type.Name} already exists.", type.ThingTypeId),
+            () => ThrowHelper.AlreadyExists($"Thing type {type.Name} already exists.", null, new ResourceRef(ResourceKind.ThingType, type.Name)),
             cancellationToken,
             Parameters(type));
 

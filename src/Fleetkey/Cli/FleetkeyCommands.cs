@@ -52,6 +52,13 @@ internal static class FleetkeyCommands
             DefaultValueFactory = _ => Env("FLEETKEY_PUBLIC_HOST") ?? "127.0.0.1",
         };
 
+        mqttPort.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 65535)
+            {
+                result.AddError("--mqtt-port must be between 0 and 65535.");
+            }
+        });
         var command = new Command("serve", "Run the Fleetkey server.") { data, http, deviceHttp, mqttPort, accountId, publicHost };
         command.SetAction(async (parse, cancellationToken) =>
         {

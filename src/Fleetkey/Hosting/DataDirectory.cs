@@ -39,6 +39,12 @@ internal static partial class DataDirectory
     public static async Task InitializeAsync(string directory, SqliteFleetStore store, AccessKeyService keys, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         var applied = await store.InitializeAsync(time, cancellationToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            // The database holds the access keys' secrets: owner only, whatever the umask.
+            File.SetUnixFileMode(store.DatabasePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         if (applied.Count > 0)
         {
             LogMigrated(logger, store.DatabasePath, applied[^1], applied.Count);
