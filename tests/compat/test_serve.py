@@ -81,3 +81,34 @@ class ServeProcessTests(CompatTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+    def test_keys_create_list_delete_while_serving(self):
+        # Issue 2: "Access keys live in the store; `fleetkey keys create|list|delete` manages them."
+        # The CLI works on the data directory of a running server; the server sees the change at once.
+        import subprocess
+        server = self.start(fk.FleetkeyServer(log_name="keys"))
+
+        def keys(*args):
+            return subprocess.run(["dotnet", fk.dll_path(), "keys", *args, "--data", server.data_dir],
+                                  capture_output=True, text=True, timeout=120)
+
+        created = keys("create", "--description", "compat")
+        self.assertEqual(created.returncode, 0, created.stderr)
+        values = dict(line.split(" = ", 1) for line in created.stdout.splitlines() if " = " in line)
+        key_id, secret = values["aws_access_key_id"], values["aws_secret_access_key"]
+        self.assertRegex(key_id, r"^AKIA[A-Z2-7]{16}$")
+        self.assertEqual(len(secret), 40)
+
+        listed = keys("list")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn(key_id, listed.stdout)
+        self.assertNotIn(secret, listed.stdout, "list must never show a secret again")
+
+        iot = fk.make_client(server, access_key_id=key_id, secret_access_key=secret)
+        self.assertIn("things", iot.list_things(maxResults=1))
+
+        deleted = keys("delete", key_id)
+        self.assertEqual(deleted.returncode, 0, deleted.stderr)
+        self.assertClientError(lambda: iot.list_things(maxResults=1), "UnrecognizedClientException", 403)
+        self.assertNotEqual(keys("delete", key_id).returncode, 0, "deleting an unknown key must fail")
+        self.assertStopsCleanly(server)

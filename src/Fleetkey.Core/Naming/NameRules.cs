@@ -19,13 +19,13 @@ public static partial class NameRules
     public const int MaxSearchableAttributes = 3;
     public const int MaxTagsPerResource = 50;
 
-    [GeneratedRegex("^[a-zA-Z0-9:_-]+$")]
+    [GeneratedRegex(@"^[a-zA-Z0-9:_-]+\z")]
     private static partial Regex RegistryName();
 
-    [GeneratedRegex("^[a-zA-Z0-9_.,@/:#-]+$")]
+    [GeneratedRegex(@"^[a-zA-Z0-9_.,@/:#-]+\z")]
     private static partial Regex AttributeNamePattern();
 
-    [GeneratedRegex(@"^[a-zA-Z0-9_.,@/:#=\[\]-]*$")]
+    [GeneratedRegex(@"^[a-zA-Z0-9_.,@/:#=\[\]-]*\z")]
     private static partial Regex AttributeValuePattern();
 
     public static bool IsRegistryName(string? name) =>

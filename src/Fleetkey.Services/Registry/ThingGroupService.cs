@@ -18,8 +18,12 @@ public sealed class ThingGroupService(IFleetStore store, TimeProvider time)
     public Task<ThingGroup> CreateAsync(string name, string? parentName, string? description, IReadOnlyDictionary<string, string>? attributes, IReadOnlyList<Tag>? tags, CancellationToken cancellationToken)
     {
         NameRules.EnsureRegistryName(name, "thingGroupName");
+        if (attributes is not null)
+        {
+            NameRules.EnsureAttributes(attributes, "thingGroupProperties.attributePayload.attributes");
+        }
+
         var wanted = Attributes.Normalize(attributes);
-        NameRules.EnsureAttributes(wanted, "thingGroupProperties.attributePayload.attributes");
         TagService.EnsureTags(tags ?? [], 0);
         return store.WriteAsync(async (session, ct) =>
         {

@@ -12,8 +12,12 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
     public Task<Thing> CreateAsync(string name, string? typeName, IReadOnlyDictionary<string, string>? attributes, string? billingGroupName, CancellationToken cancellationToken)
     {
         NameRules.EnsureRegistryName(name, "thingName");
+        if (attributes is not null)
+        {
+            NameRules.EnsureAttributes(attributes, "attributePayload.attributes");
+        }
+
         var wanted = Attributes.Normalize(attributes);
-        NameRules.EnsureAttributes(wanted, "attributePayload.attributes");
         Attributes.EnsureThingLimit(wanted, typeName);
         if (billingGroupName is not null)
         {
