@@ -85,10 +85,7 @@ public sealed class ThingGroupService(IFleetStore store, TimeProvider time)
         return store.WriteAsync(async (session, ct) =>
         {
             var group = await session.ThingGroups.GetAsync(name, ct) ?? ThrowHelper.NotFound<ThingGroup>(NotFoundMessage(name));
-            if (expectedVersion is not null && expectedVersion != group.Version)
-            {
-                ThrowHelper.VersionConflict($"The version for thing group {name} does not match the expected version.");
-            }
+            Versions.EnsureExpected(expectedVersion, group.Version, "thing group", name);
 
             var updated = group with
             {
@@ -111,10 +108,7 @@ public sealed class ThingGroupService(IFleetStore store, TimeProvider time)
                 return false;
             }
 
-            if (expectedVersion is not null && expectedVersion != group.Version)
-            {
-                ThrowHelper.VersionConflict($"The version for thing group {name} does not match the expected version.");
-            }
+            Versions.EnsureExpected(expectedVersion, group.Version, "thing group", name);
 
             if (await session.ThingGroups.HasChildrenAsync(name, ct))
             {

@@ -78,10 +78,7 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
         return store.WriteAsync(async (session, ct) =>
         {
             var thing = await session.Things.GetAsync(name, ct) ?? ThrowHelper.NotFound<Thing>(NotFoundMessage(name));
-            if (expectedVersion is not null && expectedVersion != thing.Version)
-            {
-                ThrowHelper.VersionConflict($"The version for thing {name} does not match the expected version.");
-            }
+            Versions.EnsureExpected(expectedVersion, thing.Version, "thing", name);
 
             var newType = removeThingType ? null : typeName ?? thing.TypeName;
             if (typeName is not null && !string.Equals(typeName, thing.TypeName, StringComparison.Ordinal))
@@ -106,10 +103,7 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
                 return false;
             }
 
-            if (expectedVersion is not null && expectedVersion != thing.Version)
-            {
-                ThrowHelper.VersionConflict($"The version for thing {name} does not match the expected version.");
-            }
+            Versions.EnsureExpected(expectedVersion, thing.Version, "thing", name);
 
             return await session.Things.DeleteAsync(name, ct);
         }, cancellationToken);
