@@ -55,16 +55,23 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var pragma = connection.CreateCommand();
-
-        // NORMAL is durable across application crashes in WAL mode; only an OS crash may lose the last commits.
-        pragma.CommandText = "PRAGMA synchronous = NORMAL;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
 
-    protected override ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: !write));
+    protected override async ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken)
+    {
+        var sqlite = (SqliteConnection)connection;
+        if (write)
+        {
+            // Only commits care, and the setting stays with the pooled connection. NORMAL is durable
+            // across application crashes in WAL mode; only an OS crash may lose the last commits.
+            await using var pragma = sqlite.CreateCommand();
+            pragma.CommandText = "PRAGMA synchronous = NORMAL;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return sqlite.BeginTransaction(deferred: !write);
+    }
 
     private sealed class SqliteDialect : ISqlDialect
     {

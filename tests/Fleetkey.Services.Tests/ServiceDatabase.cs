@@ -13,7 +13,7 @@ namespace Fleetkey.Services.Tests;
 /// A real SQLite database in a temp directory with every service of the application layer wired to
 /// it and a clock the test controls. One per test: xunit makes a test class instance per test.
 /// </summary>
-public sealed class ServiceDatabase : IAsyncDisposable
+internal sealed class ServiceDatabase : IAsyncDisposable
 {
     /// <summary>A whole millisecond, since the store keeps instants as Unix milliseconds.</summary>
     public static readonly DateTimeOffset Start = new(2025, 3, 14, 15, 9, 26, TimeSpan.Zero);

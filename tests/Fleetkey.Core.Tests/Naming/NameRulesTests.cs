@@ -125,8 +125,8 @@ public sealed class NameRulesTests
         }
     }
 
-    // .NET's '$' also matches before a final '\n', so "^…$" lets one trailing newline through; '\z' does not.
-    [Theory(Skip = "BUG: NameRules patterns end in '$', which matches before a trailing newline; \"sensor\\n\" passes IsRegistryName.")]
+    // Regression: .NET's '$' also matches before a final '\n'; the patterns must end in '\z'.
+    [Theory]
     [InlineData("sensor\n")]
     [InlineData("a:b\n")]
     public void IsRegistryName_TrailingNewline_ReturnsFalse(string name)
@@ -134,7 +134,7 @@ public sealed class NameRulesTests
         Assert.False(NameRules.IsRegistryName(name));
     }
 
-    [Fact(Skip = "BUG: NameRules patterns end in '$', which matches before a trailing newline; attribute name \"key\\n\" passes EnsureAttributes.")]
+    [Fact]
     public void EnsureAttributes_NameWithTrailingNewline_ThrowsInvalidRequest()
     {
         var attributes = new Dictionary<string, string> { ["key\n"] = "v" };
@@ -144,7 +144,7 @@ public sealed class NameRulesTests
         Assert.Same(ErrorCode.InvalidRequest, exception.Code);
     }
 
-    [Fact(Skip = "BUG: NameRules patterns end in '$', which matches before a trailing newline; attribute value \"v\\n\" passes EnsureAttributes.")]
+    [Fact]
     public void EnsureAttributes_ValueWithTrailingNewline_ThrowsInvalidRequest()
     {
         var attributes = new Dictionary<string, string> { ["key"] = "v\n" };

@@ -1,4 +1,5 @@
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
 using Fleetkey.Core.Paging;
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Registry;
@@ -71,6 +72,17 @@ public sealed class ThingServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateAsync_ConcurrentIdentical_AllReturnSameThingId()
+    {
+        var creates = Enumerable.Range(0, 10).Select(_ => Task.Run(() => CreateAsync("sensor-1", attributes: Attrs(("a", "1")))));
+
+        var things = await Task.WhenAll(creates);
+
+        Assert.Single(things.Select(t => t.ThingId).Distinct(StringComparer.Ordinal));
+        Assert.Equal(things[0].ThingId, (await StoredAsync("sensor-1")).ThingId);
+    }
+
+    [Fact]
     public async Task CreateAsync_SameNameDifferentAttributes_ThrowsResourceAlreadyExistsAndKeepsThing()
     {
         var first = await CreateAsync("sensor-1", attributes: Attrs(("a", "1")));
@@ -81,6 +93,7 @@ public sealed class ThingServiceTests : IAsyncLifetime
             "Thing sensor-1 already exists in account with different attributes");
 
         Assert.Equal(first.ThingId, exception.ResourceId);
+        Assert.Equal(new ResourceRef(ResourceKind.Thing, "sensor-1"), exception.Resource);
         var stored = await StoredAsync("sensor-1");
         Assert.Equal(Attrs(("a", "1")), stored.Attributes);
         Assert.Equal(1, stored.Version);
@@ -129,6 +142,23 @@ public sealed class ThingServiceTests : IAsyncLifetime
     {
         await ServiceAssert.ThrowsAsync(
             ErrorCode.InvalidRequest, () => CreateAsync("sensor-1", attributes: Attrs((key, value))), "attributePayload.attributes");
+
+        Assert.Null(await _db.GetThingAsync("sensor-1"));
+    }
+
+    [Fact]
+    public async Task CreateAsync_NameWithTrailingNewline_ThrowsInvalidRequestAndStoresNothing()
+    {
+        await ServiceAssert.ThrowsAsync(ErrorCode.InvalidRequest, () => CreateAsync("sensor\n"), "at 'thingName' failed to satisfy constraint");
+
+        Assert.Null(await _db.GetThingAsync("sensor\n"));
+    }
+
+    [Fact]
+    public async Task CreateAsync_InvalidAttributeNameWithEmptyValue_ThrowsInvalidRequest()
+    {
+        await ServiceAssert.ThrowsAsync(
+            ErrorCode.InvalidRequest, () => CreateAsync("sensor-1", attributes: Attrs(("bad key", ""))), "attributePayload.attributes");
 
         Assert.Null(await _db.GetThingAsync("sensor-1"));
     }
@@ -407,6 +437,16 @@ public sealed class ThingServiceTests : IAsyncLifetime
         await CreateAsync("sensor-1", attributes: Attrs(("a", "1")));
 
         await ServiceAssert.ThrowsAsync(ErrorCode.InvalidRequest, () => UpdateAsync("sensor-1", attributes: Attrs(("bad key", "1"))));
+
+        Assert.Equal(1, (await StoredAsync("sensor-1")).Version);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_InvalidAttributeNameWithEmptyValue_ThrowsInvalidRequest()
+    {
+        await CreateAsync("sensor-1");
+
+        await ServiceAssert.ThrowsAsync(ErrorCode.InvalidRequest, () => UpdateAsync("sensor-1", attributes: Attrs(("bad key", ""))), "attributePayload.attributes");
 
         Assert.Equal(1, (await StoredAsync("sensor-1")).Version);
     }

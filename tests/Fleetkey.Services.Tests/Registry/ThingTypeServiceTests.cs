@@ -1,4 +1,5 @@
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Registry;
 using Xunit;
@@ -77,6 +78,7 @@ public sealed class ThingTypeServiceTests : IAsyncLifetime
             "Thing Type sensor already exists in current account with different properties");
 
         Assert.Equal(first.ThingTypeId, exception.ResourceId);
+        Assert.Equal(new ResourceRef(ResourceKind.ThingType, "sensor"), exception.Resource);
         var stored = await StoredAsync("sensor");
         Assert.Equal("Sensors", stored.Description);
         Assert.Equal(["site"], stored.SearchableAttributes);
@@ -356,7 +358,7 @@ public sealed class ThingTypeServiceTests : IAsyncLifetime
 
         // A new type of the same name starts without the old tags.
         await CreateAsync("sensor");
-        var tags = await _db.Tags.ListAsync(_db.Scope, $"arn:aws:iot:eu-west-1:123456789012:thingtype/sensor", PageRequest.From(null, null), None);
+        var tags = await _db.Tags.ListAsync(_db.Scope, Arn.ThingType(_db.Scope, "sensor"), PageRequest.From(null, null), None);
         Assert.Empty(tags.Items);
     }
 
