@@ -1,7 +1,618 @@
+using System.Globalization;
+using System.Text.Json;
+
 namespace Fleetkey.Policies;
 
+/// <summary>
+/// Parses and validates an AWS IoT policy document as CreatePolicy and CreatePolicyVersion do.
+/// </summary>
+/// <remarks>
+/// AWS IoT policies follow the IAM policy grammar (Version, Statement, Sid, Effect, Action/NotAction,
+/// Resource/NotResource, Condition), restricted to identity policies: no Principal. Every problem is
+/// collected before failing, and the exception message lists them all with their JSON path, after the
+/// "Policy document is Malformed" prefix that AWS IoT puts on its own MalformedPolicyException reasons.
+/// </remarks>
 public static class PolicyDocumentParser
 {
-    /// <summary>Parses and validates a policy document; throws <see cref="PolicyDocumentException"/> with the reason.</summary>
-    public static PolicyDocument Parse(string json) => throw new NotImplementedException();
+    /// <summary>
+    /// The documented CreatePolicy limit: "maximum length of 2048, excluding whitespace".
+    /// </summary>
+    public const int DefaultMaxSignificantLength = 2048;
+
+    /// <summary>The policy-language version that enables policy variables.</summary>
+    public const string CurrentVersion = "2012-10-17";
+
+    /// <summary>The legacy policy-language version; IAM's default when Version is omitted.</summary>
+    public const string LegacyVersion = "2008-10-17";
+
+    internal const string MalformedPrefix = "Policy document is Malformed";
+
+    // Action vendors an AWS IoT policy may name: IoT itself and Greengrass, whose core-device
+    // policies (greengrass:*) are AWS IoT policies.
+    private static readonly string[] s_actionVendors = ["iot", "greengrass"];
+
+    private static readonly string[] s_partitions = ["aws", "aws-cn", "aws-us-gov"];
+
+    private static readonly HashSet<string> s_topLevelKeys = new(StringComparer.Ordinal) { "Version", "Id", "Statement" };
+
+    private static readonly HashSet<string> s_statementKeys = new(StringComparer.Ordinal)
+    {
+        "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition",
+    };
+
+    // IAM condition operators (reference_policies_elements_condition_operators). Each may take the
+    // IfExists suffix except Null, and a ForAllValues:/ForAnyValue: set prefix.
+    private static readonly HashSet<string> s_conditionOperators = new(StringComparer.Ordinal)
+    {
+        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
+        "StringLike", "StringNotLike",
+        "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+        "NumericGreaterThan", "NumericGreaterThanEquals",
+        "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals",
+        "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike",
+        "Null",
+    };
+
+    private static readonly JsonDocumentOptions s_jsonOptions = new()
+    {
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        MaxDepth = 32,
+    };
+
+    /// <summary>
+    /// Parses and validates a policy document against the default 2048-character limit;
+    /// throws <see cref="PolicyDocumentException"/> with the reason.
+    /// </summary>
+    public static PolicyDocument Parse(string json) => Parse(json, DefaultMaxSignificantLength);
+
+    /// <summary>
+    /// Parses and validates a policy document; throws <see cref="PolicyDocumentException"/> listing every problem.
+    /// </summary>
+    /// <param name="maxSignificantLength">
+    /// The largest document accepted, counted as <see cref="SignificantLength"/> does. AWS's default
+    /// quota is 2048; a deployment may raise it as AWS raises it on request.
+    /// </param>
+    public static PolicyDocument Parse(string json, int maxSignificantLength)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSignificantLength);
+
+        var length = SignificantLength(json);
+        if (length == 0)
+        {
+            throw Malformed("the policy document is empty");
+        }
+
+        if (length > maxSignificantLength)
+        {
+            throw Malformed(string.Create(
+                CultureInfo.InvariantCulture,
+                $"the policy document is {length} characters long excluding whitespace; the maximum is {maxSignificantLength}"));
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, s_jsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw Malformed(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Invalid policy syntax: not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine + 1})"));
+        }
+
+        using (document)
+        {
+            var problems = new List<string>();
+            var result = ReadDocument(document.RootElement, problems);
+            if (problems.Count > 0 || result is null)
+            {
+                throw Malformed(string.Join("; ", problems));
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// The size AWS IoT measures a policy document by: its characters, not counting whitespace
+    /// (CreatePolicy: "maximum length of 2048, excluding whitespace").
+    /// </summary>
+    /// <remarks>
+    /// Whitespace inside string values is not counted either; AWS does not say otherwise, and IAM,
+    /// whose limit is worded the same way, counts that way.
+    /// </remarks>
+    public static int SignificantLength(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var count = 0;
+        foreach (var c in json)
+        {
+            if (!char.IsWhiteSpace(c))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static PolicyDocumentException Malformed(string reason) => new($"{MalformedPrefix}: {reason}");
+
+    private static PolicyDocument? ReadDocument(JsonElement root, List<string> problems)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            problems.Add($"Invalid policy syntax: the document must be a JSON object, not {Describe(root)}");
+            return null;
+        }
+
+        string? version = null;
+        JsonElement? statement = null;
+        foreach (var property in UniqueProperties(root, "", problems))
+        {
+            switch (property.Name)
+            {
+                case "Version":
+                    if (property.Value.ValueKind != JsonValueKind.String)
+                    {
+                        problems.Add($"Version: must be a string, not {Describe(property.Value)}");
+                    }
+                    else if (property.Value.GetString() is CurrentVersion or LegacyVersion)
+                    {
+                        version = property.Value.GetString();
+                    }
+                    else
+                    {
+                        problems.Add($"Version: \"{property.Value.GetString()}\" is not a policy language version (use \"{CurrentVersion}\")");
+                    }
+
+                    break;
+                case "Id":
+                    if (property.Value.ValueKind != JsonValueKind.String)
+                    {
+                        problems.Add($"Id: must be a string, not {Describe(property.Value)}");
+                    }
+
+                    break;
+                case "Statement":
+                    statement = property.Value;
+                    break;
+                default:
+                    problems.Add($"Invalid policy syntax: unknown element \"{property.Name}\" (allowed: Version, Id, Statement)");
+                    break;
+            }
+        }
+
+        var statements = new List<PolicyStatement>();
+        if (statement is not { } s)
+        {
+            problems.Add("Statement: required");
+        }
+        else if (s.ValueKind == JsonValueKind.Object)
+        {
+            AddIfNotNull(statements, ReadStatement(s, "Statement", problems));
+        }
+        else if (s.ValueKind == JsonValueKind.Array)
+        {
+            if (s.GetArrayLength() == 0)
+            {
+                problems.Add("Statement: must contain at least one statement");
+            }
+
+            var index = 0;
+            foreach (var item in s.EnumerateArray())
+            {
+                var path = string.Create(CultureInfo.InvariantCulture, $"Statement[{index++}]");
+                if (item.ValueKind != JsonValueKind.Object)
+                {
+                    problems.Add($"{path}: must be an object, not {Describe(item)}");
+                    continue;
+                }
+
+                AddIfNotNull(statements, ReadStatement(item, path, problems));
+            }
+        }
+        else
+        {
+            problems.Add($"Statement: must be an object or an array of objects, not {Describe(s)}");
+        }
+
+        CheckUniqueSids(statements, problems);
+
+        // IAM: without a Version element the legacy language applies and policy variables are literal text.
+        return new PolicyDocument(version ?? LegacyVersion, statements);
+    }
+
+    private static PolicyStatement? ReadStatement(JsonElement element, string path, List<string> problems)
+    {
+        var before = problems.Count;
+        string? sid = null;
+        PolicyEffect? effect = null;
+        IReadOnlyList<string>? actions = null, notActions = null, resources = null, notResources = null;
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>? conditions = null;
+
+        foreach (var property in UniqueProperties(element, path, problems))
+        {
+            var at = $"{path}.{property.Name}";
+            switch (property.Name)
+            {
+                case "Sid":
+                    if (property.Value.ValueKind == JsonValueKind.String)
+                    {
+                        sid = property.Value.GetString();
+                    }
+                    else
+                    {
+                        problems.Add($"{at}: must be a string, not {Describe(property.Value)}");
+                    }
+
+                    break;
+                case "Effect":
+                    effect = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() switch
+                    {
+                        "Allow" => PolicyEffect.Allow,
+                        "Deny" => PolicyEffect.Deny,
+                        _ => null,
+                    } : null;
+                    if (effect is null)
+                    {
+                        problems.Add($"{at}: must be \"Allow\" or \"Deny\", not {Describe(property.Value)}");
+                    }
+
+                    break;
+                case "Action":
+                    actions = ReadStrings(property.Value, at, problems, ValidateAction);
+                    break;
+                case "NotAction":
+                    notActions = ReadStrings(property.Value, at, problems, ValidateAction);
+                    break;
+                case "Resource":
+                    resources = ReadStrings(property.Value, at, problems, ValidateResource);
+                    break;
+                case "NotResource":
+                    notResources = ReadStrings(property.Value, at, problems, ValidateResource);
+                    break;
+                case "Condition":
+                    conditions = ReadConditions(property.Value, at, problems);
+                    break;
+                case "Principal" or "NotPrincipal":
+                    problems.Add($"{at}: not supported; AWS IoT policies apply to the principal they are attached to");
+                    break;
+                default:
+                    problems.Add($"{path}: unknown element \"{property.Name}\" (allowed: Sid, Effect, Action, NotAction, Resource, NotResource, Condition)");
+                    break;
+            }
+        }
+
+        if (!element.TryGetProperty("Effect", out _))
+        {
+            problems.Add($"{path}.Effect: required (\"Allow\" or \"Deny\")");
+        }
+
+        var hasAction = element.TryGetProperty("Action", out _);
+        var hasNotAction = element.TryGetProperty("NotAction", out _);
+        if (hasAction && hasNotAction)
+        {
+            problems.Add($"{path}: has both Action and NotAction; use one");
+        }
+        else if (!hasAction && !hasNotAction)
+        {
+            problems.Add($"{path}: must contain Action or NotAction");
+        }
+
+        var hasResource = element.TryGetProperty("Resource", out _);
+        var hasNotResource = element.TryGetProperty("NotResource", out _);
+        if (hasResource && hasNotResource)
+        {
+            problems.Add($"{path}: has both Resource and NotResource; use one");
+        }
+        else if (!hasResource && !hasNotResource)
+        {
+            problems.Add($"{path}: must contain Resource or NotResource");
+        }
+
+        if (problems.Count > before || effect is not { } e)
+        {
+            return null;
+        }
+
+        return new PolicyStatement(
+            sid,
+            e,
+            actions ?? [],
+            notActions ?? [],
+            resources ?? [],
+            notResources ?? [],
+            conditions ?? new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>(StringComparer.Ordinal));
+    }
+
+    private static List<string>? ReadStrings(JsonElement value, string path, List<string> problems, Func<string, string?> validate)
+    {
+        var result = new List<string>();
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            Add(value.GetString()!, path);
+            return result;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            problems.Add($"{path}: must be a string or an array of strings, not {Describe(value)}");
+            return null;
+        }
+
+        if (value.GetArrayLength() == 0)
+        {
+            problems.Add($"{path}: must not be empty");
+            return null;
+        }
+
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var at = string.Create(CultureInfo.InvariantCulture, $"{path}[{index++}]");
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                problems.Add($"{at}: must be a string, not {Describe(item)}");
+                continue;
+            }
+
+            Add(item.GetString()!, at);
+        }
+
+        return result;
+
+        void Add(string s, string at)
+        {
+            if (validate(s) is { } problem)
+            {
+                problems.Add($"{at}: {problem}");
+            }
+            else
+            {
+                result.Add(s);
+            }
+        }
+    }
+
+    /// <summary>Returns why <paramref name="action"/> is not an action an AWS IoT policy may name, or null.</summary>
+    internal static string? ValidateAction(string action)
+    {
+        if (action == "*")
+        {
+            return null;
+        }
+
+        var colon = action.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            return $"Policy contains an invalid action \"{action}\": an action is \"iot:<name>\" (or \"*\")";
+        }
+
+        if (action.IndexOf(':', colon + 1) >= 0)
+        {
+            return $"Policy contains an invalid action \"{action}\": an action contains only one colon";
+        }
+
+        var vendor = action[..colon];
+        var name = action[(colon + 1)..];
+        if (!s_actionVendors.Any(v => string.Equals(v, vendor, StringComparison.OrdinalIgnoreCase)))
+        {
+            return $"Policy contains an invalid action \"{action}\": AWS IoT policies name only iot: and greengrass: actions";
+        }
+
+        if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '*' or '?'))
+        {
+            return $"Policy contains an invalid action \"{action}\": the action name may contain only letters, digits and the wildcards * and ?";
+        }
+
+        return null;
+    }
+
+    /// <summary>Returns why <paramref name="resource"/> is not "*" or a well-formed ARN, or null.</summary>
+    internal static string? ValidateResource(string resource)
+    {
+        if (resource == "*")
+        {
+            return null;
+        }
+
+        // arn:partition:service:region:account-id:resource; the resource part may itself hold colons.
+        var parts = resource.Split(':', 6);
+        if (parts.Length < 6 || !string.Equals(parts[0], "arn", StringComparison.Ordinal))
+        {
+            return $"The following resources are invalid : {resource} (a resource is \"*\" or an ARN arn:aws:iot:region:account:type/name)";
+        }
+
+        if (!s_partitions.Contains(parts[1], StringComparer.Ordinal) && parts[1] != "*")
+        {
+            return $"Partition \"{parts[1]}\" is not valid for resource \"{resource}\"";
+        }
+
+        var service = parts[2];
+        if (service.Length == 0 || !service.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            return $"The following resources are invalid : {resource} (the service \"{service}\" must be fully qualified, without wildcards)";
+        }
+
+        if (parts[5].Length == 0)
+        {
+            return $"The following resources are invalid : {resource} (the resource part after the account is empty)";
+        }
+
+        if (UnclosedVariable(resource))
+        {
+            return $"The following resources are invalid : {resource} (a policy variable \"${{\" is not closed with \"}}\")";
+        }
+
+        return null;
+    }
+
+    private static bool UnclosedVariable(string s)
+    {
+        var start = 0;
+        while ((start = s.IndexOf("${", start, StringComparison.Ordinal)) >= 0)
+        {
+            var end = s.IndexOf('}', start + 2);
+            if (end < 0)
+            {
+                return true;
+            }
+
+            start = end + 1;
+        }
+
+        return false;
+    }
+
+    private static Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>? ReadConditions(
+        JsonElement value, string path, List<string> problems)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            problems.Add($"{path}: must be an object of condition operators, not {Describe(value)}");
+            return null;
+        }
+
+        var result = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>(StringComparer.Ordinal);
+        foreach (var op in UniqueProperties(value, path, problems))
+        {
+            var opPath = $"{path}.{op.Name}";
+            if (!IsConditionOperator(op.Name))
+            {
+                problems.Add($"{opPath}: \"{op.Name}\" is not a condition operator");
+                continue;
+            }
+
+            if (op.Value.ValueKind != JsonValueKind.Object)
+            {
+                problems.Add($"{opPath}: must be an object of condition keys, not {Describe(op.Value)}");
+                continue;
+            }
+
+            var keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            foreach (var key in UniqueProperties(op.Value, opPath, problems))
+            {
+                var keyPath = $"{opPath}.{key.Name}";
+                if (key.Name.Length == 0)
+                {
+                    problems.Add($"{opPath}: a condition key is empty");
+                    continue;
+                }
+
+                var values = new List<string>();
+                if (key.Value.ValueKind == JsonValueKind.Array)
+                {
+                    var index = 0;
+                    foreach (var item in key.Value.EnumerateArray())
+                    {
+                        AddConditionValue(item, string.Create(CultureInfo.InvariantCulture, $"{keyPath}[{index++}]"), values, problems);
+                    }
+                }
+                else
+                {
+                    AddConditionValue(key.Value, keyPath, values, problems);
+                }
+
+                keys[key.Name] = values;
+            }
+
+            result[op.Name] = keys;
+        }
+
+        return result;
+    }
+
+    // IAM stores condition values as text; JSON numbers and booleans are accepted and kept in their JSON spelling.
+    private static void AddConditionValue(JsonElement item, string path, List<string> values, List<string> problems)
+    {
+        switch (item.ValueKind)
+        {
+            case JsonValueKind.String:
+                values.Add(item.GetString()!);
+                break;
+            case JsonValueKind.Number:
+                values.Add(item.GetRawText());
+                break;
+            case JsonValueKind.True:
+                values.Add("true");
+                break;
+            case JsonValueKind.False:
+                values.Add("false");
+                break;
+            default:
+                problems.Add($"{path}: a condition value must be a string, number or boolean, not {Describe(item)}");
+                break;
+        }
+    }
+
+    internal static bool IsConditionOperator(string name)
+    {
+        var op = name;
+        if (op.StartsWith("ForAllValues:", StringComparison.Ordinal))
+        {
+            op = op["ForAllValues:".Length..];
+        }
+        else if (op.StartsWith("ForAnyValue:", StringComparison.Ordinal))
+        {
+            op = op["ForAnyValue:".Length..];
+        }
+
+        if (op.EndsWith("IfExists", StringComparison.Ordinal) && op != "NullIfExists")
+        {
+            op = op[..^"IfExists".Length];
+        }
+
+        return s_conditionOperators.Contains(op);
+    }
+
+    private static void CheckUniqueSids(List<PolicyStatement> statements, List<string> problems)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var statement in statements)
+        {
+            if (statement.Sid is { Length: > 0 } sid && !seen.Add(sid))
+            {
+                problems.Add($"Statement IDs (SID) in a single policy must be unique: \"{sid}\" is repeated");
+            }
+        }
+    }
+
+    // JSON allows repeated names; a policy that says "Effect" twice is ambiguous, so it is refused.
+    private static IEnumerable<JsonProperty> UniqueProperties(JsonElement element, string path, List<string> problems)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                problems.Add($"{(path.Length == 0 ? "" : path + ": ")}element \"{property.Name}\" appears more than once");
+                continue;
+            }
+
+            yield return property;
+        }
+    }
+
+    private static void AddIfNotNull(List<PolicyStatement> list, PolicyStatement? statement)
+    {
+        if (statement is not null)
+        {
+            list.Add(statement);
+        }
+    }
+
+    private static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => $"\"{value.GetString()}\"",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Number => $"the number {value.GetRawText()}",
+        JsonValueKind.True or JsonValueKind.False => $"the boolean {value.GetRawText()}",
+        JsonValueKind.Null => "null",
+        _ => value.ValueKind.ToString(),
+    };
 }

@@ -16,6 +16,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ThingGroupService>();
         services.AddSingleton<TagService>();
         services.AddSingleton<AccessKeyService>();
+        services.AddSingleton<Security.CertificateService>();
+        services.AddSingleton<Security.PrincipalService>();
+        services.AddSingleton<Security.PolicyService>();
+        services.AddSingleton<Provisioning.RegistrationService>();
         return services;
     }
 }

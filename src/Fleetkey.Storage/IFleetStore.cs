@@ -28,6 +28,14 @@ public interface IStoreSession
     ITagRepository Tags { get; }
 
     IAccessKeyRepository AccessKeys { get; }
+
+    ICertificateRepository Certificates { get; }
+
+    ICaCertificateRepository CaCertificates { get; }
+
+    IThingPrincipalRepository ThingPrincipals { get; }
+
+    IPolicyRepository Policies { get; }
 }
 
 public interface IThingRepository
@@ -111,6 +119,81 @@ public interface IAccessKeyRepository
     Task<bool> DeleteAsync(string accessKeyId, CancellationToken cancellationToken);
 
     Task<bool> AnyAsync(CancellationToken cancellationToken);
+}
+
+public interface ICertificateRepository
+{
+    Task<Certificate?> GetAsync(string certificateId, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a certificate; throws ResourceAlreadyExists when its id is taken.</summary>
+    Task InsertAsync(Certificate certificate, CancellationToken cancellationToken);
+
+    Task UpdateAsync(Certificate certificate, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(string certificateId, CancellationToken cancellationToken);
+
+    /// <summary>Certificates by creation date (then id), optionally of one CA, after a "created:id" key.</summary>
+    Task<IReadOnlyList<Certificate>> ListAsync(string? caCertificateId, bool ascending, string? after, int limit, CancellationToken cancellationToken);
+}
+
+public interface ICaCertificateRepository
+{
+    Task<CaCertificate?> GetAsync(string certificateId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<CaCertificate>> ListAsync(CancellationToken cancellationToken);
+
+    Task InsertAsync(CaCertificate certificate, CancellationToken cancellationToken);
+}
+
+public interface IThingPrincipalRepository
+{
+    /// <summary>Attaches, or changes the attachment type of, a principal; false when nothing changed.</summary>
+    Task<bool> AttachAsync(ThingPrincipal principal, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task<bool> DetachAsync(string thingName, string principalKind, string principalId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ThingPrincipal>> ListForThingAsync(string thingName, string? afterPrincipalId, int limit, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ThingPrincipal>> ListForPrincipalAsync(string principalKind, string principalId, string? afterThingName, int limit, CancellationToken cancellationToken);
+
+    Task<bool> ThingHasAnyAsync(string thingName, CancellationToken cancellationToken);
+}
+
+public interface IPolicyRepository
+{
+    Task<Policy?> GetAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a policy with its first version; throws ResourceAlreadyExists when the name is taken.</summary>
+    Task InsertAsync(Policy policy, PolicyVersion firstVersion, CancellationToken cancellationToken);
+
+    Task UpdateAsync(Policy policy, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Policy>> ListAsync(bool ascending, string? after, int limit, CancellationToken cancellationToken);
+
+    Task<PolicyVersion?> GetVersionAsync(string policyName, long versionId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PolicyVersion>> ListVersionsAsync(string policyName, CancellationToken cancellationToken);
+
+    Task InsertVersionAsync(PolicyVersion version, CancellationToken cancellationToken);
+
+    Task<bool> DeleteVersionAsync(string policyName, long versionId, CancellationToken cancellationToken);
+
+    Task<bool> AttachAsync(string policyName, PolicyTarget target, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task<bool> DetachAsync(string policyName, PolicyTarget target, CancellationToken cancellationToken);
+
+    Task<int> DetachAllAsync(PolicyTarget target, CancellationToken cancellationToken);
+
+    /// <summary>Names of the policies attached to any of the targets, ordered, after a name.</summary>
+    Task<IReadOnlyList<string>> ListAttachedAsync(IReadOnlyList<PolicyTarget> targets, string? after, int limit, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PolicyTarget>> ListTargetsAsync(string policyName, string? after, int limit, CancellationToken cancellationToken);
+
+    Task<int> CountAttachedAsync(PolicyTarget target, CancellationToken cancellationToken);
+
+    Task<bool> IsAttachedAnywhereAsync(string policyName, CancellationToken cancellationToken);
 }
 
 /// <summary>Helpers for callers that need a page and its token from a keyset query.</summary>

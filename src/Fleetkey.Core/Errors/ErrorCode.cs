@@ -24,6 +24,12 @@ public sealed class ErrorCode
     public static readonly ErrorCode LimitExceeded = new("LimitExceededException", 410);
     public static readonly ErrorCode DeleteConflict = new("DeleteConflictException", 409);
     public static readonly ErrorCode ConflictingResourceUpdate = new("ConflictingResourceUpdateException", 409);
+    public static readonly ErrorCode CertificateState = new("CertificateStateException", 406);
+    public static readonly ErrorCode CertificateValidation = new("CertificateValidationException", 400);
+    public static readonly ErrorCode CertificateConflict = new("CertificateConflictException", 409);
+    public static readonly ErrorCode MalformedPolicy = new("MalformedPolicyException", 400);
+    public static readonly ErrorCode VersionsLimitExceeded = new("VersionsLimitExceededException", 409);
+    public static readonly ErrorCode ResourceRegistrationFailure = new("ResourceRegistrationFailureException", 400);
     public static readonly ErrorCode Throttling = new("ThrottlingException", 400);
     public static readonly ErrorCode InternalFailure = new("InternalFailureException", 500);
     public static readonly ErrorCode ServiceUnavailable = new("ServiceUnavailableException", 503);

@@ -6,7 +6,7 @@ using Fleetkey.Storage;
 
 namespace Fleetkey.Services.Registry;
 
-/// <summary>Tags on the taggable resources (thing types and thing groups; things are not taggable on AWS).</summary>
+/// <summary>Tags on the taggable resources (thing types, thing groups, policies; things are not taggable on AWS).</summary>
 public sealed class TagService(IFleetStore store)
 {
     public Task TagAsync(IotScope scope, string resourceArn, IReadOnlyList<Tag> tags, CancellationToken cancellationToken) =>
@@ -72,6 +72,7 @@ public sealed class TagService(IFleetStore store)
         {
             ResourceKind.ThingType => await session.ThingTypes.GetAsync(arn.Name, cancellationToken) is not null,
             ResourceKind.ThingGroup => await session.ThingGroups.GetAsync(arn.Name, cancellationToken) is not null,
+            ResourceKind.Policy => await session.Policies.GetAsync(arn.Name, cancellationToken) is not null,
             _ => false,
         };
         if (!exists)
@@ -79,6 +80,12 @@ public sealed class TagService(IFleetStore store)
             ThrowHelper.NotFound($"Resource {resourceArn} does not exist or cannot be tagged.");
         }
 
-        return (arn.Kind == ResourceKind.ThingType ? ThingTypeService.TagKind : ThingGroupService.TagKind, arn.Name);
+        var kind = arn.Kind switch
+        {
+            ResourceKind.ThingType => ThingTypeService.TagKind,
+            ResourceKind.ThingGroup => ThingGroupService.TagKind,
+            _ => Security.PolicyService.TagKind,
+        };
+        return (kind, arn.Name);
     }
 }

@@ -116,6 +116,7 @@ public sealed class ThingGroupService(IFleetStore store, TimeProvider time)
             }
 
             await session.Tags.RemoveAllAsync(TagKind, name, ct);
+            await session.Policies.DetachAllAsync(new PolicyTarget(PolicyTarget.ThingGroupKind, name), ct);
             return await session.ThingGroups.DeleteAsync(name, ct);
         }, cancellationToken);
 
@@ -190,7 +191,7 @@ public sealed class ThingGroupService(IFleetStore store, TimeProvider time)
         await session.ThingGroups.AddThingAsync(groupName, thingName, time.GetUtcNow(), cancellationToken);
     }
 
-    private static async Task RemoveThingAsync(IStoreSession session, string groupName, string thingName, CancellationToken cancellationToken)
+    internal static async Task RemoveThingAsync(IStoreSession session, string groupName, string thingName, CancellationToken cancellationToken)
     {
         _ = await session.ThingGroups.GetAsync(groupName, cancellationToken) ?? ThrowHelper.NotFound<ThingGroup>(NotFoundMessage(groupName));
         _ = await session.Things.GetAsync(thingName, cancellationToken) ?? ThrowHelper.NotFound<Thing>(ThingService.NotFoundMessage(thingName));

@@ -104,6 +104,10 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
             }
 
             Versions.EnsureExpected(expectedVersion, thing.Version, "thing", name);
+            if (await session.ThingPrincipals.ThingHasAnyAsync(name, ct))
+            {
+                ThrowHelper.InvalidRequest($"Cannot delete. Thing {name} is still attached to one or more principals");
+            }
 
             return await session.Things.DeleteAsync(name, ct);
         }, cancellationToken);
@@ -121,7 +125,7 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
 
     internal static string NotFoundMessage(string name) => $"Thing {name} cannot be found.";
 
-    private static async Task EnsureUsableTypeAsync(IStoreSession session, string typeName, string verb, CancellationToken cancellationToken)
+    internal static async Task EnsureUsableTypeAsync(IStoreSession session, string typeName, string verb, CancellationToken cancellationToken)
     {
         var type = await session.ThingTypes.GetAsync(typeName, cancellationToken)
             ?? ThrowHelper.NotFound<ThingType>(ThingTypeService.NotFoundMessage(typeName));

@@ -17,6 +17,10 @@ internal sealed class SqlSession : IStoreSession
         ThingGroups = new SqlThingGroupRepository(this);
         Tags = new SqlTagRepository(this);
         AccessKeys = new SqlAccessKeyRepository(this);
+        Certificates = new SqlCertificateRepository(this);
+        CaCertificates = new SqlCaCertificateRepository(this);
+        ThingPrincipals = new SqlThingPrincipalRepository(this);
+        Policies = new SqlPolicyRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -30,6 +34,14 @@ internal sealed class SqlSession : IStoreSession
     public ITagRepository Tags { get; }
 
     public IAccessKeyRepository AccessKeys { get; }
+
+    public ICertificateRepository Certificates { get; }
+
+    public ICaCertificateRepository CaCertificates { get; }
+
+    public IThingPrincipalRepository ThingPrincipals { get; }
+
+    public IPolicyRepository Policies { get; }
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {

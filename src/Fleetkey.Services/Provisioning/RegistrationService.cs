@@ -1,0 +1,239 @@
+using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
+using Fleetkey.Core.Registry;
+using Fleetkey.Pki;
+using Fleetkey.Services.Registry;
+using Fleetkey.Services.Security;
+using Fleetkey.Storage;
+using Fleetkey.Templates;
+
+namespace Fleetkey.Services.Provisioning;
+
+/// <summary>
+/// RegisterThing: evaluates a provisioning template (pure; every error reported with its path),
+/// does the cryptography (CSR signing, PEM parsing, policy validation) up front, then applies the
+/// plan in one transaction: certificate, policies, thing, groups and attachments are all committed
+/// or none are. The same rules as the individual operations apply, through the same services.
+/// </summary>
+public sealed class RegistrationService(
+    IFleetStore store,
+    ThingService things,
+    ThingGroupService groups,
+    CertificateService certificates,
+    PolicyService policies,
+    PrincipalService principals)
+{
+    /// <summary>What RegisterThing answers: the certificate's PEM (if the template has one) and the resources by logical name.</summary>
+    public sealed record RegistrationResult(string? CertificatePem, IReadOnlyDictionary<string, ResourceRef> Resources, IReadOnlyDictionary<string, string> DeviceConfiguration);
+
+    public async Task<RegistrationResult> RegisterThingAsync(string templateBody, IReadOnlyDictionary<string, string>? parameters, CancellationToken cancellationToken)
+    {
+        var evaluated = TemplateEngine.Evaluate(templateBody, parameters);
+        if (!evaluated.Succeeded)
+        {
+            var errors = evaluated.Errors.Select(e => e.Path.Length == 0 ? e.Message : $"{e.Path}: {e.Message}");
+            throw new ServiceException(ErrorCode.InvalidRequest, $"The template is not valid: {string.Join("; ", errors)}");
+        }
+
+        var plan = evaluated.Plan!;
+        var certificatePlan = plan.Certificates.Count > 0 ? plan.Certificates[0] : null;
+        IssuedCertificate? issued = null;
+        ParsedCertificate? parsed = null;
+        if (certificatePlan?.CertificateSigningRequest is { } csr)
+        {
+            issued = certificates.IssueFromCsr(csr);
+        }
+        else if (certificatePlan?.CertificatePem is { } pem)
+        {
+            parsed = CertificateService.Parse(pem);
+        }
+
+        foreach (var policy in plan.Policies.Where(p => p.PolicyDocument is not null))
+        {
+            PolicyService.EnsureDocument(policy.PolicyDocument!);
+        }
+
+        try
+        {
+            return await store.WriteAsync((session, ct) => ApplyAsync(session, plan, certificatePlan, issued, parsed, ct), cancellationToken);
+        }
+        catch (ServiceException exception) when (exception.Code == ErrorCode.ResourceNotFound)
+        {
+            // A template naming something that does not exist fails registration, as on AWS.
+            throw new ServiceException(ErrorCode.ResourceRegistrationFailure, exception.Message);
+        }
+    }
+
+    private async Task<RegistrationResult> ApplyAsync(
+        IStoreSession session,
+        ProvisioningPlan plan,
+        PlannedCertificate? certificatePlan,
+        IssuedCertificate? issued,
+        ParsedCertificate? parsed,
+        CancellationToken cancellationToken)
+    {
+        var resources = new Dictionary<string, ResourceRef>(StringComparer.Ordinal);
+        Certificate? certificate = null;
+        if (certificatePlan is not null)
+        {
+            certificate = await ApplyCertificateAsync(session, certificatePlan, issued, parsed, cancellationToken);
+            resources[certificatePlan.LogicalName] = new ResourceRef(ResourceKind.Certificate, certificate.CertificateId);
+        }
+
+        foreach (var policyPlan in plan.Policies)
+        {
+            await ApplyPolicyAsync(session, policyPlan, cancellationToken);
+            if (certificate is not null)
+            {
+                await policies.AttachAsync(session, policyPlan.PolicyName, new PolicyTarget(PolicyTarget.CertificateKind, certificate.CertificateId), cancellationToken);
+            }
+
+            resources[policyPlan.LogicalName] = new ResourceRef(ResourceKind.Policy, policyPlan.PolicyName);
+        }
+
+        foreach (var thingPlan in plan.Things)
+        {
+            await ApplyThingAsync(session, thingPlan, cancellationToken);
+            if (certificate is not null)
+            {
+                await principals.AttachAsync(session, thingPlan.ThingName, certificate.CertificateId, ThingPrincipalType.NonExclusive, cancellationToken);
+            }
+
+            resources[thingPlan.LogicalName] = new ResourceRef(ResourceKind.Thing, thingPlan.ThingName);
+        }
+
+        return new RegistrationResult(certificate?.Pem, resources, plan.DeviceConfiguration);
+    }
+
+    private async Task<Certificate> ApplyCertificateAsync(IStoreSession session, PlannedCertificate plan, IssuedCertificate? issued, ParsedCertificate? parsed, CancellationToken cancellationToken)
+    {
+        if (issued is not null)
+        {
+            return await certificates.InsertIssuedAsync(session, issued, plan.Status, cancellationToken);
+        }
+
+        var id = plan.CertificateId ?? parsed!.CertificateId;
+        var existing = await session.Certificates.GetAsync(id, cancellationToken);
+        if (existing is null)
+        {
+            if (parsed is null)
+            {
+                throw new ServiceException(ErrorCode.ResourceRegistrationFailure, $"Certificate {id} does not exist.");
+            }
+
+            return await certificates.RegisterAsync(session, parsed, plan.CaCertificatePem, plan.Status, cancellationToken);
+        }
+
+        switch (plan.StatusOverride)
+        {
+            case OverrideAction.DoNothing:
+                return existing;
+            case OverrideAction.Fail when existing.Status != plan.Status:
+                throw new ServiceException(ErrorCode.ResourceRegistrationFailure, $"Certificate {id} has status {existing.Status}, not {plan.Status}, and the template's OverrideSettings say FAIL.");
+            default:
+                await certificates.SetStatusAsync(session, existing, plan.Status, cancellationToken);
+                return (await session.Certificates.GetAsync(id, cancellationToken))!;
+        }
+    }
+
+    private async Task ApplyPolicyAsync(IStoreSession session, PlannedPolicy plan, CancellationToken cancellationToken)
+    {
+        var existing = await session.Policies.GetAsync(plan.PolicyName, cancellationToken);
+        if (existing is not null)
+        {
+            return;
+        }
+
+        if (plan.PolicyDocument is null)
+        {
+            throw new ServiceException(ErrorCode.ResourceRegistrationFailure, $"Policy {plan.PolicyName} does not exist.");
+        }
+
+        await policies.CreateAsync(session, plan.PolicyName, plan.PolicyDocument, cancellationToken);
+    }
+
+    private async Task ApplyThingAsync(IStoreSession session, PlannedThing plan, CancellationToken cancellationToken)
+    {
+        var existing = await session.Things.GetAsync(plan.ThingName, cancellationToken);
+        if (existing is null)
+        {
+            var attributes = plan.Attributes ?? Attributes.Empty;
+            NameRules.EnsureAttributes(attributes, "AttributePayload");
+            Attributes.EnsureThingLimit(Attributes.Normalize(attributes), plan.ThingTypeName);
+            await things.CreateAsync(session, plan.ThingName, plan.ThingTypeName, Attributes.Normalize(attributes), cancellationToken);
+            foreach (var group in plan.ThingGroups ?? [])
+            {
+                await groups.AddThingAsync(session, group, plan.ThingName, cancellationToken);
+            }
+
+            return;
+        }
+
+        // The thing exists: each part changes only as its OverrideSettings say (DO_NOTHING when absent).
+        var updated = existing;
+        if (plan.Attributes is not null)
+        {
+            var wanted = Attributes.Normalize(plan.Attributes);
+            updated = Override(plan.AttributePayloadOverride, "AttributePayload", plan.ThingName, Attributes.SameAs(existing.Attributes, wanted), updated, t => t with
+            {
+                Attributes = Attributes.Apply(existing.Attributes, plan.Attributes, merge: plan.AttributePayloadOverride == OverrideAction.Merge),
+            });
+        }
+
+        if (plan.ThingTypeName is not null && !string.Equals(plan.ThingTypeName, existing.TypeName, StringComparison.Ordinal))
+        {
+            var before = updated;
+            updated = Override(plan.ThingTypeNameOverride, "ThingTypeName", plan.ThingName, same: false, updated, t => t with { TypeName = plan.ThingTypeName });
+            if (!ReferenceEquals(before, updated))
+            {
+                await ThingService.EnsureUsableTypeAsync(session, plan.ThingTypeName, "update a thing to use", cancellationToken);
+            }
+        }
+
+        if (!ReferenceEquals(updated, existing))
+        {
+            Attributes.EnsureThingLimit(updated.Attributes, updated.TypeName);
+            await session.Things.UpdateAsync(updated with { Version = existing.Version + 1 }, cancellationToken);
+        }
+
+        if (plan.ThingGroups is { } wantedGroups)
+        {
+            var current = (await session.ThingGroups.ListForThingAsync(plan.ThingName, null, NameRules.MaxGroupsPerThing + 1, cancellationToken)).Select(g => g.Name).ToList();
+            var missing = wantedGroups.Except(current, StringComparer.Ordinal).ToList();
+            var extra = current.Except(wantedGroups, StringComparer.Ordinal).ToList();
+            var action = plan.ThingGroupsOverride ?? OverrideAction.DoNothing;
+            if (action == OverrideAction.Fail && (missing.Count > 0 || extra.Count > 0))
+            {
+                throw Conflict(plan.ThingName, "ThingGroups");
+            }
+
+            if (action == OverrideAction.Replace)
+            {
+                foreach (var group in extra)
+                {
+                    await ThingGroupService.RemoveThingAsync(session, group, plan.ThingName, cancellationToken);
+                }
+            }
+
+            if (action is OverrideAction.Replace or OverrideAction.Merge)
+            {
+                foreach (var group in missing)
+                {
+                    await groups.AddThingAsync(session, group, plan.ThingName, cancellationToken);
+                }
+            }
+        }
+    }
+
+    private static Thing Override(OverrideAction? action, string property, string thingName, bool same, Thing thing, Func<Thing, Thing> apply) =>
+        (action ?? OverrideAction.DoNothing) switch
+        {
+            _ when same => thing,
+            OverrideAction.DoNothing => thing,
+            OverrideAction.Fail => throw Conflict(thingName, property),
+            _ => apply(thing),
+        };
+
+    private static ServiceException Conflict(string thingName, string property) =>
+        new(ErrorCode.ResourceRegistrationFailure, $"Thing {thingName} exists with a different {property} and the template's OverrideSettings say FAIL.");
+}

@@ -1,0 +1,162 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
+using Fleetkey.Core.Registry;
+
+namespace Fleetkey.Storage.Sql;
+
+/// <summary>
+/// Certificates are listed by creation date as AWS lists them; the page key is "created_at:id",
+/// so a page is a seek on (created_at, certificate_id) in either direction.
+/// </summary>
+internal sealed class SqlCertificateRepository(SqlSession session) : ICertificateRepository
+{
+    private const string Columns = "certificate_id, ca_certificate_id, status, pem, certificate_mode, not_before, not_after, created_at, last_modified_at, customer_version, generation_id";
+
+    private static Certificate Map(DbDataReader r) => new(
+        r.GetString(0),
+        SqlValues.NullableString(r, 1),
+        r.GetString(2),
+        r.GetString(3),
+        r.GetString(4),
+        SqlValues.Instant(r, 5),
+        SqlValues.Instant(r, 6),
+        SqlValues.Instant(r, 7),
+        SqlValues.Instant(r, 8),
+        r.GetInt64(9),
+        r.GetString(10));
+
+    public Task<Certificate?> GetAsync(string certificateId, CancellationToken cancellationToken) =>
+        session.QuerySingleAsync($"SELECT {Columns} FROM certificates WHERE certificate_id = @id", Map, cancellationToken, ("@id", certificateId));
+
+    public Task InsertAsync(Certificate certificate, CancellationToken cancellationToken) =>
+        session.InsertUniqueAsync(
+            $"INSERT INTO certificates ({Columns}) VALUES (@id, @ca, @status, @pem, @mode, @notBefore, @notAfter, @created, @modified, @customerVersion, @generation)",
+            () => ThrowHelper.AlreadyExists("The certificate is already provisioned or registered", certificate.CertificateId, new ResourceRef(ResourceKind.Certificate, certificate.CertificateId)),
+            cancellationToken,
+            Parameters(certificate));
+
+    public Task UpdateAsync(Certificate certificate, CancellationToken cancellationToken) =>
+        session.ExecuteAsync(
+            "UPDATE certificates SET status = @status, last_modified_at = @modified, customer_version = @customerVersion, generation_id = @generation WHERE certificate_id = @id",
+            cancellationToken,
+            Parameters(certificate));
+
+    private static (string, object?)[] Parameters(Certificate c) =>
+    [
+        ("@id", c.CertificateId), ("@ca", c.CaCertificateId), ("@status", c.Status), ("@pem", c.Pem), ("@mode", c.Mode),
+        ("@notBefore", SqlValues.ToDb(c.NotBefore)), ("@notAfter", SqlValues.ToDb(c.NotAfter)), ("@created", SqlValues.ToDb(c.CreatedAt)),
+        ("@modified", SqlValues.ToDb(c.LastModifiedAt)), ("@customerVersion", c.CustomerVersion), ("@generation", c.GenerationId),
+    ];
+
+    public async Task<bool> DeleteAsync(string certificateId, CancellationToken cancellationToken) =>
+        await session.ExecuteAsync("DELETE FROM certificates WHERE certificate_id = @id", cancellationToken, ("@id", certificateId)) > 0;
+
+    public async Task<IReadOnlyList<Certificate>> ListAsync(string? caCertificateId, bool ascending, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var sql = new StringBuilder($"SELECT {Columns} FROM certificates WHERE 1 = 1");
+        if (caCertificateId is not null)
+        {
+            sql.Append(" AND ca_certificate_id = @ca");
+        }
+
+        long afterCreated = 0;
+        string? afterId = null;
+        if (after is not null)
+        {
+            var colon = after.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || !long.TryParse(after.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out afterCreated))
+            {
+                ThrowHelper.InvalidRequest("The marker is not valid: it was not returned by a previous call.");
+            }
+
+            afterId = after[(colon + 1)..];
+            var op = ascending ? ">" : "<";
+            sql.Append($" AND (created_at {op} @afterCreated OR (created_at = @afterCreated AND certificate_id {op} @afterId))");
+        }
+
+        var direction = ascending ? "ASC" : "DESC";
+        sql.Append($" ORDER BY created_at {direction}, certificate_id {direction} LIMIT @limit");
+        return await session.QueryAsync(
+            sql.ToString(), Map, cancellationToken,
+            ("@ca", caCertificateId), ("@afterCreated", afterCreated), ("@afterId", afterId), ("@limit", limit));
+    }
+
+    /// <summary>The page key of a certificate for <see cref="ListAsync"/>.</summary>
+    public static string PageKey(Certificate certificate) =>
+        string.Create(CultureInfo.InvariantCulture, $"{SqlValues.ToDb(certificate.CreatedAt)}:{certificate.CertificateId}");
+}
+
+internal sealed class SqlCaCertificateRepository(SqlSession session) : ICaCertificateRepository
+{
+    private const string Columns = "certificate_id, pem, subject, status, auto_registration, managed, not_before, not_after, created_at, last_modified_at, customer_version, generation_id";
+
+    private static CaCertificate Map(DbDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.GetString(2),
+        r.GetString(3),
+        r.GetString(4),
+        r.GetInt64(5) != 0,
+        SqlValues.Instant(r, 6),
+        SqlValues.Instant(r, 7),
+        SqlValues.Instant(r, 8),
+        SqlValues.Instant(r, 9),
+        r.GetInt64(10),
+        r.GetString(11));
+
+    public Task<CaCertificate?> GetAsync(string certificateId, CancellationToken cancellationToken) =>
+        session.QuerySingleAsync($"SELECT {Columns} FROM ca_certificates WHERE certificate_id = @id", Map, cancellationToken, ("@id", certificateId));
+
+    public async Task<IReadOnlyList<CaCertificate>> ListAsync(CancellationToken cancellationToken) =>
+        await session.QueryAsync($"SELECT {Columns} FROM ca_certificates ORDER BY created_at, certificate_id", Map, cancellationToken);
+
+    public Task InsertAsync(CaCertificate c, CancellationToken cancellationToken) =>
+        session.InsertUniqueAsync(
+            $"INSERT INTO ca_certificates ({Columns}) VALUES (@id, @pem, @subject, @status, @auto, @managed, @notBefore, @notAfter, @created, @modified, @customerVersion, @generation)",
+            () => ThrowHelper.AlreadyExists("The CA certificate is already registered", c.CertificateId, new ResourceRef(ResourceKind.CaCertificate, c.CertificateId)),
+            cancellationToken,
+            ("@id", c.CertificateId), ("@pem", c.Pem), ("@subject", c.Subject), ("@status", c.Status), ("@auto", c.AutoRegistrationStatus),
+            ("@managed", c.Managed ? 1 : 0), ("@notBefore", SqlValues.ToDb(c.NotBefore)), ("@notAfter", SqlValues.ToDb(c.NotAfter)),
+            ("@created", SqlValues.ToDb(c.CreatedAt)), ("@modified", SqlValues.ToDb(c.LastModifiedAt)), ("@customerVersion", c.CustomerVersion),
+            ("@generation", c.GenerationId));
+}
+
+internal sealed class SqlThingPrincipalRepository(SqlSession session) : IThingPrincipalRepository
+{
+    private static ThingPrincipal Map(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3));
+
+    public async Task<bool> AttachAsync(ThingPrincipal principal, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await session.ExecuteAsync(
+            "INSERT INTO thing_principals (thing_name, principal_kind, principal_id, principal_type, attached_at) VALUES (@thing, @kind, @id, @type, @at) "
+            + "ON CONFLICT (thing_name, principal_kind, principal_id) DO UPDATE SET principal_type = excluded.principal_type WHERE thing_principals.principal_type <> excluded.principal_type",
+            cancellationToken,
+            ("@thing", principal.ThingName), ("@kind", principal.PrincipalKind), ("@id", principal.PrincipalId), ("@type", principal.PrincipalType), ("@at", SqlValues.ToDb(at))) > 0;
+
+    public async Task<bool> DetachAsync(string thingName, string principalKind, string principalId, CancellationToken cancellationToken) =>
+        await session.ExecuteAsync(
+            "DELETE FROM thing_principals WHERE thing_name = @thing AND principal_kind = @kind AND principal_id = @id",
+            cancellationToken,
+            ("@thing", thingName), ("@kind", principalKind), ("@id", principalId)) > 0;
+
+    public async Task<IReadOnlyList<ThingPrincipal>> ListForThingAsync(string thingName, string? afterPrincipalId, int limit, CancellationToken cancellationToken) =>
+        await session.QueryAsync(
+            "SELECT thing_name, principal_kind, principal_id, principal_type FROM thing_principals WHERE thing_name = @thing"
+            + (afterPrincipalId is null ? string.Empty : " AND principal_id > @after")
+            + " ORDER BY principal_id LIMIT @limit",
+            Map, cancellationToken,
+            ("@thing", thingName), ("@after", afterPrincipalId), ("@limit", limit));
+
+    public async Task<IReadOnlyList<ThingPrincipal>> ListForPrincipalAsync(string principalKind, string principalId, string? afterThingName, int limit, CancellationToken cancellationToken) =>
+        await session.QueryAsync(
+            "SELECT thing_name, principal_kind, principal_id, principal_type FROM thing_principals WHERE principal_kind = @kind AND principal_id = @id"
+            + (afterThingName is null ? string.Empty : " AND thing_name > @after")
+            + " ORDER BY thing_name LIMIT @limit",
+            Map, cancellationToken,
+            ("@kind", principalKind), ("@id", principalId), ("@after", afterThingName), ("@limit", limit));
+
+    public async Task<bool> ThingHasAnyAsync(string thingName, CancellationToken cancellationToken) =>
+        await session.ScalarAsync("SELECT 1 FROM thing_principals WHERE thing_name = @thing LIMIT 1", cancellationToken, ("@thing", thingName)) is not null;
+}

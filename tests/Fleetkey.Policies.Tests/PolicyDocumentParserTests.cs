@@ -1,0 +1,211 @@
+using Xunit;
+
+namespace Fleetkey.Policies.Tests;
+
+public sealed class PolicyDocumentParserTests
+{
+    private const string Arn = "arn:aws:iot:us-east-1:123456789012";
+
+    // A statement body wrapped in a 2012-10-17 document; keeps the table readable.
+    private static string Doc(string statement) => $$"""{"Version":"2012-10-17","Statement":{{statement}}}""";
+
+    public static TheoryData<string, string> InvalidDocuments => new()
+    {
+        { "", "the policy document is empty" },
+        { "   \n\t ", "the policy document is empty" },
+        { "not json", "not valid JSON" },
+        { """{"Version":"2012-10-17","Statement":[],}""", "not valid JSON" },
+        { """["Statement"]""", "must be a JSON object, not an array" },
+        { """{"Version":"2012-10-17"}""", "Statement: required" },
+        { """{"Version":"2013-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}}""", "Version: \"2013-10-17\" is not a policy language version" },
+        { """{"Version":20121017,"Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}}""", "Version: must be a string" },
+        { """{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"},"Extra":1}""", "unknown element \"Extra\"" },
+        { """{"Version":"2012-10-17","Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}}""", "element \"Version\" appears more than once" },
+        { Doc("[]"), "Statement: must contain at least one statement" },
+        { Doc("\"x\""), "Statement: must be an object or an array of objects" },
+        { Doc("""[{"Effect":"Allow","Action":"iot:*","Resource":"*"}, 3]"""), "Statement[1]: must be an object, not the number 3" },
+        { Doc("""{"Action":"iot:*","Resource":"*"}"""), "Statement.Effect: required" },
+        { Doc("""{"Effect":"allow","Action":"iot:*","Resource":"*"}"""), "Statement.Effect: must be \"Allow\" or \"Deny\", not \"allow\"" },
+        { Doc("""[{"Effect":"Allow","Action":"iot:*","Resource":"*"},{"Effect":"Deny","Resource":"*"}]"""), "Statement[1]: must contain Action or NotAction" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","NotAction":"iot:Connect","Resource":"*"}"""), "has both Action and NotAction" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*"}"""), "Statement: must contain Resource or NotResource" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","NotResource":"*"}"""), "has both Resource and NotResource" },
+        { Doc("""{"Effect":"Allow","Action":[],"Resource":"*"}"""), "Statement.Action: must not be empty" },
+        { Doc("""{"Effect":"Allow","Action":{},"Resource":"*"}"""), "Statement.Action: must be a string or an array of strings, not an object" },
+        { Doc("""{"Effect":"Allow","Action":["iot:Connect",7],"Resource":"*"}"""), "Statement.Action[1]: must be a string, not the number 7" },
+        { Doc("""{"Effect":"Allow","Action":"Connect","Resource":"*"}"""), "Statement.Action: Policy contains an invalid action \"Connect\"" },
+        { Doc("""{"Effect":"Allow","Action":["iot:Connect","s3:GetObject"],"Resource":"*"}"""), "Statement.Action[1]: Policy contains an invalid action \"s3:GetObject\"" },
+        { Doc("""{"Effect":"Allow","Action":"iot:Pub:lish","Resource":"*"}"""), "only one colon" },
+        { Doc("""{"Effect":"Allow","Action":"iot:","Resource":"*"}"""), "the action name may contain only" },
+        { Doc("""{"Effect":"Allow","Action":"iot:Pub lish","Resource":"*"}"""), "the action name may contain only" },
+        { Doc("""{"Effect":"Allow","NotAction":"ec2:*","Resource":"*"}"""), "Statement.NotAction: Policy contains an invalid action \"ec2:*\"" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"topic/a"}"""), "Statement.Resource: The following resources are invalid : topic/a" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":""}"""), "The following resources are invalid : " },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":["*","arn:aws-foo:iot:us-east-1:1:topic/a"]}"""), "Statement.Resource[1]: Partition \"aws-foo\" is not valid for resource \"arn:aws-foo:iot:us-east-1:1:topic/a\"" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"arn:aws:io*:us-east-1:1:topic/a"}"""), "the service \"io*\" must be fully qualified" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"arn:aws:iot:us-east-1:1:"}"""), "the resource part after the account is empty" },
+        { Doc($$"""{"Effect":"Allow","Action":"iot:*","Resource":"{{Arn}}:topic/${iot:ClientId"}"""), "a policy variable \"${\" is not closed" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","NotResource":[]}"""), "Statement.NotResource: must not be empty" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Principal":"*"}"""), "Statement.Principal: not supported" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","effect":"Allow"}"""), "Statement: unknown element \"effect\"" },
+        { Doc("""{"Effect":"Allow","Effect":"Deny","Action":"iot:*","Resource":"*"}"""), "Statement: element \"Effect\" appears more than once" },
+        { Doc("""{"Sid":5,"Effect":"Allow","Action":"iot:*","Resource":"*"}"""), "Statement.Sid: must be a string" },
+        { Doc("""[{"Sid":"a","Effect":"Allow","Action":"iot:*","Resource":"*"},{"Sid":"a","Effect":"Deny","Action":"iot:*","Resource":"*"}]"""), "Statement IDs (SID) in a single policy must be unique: \"a\"" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Condition":[]}"""), "Statement.Condition: must be an object of condition operators" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Condition":{"StringEqualz":{"a":"b"}}}"""), "Statement.Condition.StringEqualz: \"StringEqualz\" is not a condition operator" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Condition":{"ForAnyValue::StringEquals":{"a":"b"}}}"""), "is not a condition operator" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Condition":{"NullIfExists":{"a":"true"}}}"""), "\"NullIfExists\" is not a condition operator" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Condition":{"Bool":"true"}}"""), "Statement.Condition.Bool: must be an object of condition keys" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Condition":{"StringEquals":{"a":{}}}}"""), "Statement.Condition.StringEquals.a: a condition value must be a string, number or boolean, not an object" },
+        { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Condition":{"StringEquals":{"a":["x",null]}}}"""), "Statement.Condition.StringEquals.a[1]: a condition value must be a string, number or boolean, not null" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidDocuments))]
+    public void Parse_InvalidDocument_ThrowsWithSpecificReason(string json, string expectedFragment)
+    {
+        var e = Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(json));
+
+        Assert.StartsWith("Policy document is Malformed: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(expectedFragment, e.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> ValidDocuments => new()
+    {
+        Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*"}"""),
+        Doc("""[{"Effect":"Allow","Action":["iot:Connect"],"Resource":["*"]}]"""),
+        """{"Version":"2008-10-17","Statement":{"Effect":"Deny","Action":"iot:Publish","Resource":"*"}}""",
+        """{"Statement":{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}}""",
+        """{"Version":"2012-10-17","Id":"device-policy","Statement":{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}}""",
+        Doc("""{"Effect":"Allow","Action":"*","Resource":"*"}"""),
+        Doc("""{"Effect":"Allow","Action":["IOT:connect","iot:Get*","iot:*Shadow","iot:Update?hingShadow"],"Resource":"*"}"""),
+        Doc("""{"Effect":"Allow","Action":["greengrass:*","greengrass:GetComponentVersionArtifact"],"Resource":"*"}"""),
+        Doc($$"""{"Effect":"Allow","Action":"iot:Connect","Resource":"{{Arn}}:client/${iot:Connection.Thing.ThingName}"}"""),
+        Doc($$"""{"Effect":"Allow","Action":"iot:Subscribe","Resource":"{{Arn}}:topicfilter/$aws/things/+/shadow/#"}"""),
+        Doc("""{"Effect":"Allow","Action":"iot:Publish","Resource":"arn:aws:iot:*:*:topic/a:b:c"}"""),
+        Doc("""{"Effect":"Allow","Action":"iot:Publish","Resource":"arn:aws-cn:iot:cn-north-1:1:topic/a"}"""),
+        Doc("""{"Effect":"Allow","NotAction":"iot:Publish","NotResource":"arn:aws:iot:us-east-1:1:topic/secret"}"""),
+        Doc("""{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{}}"""),
+        Doc("""{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"ForAnyValue:StringLikeIfExists":{"iot:ClientId":["a*"]}}}"""),
+    };
+
+    [Theory]
+    [MemberData(nameof(ValidDocuments))]
+    public void Parse_ValidDocument_Succeeds(string json)
+    {
+        var document = PolicyDocumentParser.Parse(json);
+
+        Assert.NotEmpty(document.Statements);
+    }
+
+    [Fact]
+    public void Parse_SingleStrings_NormalisedToLists()
+    {
+        var document = PolicyDocumentParser.Parse(Doc("""{"Sid":"one","Effect":"Deny","Action":"iot:Publish","Resource":"*"}"""));
+
+        var statement = Assert.Single(document.Statements);
+        Assert.Equal("2012-10-17", document.Version);
+        Assert.Equal("one", statement.Sid);
+        Assert.Equal(PolicyEffect.Deny, statement.Effect);
+        Assert.Equal(["iot:Publish"], statement.Actions);
+        Assert.Empty(statement.NotActions);
+        Assert.Equal(["*"], statement.Resources);
+        Assert.Empty(statement.NotResources);
+        Assert.Empty(statement.Conditions);
+    }
+
+    [Fact]
+    public void Parse_NotActionAndNotResource_KeptApart()
+    {
+        var statement = Assert.Single(PolicyDocumentParser.Parse(
+            Doc("""{"Effect":"Allow","NotAction":["iot:Publish","iot:Receive"],"NotResource":"arn:aws:iot:us-east-1:1:topic/x"}""")).Statements);
+
+        Assert.Empty(statement.Actions);
+        Assert.Equal(["iot:Publish", "iot:Receive"], statement.NotActions);
+        Assert.Empty(statement.Resources);
+        Assert.Equal(["arn:aws:iot:us-east-1:1:topic/x"], statement.NotResources);
+    }
+
+    [Fact]
+    public void Parse_ConditionValues_NormalisedToStringLists()
+    {
+        var statement = Assert.Single(PolicyDocumentParser.Parse(Doc("""
+            {"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{
+              "StringEquals":{"iot:ClientId":"a","iot:Connection.Thing.IsAttached":["x","y"]},
+              "Bool":{"iot:Connection.Thing.IsAttached":true},
+              "NumericLessThan":{"k":10.50}}}
+            """)).Statements);
+
+        Assert.Equal(["a"], statement.Conditions["StringEquals"]["iot:ClientId"]);
+        Assert.Equal(["x", "y"], statement.Conditions["StringEquals"]["iot:Connection.Thing.IsAttached"]);
+        Assert.Equal(["true"], statement.Conditions["Bool"]["iot:Connection.Thing.IsAttached"]);
+        Assert.Equal(["10.50"], statement.Conditions["NumericLessThan"]["k"]);
+    }
+
+    [Fact]
+    public void Parse_NoVersion_IsLegacyLanguage()
+    {
+        var document = PolicyDocumentParser.Parse("""{"Statement":{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}}""");
+
+        Assert.Equal("2008-10-17", document.Version);
+    }
+
+    [Fact]
+    public void Parse_SeveralProblems_ReportsEveryOne()
+    {
+        var e = Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(Doc("""
+            [{"Effect":"Permit","Action":"iot:Connect","Resource":"*"},
+             {"Effect":"Allow","Action":"s3:*","Resource":"bucket"}]
+            """)));
+
+        Assert.Contains("Statement[0].Effect", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Statement[1].Action", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Statement[1].Resource", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SignificantLength_IgnoresAllWhitespace()
+    {
+        Assert.Equal(0, PolicyDocumentParser.SignificantLength(" \t\r\n"));
+        Assert.Equal(8, PolicyDocumentParser.SignificantLength("{ \"a b\" :\n 1 }"));
+    }
+
+    [Fact]
+    public void Parse_AtDefaultLimit_AcceptedAndOneOver_Refused()
+    {
+        var atLimit = Padded(PolicyDocumentParser.DefaultMaxSignificantLength);
+        Assert.Equal(2048, PolicyDocumentParser.SignificantLength(atLimit));
+        PolicyDocumentParser.Parse(atLimit);
+
+        var over = Padded(2049);
+        var e = Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(over));
+        Assert.Contains("2049 characters long excluding whitespace; the maximum is 2048", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_WhitespaceDoesNotCountTowardsLimit()
+    {
+        var indented = Padded(2048).Replace(",", ",\n        ", StringComparison.Ordinal);
+        Assert.True(indented.Length > 2048);
+
+        PolicyDocumentParser.Parse(indented);
+    }
+
+    [Fact]
+    public void Parse_ConfiguredLimit_Enforced()
+    {
+        var json = Padded(3000);
+
+        Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(json));
+        Assert.Single(PolicyDocumentParser.Parse(json, 4096).Statements);
+        Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(Padded(100), 99));
+    }
+
+    // A valid document of exactly `length` non-whitespace characters, padded through the Sid.
+    private static string Padded(int length)
+    {
+        var empty = Doc("""{"Sid":"","Effect":"Allow","Action":"iot:*","Resource":"*"}""");
+        var pad = length - PolicyDocumentParser.SignificantLength(empty);
+        return Doc($$"""{"Sid":"{{new string('s', pad)}}","Effect":"Allow","Action":"iot:*","Resource":"*"}""");
+    }
+}
