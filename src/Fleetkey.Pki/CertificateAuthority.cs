@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Fleetkey.Pki;
@@ -6,57 +9,318 @@ namespace Fleetkey.Pki;
 /// Fleetkey's CA: a root and an issuing CA under it. Issues device certificates from keys it
 /// generates (from a pool kept warm in the background) or from CSRs.
 /// </summary>
+/// <remarks>
+/// Thread-safe. Fleetkey chooses every extension of what it issues; nothing is copied from a CSR.
+/// </remarks>
 public sealed class CertificateAuthority : IDisposable
 {
-    private CertificateAuthority()
+    /// <summary>The expiry AWS IoT gives every certificate it issues.</summary>
+    public static readonly DateTimeOffset AwsDeviceNotAfter = new(2049, 12, 31, 23, 59, 59, TimeSpan.Zero);
+
+    /// <summary>The subject of certificates issued with a Fleetkey-generated key (AWS also uses one fixed subject).</summary>
+    public const string DeviceSubject = "CN=Fleetkey Device Certificate";
+
+    private static readonly X500DistinguishedName DeviceSubjectName = new(DeviceSubject);
+
+    private readonly TimeProvider _time;
+    private readonly TimeSpan? _deviceValidity;
+    private readonly AsymmetricAlgorithm _issuingKey;
+    private readonly X509AuthorityKeyIdentifierExtension _authorityKeyIdentifier;
+    private readonly DeviceKeyPool _keyPool;
+
+    // AsymmetricAlgorithm instances are not documented as safe for concurrent use, so each concurrent
+    // signature gets its own copy of the issuing key; copies are reused, not recreated.
+    private readonly ConcurrentBag<AsymmetricAlgorithm> _signers = [];
+    private readonly Lock _issuingKeyLock = new();
+    private int _disposed;
+
+    private CertificateAuthority(CaState state, PkiOptions options, TimeProvider time)
     {
+        _time = time;
+        _deviceValidity = options.DeviceValidity;
+        Root = state.Root;
+        Issuing = state.Issuing;
+        _issuingKey = state.IssuingKey;
+        _authorityKeyIdentifier = X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Issuing, includeKeyIdentifier: true, includeIssuerAndSerial: false);
+        ChainPem = Issuing.ExportCertificatePem() + "\n" + Root.ExportCertificatePem() + "\n";
+        IssuingCertificateId = CertificateInspector.CertificateId(Issuing.RawDataMemory.Span);
+        RootCertificateId = CertificateInspector.CertificateId(Root.RawDataMemory.Span);
+        _keyPool = new DeviceKeyPool(options.DeviceKeyAlgorithm, options.KeyPoolSize);
     }
 
-    public X509Certificate2 Root => throw new NotImplementedException();
+    /// <summary>The root CA certificate (no private key).</summary>
+    public X509Certificate2 Root { get; }
 
-    public X509Certificate2 Issuing => throw new NotImplementedException();
+    /// <summary>The issuing CA certificate (no private key).</summary>
+    public X509Certificate2 Issuing { get; }
 
     /// <summary>The issuing CA then the root, PEM: what devices need to verify device and server certificates.</summary>
-    public string ChainPem => throw new NotImplementedException();
+    public string ChainPem { get; }
 
     /// <summary>Certificate ids (SHA-256 of DER, lowercase hex) of the issuing CA and the root.</summary>
-    public string IssuingCertificateId => throw new NotImplementedException();
+    public string IssuingCertificateId { get; }
 
-    public string RootCertificateId => throw new NotImplementedException();
+    public string RootCertificateId { get; }
 
     /// <summary>Loads the CA from the store, or creates and saves it on first start.</summary>
-    public static Task<CertificateAuthority> LoadOrCreateAsync(ICaMaterialStore store, PkiOptions options, TimeProvider time, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    /// <exception cref="PkiException">CaLocked: the stored keys are encrypted and the passphrase is missing or wrong.</exception>
+    /// <exception cref="InvalidOperationException">The stored material is inconsistent (a key not matching its certificate, a broken chain).</exception>
+    /// <remarks>
+    /// With a passphrase configured, keys found stored in the clear are encrypted and saved again.
+    /// Decrypting a key costs one PBKDF2 run (600,000 iterations), a fraction of a second.
+    /// </remarks>
+    public static async Task<CertificateAuthority> LoadOrCreateAsync(ICaMaterialStore store, PkiOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        Validate(options);
+
+        var material = await store.LoadAsync(cancellationToken);
+        CaState state;
+        if (material is null)
+        {
+            (material, state) = CaMaterialFactory.Create(options, time);
+            try
+            {
+                await store.SaveAsync(material, cancellationToken);
+            }
+            catch
+            {
+                Dispose(state);
+                throw;
+            }
+        }
+        else
+        {
+            state = CaMaterialFactory.Load(material, options.Passphrase);
+            try
+            {
+                if (options.Passphrase is { } passphrase && !(CaKeyPem.IsEncrypted(material.RootKeyPem) && CaKeyPem.IsEncrypted(material.IssuingKeyPem)))
+                {
+                    await store.SaveAsync(CaMaterialFactory.Encrypt(material, state, passphrase), cancellationToken);
+                }
+            }
+            catch
+            {
+                Dispose(state);
+                throw;
+            }
+        }
+
+        return new CertificateAuthority(state, options, time);
+    }
 
     /// <summary>Generates a device key (of <see cref="PkiOptions.DeviceKeyAlgorithm"/>) and a certificate for it.</summary>
-    public Task<IssuedCertificate> IssueWithNewKeyAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <remarks>
+    /// The key comes from the background pool when one is ready. <see cref="IssuedCertificate.PrivateKeyPem"/>
+    /// is PKCS#1 ("RSA PRIVATE KEY") or SEC 1 ("EC PRIVATE KEY"), as AWS returns it; Fleetkey keeps no copy.
+    /// </remarks>
+    public Task<IssuedCertificate> IssueWithNewKeyAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        using var key = _keyPool.Take();
+        var publicKey = new PublicKey(key);
+        var issued = IssueDevice(DeviceSubjectName, publicKey);
+        return Task.FromResult(issued with { PrivateKeyPem = Keys.ExportDevicePrivateKeyPem(key) });
+    }
 
     /// <summary>Signs a PEM CSR after verifying its signature and key; throws <see cref="PkiException"/>.</summary>
-    public IssuedCertificate IssueFromCsr(string csrPem) => throw new NotImplementedException();
+    /// <remarks>
+    /// Keeps the CSR's subject and public key only; its requested extensions (SANs included) are
+    /// ignored. Keys: RSA of at least 2048 bits, EC P-256, P-384 or P-521 (as AWS IoT).
+    /// </remarks>
+    public IssuedCertificate IssueFromCsr(string csrPem)
+    {
+        ThrowIfDisposed();
+        var (subject, publicKey) = CsrReader.Read(csrPem);
+        return IssueDevice(subject, publicKey);
+    }
+
+    /// <summary>
+    /// A TLS server certificate (EC P-256 key, serverAuth) for Fleetkey's own listeners, such as the
+    /// MQTT broker, so that devices verify the server with <see cref="ChainPem"/>.
+    /// </summary>
+    /// <returns>The certificate with its private key attached. The key is ephemeral: on Windows, SslStream needs it round-tripped through PKCS#12.</returns>
+    public X509Certificate2 IssueServerCertificate(IReadOnlyCollection<string> dnsNames, IReadOnlyCollection<IPAddress> ipAddresses, TimeSpan validity)
+    {
+        ArgumentNullException.ThrowIfNull(dnsNames);
+        ArgumentNullException.ThrowIfNull(ipAddresses);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(validity, TimeSpan.Zero);
+        if (dnsNames.Count + ipAddresses.Count == 0)
+        {
+            throw new ArgumentException("A server certificate needs at least one DNS name or IP address.", nameof(dnsNames));
+        }
+
+        ThrowIfDisposed();
+        var names = new SubjectAlternativeNameBuilder();
+        foreach (var dnsName in dnsNames)
+        {
+            names.AddDnsName(dnsName);
+        }
+
+        foreach (var address in ipAddresses)
+        {
+            names.AddIpAddress(address);
+        }
+
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var publicKey = new PublicKey(key);
+        var now = Certificates.Now(_time);
+        var notBefore = now - Certificates.Backdate;
+        var notAfter = Min(now + validity, Issuing.NotAfter);
+        X509Extension[] extensions =
+        [
+            new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true),
+            new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true),
+            new X509EnhancedKeyUsageExtension([Certificates.ServerAuthentication], critical: false),
+            names.Build(critical: false),
+            new X509SubjectKeyIdentifierExtension(publicKey, critical: false),
+            _authorityKeyIdentifier,
+        ];
+
+        var commonName = dnsNames.FirstOrDefault() ?? ipAddresses.First().ToString();
+        using var certificate = Sign(Certificates.Name(commonName), publicKey, extensions, notBefore, notAfter);
+        return certificate.CopyWithPrivateKey(key);
+    }
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _keyPool.Dispose();
+        DisposeSigners();
+        _issuingKey.Dispose();
+        Root.Dispose();
+        Issuing.Dispose();
     }
-}
 
-public static class CertificateInspector
-{
-    /// <summary>Lowercase hex SHA-256 of the DER encoding: the AWS certificate id.</summary>
-    public static string CertificateId(ReadOnlySpan<byte> der) => throw new NotImplementedException();
+    private IssuedCertificate IssueDevice(X500DistinguishedName subject, PublicKey publicKey)
+    {
+        var now = Certificates.Now(_time);
+        var notBefore = now - Certificates.Backdate;
+        var notAfter = Min(_deviceValidity is { } validity ? now + validity : AwsDeviceNotAfter, Issuing.NotAfter);
 
-    /// <summary>Parses one PEM certificate; throws <see cref="PkiException"/> (InvalidCertificate).</summary>
-    public static ParsedCertificate Parse(string pem) => throw new NotImplementedException();
+        // keyEncipherment only where the key can do it: RSA key transport (TLS 1.2 RSA kex).
+        var usage = publicKey.Oid.Value == Certificates.RsaEncryptionOid
+            ? X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment
+            : X509KeyUsageFlags.DigitalSignature;
+        X509Extension[] extensions =
+        [
+            new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true),
+            new X509KeyUsageExtension(usage, critical: true),
+            new X509EnhancedKeyUsageExtension([Certificates.ClientAuthentication], critical: false),
+            new X509SubjectKeyIdentifierExtension(publicKey, critical: false),
+            _authorityKeyIdentifier,
+        ];
 
-    /// <summary>Whether <paramref name="certificate"/>'s signature verifies with <paramref name="issuer"/>'s key and names it as issuer.</summary>
-    public static bool IsIssuedBy(X509Certificate2 certificate, X509Certificate2 issuer) => throw new NotImplementedException();
-}
+        using var certificate = Sign(subject, publicKey, extensions, notBefore, notAfter);
+        var der = certificate.RawDataMemory.Span;
+        return new IssuedCertificate(
+            CertificateInspector.CertificateId(der),
+            certificate.ExportCertificatePem() + "\n",
+            notBefore,
+            notAfter,
+            PemEncoding.WriteString("PUBLIC KEY", publicKey.ExportSubjectPublicKeyInfo()) + "\n",
+            PrivateKeyPem: null);
+    }
 
-/// <summary>CA material as files in a directory: root.pem, root.key, issuing.pem, issuing.key (keys mode 0600).</summary>
-public sealed class FileCaMaterialStore(string directory) : ICaMaterialStore
-{
-    public string Directory { get; } = directory;
+    private X509Certificate2 Sign(X500DistinguishedName subject, PublicKey publicKey, X509Extension[] extensions, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
+        // The request's hash names the signature algorithm (SHA-256); the generator decides RSA or ECDSA.
+        var request = new CertificateRequest(subject, publicKey, HashAlgorithmName.SHA256);
+        foreach (var extension in extensions)
+        {
+            request.CertificateExtensions.Add(extension);
+        }
 
-    public Task<CaMaterial?> LoadAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
+        var signer = RentSigner();
+        try
+        {
+            return request.Create(Issuing.SubjectName, Keys.CreateSignatureGenerator(signer), notBefore, notAfter, Certificates.NewSerialNumber());
+        }
+        finally
+        {
+            ReturnSigner(signer);
+        }
+    }
 
-    public Task SaveAsync(CaMaterial material, CancellationToken cancellationToken) => throw new NotImplementedException();
+    private AsymmetricAlgorithm RentSigner()
+    {
+        if (_signers.TryTake(out var signer))
+        {
+            return signer;
+        }
+
+        lock (_issuingKeyLock)
+        {
+            return Keys.Clone(_issuingKey);
+        }
+    }
+
+    private void ReturnSigner(AsymmetricAlgorithm signer)
+    {
+        _signers.Add(signer);
+
+        // A signature that finished after Dispose must not leave its key copy behind.
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            DisposeSigners();
+        }
+    }
+
+    private void DisposeSigners()
+    {
+        while (_signers.TryTake(out var signer))
+        {
+            signer.Dispose();
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    private static DateTimeOffset Min(DateTimeOffset value, DateTime issuerNotAfter)
+    {
+        var cap = CertificateInspector.ToUtc(issuerNotAfter);
+        return value < cap ? value : cap;
+    }
+
+    private static void Validate(PkiOptions options)
+    {
+        if (!Enum.IsDefined(options.CaKeyAlgorithm) || !Enum.IsDefined(options.DeviceKeyAlgorithm))
+        {
+            throw new ArgumentException("Unknown key algorithm in the PKI options.", nameof(options));
+        }
+
+        if (options.DeviceValidity is { } validity && validity <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("The device certificate validity must be positive.", nameof(options));
+        }
+
+        if (options.KeyPoolSize < 0)
+        {
+            throw new ArgumentException("The key pool size cannot be negative.", nameof(options));
+        }
+
+        if (string.IsNullOrWhiteSpace(options.CaName))
+        {
+            throw new ArgumentException("The CA name cannot be empty.", nameof(options));
+        }
+
+        if (options.Passphrase is { Length: 0 })
+        {
+            throw new ArgumentException("The CA passphrase cannot be empty; leave it unset to store keys unencrypted.", nameof(options));
+        }
+    }
+
+    private static void Dispose(CaState state)
+    {
+        state.IssuingKey.Dispose();
+        state.Root.Dispose();
+        state.Issuing.Dispose();
+    }
 }

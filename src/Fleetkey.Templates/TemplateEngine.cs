@@ -1,10 +1,41 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Fleetkey.Templates;
 
+/// <summary>
+/// The AWS IoT provisioning-template interpreter: a template body and parameters in, a
+/// <see cref="ProvisioningPlan"/> or every error (each with its JSON path) out. Pure: no I/O, no clock.
+/// </summary>
+/// <remarks>
+/// Paths name template nodes with dots for object keys and brackets for list indexes, e.g.
+/// <c>Resources.thing.Properties.ThingGroups[1].Ref</c>; errors about the template as a whole use
+/// <c>""</c>, and errors about the caller's parameters use <c>$parameters.Name</c>.
+/// </remarks>
 public static class TemplateEngine
 {
     public const int MaxTemplateLength = 10240;
 
+    /// <summary>RegisterThing's model: parameter names are at most 2048 characters.</summary>
+    public const int MaxParameterNameLength = 2048;
+
+    /// <summary>RegisterThing's model: parameter values are at most 4096 characters.</summary>
+    public const int MaxParameterValueLength = 4096;
+
     /// <summary>Evaluates a template against parameters; never throws for bad input, it reports errors.</summary>
     public static TemplateResult Evaluate(string templateBody, IReadOnlyDictionary<string, string>? parameters) =>
-        throw new NotImplementedException();
+        TemplateEvaluator.Evaluate(templateBody, parameters);
+
+    /// <summary>
+    /// The name AWS gives a policy declared by document only: "a hash of the policy document". AWS does
+    /// not name the hash; its example name is 40 uppercase hex digits, the length of SHA-1, so this is
+    /// the uppercase hex SHA-1 of the document's UTF-8 text exactly as the plan carries it.
+    /// </summary>
+    [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms", Justification = "A content-derived name matching AWS's 40-hex-digit form, not a security control.")]
+    public static string PolicyNameForDocument(string policyDocument)
+    {
+        ArgumentNullException.ThrowIfNull(policyDocument);
+        return Convert.ToHexString(SHA1.HashData(Encoding.UTF8.GetBytes(policyDocument)));
+    }
 }

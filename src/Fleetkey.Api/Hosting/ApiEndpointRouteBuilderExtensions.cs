@@ -38,6 +38,10 @@ public static class ApiHostingExtensions
         app.MapThingGroups();
         app.MapTags();
         app.MapDescribeEndpoint();
+        app.MapCertificates();
+        app.MapThingPrincipals();
+        app.MapPolicies();
+        app.MapProvisioning();
         return app;
     }
 

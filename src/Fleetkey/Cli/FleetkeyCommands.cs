@@ -52,6 +52,21 @@ internal static class FleetkeyCommands
             DefaultValueFactory = _ => Env("FLEETKEY_PUBLIC_HOST") ?? "127.0.0.1",
         };
 
+        var caKeyAlgorithm = new Option<string>("--ca-key-algorithm")
+        {
+            Description = "Key algorithm of the CA made on first start: ec-p256, ec-p384 or rsa-2048 (env FLEETKEY_CA_KEY_ALGORITHM).",
+            DefaultValueFactory = _ => Env("FLEETKEY_CA_KEY_ALGORITHM") ?? "ec-p256",
+        };
+        var deviceKeyAlgorithm = new Option<string>("--device-key-algorithm")
+        {
+            Description = "Key algorithm of keys CreateKeysAndCertificate generates: rsa-2048 (as AWS) or ec-p256 (env FLEETKEY_DEVICE_KEY_ALGORITHM).",
+            DefaultValueFactory = _ => Env("FLEETKEY_DEVICE_KEY_ALGORITHM") ?? "rsa-2048",
+        };
+        var deviceValidityDays = new Option<int?>("--device-validity-days")
+        {
+            Description = "Lifetime of device certificates in days; default until 2049-12-31T23:59:59Z, as AWS (env FLEETKEY_DEVICE_VALIDITY_DAYS).",
+            DefaultValueFactory = _ => Env("FLEETKEY_DEVICE_VALIDITY_DAYS") is { } days ? int.Parse(days, CultureInfo.InvariantCulture) : null,
+        };
         mqttPort.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() is < 0 or > 65535)
@@ -59,7 +74,7 @@ internal static class FleetkeyCommands
                 result.AddError("--mqtt-port must be between 0 and 65535.");
             }
         });
-        var command = new Command("serve", "Run the Fleetkey server.") { data, http, deviceHttp, mqttPort, accountId, publicHost };
+        var command = new Command("serve", "Run the Fleetkey server.") { data, http, deviceHttp, mqttPort, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new ServeSettings
@@ -70,6 +85,10 @@ internal static class FleetkeyCommands
                 MqttPort = parse.GetValue(mqttPort),
                 AccountId = parse.GetValue(accountId)!,
                 PublicHost = parse.GetValue(publicHost)!,
+                CaKeyAlgorithm = parse.GetValue(caKeyAlgorithm)!,
+                DeviceKeyAlgorithm = parse.GetValue(deviceKeyAlgorithm)!,
+                DeviceValidityDays = parse.GetValue(deviceValidityDays),
+                CaPassphrase = Env("FLEETKEY_CA_PASSPHRASE"),
             };
             try
             {
@@ -77,7 +96,7 @@ internal static class FleetkeyCommands
                 await app.RunAsync();
                 return 0;
             }
-            catch (Exception exception) when (exception is ArgumentException or UriFormatException or Microsoft.Extensions.Options.OptionsValidationException or IOException)
+            catch (Exception exception) when (exception is ArgumentException or UriFormatException or Microsoft.Extensions.Options.OptionsValidationException or IOException or Fleetkey.Pki.PkiException)
             {
                 await Console.Error.WriteLineAsync($"fleetkey: {exception.Message}");
                 return 2;

@@ -1,6 +1,8 @@
 using Fleetkey.Api.Hosting;
+using Fleetkey.Pki;
 using Fleetkey.Services;
 using Fleetkey.Services.Access;
+using Fleetkey.Services.Security;
 using Fleetkey.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -39,6 +41,17 @@ internal static partial class FleetkeyApp
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 2 * 1024 * 1024);
 
         var store = DataDirectory.OpenStore(settings.DataDirectory);
+        var pkiOptions = new PkiOptions
+        {
+            CaKeyAlgorithm = PkiOptions.ParseAlgorithm(settings.CaKeyAlgorithm),
+            DeviceKeyAlgorithm = PkiOptions.ParseAlgorithm(settings.DeviceKeyAlgorithm),
+            DeviceValidity = settings.DeviceValidityDays is { } days ? TimeSpan.FromDays(days) : null,
+            Passphrase = settings.CaPassphrase,
+        };
+        if (pkiOptions.DeviceKeyAlgorithm == KeyAlgorithm.EcP384)
+        {
+            throw new ArgumentException("--device-key-algorithm is rsa-2048 or ec-p256.");
+        }
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IFleetStore>(store);
         builder.Services.AddFleetkeyServices();
@@ -50,6 +63,13 @@ internal static partial class FleetkeyApp
         builder.Services.AddSingleton(new ListenerPorts(device.Port));
         configure?.Invoke(builder);
 
+        // The CA is made (or loaded, unlocked with the passphrase) before the server answers anything.
+        // The clock is the registered instance (tests register a fake one), else the system clock.
+        var time = builder.Services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance as TimeProvider ?? TimeProvider.System;
+        var authority = await CertificateAuthority.LoadOrCreateAsync(
+            new FileCaMaterialStore(Path.Combine(settings.DataDirectory, "ca")), pkiOptions, time, cancellationToken);
+        builder.Services.AddSingleton(authority);
+
         var app = builder.Build();
         await DataDirectory.InitializeAsync(
             settings.DataDirectory,
@@ -58,6 +78,7 @@ internal static partial class FleetkeyApp
             app.Services.GetRequiredService<TimeProvider>(),
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetkey.DataDirectory"),
             cancellationToken);
+        await app.Services.GetRequiredService<CertificateService>().EnsureManagedCaAsync(cancellationToken);
 
         app.UseMiddleware<ListenerSplitMiddleware>();
         app.UseFleetkeyApi();

@@ -18,4 +18,16 @@ internal sealed record ServeSettings
     public string AccountId { get; init; } = "000000000000";
 
     public string PublicHost { get; init; } = "127.0.0.1";
+
+    /// <summary>Key algorithm of a newly created CA: ec-p256 (default), ec-p384 or rsa-2048.</summary>
+    public string CaKeyAlgorithm { get; init; } = "ec-p256";
+
+    /// <summary>Key algorithm of keys CreateKeysAndCertificate generates: rsa-2048 (default, as AWS) or ec-p256.</summary>
+    public string DeviceKeyAlgorithm { get; init; } = "rsa-2048";
+
+    /// <summary>Device certificate lifetime in days; null means until 2049-12-31T23:59:59Z, as AWS.</summary>
+    public int? DeviceValidityDays { get; init; }
+
+    /// <summary>Encrypts the CA private keys at rest (from FLEETKEY_CA_PASSPHRASE, never a flag).</summary>
+    public string? CaPassphrase { get; init; }
 }

@@ -1,0 +1,154 @@
+using System.Globalization;
+using Fleetkey.Api.Contracts;
+using Fleetkey.Api.Wire;
+using Fleetkey.Core.Naming;
+using Fleetkey.Core.Registry;
+using Fleetkey.Services.Registry;
+using Fleetkey.Services.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Fleetkey.Api.Endpoints;
+
+internal static class PoliciesEndpoints
+{
+    public static IEndpointRouteBuilder MapPolicies(this IEndpointRouteBuilder routes)
+    {
+        routes.MapAws("CreatePolicy", CreatePolicy);
+        routes.MapAws("GetPolicy", GetPolicy);
+        routes.MapAws("DeletePolicy", DeletePolicy);
+        routes.MapAws("ListPolicies", ListPolicies);
+        routes.MapAws("CreatePolicyVersion", CreatePolicyVersion);
+        routes.MapAws("GetPolicyVersion", GetPolicyVersion);
+        routes.MapAws("ListPolicyVersions", ListPolicyVersions);
+        routes.MapAws("SetDefaultPolicyVersion", SetDefaultPolicyVersion);
+        routes.MapAws("DeletePolicyVersion", DeletePolicyVersion);
+        routes.MapAws("AttachPolicy", AttachPolicy);
+        routes.MapAws("DetachPolicy", DetachPolicy);
+        routes.MapAws("ListAttachedPolicies", ListAttachedPolicies);
+        routes.MapAws("ListTargetsForPolicy", ListTargetsForPolicy);
+        routes.MapAws("GetEffectivePolicies", GetEffectivePolicies);
+        return routes;
+    }
+
+    private static string PolicyArn(IotScope scope, string name) => Arn.For(scope, ResourceKind.Policy, name);
+
+    private static string Id(long versionId) => versionId.ToString(CultureInfo.InvariantCulture);
+
+    private static long VersionId(string id) => long.Parse(id, NumberStyles.None, CultureInfo.InvariantCulture);
+
+    private static async Task<JsonHttpResult<CreatePolicyResponse>> CreatePolicy(AwsRequest<CreatePolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var created = await policies.CreateAsync(input.PolicyName, input.PolicyDocument, TagsEndpoints.ToTags(input.Tags), cancellationToken);
+        return TypedResults.Json(
+            new CreatePolicyResponse(created.Policy.Name, PolicyArn(request.Scope, created.Policy.Name), created.Version.Document, Id(created.Version.VersionId)),
+            ApiJsonContext.Default.CreatePolicyResponse);
+    }
+
+    private static async Task<JsonHttpResult<GetPolicyResponse>> GetPolicy(AwsRequest<PolicyNameRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var (policy, version) = await policies.GetAsync(request.Input.PolicyName, cancellationToken);
+        return TypedResults.Json(
+            new GetPolicyResponse(policy.Name, PolicyArn(request.Scope, policy.Name), version.Document, Id(policy.DefaultVersionId), policy.CreatedAt, policy.LastModifiedAt, policy.GenerationId),
+            ApiJsonContext.Default.GetPolicyResponse);
+    }
+
+    private static async Task<ContentHttpResult> DeletePolicy(AwsRequest<PolicyNameRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        await policies.DeleteAsync(request.Input.PolicyName, cancellationToken);
+        return AwsResults.Empty();
+    }
+
+    private static async Task<JsonHttpResult<ListPoliciesResponse>> ListPolicies(AwsRequest<ListPoliciesRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var page = await policies.ListAsync(input.AscendingOrder ?? true, PageRequest.From(input.Marker, input.PageSize, "marker", "pageSize"), cancellationToken);
+        return TypedResults.Json(
+            new ListPoliciesResponse(page.Items.Select(p => new PolicySummary(p.Name, PolicyArn(request.Scope, p.Name))).ToList(), page.NextToken),
+            ApiJsonContext.Default.ListPoliciesResponse);
+    }
+
+    private static async Task<JsonHttpResult<CreatePolicyVersionResponse>> CreatePolicyVersion(AwsRequest<CreatePolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var (version, isDefault) = await policies.CreateVersionAsync(input.PolicyName, input.PolicyDocument, input.SetAsDefault ?? false, cancellationToken);
+        return TypedResults.Json(
+            new CreatePolicyVersionResponse(PolicyArn(request.Scope, input.PolicyName), version.Document, Id(version.VersionId), isDefault),
+            ApiJsonContext.Default.CreatePolicyVersionResponse);
+    }
+
+    private static async Task<JsonHttpResult<GetPolicyVersionResponse>> GetPolicyVersion(AwsRequest<PolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var (policy, version) = await policies.GetVersionAsync(request.Input.PolicyName, VersionId(request.Input.PolicyVersionId), cancellationToken);
+        return TypedResults.Json(
+            new GetPolicyVersionResponse(
+                PolicyArn(request.Scope, policy.Name), policy.Name, version.Document, Id(version.VersionId), version.VersionId == policy.DefaultVersionId,
+                version.CreatedAt, version.CreatedAt, policy.GenerationId),
+            ApiJsonContext.Default.GetPolicyVersionResponse);
+    }
+
+    private static async Task<JsonHttpResult<ListPolicyVersionsResponse>> ListPolicyVersions(AwsRequest<PolicyNameRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var (policy, versions) = await policies.ListVersionsAsync(request.Input.PolicyName, cancellationToken);
+        return TypedResults.Json(
+            new ListPolicyVersionsResponse(versions.Select(v => new PolicyVersionSummary(Id(v.VersionId), v.VersionId == policy.DefaultVersionId, v.CreatedAt)).ToList()),
+            ApiJsonContext.Default.ListPolicyVersionsResponse);
+    }
+
+    private static async Task<ContentHttpResult> SetDefaultPolicyVersion(AwsRequest<PolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        await policies.SetDefaultVersionAsync(request.Input.PolicyName, VersionId(request.Input.PolicyVersionId), cancellationToken);
+        return AwsResults.Empty();
+    }
+
+    private static async Task<ContentHttpResult> DeletePolicyVersion(AwsRequest<PolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        await policies.DeleteVersionAsync(request.Input.PolicyName, VersionId(request.Input.PolicyVersionId), cancellationToken);
+        return AwsResults.Empty();
+    }
+
+    private static async Task<ContentHttpResult> AttachPolicy(AwsRequest<PolicyTargetRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        await policies.AttachAsync(request.Scope, request.Input.PolicyName, request.Input.Target, cancellationToken);
+        return AwsResults.Empty();
+    }
+
+    private static async Task<ContentHttpResult> DetachPolicy(AwsRequest<PolicyTargetRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        await policies.DetachAsync(request.Scope, request.Input.PolicyName, request.Input.Target, cancellationToken);
+        return AwsResults.Empty();
+    }
+
+    private static async Task<JsonHttpResult<ListAttachedPoliciesResponse>> ListAttachedPolicies(AwsRequest<ListAttachedPoliciesRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var page = await policies.ListAttachedAsync(request.Scope, input.Target, input.Recursive ?? false, PageRequest.From(input.Marker, input.PageSize, "marker", "pageSize"), cancellationToken);
+        return TypedResults.Json(
+            new ListAttachedPoliciesResponse(page.Items.Select(p => new PolicySummary(p.Name, PolicyArn(request.Scope, p.Name))).ToList(), page.NextToken),
+            ApiJsonContext.Default.ListAttachedPoliciesResponse);
+    }
+
+    private static async Task<JsonHttpResult<ListTargetsForPolicyResponse>> ListTargetsForPolicy(AwsRequest<ListTargetsForPolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var page = await policies.ListTargetsAsync(input.PolicyName, PageRequest.From(input.Marker, input.PageSize, "marker", "pageSize"), cancellationToken);
+        var targets = page.Items.Select(t => Arn.For(request.Scope, t.Kind == PolicyTarget.CertificateKind ? ResourceKind.Certificate : ResourceKind.ThingGroup, t.Id)).ToList();
+        return TypedResults.Json(new ListTargetsForPolicyResponse(targets, page.NextToken), ApiJsonContext.Default.ListTargetsForPolicyResponse);
+    }
+
+    private static async Task<JsonHttpResult<GetEffectivePoliciesResponse>> GetEffectivePolicies(AwsRequest<GetEffectivePoliciesRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        if (input.CognitoIdentityPoolId is not null)
+        {
+            Core.Errors.ThrowHelper.InvalidRequest("Cognito identities are not supported by Fleetkey.");
+        }
+
+        var effective = await policies.GetEffectiveAsync(request.Scope, input.Principal, input.ThingName, cancellationToken);
+        return TypedResults.Json(
+            new GetEffectivePoliciesResponse(effective.Select(p => new EffectivePolicyDto(p.PolicyName, PolicyArn(request.Scope, p.PolicyName), p.Document)).ToList()),
+            ApiJsonContext.Default.GetEffectivePoliciesResponse);
+    }
+}

@@ -1,0 +1,70 @@
+using Fleetkey.Api.Contracts;
+using Fleetkey.Api.Wire;
+using Fleetkey.Services.Registry;
+using Fleetkey.Services.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Fleetkey.Api.Endpoints;
+
+internal static class PrincipalsEndpoints
+{
+    public static IEndpointRouteBuilder MapThingPrincipals(this IEndpointRouteBuilder routes)
+    {
+        routes.MapAws("AttachThingPrincipal", AttachThingPrincipal);
+        routes.MapAws("DetachThingPrincipal", DetachThingPrincipal);
+        routes.MapAws("ListThingPrincipals", ListThingPrincipals);
+        routes.MapAws("ListThingPrincipalsV2", ListThingPrincipalsV2);
+        routes.MapAws("ListPrincipalThings", ListPrincipalThings);
+        routes.MapAws("ListPrincipalThingsV2", ListPrincipalThingsV2);
+        return routes;
+    }
+
+    private static async Task<ContentHttpResult> AttachThingPrincipal(AwsRequest<ThingPrincipalRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        await principals.AttachAsync(request.Scope, input.ThingName, input.Principal, input.ThingPrincipalType, cancellationToken);
+        return AwsResults.Empty();
+    }
+
+    private static async Task<ContentHttpResult> DetachThingPrincipal(AwsRequest<ThingPrincipalRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    {
+        await principals.DetachAsync(request.Scope, request.Input.ThingName, request.Input.Principal, cancellationToken);
+        return AwsResults.Empty();
+    }
+
+    private static async Task<JsonHttpResult<ListThingPrincipalsResponse>> ListThingPrincipals(AwsRequest<ListThingPrincipalsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var page = await principals.ListForThingAsync(input.ThingName, null, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        return TypedResults.Json(
+            new ListThingPrincipalsResponse(page.Items.Select(p => Principals.Render(request.Scope, p)).ToList(), page.NextToken),
+            ApiJsonContext.Default.ListThingPrincipalsResponse);
+    }
+
+    private static async Task<JsonHttpResult<ListThingPrincipalsV2Response>> ListThingPrincipalsV2(AwsRequest<ListThingPrincipalsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var page = await principals.ListForThingAsync(input.ThingName, input.ThingPrincipalType, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        return TypedResults.Json(
+            new ListThingPrincipalsV2Response(page.Items.Select(p => new ThingPrincipalObject(Principals.Render(request.Scope, p), p.PrincipalType)).ToList(), page.NextToken),
+            ApiJsonContext.Default.ListThingPrincipalsV2Response);
+    }
+
+    private static async Task<JsonHttpResult<ListPrincipalThingsResponse>> ListPrincipalThings(AwsRequest<ListPrincipalThingsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var page = await principals.ListForPrincipalAsync(request.Scope, input.Principal, null, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        return TypedResults.Json(new ListPrincipalThingsResponse(page.Items.Select(p => p.ThingName).ToList(), page.NextToken), ApiJsonContext.Default.ListPrincipalThingsResponse);
+    }
+
+    private static async Task<JsonHttpResult<ListPrincipalThingsV2Response>> ListPrincipalThingsV2(AwsRequest<ListPrincipalThingsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var page = await principals.ListForPrincipalAsync(request.Scope, input.Principal, input.ThingPrincipalType, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        return TypedResults.Json(
+            new ListPrincipalThingsV2Response(page.Items.Select(p => new PrincipalThingObject(p.ThingName, p.PrincipalType)).ToList(), page.NextToken),
+            ApiJsonContext.Default.ListPrincipalThingsV2Response);
+    }
+}

@@ -1,0 +1,25 @@
+using Fleetkey.Api.Contracts;
+using Fleetkey.Api.Wire;
+using Fleetkey.Core.Naming;
+using Fleetkey.Services.Provisioning;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Fleetkey.Api.Endpoints;
+
+internal static class ProvisioningEndpoints
+{
+    public static IEndpointRouteBuilder MapProvisioning(this IEndpointRouteBuilder routes)
+    {
+        routes.MapAws("RegisterThing", RegisterThing);
+        return routes;
+    }
+
+    private static async Task<JsonHttpResult<RegisterThingResponse>> RegisterThing(AwsRequest<RegisterThingRequest> request, RegistrationService registration, CancellationToken cancellationToken)
+    {
+        var result = await registration.RegisterThingAsync(request.Input.TemplateBody, request.Input.Parameters, cancellationToken);
+        var arns = result.Resources.ToDictionary(r => r.Key, r => Arn.For(request.Scope, r.Value.Kind, r.Value.Name), StringComparer.Ordinal);
+        return TypedResults.Json(new RegisterThingResponse(result.CertificatePem, arns), ApiJsonContext.Default.RegisterThingResponse);
+    }
+}
