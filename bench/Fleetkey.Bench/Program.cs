@@ -2,11 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using Fleetkey.Testing;
 
 // Drives a running Fleetkey through its public API, as clients would, and prints throughput and
 // latency percentiles per scenario. Usage:
-//   fleetkey-bench --endpoint http://127.0.0.1:5080 --credentials DIR/credentials [--things 100000] [--concurrency 16] [--seconds 10]
+//   fleetkey-bench --endpoint http://127.0.0.1:5080 --credentials DIR/credentials [--things 100000] [--devices 2000]
+//                  [--concurrency 16] [--seconds 10] [--template ../shared/seed/register-thing-template-body.json]
 var options = BenchOptions.Parse(args);
 var (keyId, secret) = BenchOptions.ReadCredentials(options.CredentialsPath);
 using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
@@ -52,7 +54,81 @@ var random = new ThreadLocal<Random>(() => new Random(Environment.CurrentManaged
 (await Scenario.RunForAsync("UpdateThing (merge one attribute)", options.Duration, options.Concurrency, _ =>
     Send(client, HttpMethod.Patch, $"/things/{prefix}{random.Value!.Next(options.Things):D7}", "{\"attributePayload\":{\"attributes\":{\"fw\":\"1.2.3\"},\"merge\":true}}"))).Print();
 
+// The seed's flows: provisioning by CreateKeysAndCertificate + RegisterThing, then deprovisioning.
+var template = File.ReadAllText(options.TemplatePath);
+await Send(client, HttpMethod.Post, "/thing-types/NewDevice", "{}");
+await Send(client, HttpMethod.Post, "/thing-groups/NewDevices", "{}");
+var policyDocument = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}""";
+await Send(client, HttpMethod.Post, "/policies/DefaultNewDevicePolicy", new JsonObject { ["policyDocument"] = policyDocument }.ToJsonString());
+var serialPrefix = prefix + "sn-";
+var certificateIds = new string[options.Devices];
+(await Scenario.RunCountAsync($"Seed registration: CreateKeysAndCertificate + RegisterThing ({options.Devices:N0})", options.Devices, options.Concurrency, async i =>
+{
+    var keys = await SendJson(client, HttpMethod.Post, "/keys-and-certificate?setAsActive=true", null);
+    if (keys is null)
+    {
+        return false;
+    }
+
+    certificateIds[i] = keys["certificateId"]!.GetValue<string>();
+    var body = new JsonObject
+    {
+        ["templateBody"] = template,
+        ["parameters"] = new JsonObject { ["ThingName"] = $"{serialPrefix}{i:D6}", ["SerialNumber"] = $"{serialPrefix}{i:D6}", ["CertificateId"] = certificateIds[i] },
+    };
+    return await SendJson(client, HttpMethod.Post, "/things", body.ToJsonString()) is not null;
+})).Print();
+
+(await Scenario.RunCountAsync($"Seed deprovisioning: 5 calls per device ({options.Devices:N0})", options.Devices, options.Concurrency, async i =>
+{
+    var thing = $"{serialPrefix}{i:D6}";
+    var principals = await SendJson(client, HttpMethod.Get, $"/things/{thing}/principals", null);
+    if (principals is null)
+    {
+        return false;
+    }
+
+    foreach (var principal in principals["principals"]!.AsArray().Select(p => p!.GetValue<string>()))
+    {
+        var id = principal[(principal.LastIndexOf('/') + 1)..];
+        using var detach = new HttpRequestMessage(HttpMethod.Delete, $"/things/{thing}/principals");
+        detach.Headers.Add("x-amzn-principal", principal);
+        using var detached = await client.SendAsync(detach);
+        if (!detached.IsSuccessStatusCode
+            || !await Send(client, HttpMethod.Put, $"/certificates/{id}?newStatus=INACTIVE")
+            || !await Send(client, HttpMethod.Delete, $"/certificates/{id}?forceDelete=true"))
+        {
+            return false;
+        }
+    }
+
+    return await Send(client, HttpMethod.Delete, $"/things/{thing}");
+})).Print();
+
+// CSR signing: EC P-256 CSRs made up front, so the client's key generation is not measured.
+var csrs = Enumerable.Range(0, Math.Min(options.Devices, 2000)).Select(i =>
+{
+    using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+    var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN=bench-{i}", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+    return request.CreateSigningRequestPem();
+}).ToArray();
+(await Scenario.RunCountAsync($"CreateCertificateFromCsr (EC P-256 CSRs, {csrs.Length:N0})", csrs.Length, options.Concurrency, i =>
+    Send(client, HttpMethod.Post, "/certificates?setAsActive=true", new JsonObject { ["certificateSigningRequest"] = csrs[i] }.ToJsonString()))).Print();
+
 return 0;
+
+static async Task<JsonNode?> SendJson(HttpClient client, HttpMethod method, string path, string? body)
+{
+    using var request = new HttpRequestMessage(method, path);
+    if (body is not null)
+    {
+        request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+    }
+
+    using var response = await client.SendAsync(request);
+    var text = await response.Content.ReadAsStringAsync();
+    return response.StatusCode == HttpStatusCode.OK ? JsonNode.Parse(text) : null;
+}
 
 static async Task<bool> Send(HttpClient client, HttpMethod method, string path, string? body = null)
 {
@@ -67,7 +143,7 @@ static async Task<bool> Send(HttpClient client, HttpMethod method, string path, 
     return response.StatusCode == HttpStatusCode.OK;
 }
 
-internal sealed record BenchOptions(string Endpoint, string CredentialsPath, int Things, int Concurrency, TimeSpan Duration)
+internal sealed record BenchOptions(string Endpoint, string CredentialsPath, int Things, int Devices, int Concurrency, TimeSpan Duration, string TemplatePath)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -81,8 +157,10 @@ internal sealed record BenchOptions(string Endpoint, string CredentialsPath, int
             Get("--endpoint", "http://127.0.0.1:5080"),
             Get("--credentials", "./fleetkey-data/credentials"),
             int.Parse(Get("--things", "100000"), CultureInfo.InvariantCulture),
+            int.Parse(Get("--devices", "2000"), CultureInfo.InvariantCulture),
             int.Parse(Get("--concurrency", "16"), CultureInfo.InvariantCulture),
-            TimeSpan.FromSeconds(double.Parse(Get("--seconds", "10"), CultureInfo.InvariantCulture)));
+            TimeSpan.FromSeconds(double.Parse(Get("--seconds", "10"), CultureInfo.InvariantCulture)),
+            Get("--template", "../shared/seed/register-thing-template-body.json"));
     }
 
     public static (string KeyId, string Secret) ReadCredentials(string path)

@@ -25,7 +25,7 @@ public static class TemplateEngine
 
     /// <summary>Evaluates a template against parameters; never throws for bad input, it reports errors.</summary>
     public static TemplateResult Evaluate(string templateBody, IReadOnlyDictionary<string, string>? parameters) =>
-        TemplateEvaluator.Evaluate(templateBody, parameters);
+        TemplateEvaluator.EvaluateTemplate(templateBody, parameters);
 
     /// <summary>
     /// The name AWS gives a policy declared by document only: "a hash of the policy document". AWS does

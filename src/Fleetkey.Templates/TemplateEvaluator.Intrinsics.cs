@@ -530,7 +530,7 @@ internal sealed partial class TemplateEvaluator
                         return null;
                     }
 
-                    return results.Any(r => r == true);
+                    return function.Name == "Fn::And" ? results.All(r => r == true) : results.Any(r => r == true);
                 }
 
             default:

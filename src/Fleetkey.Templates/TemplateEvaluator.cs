@@ -50,7 +50,7 @@ internal sealed partial class TemplateEvaluator
         _arguments = arguments;
     }
 
-    public static TemplateResult Evaluate(string? templateBody, IReadOnlyDictionary<string, string>? parameters)
+    public static TemplateResult EvaluateTemplate(string? templateBody, IReadOnlyDictionary<string, string>? parameters)
     {
         var evaluator = new TemplateEvaluator(parameters ?? new Dictionary<string, string>());
         var plan = evaluator.Run(templateBody);
