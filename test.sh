@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Fleetkey test: the xunit suites, then the compatibility suites that drive a real
-# `fleetkey serve` with boto3 and the AWS CLI. Prints per-suite results, then one last line
-# "N passed, N failed, N skipped" summed over all of them; exits non-zero if anything failed.
+# `fleetkey serve` with boto3, the AWS CLI and the seed's register-thing.js (aws-sdk v2).
+# Prints per-suite results, then one last line "N passed, N failed, N skipped" summed over all of
+# them; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -44,6 +45,16 @@ echo "== compat (aws cli)"
 bash tests/compat/cli_smoke.sh 2>&1 | tee "$log_dir/cli.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
 line=$(grep -E '^cli: [0-9]+ passed, [0-9]+ failed' "$log_dir/cli.log" | tail -n 1)
+if [ -n "$line" ]; then
+  add "$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")" "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")"
+else
+  broken=1
+fi
+
+echo "== seed (register-thing.js with aws-sdk v2)"
+bash tests/seed/run.sh 2>&1 | tee "$log_dir/seed.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
+line=$(grep -E '^seed: [0-9]+ passed, [0-9]+ failed' "$log_dir/seed.log" | tail -n 1)
 if [ -n "$line" ]; then
   add "$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")" "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")"
 else
