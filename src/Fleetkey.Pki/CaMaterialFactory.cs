@@ -86,7 +86,7 @@ internal static class CaMaterialFactory
     /// <summary>The same material with both keys encrypted under <paramref name="passphrase"/>.</summary>
     public static CaMaterial Encrypt(CaMaterial material, CaState state, string passphrase)
     {
-        using var rootKey = CaKeyPem.Import(state.Root, material.RootKeyPem, passphrase: null, "root CA");
+        using var rootKey = CaKeyPem.Import(state.Root, material.RootKeyPem, passphrase, "root CA");
         return material with
         {
             RootKeyPem = CaKeyPem.Export(rootKey, passphrase) + "\n",

@@ -87,7 +87,7 @@ public sealed class CertificateAuthority : IDisposable
             }
             catch
             {
-                Dispose(state);
+                DisposeState(state);
                 throw;
             }
         }
@@ -103,7 +103,7 @@ public sealed class CertificateAuthority : IDisposable
             }
             catch
             {
-                Dispose(state);
+                DisposeState(state);
                 throw;
             }
         }
@@ -317,7 +317,7 @@ public sealed class CertificateAuthority : IDisposable
         }
     }
 
-    private static void Dispose(CaState state)
+    private static void DisposeState(CaState state)
     {
         state.IssuingKey.Dispose();
         state.Root.Dispose();

@@ -21,8 +21,9 @@ internal static class Certificates
     public static X500DistinguishedName Name(string commonName)
     {
         var builder = new X500DistinguishedNameBuilder();
-        builder.AddOrganizationName("Fleetkey");
+        // The builder encodes the last attribute added first: this yields O then CN in the DER.
         builder.AddCommonName(commonName);
+        builder.AddOrganizationName("Fleetkey");
         return builder.Build();
     }
 

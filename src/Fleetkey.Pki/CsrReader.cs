@@ -25,7 +25,7 @@ internal static class CsrReader
         ["1.3.132.0.35"] = "P-521",
     };
 
-    // The signature algorithms AWS IoT lists for CSRs, plus RSASSA-PSS with a SHA-2 hash.
+    // The signature algorithms AWS IoT lists for CSRs; RSASSA-PSS is checked on its own.
     private static readonly Dictionary<string, string> AcceptedSignatures = new(StringComparer.Ordinal)
     {
         ["1.2.840.113549.1.1.11"] = "sha256WithRSAEncryption",
@@ -34,13 +34,6 @@ internal static class CsrReader
         ["1.2.840.10045.4.3.2"] = "ecdsa-with-SHA256",
         ["1.2.840.10045.4.3.3"] = "ecdsa-with-SHA384",
         ["1.2.840.10045.4.3.4"] = "ecdsa-with-SHA512",
-    };
-
-    private static readonly HashSet<string> Sha2Hashes = new(StringComparer.Ordinal)
-    {
-        "2.16.840.1.101.3.4.2.1",
-        "2.16.840.1.101.3.4.2.2",
-        "2.16.840.1.101.3.4.2.3",
     };
 
     public static (X500DistinguishedName Subject, PublicKey PublicKey) Read(string csrPem)
@@ -185,32 +178,92 @@ internal static class CsrReader
             return;
         }
 
-        if (oid == RsaPss && parameters is { } pss && PssHash(pss) is { } hash && Sha2Hashes.Contains(hash))
+        if (oid == RsaPss)
         {
+            CheckPssParameters(parameters);
             return;
         }
 
         throw Invalid($"The CSR is signed with {Describe(oid)}: a SHA-256, SHA-384 or SHA-512 RSA or ECDSA signature is required.");
     }
 
-    /// <summary>The hash of RSASSA-PSS-params, SHA-1 when absent (RFC 4055); null when unreadable.</summary>
-    private static string? PssHash(ReadOnlyMemory<byte> parameters)
+    /// <summary>
+    /// .NET verifies RSASSA-PSS only with MGF1 over the message hash and a salt as long as the hash
+    /// (what most signers produce, but not `openssl req` by default, which uses the longest salt).
+    /// Other parameters are refused here with that reason, rather than reported as a bad signature.
+    /// </summary>
+    private static void CheckPssParameters(ReadOnlyMemory<byte>? parameters)
     {
+        const string Sha1 = "1.3.14.3.2.26";
+        const string Mgf1 = "1.2.840.113549.1.1.8";
+        var hash = Sha1;
+        var mgfHash = Sha1;
+        var saltLength = 20;
+        if (parameters is not { } encoded)
+        {
+            throw Invalid("The CSR's RSA-PSS signature has no parameters.");
+        }
+
         try
         {
-            var pss = new AsnReader(parameters, AsnEncodingRules.DER).ReadSequence();
-            var context0 = new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true);
-            if (!pss.HasData || !pss.PeekTag().HasSameClassAndValue(context0))
+            // RSASSA-PSS-params ::= SEQUENCE { [0] hashAlgorithm, [1] maskGenAlgorithm, [2] saltLength, [3] trailerField }, all with defaults.
+            var pss = new AsnReader(encoded, AsnEncodingRules.DER).ReadSequence();
+            if (TryReadExplicit(pss, 0) is { } hashAlgorithm)
             {
-                return "1.3.14.3.2.26";
+                hash = hashAlgorithm.ReadSequence().ReadObjectIdentifier();
             }
 
-            return pss.ReadSequence(context0).ReadSequence().ReadObjectIdentifier();
+            if (TryReadExplicit(pss, 1) is { } maskAlgorithm)
+            {
+                var mgf = maskAlgorithm.ReadSequence();
+                if (mgf.ReadObjectIdentifier() != Mgf1)
+                {
+                    throw Invalid("The CSR's RSA-PSS signature uses a mask generation function other than MGF1.");
+                }
+
+                mgfHash = mgf.ReadSequence().ReadObjectIdentifier();
+            }
+
+            if (TryReadExplicit(pss, 2) is { } salt && !salt.TryReadInt32(out saltLength))
+            {
+                saltLength = -1;
+            }
+
+            if (TryReadExplicit(pss, 3) is { } trailerField && (!trailerField.TryReadInt32(out var trailer) || trailer != 1))
+            {
+                throw Invalid("The CSR's RSA-PSS signature has an unknown trailer field.");
+            }
         }
         catch (AsnContentException)
         {
-            return null;
+            throw Invalid("The CSR's RSA-PSS signature parameters cannot be read.");
         }
+
+        var hashLength = hash switch
+        {
+            "2.16.840.1.101.3.4.2.1" => 32,
+            "2.16.840.1.101.3.4.2.2" => 48,
+            "2.16.840.1.101.3.4.2.3" => 64,
+            _ => throw Invalid($"The CSR's RSA-PSS signature uses {Describe(hash)}: SHA-256, SHA-384 or SHA-512 is required."),
+        };
+
+        if (mgfHash != hash)
+        {
+            throw Invalid("The CSR's RSA-PSS signature uses an MGF1 hash other than its message hash; Fleetkey verifies RSA-PSS only with the same hash for both.");
+        }
+
+        if (saltLength != hashLength)
+        {
+            throw Invalid(
+                $"The CSR's RSA-PSS signature uses a salt of {saltLength} bytes; Fleetkey verifies RSA-PSS only with a salt as long as the hash " +
+                $"({hashLength} bytes; openssl: -sigopt rsa_pss_saltlen:digest), or PKCS#1 v1.5 signatures.");
+        }
+    }
+
+    private static AsnReader? TryReadExplicit(AsnReader reader, int tagValue)
+    {
+        var tag = new Asn1Tag(TagClass.ContextSpecific, tagValue, isConstructed: true);
+        return reader.HasData && reader.PeekTag().HasSameClassAndValue(tag) ? reader.ReadSequence(tag) : null;
     }
 
     private static string Describe(string? oid) =>

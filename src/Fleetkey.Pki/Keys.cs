@@ -6,13 +6,21 @@ namespace Fleetkey.Pki;
 /// <summary>Key generation and the PEM forms Fleetkey writes keys in.</summary>
 internal static class Keys
 {
-    public static AsymmetricAlgorithm Generate(KeyAlgorithm algorithm) => algorithm switch
+    public static AsymmetricAlgorithm Generate(KeyAlgorithm algorithm)
     {
-        KeyAlgorithm.EcP256 => ECDsa.Create(ECCurve.NamedCurves.nistP256),
-        KeyAlgorithm.EcP384 => ECDsa.Create(ECCurve.NamedCurves.nistP384),
-        KeyAlgorithm.Rsa2048 => RSA.Create(2048),
-        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown key algorithm."),
-    };
+        AsymmetricAlgorithm key = algorithm switch
+        {
+            KeyAlgorithm.EcP256 => ECDsa.Create(ECCurve.NamedCurves.nistP256),
+            KeyAlgorithm.EcP384 => ECDsa.Create(ECCurve.NamedCurves.nistP384),
+            KeyAlgorithm.Rsa2048 => RSA.Create(2048),
+            _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown key algorithm."),
+        };
+
+        // RSA.Create(2048) only records the size: the key is generated on first use. Use it now, so
+        // that the cost is paid here (on the pool's thread) and not by whoever takes the key.
+        _ = key.ExportSubjectPublicKeyInfo();
+        return key;
+    }
 
     /// <summary>
     /// The private key PEM the AWS SDKs hand out for CreateKeysAndCertificate: PKCS#1 for RSA and

@@ -96,7 +96,7 @@ internal static class FleetkeyCommands
                 await app.RunAsync();
                 return 0;
             }
-            catch (Exception exception) when (exception is ArgumentException or UriFormatException or Microsoft.Extensions.Options.OptionsValidationException or IOException or Fleetkey.Pki.PkiException)
+            catch (Exception exception) when (exception is ArgumentException or UriFormatException or Microsoft.Extensions.Options.OptionsValidationException or IOException or InvalidOperationException or Fleetkey.Pki.PkiException)
             {
                 await Console.Error.WriteLineAsync($"fleetkey: {exception.Message}");
                 return 2;

@@ -68,7 +68,8 @@ internal static partial class FleetkeyApp
         var time = builder.Services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance as TimeProvider ?? TimeProvider.System;
         var authority = await CertificateAuthority.LoadOrCreateAsync(
             new FileCaMaterialStore(Path.Combine(settings.DataDirectory, "ca")), pkiOptions, time, cancellationToken);
-        builder.Services.AddSingleton(authority);
+        // Registered through a factory so the container disposes it (stopping the key pool) at shutdown.
+        builder.Services.AddSingleton(_ => authority);
 
         var app = builder.Build();
         await DataDirectory.InitializeAsync(
