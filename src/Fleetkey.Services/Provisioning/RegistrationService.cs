@@ -36,33 +36,40 @@ public sealed class RegistrationService(
         }
 
         var plan = evaluated.Plan!;
-        var certificatePlan = plan.Certificates.Count > 0 ? plan.Certificates[0] : null;
-        IssuedCertificate? issued = null;
-        ParsedCertificate? parsed = null;
-        if (certificatePlan?.CertificateSigningRequest is { } csr)
-        {
-            issued = certificates.IssueFromCsr(csr);
-        }
-        else if (certificatePlan?.CertificatePem is { } pem)
-        {
-            parsed = CertificateService.Parse(pem);
-        }
-
-        foreach (var policy in plan.Policies.Where(p => p.PolicyDocument is not null))
-        {
-            PolicyService.EnsureDocument(policy.PolicyDocument!);
-        }
-
         try
         {
+            var certificatePlan = plan.Certificates.Count > 0 ? plan.Certificates[0] : null;
+            IssuedCertificate? issued = null;
+            ParsedCertificate? parsed = null;
+            if (certificatePlan?.CertificateSigningRequest is { } csr)
+            {
+                issued = certificates.IssueFromCsr(csr);
+            }
+            else if (certificatePlan?.CertificatePem is { } pem)
+            {
+                parsed = CertificateService.Parse(pem);
+            }
+
+            foreach (var policy in plan.Policies.Where(p => p.PolicyDocument is not null))
+            {
+                PolicyService.EnsureDocument(policy.PolicyDocument!);
+            }
+
             return await store.WriteAsync((session, ct) => ApplyAsync(session, plan, certificatePlan, issued, parsed, ct), cancellationToken);
         }
-        catch (ServiceException exception) when (exception.Code == ErrorCode.ResourceNotFound)
+        catch (ServiceException exception) when (!RegisterThingErrors.Contains(exception.Code))
         {
-            // A template naming something that does not exist fails registration, as on AWS.
+            // RegisterThing answers only the errors its model declares: a template naming something
+            // missing, a bad document or certificate, a refused state change all fail registration.
             throw new ServiceException(ErrorCode.ResourceRegistrationFailure, exception.Message);
         }
     }
+
+    private static readonly HashSet<ErrorCode> RegisterThingErrors =
+    [
+        ErrorCode.InvalidRequest, ErrorCode.ResourceRegistrationFailure, ErrorCode.ConflictingResourceUpdate,
+        ErrorCode.InternalFailure, ErrorCode.ServiceUnavailable, ErrorCode.Throttling, ErrorCode.Unauthorized,
+    ];
 
     private async Task<RegistrationResult> ApplyAsync(
         IStoreSession session,

@@ -192,6 +192,11 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
             ThrowHelper.InvalidRequest($"The status {newStatus} is set by the service and cannot be requested.");
         }
 
+        if (newStatus is not (CertificateStatus.Active or CertificateStatus.Inactive or CertificateStatus.Revoked))
+        {
+            ThrowHelper.InvalidRequest($"1 validation error detected: Value '{newStatus}' at 'newStatus' failed to satisfy constraint: Member must satisfy enum value set: [ACTIVE, INACTIVE, REVOKED]");
+        }
+
         return store.WriteAsync(async (session, ct) =>
         {
             var certificate = await session.Certificates.GetAsync(certificateId, ct) ?? ThrowHelper.NotFound<Certificate>(NotFoundMessage(certificateId));
