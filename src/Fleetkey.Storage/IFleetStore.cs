@@ -132,7 +132,7 @@ public interface ICertificateRepository
 
     Task<bool> DeleteAsync(string certificateId, CancellationToken cancellationToken);
 
-    /// <summary>Certificates by creation date (then id), optionally of one CA, after a "created:id" key.</summary>
+    /// <summary>Certificates by creation date (then id), optionally of one CA, after a <see cref="Paging.CreationKey"/>.</summary>
     Task<IReadOnlyList<Certificate>> ListAsync(string? caCertificateId, bool ascending, string? after, int limit, CancellationToken cancellationToken);
 }
 
@@ -170,6 +170,7 @@ public interface IPolicyRepository
 
     Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>Policies by creation date (then name), after a <see cref="Paging.CreationKey"/>.</summary>
     Task<IReadOnlyList<Policy>> ListAsync(bool ascending, string? after, int limit, CancellationToken cancellationToken);
 
     Task<PolicyVersion?> GetVersionAsync(string policyName, long versionId, CancellationToken cancellationToken);
@@ -199,6 +200,10 @@ public interface IPolicyRepository
 /// <summary>Helpers for callers that need a page and its token from a keyset query.</summary>
 public static class Paging
 {
+    /// <summary>The page key of a resource listed by creation date: "unix-ms:id".</summary>
+    public static string CreationKey(DateTimeOffset createdAt, string id) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{createdAt.ToUnixTimeMilliseconds()}:{id}");
+
     /// <summary>
     /// Turns "limit + 1" rows into a page: the extra row only says that another page exists.
     /// </summary>

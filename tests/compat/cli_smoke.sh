@@ -269,6 +269,133 @@ check_ok "deprecate-thing-type"
 run iot describe-thing-type --thing-type-name "$TYPE" --query thingTypeMetadata.deprecated
 check_json "describe-thing-type shows deprecated" "d is True"
 
+# --------------------------------------------------------------------------- certificates, policies, RegisterThing
+
+# json_get EXPR: evaluates a Python expression over the previous command's JSON output (d); prints "" on failure.
+json_get() { OUT="$OUT" python3 -c 'import json,os,sys
+try:
+    print(eval(sys.argv[1], {"d": json.loads(os.environ["OUT"])}))
+except Exception:
+    print("")' "$1" 2>/dev/null || true; }
+
+SEED_TEMPLATE="$(cd "$REPO_ROOT/.." && pwd)/shared/seed/register-thing-template-body.json"
+CERT_POLICY="$RUN-policy"
+SERIAL="$RUN-sn"
+python3 - "$ENDPOINT/ca.pem" "$WORK/ca.pem" <<'PY' || true
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
+    open(sys.argv[2], "wb").write(r.read())
+PY
+
+run iot create-keys-and-certificate --set-as-active
+check_json "create-keys-and-certificate --set-as-active" "len(d['certificateId']) == 64 and d['certificateArn'] == 'arn:aws:iot:$REGION:000000000000:cert/' + d['certificateId'] and d['certificateId'] == __import__('hashlib').sha256(__import__('ssl').PEM_cert_to_DER_cert(d['certificatePem'])).hexdigest() and 'PRIVATE KEY' in d['keyPair']['PrivateKey'] and 'PUBLIC KEY' in d['keyPair']['PublicKey']"
+CERT_ID="$(json_get "d['certificateId']")"
+CERT_ARN="$(json_get "d['certificateArn']")"
+json_get "d['certificatePem']" >"$WORK/cert.pem"
+
+run openssl verify -CAfile "$WORK/ca.pem" "$WORK/cert.pem"
+if [[ "$RC" -eq 0 && "$OUT" == *": OK" ]]; then pass "the new certificate verifies against GET /ca.pem"; else fail "the new certificate verifies against GET /ca.pem" "exit $RC: $OUT $ERR"; fi
+
+run iot describe-certificate --certificate-id "$CERT_ID"
+check_json "describe-certificate" "d['certificateDescription']['certificateId'] == '$CERT_ID' and d['certificateDescription']['status'] == 'ACTIVE' and d['certificateDescription']['certificateArn'] == '$CERT_ARN' and d['certificateDescription']['ownedBy'] == '000000000000' and str(d['certificateDescription']['validity']['notAfter']).startswith(('2524607999', '2049-12-31T23:59:59'))"
+
+run iot describe-certificate --certificate-id "$CERT_ID" --query certificateDescription.status --output text
+if [[ "$RC" -eq 0 && "$OUT" == "ACTIVE" ]]; then pass "describe-certificate --query certificateDescription.status"; else fail "describe-certificate --query certificateDescription.status" "exit $RC, output '$OUT' $ERR"; fi
+
+openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$RUN-csr" -keyout "$WORK/csr.key" -out "$WORK/dev.csr" >/dev/null 2>&1 || true
+run iot create-certificate-from-csr --certificate-signing-request "file://$WORK/dev.csr" --set-as-active
+check_json "create-certificate-from-csr --certificate-signing-request file://" "len(d['certificateId']) == 64 and 'BEGIN CERTIFICATE' in d['certificatePem'] and 'keyPair' not in d"
+CSR_CERT_ID="$(json_get "d['certificateId']")"
+
+cat >"$WORK/policy.json" <<'JSON'
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:eu-west-1:000000000000:client/${iot:Connection.Thing.ThingName}"},
+    {"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"], "Resource": "arn:aws:iot:eu-west-1:000000000000:topic/devices/${iot:Connection.Thing.ThingName}/*"},
+    {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": "arn:aws:iot:eu-west-1:000000000000:topicfilter/devices/${iot:Connection.Thing.ThingName}/*"}
+  ]
+}
+JSON
+run iot create-policy --policy-name "$CERT_POLICY" --policy-document "file://$WORK/policy.json"
+check_json "create-policy --policy-document file://" "d['policyName'] == '$CERT_POLICY' and d['policyArn'] == 'arn:aws:iot:$REGION:000000000000:policy/$CERT_POLICY' and d['policyVersionId'] == '1' and json.loads(d['policyDocument'])['Statement'][0]['Action'] == 'iot:Connect'"
+
+run iot create-policy --policy-name "$RUN-bad-policy" --policy-document '{"Version": "2012-10-17"}'
+check_error "create-policy with no Statement fails with MalformedPolicyException" "MalformedPolicyException"
+
+run iot attach-policy --policy-name "$CERT_POLICY" --target "$CERT_ARN"
+check_ok "attach-policy --target <certificate ARN>"
+
+run iot list-attached-policies --target "$CERT_ARN"
+check_json "list-attached-policies --target <certificate ARN>" "[p['policyName'] for p in d['policies']] == ['$CERT_POLICY']"
+
+run iot list-targets-for-policy --policy-name "$CERT_POLICY"
+check_json "list-targets-for-policy" "d['targets'] == ['$CERT_ARN']"
+
+run iot delete-certificate --certificate-id "$CERT_ID"
+check_error "delete-certificate of an ACTIVE certificate fails with CertificateStateException" "CertificateStateException"
+
+run iot update-certificate --certificate-id "$CERT_ID" --new-status INACTIVE
+check_ok "update-certificate --new-status INACTIVE"
+
+run iot delete-certificate --certificate-id "$CERT_ID"
+check_error "delete-certificate with a policy attached fails with DeleteConflictException" "DeleteConflictException"
+
+run iot delete-certificate --certificate-id "$CERT_ID" --force-delete
+check_ok "delete-certificate --force-delete (policy still attached)"
+
+run iot describe-certificate --certificate-id "$CERT_ID"
+check_error "describe-certificate of a deleted certificate fails with ResourceNotFoundException" "ResourceNotFoundException"
+
+run iot list-targets-for-policy --policy-name "$CERT_POLICY"
+check_json "the force-deleted certificate is no longer a policy target" "d['targets'] == []"
+
+run iot delete-policy --policy-name "$CERT_POLICY"
+check_ok "delete-policy"
+
+# The seed's template, from its file, as register-thing.js uses it (its prerequisites are made
+# best-effort: on a reused server they may exist already).
+iot create-thing-type --thing-type-name NewDevice >/dev/null 2>&1 || true
+iot create-thing-group --thing-group-name NewDevices >/dev/null 2>&1 || true
+iot create-policy --policy-name DefaultNewDevicePolicy --policy-document "file://$WORK/policy.json" >/dev/null 2>&1 || true
+
+run iot create-keys-and-certificate --set-as-active
+SEED_CERT_ID="$(json_get "d['certificateId']")"
+SEED_CERT_ARN="$(json_get "d['certificateArn']")"
+run iot register-thing --template-body "file://$SEED_TEMPLATE" \
+  --parameters "{\"ThingName\": \"$SERIAL\", \"SerialNumber\": \"$SERIAL\", \"CertificateId\": \"$SEED_CERT_ID\"}"
+check_json "register-thing --template-body file://register-thing-template-body.json" "d['resourceArns'] == {'thing': 'arn:aws:iot:$REGION:000000000000:thing/$SERIAL', 'certificate': '$SEED_CERT_ARN', 'policy': 'arn:aws:iot:$REGION:000000000000:policy/DefaultNewDevicePolicy'} and 'BEGIN CERTIFICATE' in d['certificatePem']"
+
+run iot describe-thing --thing-name "$SERIAL"
+check_json "describe-thing of the registered thing" "d['thingTypeName'] == 'NewDevice' and d['attributes'] == {'serialNumber': '$SERIAL'}"
+
+run iot list-thing-principals --thing-name "$SERIAL"
+check_json "list-thing-principals of the registered thing" "d['principals'] == ['$SEED_CERT_ARN']"
+
+run iot list-attached-policies --target "$SEED_CERT_ARN"
+check_json "the registered certificate has DefaultNewDevicePolicy" "[p['policyName'] for p in d['policies']] == ['DefaultNewDevicePolicy']"
+
+run iot delete-thing --thing-name "$SERIAL"
+check_error "delete-thing with a principal attached fails with InvalidRequestException" "InvalidRequestException"
+
+# Deprovisioning exactly as the seed's unregisterThing does it.
+run iot detach-thing-principal --thing-name "$SERIAL" --principal "$SEED_CERT_ARN"
+check_ok "detach-thing-principal"
+run iot update-certificate --certificate-id "$SEED_CERT_ID" --new-status INACTIVE
+check_ok "update-certificate --new-status INACTIVE (registered certificate)"
+run iot delete-certificate --certificate-id "$SEED_CERT_ID" --force-delete
+check_ok "delete-certificate --force-delete (registered certificate)"
+run iot delete-thing --thing-name "$SERIAL"
+check_ok "delete-thing of the deprovisioned thing"
+run iot list-thing-principals --thing-name "$SERIAL"
+check_error "list-thing-principals of the deleted thing fails with ResourceNotFoundException" "ResourceNotFoundException"
+
+# Best-effort cleanup of this section (not counted).
+if [[ -n "$CSR_CERT_ID" ]]; then
+  iot update-certificate --certificate-id "$CSR_CERT_ID" --new-status INACTIVE >/dev/null 2>&1 || true
+  iot delete-certificate --certificate-id "$CSR_CERT_ID" >/dev/null 2>&1 || true
+fi
+
 # Best-effort cleanup (not counted) so a reused server is left tidy.
 for i in 2 3 4 5; do iot delete-thing --thing-name "$THING-$i" >/dev/null 2>&1 || true; done
 iot delete-thing-group --thing-group-name "$GROUP" >/dev/null 2>&1 || true

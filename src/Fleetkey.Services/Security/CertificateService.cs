@@ -182,8 +182,7 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
         store.ReadAsync(async (session, ct) =>
             Paging.ToPage(await session.Certificates.ListAsync(caCertificateId, ascending, page.After, page.Fetch, ct), page.Limit, PageKey), cancellationToken);
 
-    private static string PageKey(Certificate certificate) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{certificate.CreatedAt.ToUnixTimeMilliseconds()}:{certificate.CertificateId}");
+    private static string PageKey(Certificate certificate) => Paging.CreationKey(certificate.CreatedAt, certificate.CertificateId);
 
     public Task UpdateStatusAsync(string certificateId, string newStatus, CancellationToken cancellationToken)
     {

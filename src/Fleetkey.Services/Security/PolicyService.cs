@@ -84,7 +84,7 @@ public sealed class PolicyService(IFleetStore store, TimeProvider time)
 
     public Task<Page<Policy>> ListAsync(bool ascending, PageRequest page, CancellationToken cancellationToken) =>
         store.ReadAsync(async (session, ct) =>
-            Paging.ToPage(await session.Policies.ListAsync(ascending, page.After, page.Fetch, ct), page.Limit, p => p.Name), cancellationToken);
+            Paging.ToPage(await session.Policies.ListAsync(ascending, page.After, page.Fetch, ct), page.Limit, p => Paging.CreationKey(p.CreatedAt, p.Name)), cancellationToken);
 
     public Task<(PolicyVersion Version, bool IsDefault)> CreateVersionAsync(string name, string document, bool setAsDefault, CancellationToken cancellationToken)
     {

@@ -51,6 +51,8 @@ CREATE TABLE policies (
     generation_id      TEXT NOT NULL
 );
 
+CREATE INDEX ix_policies_created ON policies (created_at, name);
+
 CREATE TABLE policy_versions (
     policy_name TEXT NOT NULL REFERENCES policies (name) ON DELETE CASCADE,
     version_id  INTEGER NOT NULL,

@@ -62,6 +62,23 @@ internal sealed class SqlCertificateRepository(SqlSession session) : ICertificat
             sql.Append(" AND ca_certificate_id = @ca");
         }
 
+        var (afterCreated, afterId) = CreationKeyset.Append(sql, after, ascending, "certificate_id");
+        return await session.QueryAsync(
+            sql.ToString(), Map, cancellationToken,
+            ("@ca", caCertificateId), ("@afterCreated", afterCreated), ("@afterId", afterId), ("@limit", limit));
+    }
+
+}
+
+/// <summary>
+/// Keyset paging by creation date for what AWS lists in creation order: the key is
+/// <see cref="Paging.CreationKey"/>, and the id breaks ties between equal instants.
+/// </summary>
+internal static class CreationKeyset
+{
+    /// <summary>Appends the seek predicate (if any) and the ORDER BY/LIMIT clause; returns the parameter values.</summary>
+    public static (long AfterCreated, string? AfterId) Append(StringBuilder sql, string? after, bool ascending, string idColumn)
+    {
         long afterCreated = 0;
         string? afterId = null;
         if (after is not null)
@@ -74,19 +91,13 @@ internal sealed class SqlCertificateRepository(SqlSession session) : ICertificat
 
             afterId = after[(colon + 1)..];
             var op = ascending ? ">" : "<";
-            sql.Append($" AND (created_at {op} @afterCreated OR (created_at = @afterCreated AND certificate_id {op} @afterId))");
+            sql.Append($" AND (created_at {op} @afterCreated OR (created_at = @afterCreated AND {idColumn} {op} @afterId))");
         }
 
         var direction = ascending ? "ASC" : "DESC";
-        sql.Append($" ORDER BY created_at {direction}, certificate_id {direction} LIMIT @limit");
-        return await session.QueryAsync(
-            sql.ToString(), Map, cancellationToken,
-            ("@ca", caCertificateId), ("@afterCreated", afterCreated), ("@afterId", afterId), ("@limit", limit));
+        sql.Append($" ORDER BY created_at {direction}, {idColumn} {direction} LIMIT @limit");
+        return (afterCreated, afterId);
     }
-
-    /// <summary>The page key of a certificate for <see cref="ListAsync"/>.</summary>
-    public static string PageKey(Certificate certificate) =>
-        string.Create(CultureInfo.InvariantCulture, $"{SqlValues.ToDb(certificate.CreatedAt)}:{certificate.CertificateId}");
 }
 
 internal sealed class SqlCaCertificateRepository(SqlSession session) : ICaCertificateRepository

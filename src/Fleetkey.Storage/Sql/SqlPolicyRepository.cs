@@ -46,14 +46,9 @@ internal sealed class SqlPolicyRepository(SqlSession session) : IPolicyRepositor
 
     public async Task<IReadOnlyList<Policy>> ListAsync(bool ascending, string? after, int limit, CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder($"SELECT {Columns} FROM policies");
-        if (after is not null)
-        {
-            sql.Append(ascending ? " WHERE name > @after" : " WHERE name < @after");
-        }
-
-        sql.Append(ascending ? " ORDER BY name ASC" : " ORDER BY name DESC").Append(" LIMIT @limit");
-        return await session.QueryAsync(sql.ToString(), Map, cancellationToken, ("@after", after), ("@limit", limit));
+        var sql = new StringBuilder($"SELECT {Columns} FROM policies WHERE 1 = 1");
+        var (afterCreated, afterId) = CreationKeyset.Append(sql, after, ascending, "name");
+        return await session.QueryAsync(sql.ToString(), Map, cancellationToken, ("@afterCreated", afterCreated), ("@afterId", afterId), ("@limit", limit));
     }
 
     public Task<PolicyVersion?> GetVersionAsync(string policyName, long versionId, CancellationToken cancellationToken) =>
