@@ -30,36 +30,25 @@ while read -r f p s; do add "$p" "$f" "$s"; done < <(
 
 export FLEETKEY_DLL="$PWD/src/Fleetkey/bin/Release/net10.0/fleetkey.dll"
 
-echo "== compat (boto3)"
-python3 tests/compat/run.py 2>&1 | tee "$log_dir/compat.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
-line=$(grep -E '^compat: [0-9]+ passed, [0-9]+ failed' "$log_dir/compat.log" | tail -n 1)
-if [ -n "$line" ]; then
+# Runs one suite whose last line is "<label>: N passed, N failed[, N skipped]" and adds its counts.
+suite() {
+  local title=$1 label=$2; shift 2
+  echo "== $title"
+  "$@" 2>&1 | tee "$log_dir/$label.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
+  local line
+  line=$(grep -E "^$label: [0-9]+ passed, [0-9]+ failed" "$log_dir/$label.log" | tail -n 1)
+  if [ -z "$line" ]; then
+    broken=1
+    return
+  fi
   add "$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")" "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")" \
       "$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
-else
-  broken=1
-fi
+}
 
-echo "== compat (aws cli)"
-bash tests/compat/cli_smoke.sh 2>&1 | tee "$log_dir/cli.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
-line=$(grep -E '^cli: [0-9]+ passed, [0-9]+ failed' "$log_dir/cli.log" | tail -n 1)
-if [ -n "$line" ]; then
-  add "$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")" "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")"
-else
-  broken=1
-fi
-
-echo "== seed (register-thing.js with aws-sdk v2)"
-bash tests/seed/run.sh 2>&1 | tee "$log_dir/seed.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
-line=$(grep -E '^seed: [0-9]+ passed, [0-9]+ failed' "$log_dir/seed.log" | tail -n 1)
-if [ -n "$line" ]; then
-  add "$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")" "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")"
-else
-  broken=1
-fi
+suite "compat (boto3)" compat python3 tests/compat/run.py
+suite "compat (aws cli)" cli bash tests/compat/cli_smoke.sh
+suite "seed (register-thing.js with aws-sdk v2)" seed bash tests/seed/run.sh
 
 # A suite that crashed without reporting its own failures still fails the run.
 if [ "$broken" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
