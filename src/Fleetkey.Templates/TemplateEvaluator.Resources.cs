@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Fleetkey.Core.Naming;
 
 namespace Fleetkey.Templates;
 
@@ -249,9 +250,9 @@ internal sealed partial class TemplateEvaluator
             return null;
         }
 
-        if (!TemplatePatterns.IsRegistryName(name))
+        if (!NameRules.IsRegistryName(name))
         {
-            Error(path, $"{property} '{Shorten(name)}' must match [a-zA-Z0-9:_-]+ and be 1 to {Text(TemplatePatterns.MaxNameLength)} characters");
+            Error(path, $"{property} '{Shorten(name)}' must match [a-zA-Z0-9:_-]+ and be 1 to {Text(NameRules.MaxNameLength)} characters");
             failed = true;
             return null;
         }
@@ -280,14 +281,14 @@ internal sealed partial class TemplateEvaluator
                             continue;
                         }
 
-                        if (!TemplatePatterns.IsAttributeName(name))
+                        if (!NameRules.IsAttributeName(name))
                         {
-                            Error(attributePath, $"attribute name '{Shorten(name)}' must match [a-zA-Z0-9_.,@/:#-]+ and be 1 to {Text(TemplatePatterns.MaxAttributeNameLength)} characters");
+                            Error(attributePath, $"attribute name '{Shorten(name)}' must match [a-zA-Z0-9_.,@/:#-]+ and be 1 to {Text(NameRules.MaxAttributeNameLength)} characters");
                             failed = true;
                         }
-                        else if (!TemplatePatterns.IsAttributeValue(text))
+                        else if (!NameRules.IsAttributeValue(text))
                         {
-                            Error(attributePath, $"attribute value '{Shorten(text)}' must match [a-zA-Z0-9_.,@/:#=\\[\\]-]* and be at most {Text(TemplatePatterns.MaxAttributeValueLength)} characters");
+                            Error(attributePath, $"attribute value '{Shorten(text)}' must match [a-zA-Z0-9_.,@/:#=\\[\\]-]* and be at most {Text(NameRules.MaxAttributeValueLength)} characters");
                             failed = true;
                         }
                         else
@@ -355,9 +356,9 @@ internal sealed partial class TemplateEvaluator
                 return false;
             }
 
-            if (!TemplatePatterns.IsRegistryName(name))
+            if (!NameRules.IsRegistryName(name))
             {
-                Error(groupPath, $"thing group name '{Shorten(name)}' must match [a-zA-Z0-9:_-]+ and be 1 to {Text(TemplatePatterns.MaxNameLength)} characters");
+                Error(groupPath, $"thing group name '{Shorten(name)}' must match [a-zA-Z0-9:_-]+ and be 1 to {Text(NameRules.MaxNameLength)} characters");
                 return false;
             }
 
@@ -382,9 +383,9 @@ internal sealed partial class TemplateEvaluator
                 // The guide's property list spells it CertificateID; its examples use CertificateId.
                 case "CertificateId" or "CertificateID":
                     certificateId = ReadCertificateString(property, propertyPath, sources, ref failed);
-                    if (certificateId is not null && !TemplatePatterns.IsCertificateId(certificateId))
+                    if (certificateId is not null && !NameRules.IsCertificateId(certificateId))
                     {
-                        Error(propertyPath, $"CertificateId '{Shorten(certificateId)}' must be {Text(TemplatePatterns.CertificateIdLength)} hexadecimal characters");
+                        Error(propertyPath, $"CertificateId '{Shorten(certificateId)}' must be {Text(NameRules.CertificateIdLength)} hexadecimal characters");
                         failed = true;
                     }
 
@@ -508,9 +509,9 @@ internal sealed partial class TemplateEvaluator
                         {
                             failed = true;
                         }
-                        else if (!TemplatePatterns.IsPolicyName(policyName))
+                        else if (!NameRules.IsPolicyName(policyName))
                         {
-                            Error(propertyPath, $"PolicyName '{Shorten(policyName)}' must match [\\w+=,.@-]+ and be 1 to {Text(TemplatePatterns.MaxNameLength)} characters");
+                            Error(propertyPath, $"PolicyName '{Shorten(policyName)}' must match [\\w+=,.@-]+ and be 1 to {Text(NameRules.MaxNameLength)} characters");
                             failed = true;
                         }
 

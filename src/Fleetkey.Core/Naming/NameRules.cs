@@ -28,8 +28,29 @@ public static partial class NameRules
     [GeneratedRegex(@"^[a-zA-Z0-9_.,@/:#=\[\]-]*\z")]
     private static partial Regex AttributeValuePattern();
 
+    // The model says [\w+=,.@-]+; Java's \w is ASCII-only, .NET's is not, so it is spelled out.
+    [GeneratedRegex(@"^[a-zA-Z0-9_+=,.@-]+\z")]
+    private static partial Regex PolicyNamePattern();
+
+    [GeneratedRegex(@"^(0x)?[a-fA-F0-9]+\z")]
+    private static partial Regex CertificateIdPattern();
+
+    public const int CertificateIdLength = 64;
+
     public static bool IsRegistryName(string? name) =>
         name is { Length: > 0 and <= MaxNameLength } && RegistryName().IsMatch(name);
+
+    public static bool IsAttributeName(string? name) =>
+        name is { Length: > 0 and <= MaxAttributeNameLength } && AttributeNamePattern().IsMatch(name);
+
+    public static bool IsAttributeValue(string? value) =>
+        value is { Length: <= MaxAttributeValueLength } && AttributeValuePattern().IsMatch(value);
+
+    public static bool IsPolicyName(string? name) =>
+        name is { Length: > 0 and <= MaxNameLength } && PolicyNamePattern().IsMatch(name);
+
+    public static bool IsCertificateId(string? id) =>
+        id is { Length: CertificateIdLength } && CertificateIdPattern().IsMatch(id);
 
     /// <summary>Thing, thing type and thing group names share one rule.</summary>
     public static void EnsureRegistryName(string? name, string field)
@@ -45,13 +66,13 @@ public static partial class NameRules
     {
         foreach (var (key, value) in attributes)
         {
-            if (key.Length is 0 or > MaxAttributeNameLength || !AttributeNamePattern().IsMatch(key))
+            if (!IsAttributeName(key))
             {
                 ThrowHelper.InvalidRequest(
                     $"1 validation error detected: Value '{key}' at '{field}' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z0-9_.,@/:#-]+, Member must have length less than or equal to 128]");
             }
 
-            if (value.Length > MaxAttributeValueLength || !AttributeValuePattern().IsMatch(value))
+            if (!IsAttributeValue(value))
             {
                 ThrowHelper.InvalidRequest(
                     $"1 validation error detected: Value '{value}' at '{field}.{key}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.,@/:#=\\[\\]-]* and have length less than or equal to 800");
