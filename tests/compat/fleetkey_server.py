@@ -66,7 +66,10 @@ class ServerStartError(RuntimeError):
 class FleetkeyServer:
     """A `fleetkey serve` child process on loopback ports with its own data dir."""
 
-    def __init__(self, data_dir: str | None = None, root_keys: bool = True, log_name: str = "server"):
+    def __init__(self, data_dir: str | None = None, root_keys: bool = True, log_name: str = "server",
+                 extra_env: dict | None = None, extra_args: list[str] | None = None):
+        self.extra_env = extra_env or {}
+        self.extra_args = extra_args or []
         self.owns_data_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="fleetkey-compat-")
         self.root_keys = root_keys
@@ -91,6 +94,7 @@ class FleetkeyServer:
             "--device-http", f"http://127.0.0.1:{self.device_port}",
             "--mqtt-port", "0",
             "--public-host", PUBLIC_HOST,
+            *self.extra_args,
         ]
 
     def start(self, timeout: float = START_TIMEOUT) -> "FleetkeyServer":
@@ -107,6 +111,8 @@ class FleetkeyServer:
         else:
             env.pop("FLEETKEY_ROOT_ACCESS_KEY_ID", None)
             env.pop("FLEETKEY_ROOT_SECRET_ACCESS_KEY", None)
+        env.pop("FLEETKEY_CA_PASSPHRASE", None)
+        env.update(self.extra_env)
         env.setdefault("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
         env.setdefault("DOTNET_NOLOGO", "1")
         self._log_file = open(self.log_path, "ab")
