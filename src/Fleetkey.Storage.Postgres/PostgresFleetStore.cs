@@ -1,0 +1,93 @@
+using System.Data;
+using System.Data.Common;
+using Fleetkey.Storage.Migrations;
+using Fleetkey.Storage.Sql;
+using Npgsql;
+
+namespace Fleetkey.Storage.Postgres;
+
+/// <summary>
+/// The store on PostgreSQL, for several Fleetkey nodes on one database. Writes run SERIALIZABLE, so
+/// every rule the services check inside a transaction (unique names, versions, limits) holds across
+/// nodes; a transaction that loses a race is retried from the start by <see cref="SqlFleetStore"/>.
+/// </summary>
+public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
+{
+    // An application-chosen key for pg_advisory_lock: migrations run on one node at a time.
+    private const long MigrationLockKey = 0x466C_6565_746B_6579; // "Fleetkey"
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresFleetStore(string connectionStringOrUrl)
+        : base(new PostgresDialect())
+    {
+        _dataSource = NpgsqlDataSource.Create(ToConnectionString(connectionStringOrUrl));
+    }
+
+    public static IReadOnlyList<Migration> Migrations { get; } = MigrationRunner.FromResources(typeof(PostgresFleetStore).Assembly);
+
+    /// <summary>Accepts an Npgsql connection string or a <c>postgres://user:pass@host:port/db</c> URL.</summary>
+    public static string ToConnectionString(string value)
+    {
+        if (!value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            return value;
+        }
+
+        var uri = new Uri(value);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            builder.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length > 1)
+            {
+                builder.Password = Uri.UnescapeDataString(parts[1]);
+            }
+        }
+
+        return builder.ConnectionString;
+    }
+
+    /// <summary>Applies pending migrations under an advisory lock, so nodes starting together do not race.</summary>
+    public async Task<IReadOnlyList<int>> InitializeAsync(TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", connection))
+        {
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            return await MigrationRunner.ApplyAsync(connection, Migrations, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", connection);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken);
+
+    protected override async ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken) =>
+        await ((NpgsqlConnection)connection).BeginTransactionAsync(write ? IsolationLevel.Serializable : IsolationLevel.RepeatableRead, cancellationToken);
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    private sealed class PostgresDialect : ISqlDialect
+    {
+        public bool IsUniqueViolation(DbException exception) =>
+            exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+        public bool IsRetryable(DbException exception) =>
+            exception is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected };
+    }
+}

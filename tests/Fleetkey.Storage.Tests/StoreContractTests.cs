@@ -1,0 +1,220 @@
+using Fleetkey.Core.Errors;
+using Fleetkey.Core.Registry;
+using Fleetkey.Services.Registry;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Fleetkey.Storage.Tests;
+
+/// <summary>
+/// One contract for every store: the same operations must behave the same on SQLite and PostgreSQL
+/// (ordering, uniqueness, cascades, rollback, concurrency).
+/// </summary>
+public sealed class StoreContractTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero));
+
+    private Thing NewThing(string name, IReadOnlyDictionary<string, string>? attributes = null) =>
+        new(name, Guid.NewGuid().ToString(), null, attributes ?? new Dictionary<string, string>(), 1, _time.GetUtcNow());
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task Insert_DuplicateName_IsResourceAlreadyExists(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        await test.Store.WriteAsync(async (s, ct) => { await s.Things.InsertAsync(NewThing("dup"), ct); return true; }, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<ServiceException>(() =>
+            test.Store.WriteAsync(async (s, ct) => { await s.Things.InsertAsync(NewThing("dup"), ct); return true; }, CancellationToken.None));
+
+        Assert.Equal(ErrorCode.ResourceAlreadyExists, error.Code);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task Write_DelegateThrows_RollsBackEveryStatement(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => test.Store.WriteAsync<bool>(async (s, ct) =>
+        {
+            await s.Things.InsertAsync(NewThing("half", new Dictionary<string, string> { ["k"] = "v" }), ct);
+            throw new InvalidOperationException("after the first write");
+        }, CancellationToken.None));
+
+        Assert.Null(await test.Store.ReadAsync((s, ct) => s.Things.GetAsync("half", ct), CancellationToken.None));
+        Assert.Empty(await test.Store.ReadAsync((s, ct) => s.Things.ListAsync(new ThingQuery("k", "v", false, null), null, 10, ct), CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task ListThings_Pages_FollowByteOrderOfNames(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        string[] names = ["b", "B", "_x", "a", "Z", "a-1", "a:2", "A"];
+        await test.Store.WriteAsync(async (s, ct) =>
+        {
+            foreach (var name in names)
+            {
+                await s.Things.InsertAsync(NewThing(name), ct);
+            }
+
+            return true;
+        }, CancellationToken.None);
+
+        var walked = new List<string>();
+        string? after = null;
+        while (true)
+        {
+            var page = await test.Store.ReadAsync((s, ct) => s.Things.ListAsync(new ThingQuery(null, null, false, null), after, 3, ct), CancellationToken.None);
+            walked.AddRange(page.Select(t => t.Name));
+            if (page.Count < 3)
+            {
+                break;
+            }
+
+            after = page[^1].Name;
+        }
+
+        Assert.Equal(names.Order(StringComparer.Ordinal), walked);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task ListThings_AttributePrefix_IsCaseSensitiveRange(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        await test.Store.WriteAsync(async (s, ct) =>
+        {
+            await s.Things.InsertAsync(NewThing("t1", new Dictionary<string, string> { ["fw"] = "v1.2" }), ct);
+            await s.Things.InsertAsync(NewThing("t2", new Dictionary<string, string> { ["fw"] = "v1.10" }), ct);
+            await s.Things.InsertAsync(NewThing("t3", new Dictionary<string, string> { ["fw"] = "V1.3" }), ct);
+            await s.Things.InsertAsync(NewThing("t4", new Dictionary<string, string> { ["fw"] = "v2" }), ct);
+            return true;
+        }, CancellationToken.None);
+
+        var page = await test.Store.ReadAsync((s, ct) => s.Things.ListAsync(new ThingQuery("fw", "v1.", true, null), null, 10, ct), CancellationToken.None);
+
+        Assert.Equal(["t1", "t2"], page.Select(t => t.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task DeleteThing_RemovesAttributesAndMemberships(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        var now = _time.GetUtcNow();
+        await test.Store.WriteAsync(async (s, ct) =>
+        {
+            await s.Things.InsertAsync(NewThing("t1", new Dictionary<string, string> { ["k"] = "v" }), ct);
+            await s.ThingGroups.InsertAsync(new ThingGroup("g1", "gid-1", null, "g1", null, new Dictionary<string, string>(), 1, now), ct);
+            await s.ThingGroups.AddThingAsync("g1", "t1", now, ct);
+            return true;
+        }, CancellationToken.None);
+
+        await test.Store.WriteAsync((s, ct) => s.Things.DeleteAsync("t1", ct), CancellationToken.None);
+
+        var group = await test.Store.ReadAsync((s, ct) => s.ThingGroups.GetAsync("g1", ct), CancellationToken.None);
+        Assert.Empty(await test.Store.ReadAsync((s, ct) => s.ThingGroups.ListThingNamesAsync(group!, false, null, 10, ct), CancellationToken.None));
+        Assert.Empty(await test.Store.ReadAsync((s, ct) => s.Things.ListAsync(new ThingQuery("k", null, false, null), null, 10, ct), CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task ListCertificates_SameInstant_PagesByIdBothWays(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        var ids = Enumerable.Range(0, 7).Select(i => i.ToString("x64", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        await test.Store.WriteAsync(async (s, ct) =>
+        {
+            for (var i = 0; i < ids.Count; i++)
+            {
+                var created = _time.GetUtcNow().AddSeconds(i / 3);
+                await s.Certificates.InsertAsync(new Certificate(ids[i], null, CertificateStatus.Active, "pem", "DEFAULT", created, created, created, created, 1, "g"), ct);
+            }
+
+            return true;
+        }, CancellationToken.None);
+
+        foreach (var ascending in new[] { true, false })
+        {
+            var walked = new List<string>();
+            string? after = null;
+            while (true)
+            {
+                var page = await test.Store.ReadAsync((s, ct) => s.Certificates.ListAsync(null, ascending, after, 2, ct), CancellationToken.None);
+                walked.AddRange(page.Select(c => c.CertificateId));
+                if (page.Count < 2)
+                {
+                    break;
+                }
+
+                after = Paging.CreationKey(page[^1].CreatedAt, page[^1].CertificateId);
+            }
+
+            Assert.Equal(ascending ? ids : ids.AsEnumerable().Reverse(), walked);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task Tags_SetTwice_UpdatesValue(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+
+        await test.Store.WriteAsync(async (s, ct) => { await s.Tags.SetAsync("thinggroup", "g", [new Tag("env", "dev"), new Tag("team", "a")], ct); return true; }, CancellationToken.None);
+        await test.Store.WriteAsync(async (s, ct) => { await s.Tags.SetAsync("thinggroup", "g", [new Tag("env", "prod")], ct); return true; }, CancellationToken.None);
+
+        var tags = await test.Store.ReadAsync((s, ct) => s.Tags.ListAsync("thinggroup", "g", null, 10, ct), CancellationToken.None);
+        Assert.Equal([new Tag("env", "prod"), new Tag("team", "a")], tags);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task CreateThing_ConcurrentDifferentAttributes_OneWinnerOthersAlreadyExist(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        var things = new ThingService(test.Store, _time);
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            try
+            {
+                await things.CreateAsync("contended", null, new Dictionary<string, string> { ["writer"] = $"w{i}" }, null, CancellationToken.None);
+                return "created";
+            }
+            catch (ServiceException exception) when (exception.Code == ErrorCode.ResourceAlreadyExists)
+            {
+                return "exists";
+            }
+        }));
+
+        Assert.Equal(1, attempts.Count(a => a == "created"));
+        Assert.Equal(7, attempts.Count(a => a == "exists"));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task UpdateThing_ConcurrentSameExpectedVersion_OneWins(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        var things = new ThingService(test.Store, _time);
+        await things.CreateAsync("versioned", null, null, null, CancellationToken.None);
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+        {
+            try
+            {
+                await things.UpdateAsync("versioned", null, new Dictionary<string, string> { ["writer"] = $"w{i}" }, merge: true, expectedVersion: 1, removeThingType: false, CancellationToken.None);
+                return "updated";
+            }
+            catch (ServiceException exception) when (exception.Code == ErrorCode.VersionConflict)
+            {
+                return "conflict";
+            }
+        }));
+
+        Assert.Equal(1, attempts.Count(a => a == "updated"));
+        Assert.Equal(2, (await things.DescribeAsync("versioned", CancellationToken.None)).Version);
+    }
+}
