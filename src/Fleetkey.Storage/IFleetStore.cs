@@ -36,6 +36,22 @@ public interface IStoreSession
     IThingPrincipalRepository ThingPrincipals { get; }
 
     IPolicyRepository Policies { get; }
+
+    ICaMaterialRepository CaMaterial { get; }
+}
+
+/// <summary>The CA material row: PEM certificates and keys, as the PKI stores them.</summary>
+public sealed record StoredCaMaterial(string RootCertificatePem, string RootKeyPem, string IssuingCertificatePem, string IssuingKeyPem, bool KeysEncrypted);
+
+public interface ICaMaterialRepository
+{
+    Task<StoredCaMaterial?> GetAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores the material unless another node already did; returns false when it lost that race.</summary>
+    Task<bool> TryInsertAsync(StoredCaMaterial material, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the keys of the stored CA (same certificates), e.g. once they are encrypted.</summary>
+    Task<bool> UpdateKeysAsync(StoredCaMaterial material, CancellationToken cancellationToken);
 }
 
 public interface IThingRepository

@@ -21,6 +21,7 @@ internal sealed class SqlSession : IStoreSession
         CaCertificates = new SqlCaCertificateRepository(this);
         ThingPrincipals = new SqlThingPrincipalRepository(this);
         Policies = new SqlPolicyRepository(this);
+        CaMaterial = new SqlCaMaterialRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -42,6 +43,8 @@ internal sealed class SqlSession : IStoreSession
     public IThingPrincipalRepository ThingPrincipals { get; }
 
     public IPolicyRepository Policies { get; }
+
+    public ICaMaterialRepository CaMaterial { get; }
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {

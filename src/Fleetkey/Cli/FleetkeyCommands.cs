@@ -23,9 +23,16 @@ internal static class FleetkeyCommands
         DefaultValueFactory = _ => Env("FLEETKEY_DATA") ?? "./fleetkey-data",
     };
 
+    private static Option<string?> DatabaseOption() => new("--database")
+    {
+        Description = "PostgreSQL instead of the embedded SQLite: a postgres://user:pass@host:port/db URL or an Npgsql connection string (env FLEETKEY_DATABASE).",
+        DefaultValueFactory = _ => Env("FLEETKEY_DATABASE"),
+    };
+
     private static Command CreateServe()
     {
         var data = DataOption();
+        var database = DatabaseOption();
         var http = new Option<string>("--http")
         {
             Description = "Control-plane (AWS IoT API) listener URL (env FLEETKEY_HTTP).",
@@ -74,12 +81,13 @@ internal static class FleetkeyCommands
                 result.AddError("--mqtt-port must be between 0 and 65535.");
             }
         });
-        var command = new Command("serve", "Run the Fleetkey server.") { data, http, deviceHttp, mqttPort, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays };
+        var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, mqttPort, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new ServeSettings
             {
                 DataDirectory = parse.GetValue(data)!,
+                Database = parse.GetValue(database),
                 HttpUrl = parse.GetValue(http)!,
                 DeviceHttpUrl = parse.GetValue(deviceHttp)!,
                 MqttPort = parse.GetValue(mqttPort),
@@ -110,11 +118,12 @@ internal static class FleetkeyCommands
         var keys = new Command("keys", "Manage control-plane access keys (SigV4).");
 
         var createData = DataOption();
+        var createDatabase = DatabaseOption();
         var description = new Option<string?>("--description") { Description = "What the key is for." };
-        var create = new Command("create", "Create an access key and print it once, in the AWS credentials format.") { createData, description };
+        var create = new Command("create", "Create an access key and print it once, in the AWS credentials format.") { createData, createDatabase, description };
         create.SetAction(async (parse, cancellationToken) =>
         {
-            var service = await OpenKeysAsync(parse.GetValue(createData)!, cancellationToken);
+            var service = await OpenKeysAsync(parse.GetValue(createData)!, parse.GetValue(createDatabase), cancellationToken);
             var key = await service.CreateAsync(parse.GetValue(description), cancellationToken);
             Console.WriteLine("[default]");
             Console.WriteLine($"aws_access_key_id = {key.AccessKeyId}");
@@ -123,10 +132,11 @@ internal static class FleetkeyCommands
         });
 
         var listData = DataOption();
-        var list = new Command("list", "List access key ids (secrets are never shown again).") { listData };
+        var listDatabase = DatabaseOption();
+        var list = new Command("list", "List access key ids (secrets are never shown again).") { listData, listDatabase };
         list.SetAction(async (parse, cancellationToken) =>
         {
-            var service = await OpenKeysAsync(parse.GetValue(listData)!, cancellationToken);
+            var service = await OpenKeysAsync(parse.GetValue(listData)!, parse.GetValue(listDatabase), cancellationToken);
             foreach (var key in await service.ListAsync(cancellationToken))
             {
                 Console.WriteLine($"{key.AccessKeyId}\t{key.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}\t{key.Description}");
@@ -136,11 +146,12 @@ internal static class FleetkeyCommands
         });
 
         var deleteData = DataOption();
+        var deleteDatabase = DatabaseOption();
         var id = new Argument<string>("access-key-id") { Description = "The access key id to delete." };
-        var delete = new Command("delete", "Delete an access key; requests signed with it fail from then on.") { deleteData, id };
+        var delete = new Command("delete", "Delete an access key; requests signed with it fail from then on.") { deleteData, deleteDatabase, id };
         delete.SetAction(async (parse, cancellationToken) =>
         {
-            var service = await OpenKeysAsync(parse.GetValue(deleteData)!, cancellationToken);
+            var service = await OpenKeysAsync(parse.GetValue(deleteData)!, parse.GetValue(deleteDatabase), cancellationToken);
             if (await service.DeleteAsync(parse.GetValue(id)!, cancellationToken))
             {
                 Console.WriteLine($"Deleted {parse.GetValue(id)}");
@@ -157,11 +168,12 @@ internal static class FleetkeyCommands
         return keys;
     }
 
-    private static async Task<AccessKeyService> OpenKeysAsync(string dataDirectory, CancellationToken cancellationToken)
+    private static async Task<AccessKeyService> OpenKeysAsync(string dataDirectory, string? database, CancellationToken cancellationToken)
     {
-        var store = DataDirectory.OpenStore(dataDirectory);
-        var keys = new AccessKeyService(store, TimeProvider.System);
-        await DataDirectory.InitializeAsync(dataDirectory, store, keys, TimeProvider.System, NullLogger.Instance, cancellationToken);
+        var opened = DataDirectory.Open(dataDirectory, database);
+        await opened.MigrateAsync(TimeProvider.System, cancellationToken);
+        var keys = new AccessKeyService(opened.Store, TimeProvider.System);
+        await DataDirectory.EnsureRootKeyAsync(dataDirectory, keys, TimeProvider.System, NullLogger.Instance, cancellationToken);
         return keys;
     }
 

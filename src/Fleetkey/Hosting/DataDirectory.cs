@@ -1,5 +1,9 @@
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Access;
+using Fleetkey.Pki;
+using Fleetkey.Services.Security;
+using Fleetkey.Storage.Postgres;
+using Fleetkey.Storage.Sql;
 using Fleetkey.Storage.Sqlite;
 
 namespace Fleetkey.Hosting;
@@ -15,7 +19,12 @@ internal static partial class DataDirectory
     public const string RootKeyIdVariable = "FLEETKEY_ROOT_ACCESS_KEY_ID";
     public const string RootSecretVariable = "FLEETKEY_ROOT_SECRET_ACCESS_KEY";
 
-    public static SqliteFleetStore OpenStore(string directory)
+    /// <summary>
+    /// Opens the store: the SQLite database in the data directory, or the PostgreSQL database named by
+    /// <paramref name="database"/> (a postgres:// URL or an Npgsql connection string). The data
+    /// directory is created either way: it holds the generated credentials (and, on SQLite, the CA).
+    /// </summary>
+    public static OpenedStore Open(string directory, string? database)
     {
         if (!Directory.Exists(directory))
         {
@@ -29,27 +38,46 @@ internal static partial class DataDirectory
             }
         }
 
-        return new SqliteFleetStore(Path.Combine(directory, DatabaseFile));
+        if (database is not null)
+        {
+            var postgres = new PostgresFleetStore(database);
+            return new OpenedStore(postgres, "PostgreSQL", (time, ct) => postgres.InitializeAsync(time, ct));
+        }
+
+        var sqlite = new SqliteFleetStore(Path.Combine(directory, DatabaseFile));
+        return new OpenedStore(sqlite, sqlite.DatabasePath, async (time, ct) =>
+        {
+            var applied = await sqlite.InitializeAsync(time, ct);
+            if (!OperatingSystem.IsWindows())
+            {
+                // The database holds the access keys' secrets: owner only, whatever the umask.
+                File.SetUnixFileMode(sqlite.DatabasePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            return applied;
+        });
+    }
+
+    /// <summary>Where the CA material lives: files in the data directory with SQLite, the shared database with PostgreSQL.</summary>
+    public static ICaMaterialStore CaStore(string directory, OpenedStore opened, TimeProvider time) =>
+        opened.Store is PostgresFleetStore
+            ? new StoreCaMaterialStore(opened.Store, time)
+            : new FileCaMaterialStore(Path.Combine(directory, "ca"));
+
+    public static void LogMigrations(ILogger logger, OpenedStore opened, IReadOnlyList<int> applied)
+    {
+        if (applied.Count > 0)
+        {
+            LogMigrated(logger, opened.Description, applied[^1], applied.Count);
+        }
     }
 
     /// <summary>
-    /// Applies migrations and makes sure a root access key exists: the one named by the environment,
-    /// or, on a store with no keys at all, a generated one written to <c>credentials</c>.
+    /// Makes sure a root access key exists: the one named by the environment, or, on a store with
+    /// no keys at all, a generated one written to <c>credentials</c>.
     /// </summary>
-    public static async Task InitializeAsync(string directory, SqliteFleetStore store, AccessKeyService keys, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    public static async Task EnsureRootKeyAsync(string directory, AccessKeyService keys, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
-        var applied = await store.InitializeAsync(time, cancellationToken);
-        if (!OperatingSystem.IsWindows())
-        {
-            // The database holds the access keys' secrets: owner only, whatever the umask.
-            File.SetUnixFileMode(store.DatabasePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        if (applied.Count > 0)
-        {
-            LogMigrated(logger, store.DatabasePath, applied[^1], applied.Count);
-        }
-
         var rootId = Environment.GetEnvironmentVariable(RootKeyIdVariable);
         var rootSecret = Environment.GetEnvironmentVariable(RootSecretVariable);
         if (!string.IsNullOrEmpty(rootId) && !string.IsNullOrEmpty(rootSecret))
@@ -86,8 +114,8 @@ internal static partial class DataDirectory
         await writer.WriteAsync($"[default]\naws_access_key_id = {key.AccessKeyId}\naws_secret_access_key = {key.SecretAccessKey}\n".AsMemory(), cancellationToken);
     }
 
-    [LoggerMessage(EventId = 1, EventName = "SchemaMigrated", Level = LogLevel.Information, Message = "Database {Path} migrated to schema version {Version} ({Count} migrations applied)")]
-    private static partial void LogMigrated(ILogger logger, string path, int version, int count);
+    [LoggerMessage(EventId = 1, EventName = "SchemaMigrated", Level = LogLevel.Information, Message = "Database {Database} migrated to schema version {Version} ({Count} migrations applied)")]
+    private static partial void LogMigrated(ILogger logger, string database, int version, int count);
 
     [LoggerMessage(EventId = 2, EventName = "RootKeyImported", Level = LogLevel.Information, Message = "Root access key {AccessKeyId} taken from the environment")]
     private static partial void LogRootKeyImported(ILogger logger, string accessKeyId);
@@ -95,3 +123,6 @@ internal static partial class DataDirectory
     [LoggerMessage(EventId = 3, EventName = "RootKeyGenerated", Level = LogLevel.Warning, Message = "Generated root access key {AccessKeyId}; its secret is in {Path} (mode 0600)")]
     private static partial void LogRootKeyGenerated(ILogger logger, string accessKeyId, string path);
 }
+
+/// <summary>An opened store and how to bring its schema up to date.</summary>
+internal sealed record OpenedStore(SqlFleetStore Store, string Description, Func<TimeProvider, CancellationToken, Task<IReadOnlyList<int>>> MigrateAsync);

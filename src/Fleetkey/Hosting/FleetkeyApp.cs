@@ -40,7 +40,8 @@ internal static partial class FleetkeyApp
         });
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 2 * 1024 * 1024);
 
-        var store = DataDirectory.OpenStore(settings.DataDirectory);
+        var opened = DataDirectory.Open(settings.DataDirectory, settings.Database);
+        var store = opened.Store;
         var pkiOptions = new PkiOptions
         {
             CaKeyAlgorithm = PkiOptions.ParseAlgorithm(settings.CaKeyAlgorithm),
@@ -52,7 +53,6 @@ internal static partial class FleetkeyApp
         {
             throw new ArgumentException("--device-key-algorithm is rsa-2048 or ec-p256.");
         }
-        builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IFleetStore>(store);
         builder.Services.AddFleetkeyServices();
         builder.Services.AddFleetkeyApi(o =>
@@ -66,18 +66,30 @@ internal static partial class FleetkeyApp
         // The CA is made (or loaded, unlocked with the passphrase) before the server answers anything.
         // The clock is the registered instance (tests register a fake one), else the system clock.
         var time = builder.Services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance as TimeProvider ?? TimeProvider.System;
-        var authority = await CertificateAuthority.LoadOrCreateAsync(
-            new FileCaMaterialStore(Path.Combine(settings.DataDirectory, "ca")), pkiOptions, time, cancellationToken);
+        var applied = await opened.MigrateAsync(time, cancellationToken);
+        var caStore = DataDirectory.CaStore(settings.DataDirectory, opened, time);
+        CertificateAuthority authority;
+        try
+        {
+            authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, cancellationToken);
+        }
+        catch (CaMaterialRaceException)
+        {
+            // Another node made the CA while this one did: use the stored one.
+            authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, cancellationToken);
+        }
+
         // Registered through a factory so the container disposes it (stopping the key pool) at shutdown.
         builder.Services.AddSingleton(_ => authority);
 
         var app = builder.Build();
-        await DataDirectory.InitializeAsync(
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetkey.DataDirectory");
+        DataDirectory.LogMigrations(logger, opened, applied);
+        await DataDirectory.EnsureRootKeyAsync(
             settings.DataDirectory,
-            store,
             app.Services.GetRequiredService<AccessKeyService>(),
             app.Services.GetRequiredService<TimeProvider>(),
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetkey.DataDirectory"),
+            logger,
             cancellationToken);
         await app.Services.GetRequiredService<CertificateService>().EnsureManagedCaAsync(cancellationToken);
 

@@ -8,6 +8,9 @@ internal sealed record ServeSettings
 {
     public string DataDirectory { get; init; } = "./fleetkey-data";
 
+    /// <summary>PostgreSQL (a postgres:// URL or an Npgsql connection string) instead of the embedded SQLite.</summary>
+    public string? Database { get; init; }
+
     public string HttpUrl { get; init; } = "http://127.0.0.1:5080";
 
     public string DeviceHttpUrl { get; init; } = "http://127.0.0.1:5081";

@@ -1,0 +1,101 @@
+"""Several `fleetkey serve` nodes on one PostgreSQL database (issue 4, first slice).
+
+Runs when FLEETKEY_TEST_POSTGRES names a PostgreSQL server (CI starts one with scripts/postgres.sh);
+in CI (CI=true) a missing server is a failure, not a skip.
+"""
+
+import concurrent.futures
+import json
+import os
+import unittest
+import urllib.request
+
+from botocore.exceptions import ClientError
+
+from compat_base import CompatTestCase
+import fleetkey_server as fk
+
+POSTGRES = os.environ.get("FLEETKEY_TEST_POSTGRES")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@unittest.skipIf(not POSTGRES and not IN_CI, "FLEETKEY_TEST_POSTGRES is not set")
+class PostgresNodesTests(CompatTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not POSTGRES:
+            raise AssertionError("FLEETKEY_TEST_POSTGRES must be set in CI (scripts/postgres.sh start)")
+
+    def start_node(self, tag, key_from=None):
+        node = fk.FleetkeyServer(log_name=tag, extra_args=["--database", POSTGRES])
+        if key_from is not None:
+            node.access_key_id, node.secret_access_key = key_from.access_key_id, key_from.secret_access_key
+        try:
+            node.start()
+        except fk.ServerStartError as e:
+            self.fail(str(e))
+        self.addCleanup(node.cleanup)
+        return node
+
+    def test_two_nodes_serve_one_fleet(self):
+        a = self.start_node("pg-a")
+        b = self.start_node("pg-b", key_from=a)
+        iot_a, iot_b = fk.make_client(a), fk.make_client(b)
+
+        # One CA for the fleet: it lives in the database, not in a node's data directory.
+        chains = [urllib.request.urlopen(n.endpoint + "/ca.pem").read() for n in (a, b)]
+        self.assertEqual(chains[0], chains[1])
+
+        thing = self.name("shared")
+        created = iot_a.create_thing(thingName=thing, attributePayload={"attributes": {"site": "a"}})
+        self.assertEqual(iot_b.describe_thing(thingName=thing)["thingId"], created["thingId"])
+
+        # The seed's flow split across nodes: keys on A, RegisterThing on B, unregister on A.
+        for name, iot in (("NewDevice", iot_a),):
+            try:
+                iot.create_thing_type(thingTypeName=name)
+            except ClientError:
+                pass
+        for create in (lambda: iot_a.create_thing_group(thingGroupName="NewDevices"),
+                       lambda: iot_a.create_policy(policyName="DefaultNewDevicePolicy", policyDocument=json.dumps(
+                           {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]}))):
+            try:
+                create()
+            except ClientError as e:
+                self.assertEqual(e.response["Error"]["Code"], "ResourceAlreadyExistsException")
+        with open(os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")) as f:
+            template = f.read()
+        serial = self.name("sn")
+        keys = iot_a.create_keys_and_certificate(setAsActive=True)
+        result = iot_b.register_thing(templateBody=template, parameters={
+            "ThingName": serial, "SerialNumber": serial, "CertificateId": keys["certificateId"]})
+        self.assertEqual(set(result["resourceArns"]), {"thing", "certificate", "policy"})
+        self.assertEqual(iot_a.list_thing_principals(thingName=serial)["principals"], [keys["certificateArn"]])
+        iot_a.detach_thing_principal(thingName=serial, principal=keys["certificateArn"])
+        iot_b.update_certificate(certificateId=keys["certificateId"], newStatus="INACTIVE")
+        iot_a.delete_certificate(certificateId=keys["certificateId"], forceDelete=True)
+        iot_b.delete_thing(thingName=serial)
+        self.assertClientError(iot_a.describe_thing, "ResourceNotFoundException", 404, thingName=serial)
+
+        # The database decides races between nodes: one CreateThing wins, the other is refused.
+        contended = self.name("race")
+
+        def create(args):
+            iot, value = args
+            try:
+                iot.create_thing(thingName=contended, attributePayload={"attributes": {"writer": value}})
+                return "created"
+            except ClientError as e:
+                return e.response["Error"]["Code"]
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            outcomes = sorted(pool.map(create, [(iot_a, "a"), (iot_b, "b")]))
+        self.assertEqual(outcomes, ["ResourceAlreadyExistsException", "created"])
+
+        self.assertEqual(a.stop(), 0)
+        self.assertEqual(b.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
