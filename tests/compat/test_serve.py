@@ -155,5 +155,26 @@ class ServeProcessTests(CompatTestCase):
         self.assertStopsCleanly(server)
 
 
+    def test_migrate_applies_schema_once_then_serve_keeps_it(self):
+        # Issue 4: "`fleetkey migrate` (apply migrations and exit)".
+        import subprocess
+        import tempfile
+        data_dir = tempfile.mkdtemp(prefix="fleetkey-compat-migrate-")
+
+        def migrate():
+            return subprocess.run(["dotnet", fk.dll_path(), "migrate", "--data", data_dir],
+                                  capture_output=True, text=True, timeout=120)
+
+        first, second = migrate(), migrate()
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertIn("applied migrations 1, 2", first.stdout)
+        self.assertEqual(second.returncode, 0, second.stderr)
+        self.assertIn("schema is up to date", second.stdout)
+        server = self.start(fk.FleetkeyServer(data_dir=data_dir, log_name="migrated"))
+        self.addCleanup(lambda: __import__("shutil").rmtree(data_dir, ignore_errors=True))
+        fk.make_client(server).create_thing(thingName=self.name("after-migrate"))
+        self.assertStopsCleanly(server)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -14,6 +14,7 @@ internal static class FleetkeyCommands
         var root = new RootCommand("Fleetkey: self-hosted device identity and provisioning with an AWS IoT-compatible API.");
         root.Subcommands.Add(CreateServe());
         root.Subcommands.Add(CreateKeys());
+        root.Subcommands.Add(CreateMigrate());
         return root;
     }
 
@@ -166,6 +167,23 @@ internal static class FleetkeyCommands
         keys.Subcommands.Add(list);
         keys.Subcommands.Add(delete);
         return keys;
+    }
+
+    private static Command CreateMigrate()
+    {
+        var data = DataOption();
+        var database = DatabaseOption();
+        var migrate = new Command("migrate", "Apply pending schema migrations to the store and exit (safe while other nodes start).") { data, database };
+        migrate.SetAction(async (parse, cancellationToken) =>
+        {
+            var opened = DataDirectory.Open(parse.GetValue(data)!, parse.GetValue(database));
+            var applied = await opened.MigrateAsync(TimeProvider.System, cancellationToken);
+            Console.WriteLine(applied.Count == 0
+                ? $"{opened.Description}: schema is up to date"
+                : $"{opened.Description}: applied migrations {string.Join(", ", applied)}");
+            return 0;
+        });
+        return migrate;
     }
 
     private static async Task<AccessKeyService> OpenKeysAsync(string dataDirectory, string? database, CancellationToken cancellationToken)
