@@ -83,16 +83,27 @@ internal static class RequestBinder
             request.Body.Position = 0;
         }
 
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, context.RequestAborted);
-        if (buffer.Length == 0)
+        // The SigV4 middleware has already buffered the body to hash it: parse that buffer, don't copy it.
+        ReadOnlyMemory<byte> bytes;
+        if (request.Body is MemoryStream buffered && buffered.TryGetBuffer(out var segment))
+        {
+            bytes = segment.AsMemory();
+        }
+        else
+        {
+            using var copy = new MemoryStream();
+            await request.Body.CopyToAsync(copy, context.RequestAborted);
+            bytes = copy.ToArray();
+        }
+
+        if (bytes.Length == 0)
         {
             return null;
         }
 
         try
         {
-            return JsonNode.Parse(buffer.ToArray()) as JsonObject
+            return JsonNode.Parse(bytes.Span) as JsonObject
                 ?? throw new ServiceException(ErrorCode.InvalidRequest, "The request body must be a JSON object.");
         }
         catch (JsonException exception)
