@@ -15,16 +15,18 @@ internal static class FleetkeyCommands
         root.Subcommands.Add(CreateServe());
         root.Subcommands.Add(CreateKeys());
         root.Subcommands.Add(CreateMigrate());
+        root.Subcommands.Add(TransferCommands.CreateExport());
+        root.Subcommands.Add(TransferCommands.CreateImport());
         return root;
     }
 
-    private static Option<string> DataOption() => new("--data")
+    internal static Option<string> DataOption() => new("--data")
     {
         Description = "Data directory: the SQLite database, CA material and generated credentials (env FLEETKEY_DATA).",
         DefaultValueFactory = _ => Env("FLEETKEY_DATA") ?? "./fleetkey-data",
     };
 
-    private static Option<string?> DatabaseOption() => new("--database")
+    internal static Option<string?> DatabaseOption() => new("--database")
     {
         Description = "PostgreSQL instead of the embedded SQLite: a postgres://user:pass@host:port/db URL or an Npgsql connection string (env FLEETKEY_DATABASE).",
         DefaultValueFactory = _ => Env("FLEETKEY_DATABASE"),

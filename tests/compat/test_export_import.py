@@ -1,0 +1,280 @@
+"""`fleetkey export` / `fleetkey import` (issue 4): a fleet built through the API on SQLite moves to
+PostgreSQL and back, and the registry answers every read exactly as before, with the same CA and
+the same access keys.
+
+Runs when FLEETKEY_TEST_POSTGRES names a PostgreSQL server (CI starts one with scripts/postgres.sh);
+in CI (CI=true) a missing server is a failure, not a skip. Each run creates its own databases.
+"""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+import urllib.parse
+import urllib.request
+import uuid
+
+from compat_base import CompatTestCase
+import fleetkey_server as fk
+
+POSTGRES = os.environ.get("FLEETKEY_TEST_POSTGRES")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SEED_TEMPLATE = os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")
+
+
+def psql() -> str:
+    found = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)), None)
+    if not found:
+        raise AssertionError("psql not found (Debian package postgresql-client)")
+    return found
+
+
+def create_database(url: str, name: str) -> str:
+    """Creates database `name` on the server of `url` and returns its URL."""
+    subprocess.run([psql(), url, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def drop_database(url: str, name: str) -> None:
+    subprocess.run([psql(), url, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)
+
+
+def fleetkey(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(["dotnet", fk.dll_path(), *args], capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("FLEETKEY_ROOT_")})
+
+
+@unittest.skipIf(not POSTGRES and not IN_CI, "FLEETKEY_TEST_POSTGRES is not set")
+class ExportImportTests(CompatTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not POSTGRES:
+            raise AssertionError("FLEETKEY_TEST_POSTGRES must be set in CI (scripts/postgres.sh start)")
+
+    def setUp(self):
+        super().setUp()
+        self.work = tempfile.mkdtemp(prefix="fleetkey-transfer-")
+        self.addCleanup(shutil.rmtree, self.work, True)
+
+    def start(self, tag, data_dir, database=None, keys_from=None):
+        node = fk.FleetkeyServer(data_dir=data_dir, log_name=tag,
+                                 extra_args=["--database", database] if database else [])
+        if keys_from is not None:
+            node.access_key_id, node.secret_access_key = keys_from.access_key_id, keys_from.secret_access_key
+        try:
+            node.start()
+        except fk.ServerStartError as e:
+            self.fail(str(e))
+        self.addCleanup(node.cleanup)
+        return node
+
+    def new_database(self, tag):
+        name = f"fk_{tag}_{uuid.uuid4().hex[:10]}"
+        url = create_database(POSTGRES, name)
+        self.addCleanup(drop_database, POSTGRES, name)
+        return url
+
+    def run_ok(self, *args):
+        result = fleetkey(*args)
+        self.assertEqual(result.returncode, 0, f"fleetkey {' '.join(args)}\n{result.stdout}\n{result.stderr}")
+        return result
+
+    # ------------------------------------------------------------------ the fleet
+
+    def populate(self, iot):
+        iot.create_thing_type(thingTypeName="NewDevice", thingTypeProperties={
+            "thingTypeDescription": "made by the seed's template", "searchableAttributes": ["SerialNumber"]},
+            tags=[{"Key": "team", "Value": "factory"}])
+        iot.create_thing_type(thingTypeName="Retired")
+        iot.deprecate_thing_type(thingTypeName="Retired")
+        iot.create_thing_group(thingGroupName="NewDevices", thingGroupProperties={
+            "thingGroupDescription": "every new device", "attributePayload": {"attributes": {"site": "plant-1"}}})
+        iot.create_thing_group(thingGroupName="Plant")
+        iot.create_thing_group(thingGroupName="Line-2", parentGroupName="Plant", tags=[{"Key": "shift", "Value": "night"}])
+        iot.create_thing_group(thingGroupName="Cell-7", parentGroupName="Line-2")
+        statement = {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}
+        iot.create_policy(policyName="DefaultNewDevicePolicy",
+                          policyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+        iot.create_policy_version(policyName="DefaultNewDevicePolicy", setAsDefault=True, policyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [statement, {**statement, "Action": "iot:Publish"}]}))
+        iot.attach_policy(policyName="DefaultNewDevicePolicy", target=fk.arn("thinggroup", "Line-2"))
+
+        with open(SEED_TEMPLATE) as f:
+            template = f.read()
+        for i in range(6):
+            serial = f"SN-TRANSFER-{i:03d}"
+            keys = iot.create_keys_and_certificate(setAsActive=True)
+            iot.register_thing(templateBody=template, parameters={
+                "ThingName": serial, "SerialNumber": serial, "CertificateId": keys["certificateId"]})
+        iot.add_thing_to_thing_group(thingGroupName="Cell-7", thingName="SN-TRANSFER-001")
+        iot.update_thing(thingName="SN-TRANSFER-002", attributePayload={"attributes": {"batch": "b-7"}, "merge": True})
+        iot.update_thing(thingName="SN-TRANSFER-002", thingTypeName="NewDevice", removeThingType=False,
+                         attributePayload={"attributes": {"note": "x"}, "merge": True})
+        spare = iot.create_keys_and_certificate(setAsActive=False)
+        iot.create_thing(thingName="gateway-7", attributePayload={"attributes": {"floor": "3"}})
+        iot.attach_thing_principal(thingName="gateway-7", principal=spare["certificateArn"])
+        # A certificate revoked and one deleted: history the import must keep as it is.
+        revoked = iot.create_keys_and_certificate(setAsActive=True)
+        iot.update_certificate(certificateId=revoked["certificateId"], newStatus="REVOKED")
+        gone = iot.create_keys_and_certificate(setAsActive=False)
+        iot.delete_certificate(certificateId=gone["certificateId"])
+
+    def snapshot(self, iot) -> dict:
+        """Every read the registry answers, keyed by call; metadata stripped."""
+        def call(name, **kwargs):
+            response = getattr(iot, name)(**kwargs)
+            response.pop("ResponseMetadata", None)
+            return response
+
+        def pages(operation, key, **kwargs):
+            out = []
+            for page in iot.get_paginator(operation).paginate(**kwargs):
+                out.extend(page.get(key, []))
+            return out
+
+        snap = {}
+        things = pages("list_things", "things")
+        snap["list_things"] = things
+        for thing in things:
+            name = thing["thingName"]
+            snap[f"describe_thing {name}"] = call("describe_thing", thingName=name)
+            snap[f"list_thing_principals {name}"] = call("list_thing_principals", thingName=name)
+            snap[f"list_thing_groups_for_thing {name}"] = call("list_thing_groups_for_thing", thingName=name)
+        snap["list_thing_types"] = pages("list_thing_types", "thingTypes")
+        for thing_type in snap["list_thing_types"]:
+            snap[f"describe_thing_type {thing_type['thingTypeName']}"] = call("describe_thing_type", thingTypeName=thing_type["thingTypeName"])
+        snap["list_thing_groups"] = pages("list_thing_groups", "thingGroups")
+        for group in snap["list_thing_groups"]:
+            name = group["groupName"]
+            snap[f"describe_thing_group {name}"] = call("describe_thing_group", thingGroupName=name)
+            snap[f"list_things_in_thing_group {name}"] = call("list_things_in_thing_group", thingGroupName=name, recursive=True)
+            snap[f"tags {name}"] = call("list_tags_for_resource", resourceArn=group["groupArn"])
+            snap[f"list_attached_policies {name}"] = call("list_attached_policies", target=group["groupArn"])
+        snap["list_certificates"] = pages("list_certificates", "certificates")
+        for certificate in snap["list_certificates"]:
+            cid = certificate["certificateId"]
+            snap[f"describe_certificate {cid}"] = call("describe_certificate", certificateId=cid)
+            snap[f"list_principal_things {cid}"] = call("list_principal_things", principal=certificate["certificateArn"])
+            snap[f"list_attached_policies {cid}"] = call("list_attached_policies", target=certificate["certificateArn"])
+        snap["list_policies"] = pages("list_policies", "policies")
+        for policy in snap["list_policies"]:
+            name = policy["policyName"]
+            snap[f"get_policy {name}"] = call("get_policy", policyName=name)
+            snap[f"list_policy_versions {name}"] = call("list_policy_versions", policyName=name)
+            for version in snap[f"list_policy_versions {name}"]["policyVersions"]:
+                snap[f"get_policy_version {name} {version['versionId']}"] = call("get_policy_version", policyName=name, policyVersionId=version["versionId"])
+            snap[f"list_targets_for_policy {name}"] = call("list_targets_for_policy", policyName=name)
+        snap["search ListThings by attribute"] = call("list_things", attributeName="SerialNumber", attributeValue="SN-TRANSFER-003")
+        snap["describe_endpoint"] = call("describe_endpoint", endpointType="iot:Data-ATS")
+        return snap
+
+    def assertSameAnswers(self, expected, actual, where):
+        self.assertEqual(sorted(expected), sorted(actual), f"{where}: different set of reads")
+        for key in expected:
+            self.assertEqual(expected[key], actual[key], f"{where}: {key} differs")
+
+    # ------------------------------------------------------------------ the test
+
+    def test_sqlite_to_postgres_and_back_answers_identically(self):
+        source_dir = os.path.join(self.work, "sqlite-source")
+        source = self.start("transfer-sqlite", source_dir)
+        iot = fk.make_client(source)
+        self.populate(iot)
+        before = self.snapshot(iot)
+        self.assertEqual(len(before["list_things"]), 7)
+        self.assertEqual(len(before["list_certificates"]), 8)
+        chain = urllib.request.urlopen(source.endpoint + "/ca.pem").read()
+        self.assertEqual(source.stop(), 0)
+
+        # SQLite → PostgreSQL.
+        export_path = os.path.join(self.work, "fleet.jsonl")
+        self.run_ok("export", "--data", source_dir, export_path)
+        self.assertEqual(os.stat(export_path).st_mode & 0o777, 0o600, "the export holds secrets: owner only")
+        database = self.new_database("import")
+        self.run_ok("migrate", "--database", database)
+        imported = self.run_ok("import", "--data", os.path.join(self.work, "pg-node"), "--database", database, export_path)
+        self.assertIn("things", imported.stderr)
+
+        node = self.start("transfer-postgres", os.path.join(self.work, "pg-node"), database, keys_from=source)
+        pg_iot = fk.make_client(node)
+        self.assertSameAnswers(before, self.snapshot(pg_iot), "PostgreSQL after import")
+        self.assertEqual(chain, urllib.request.urlopen(node.endpoint + "/ca.pem").read(), "the CA moved with the fleet")
+
+        # The imported node keeps working: what it issues chains to the same CA, versions go on.
+        keys = pg_iot.create_keys_and_certificate(setAsActive=True)
+        self.assertVerifies(keys["certificatePem"], chain)
+        pg_iot.update_thing(thingName="SN-TRANSFER-002", expectedVersion=before["describe_thing SN-TRANSFER-002"]["version"],
+                                      attributePayload={"attributes": {"moved": "yes"}, "merge": True})
+        self.assertEqual(pg_iot.describe_thing(thingName="SN-TRANSFER-002")["version"],
+                         before["describe_thing SN-TRANSFER-002"]["version"] + 1)
+        pg_iot.update_certificate(certificateId=keys["certificateId"], newStatus="INACTIVE")
+        pg_iot.delete_certificate(certificateId=keys["certificateId"])
+        pg_iot.update_thing(thingName="SN-TRANSFER-002", attributePayload={"attributes": {"moved": ""}, "merge": True})
+        after_pg = self.snapshot(pg_iot)
+        self.assertEqual(node.stop(), 0)
+
+        # Importing twice is refused and changes nothing.
+        again = fleetkey("import", "--data", os.path.join(self.work, "pg-node-2"), "--database", database, export_path)
+        self.assertEqual(again.returncode, 1, again.stderr)
+        self.assertIn("not empty", again.stderr)
+
+        # PostgreSQL → SQLite, streamed through a pipe.
+        back_dir = os.path.join(self.work, "sqlite-back")
+        exporter = subprocess.Popen(["dotnet", fk.dll_path(), "export", "--data", os.path.join(self.work, "pg-node"), "--database", database, "-"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        importer = subprocess.run(["dotnet", fk.dll_path(), "import", "--data", back_dir, "-"], stdin=exporter.stdout,
+                                  capture_output=True, text=True, timeout=300)
+        exporter.stdout.close()
+        self.assertEqual(exporter.wait(timeout=60), 0, exporter.stderr.read().decode())
+        self.assertEqual(importer.returncode, 0, importer.stderr)
+        back = self.start("transfer-sqlite-back", back_dir, keys_from=source)
+        back_iot = fk.make_client(back)
+        self.assertSameAnswers(after_pg, self.snapshot(back_iot), "SQLite after the round trip")
+        self.assertEqual(chain, urllib.request.urlopen(back.endpoint + "/ca.pem").read())
+        self.assertEqual(back.stop(), 0)
+
+    def test_import_of_a_cut_off_export_changes_nothing(self):
+        source_dir = os.path.join(self.work, "source")
+        source = self.start("transfer-cut-source", source_dir)
+        fk.make_client(source).create_thing(thingName="only-thing")
+        self.assertEqual(source.stop(), 0)
+        export_path = os.path.join(self.work, "fleet.jsonl")
+        self.run_ok("export", "--data", source_dir, export_path)
+        with open(export_path) as f:
+            lines = f.read().splitlines()
+        with open(export_path, "w") as f:
+            f.write("\n".join(lines[:-1]) + "\n")
+
+        database = self.new_database("cut")
+        result = fleetkey("import", "--data", os.path.join(self.work, "target"), "--database", database, export_path)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("incomplete", result.stderr)
+
+        # Nothing landed: a node started on it makes a fresh fleet (a new CA, no things).
+        node = self.start("transfer-cut-target", os.path.join(self.work, "target"), database)
+        self.assertEqual(fk.make_client(node).list_things()["things"], [])
+        self.assertEqual(node.stop(), 0)
+
+        sqlite_target = os.path.join(self.work, "sqlite-target")
+        result = fleetkey("import", "--data", sqlite_target, export_path)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertFalse(os.path.exists(os.path.join(sqlite_target, "ca")), "CA files of a failed import are removed")
+
+    def assertVerifies(self, certificate_pem, chain_pem):
+        cert = os.path.join(self.work, "leaf.pem")
+        ca = os.path.join(self.work, "chain.pem")
+        with open(cert, "w") as f:
+            f.write(certificate_pem)
+        with open(ca, "wb") as f:
+            f.write(chain_pem)
+        result = subprocess.run(["openssl", "verify", "-CAfile", ca, cert], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
