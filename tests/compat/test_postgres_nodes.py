@@ -1,4 +1,12 @@
-"""Several `fleetkey serve` nodes on one PostgreSQL database (issue 4, first slice).
+"""Several `fleetkey serve` nodes on one PostgreSQL database (issue 4).
+
+- test_two_nodes_serve_one_fleet: one CA and one registry seen from both nodes, the seed's flow split
+  across nodes, and a CreateThing race between nodes (one winner, one ResourceAlreadyExistsException).
+- test_update_thing_race_between_nodes: UpdateThing from both nodes at once with the same
+  expectedVersion; exactly one wins, the other gets VersionConflictException, and both nodes then
+  describe the winner's attributes at version + 1.
+
+The full seed flow for 50 serial numbers across two nodes is tests/seed/two_nodes.test.js.
 
 Runs when FLEETKEY_TEST_POSTGRES names a PostgreSQL server (CI starts one with scripts/postgres.sh);
 in CI (CI=true) a missing server is a failure, not a skip.
@@ -7,6 +15,8 @@ in CI (CI=true) a missing server is a failure, not a skip.
 import concurrent.futures
 import json
 import os
+import secrets
+import threading
 import unittest
 import urllib.request
 
@@ -31,6 +41,11 @@ class PostgresNodesTests(CompatTestCase):
         node = fk.FleetkeyServer(log_name=tag, extra_args=["--database", POSTGRES])
         if key_from is not None:
             node.access_key_id, node.secret_access_key = key_from.access_key_id, key_from.secret_access_key
+        else:
+            # The database outlives a test (and, locally, a run). `serve` imports the root key from
+            # the environment only when its id is not in the database yet, and otherwise keeps the
+            # stored secret, so every first node brings an access key id of its own.
+            node.access_key_id = "AKIDFKPG" + secrets.token_hex(6).upper()
         try:
             node.start()
         except fk.ServerStartError as e:
@@ -93,6 +108,61 @@ class PostgresNodesTests(CompatTestCase):
             outcomes = sorted(pool.map(create, [(iot_a, "a"), (iot_b, "b")]))
         self.assertEqual(outcomes, ["ResourceAlreadyExistsException", "created"])
 
+        self.assertEqual(a.stop(), 0)
+        self.assertEqual(b.stop(), 0)
+
+
+    def test_update_thing_race_between_nodes(self):
+        a = self.start_node("pg-upd-a")
+        b = self.start_node("pg-upd-b", key_from=a)
+        iot_a, iot_b = fk.make_client(a), fk.make_client(b)
+        thing = self.name("contended")
+        iot_a.create_thing(thingName=thing, attributePayload={"attributes": {"writer": "none"}})
+
+        # Each round both nodes update the thing with the version both just read. A barrier releases
+        # the two calls together so the database, not the test's ordering, picks the winner; the
+        # order the threads are started in alternates between rounds.
+        rounds = 8
+        winners = []
+        for n in range(rounds):
+            with self.subTest(round=n):
+                version = iot_b.describe_thing(thingName=thing)["version"]
+                self.assertEqual(iot_a.describe_thing(thingName=thing)["version"], version)
+                barrier = threading.Barrier(2, timeout=30)
+
+                def update(args):
+                    node, iot = args
+                    value = f"{node}-{n}"
+                    barrier.wait()
+                    try:
+                        iot.update_thing(thingName=thing, expectedVersion=version,
+                                         attributePayload={"attributes": {"writer": value}})
+                        return node, value, None
+                    except ClientError as e:
+                        return node, value, (e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+
+                writers = [("a", iot_a), ("b", iot_b)]
+                if n % 2:
+                    writers.reverse()
+                with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+                    outcomes = list(pool.map(update, writers))
+
+                succeeded = [(node, value) for node, value, error in outcomes if error is None]
+                refused = [error for _, _, error in outcomes if error is not None]
+                self.assertEqual(len(succeeded), 1, f"round {n}: exactly one update must win: {outcomes}")
+                self.assertEqual(refused, [("VersionConflictException", 409)], f"round {n}: {outcomes}")
+                winner, value = succeeded[0]
+                winners.append(winner)
+
+                # Both nodes describe the survivor's write at version + 1, and the same thing.
+                seen = [iot.describe_thing(thingName=thing) for iot in (iot_a, iot_b)]
+                for described in seen:
+                    described.pop("ResponseMetadata")
+                    self.assertEqual(described["version"], version + 1)
+                    self.assertEqual(described["attributes"], {"writer": value})
+                self.assertEqual(seen[0], seen[1])
+
+        self.assertEqual(len(winners), rounds)
         self.assertEqual(a.stop(), 0)
         self.assertEqual(b.stop(), 0)
 

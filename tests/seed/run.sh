@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Runs the seed test: the seed's register-thing.js, unchanged, against a real `fleetkey serve`.
+# Runs the seed tests: the seed's register-thing.js, unchanged, against real `fleetkey serve` processes.
 #
 #   bash tests/seed/run.sh
 #
+#   seed.test.js       one node on its own SQLite data directory
+#   two_nodes.test.js  two nodes on one PostgreSQL database: needs FLEETKEY_TEST_POSTGRES (a
+#                      postgres:// URL, e.g. from scripts/postgres.sh) and psql; skipped without it,
+#                      except in CI (CI=true), where that is a failure
+#
 # Installs this project's locked dependencies (aws-sdk v2) with `npm ci` when node_modules is
-# missing, then runs seed.test.js with Node's test runner. NODE_PATH points at this project's
-# node_modules so that ../../../shared/seed/register-thing.js (which has no node_modules of its
-# own) loads the same aws-sdk instance as the test. Needs the Release build (or FLEETKEY_DLL) and
-# openssl. Last line: `seed: N passed, N failed`; exits non-zero when anything failed.
+# missing, then runs both files with Node's test runner (each file in its own process). NODE_PATH
+# points at this project's node_modules so that ../../../shared/seed/register-thing.js (which has
+# no node_modules of its own) loads the same aws-sdk instance as the tests. Needs the Release build
+# (or FLEETKEY_DLL) and openssl. Last line: `seed: N passed, N failed, N skipped`; exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -22,16 +27,17 @@ fi
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 NODE_PATH="$PWD/node_modules" AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1 \
-  node --test --test-reporter=tap seed.test.js 2>&1 | tee "$out"
+  node --test --test-reporter=tap seed.test.js two_nodes.test.js 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 
 passed="$(grep -E '^# pass [0-9]+$' "$out" | tail -n 1 | grep -oE '[0-9]+' || true)"
 failed="$(grep -E '^# fail [0-9]+$' "$out" | tail -n 1 | grep -oE '[0-9]+' || true)"
+skipped="$(grep -E '^# skipped [0-9]+$' "$out" | tail -n 1 | grep -oE '[0-9]+' || true)"
 if [[ -z "$passed" || -z "$failed" ]]; then
   # No summary: node itself failed before or while running the tests.
   echo "seed: ${passed:-0} passed, $(( ${failed:-0} > 0 ? ${failed:-0} : 1 )) failed"
   exit 1
 fi
 if [[ "$rc" -ne 0 && "$failed" -eq 0 ]]; then failed=1; fi
-echo "seed: $passed passed, $failed failed"
+echo "seed: $passed passed, $failed failed, ${skipped:-0} skipped"
 [[ "$failed" -eq 0 && "$rc" -eq 0 ]]

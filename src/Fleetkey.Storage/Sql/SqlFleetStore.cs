@@ -69,18 +69,12 @@ public abstract class SqlFleetStore : IFleetStore
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var connection = await OpenConnectionAsync(cancellationToken);
-            await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
             try
             {
-                var session = new SqlSession(connection, transaction, Dialect);
-                var result = await work(session, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return result;
+                return await RunOnceAsync(work, write, cancellationToken);
             }
             catch (DbException exception) when (Dialect.IsRetryable(exception) && attempt < MaxAttempts)
             {
-                await transaction.RollbackAsync(CancellationToken.None);
                 await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt * attempt), cancellationToken);
             }
             catch (DbException exception) when (Dialect.IsRetryable(exception))
@@ -88,6 +82,18 @@ public abstract class SqlFleetStore : IFleetStore
                 throw new ServiceException(ErrorCode.ServiceUnavailable, "The database is busy; retry the request.");
             }
         }
+    }
+
+    // One attempt in its own transaction. Disposing the transaction rolls it back unless it has
+    // ended: an explicit rollback would throw when the failure came from COMMIT itself (PostgreSQL
+    // reports serialization failures at commit, which ends the transaction).
+    private async Task<T> RunOnceAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, bool write, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
+        var result = await work(new SqlSession(connection, transaction, Dialect), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
     /// <summary>Runs SQL outside the repositories (schema work, maintenance) on one connection.</summary>
