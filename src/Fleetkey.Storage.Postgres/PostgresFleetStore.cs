@@ -21,7 +21,13 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
     public PostgresFleetStore(string connectionStringOrUrl)
         : base(new PostgresDialect())
     {
-        _dataSource = NpgsqlDataSource.Create(ToConnectionString(connectionStringOrUrl));
+        // Every query Fleetkey runs is written for an index. Under SERIALIZABLE a sequential scan
+        // takes a predicate lock on the whole table, so on small or freshly created tables (where
+        // the planner prefers scanning) every pair of concurrent writers conflicts and one is
+        // retried; steering the planner to the indexes keeps the locks, and conflicts, per row.
+        var builder = new NpgsqlConnectionStringBuilder(ToConnectionString(connectionStringOrUrl));
+        builder.Options = string.Join(' ', new[] { builder.Options, "-c enable_seqscan=off" }.Where(o => !string.IsNullOrEmpty(o)));
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
     public static IReadOnlyList<Migration> Migrations { get; } = MigrationRunner.FromResources(typeof(PostgresFleetStore).Assembly);

@@ -19,7 +19,7 @@ public interface ISqlDialect
 /// </summary>
 public abstract class SqlFleetStore : IFleetStore
 {
-    private const int MaxAttempts = 5;
+    private const int MaxAttempts = 10;
 
     protected SqlFleetStore(ISqlDialect dialect)
     {
@@ -75,7 +75,7 @@ public abstract class SqlFleetStore : IFleetStore
             }
             catch (DbException exception) when (Dialect.IsRetryable(exception) && attempt < MaxAttempts)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt * attempt), cancellationToken);
+                await Task.Delay(RetryDelay(attempt), cancellationToken);
             }
             catch (DbException exception) when (Dialect.IsRetryable(exception))
             {
@@ -83,6 +83,13 @@ public abstract class SqlFleetStore : IFleetStore
             }
         }
     }
+
+    /// <summary>
+    /// Exponential backoff with full jitter (2, 4, 8 … ms, capped at 200 ms, each a random fraction of
+    /// that): transactions that collided once must not wake up together and collide again.
+    /// </summary>
+    private static TimeSpan RetryDelay(int attempt) =>
+        TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * Math.Min(200, 2 << Math.Min(attempt, 10)));
 
     // One attempt in its own transaction. Disposing the transaction rolls it back unless it has
     // ended: an explicit rollback would throw when the failure came from COMMIT itself (PostgreSQL

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using Fleetkey.Core.Errors;
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Access;
 using Fleetkey.Pki;
@@ -82,10 +85,28 @@ internal static partial class DataDirectory
         var rootSecret = Environment.GetEnvironmentVariable(RootSecretVariable);
         if (!string.IsNullOrEmpty(rootId) && !string.IsNullOrEmpty(rootSecret))
         {
-            if (await keys.FindAsync(rootId, cancellationToken) is null)
+            var stored = await keys.FindAsync(rootId, cancellationToken);
+            if (stored is null)
             {
-                await keys.ImportAsync(new AccessKey(rootId, rootSecret, "root (from environment)", time.GetUtcNow()), cancellationToken);
-                LogRootKeyImported(logger, rootId);
+                try
+                {
+                    await keys.ImportAsync(new AccessKey(rootId, rootSecret, "root (from environment)", time.GetUtcNow()), cancellationToken);
+                    LogRootKeyImported(logger, rootId);
+                    return;
+                }
+                catch (ServiceException exception) when (exception.Code == ErrorCode.ResourceAlreadyExists)
+                {
+                    // Another node on the same database stored it at the same moment.
+                    stored = await keys.FindAsync(rootId, cancellationToken);
+                }
+            }
+
+            if (stored is not null && !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(stored.SecretAccessKey), Encoding.UTF8.GetBytes(rootSecret)))
+            {
+                // Replacing it would lock out every client using the stored secret; keeping it
+                // silently would make the environment's secret fail on every request.
+                throw new InvalidOperationException(
+                    $"{RootKeyIdVariable} {rootId} is already stored with a different secret; set {RootSecretVariable} to the stored secret, or delete the key (fleetkey keys delete {rootId}) to replace it.");
             }
 
             return;
