@@ -106,6 +106,7 @@ public sealed partial class IotClient : IIotClient, IDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             HttpResponseMessage response;
             using (var message = CreateMessage(operation))
             {
@@ -149,12 +150,13 @@ public sealed partial class IotClient : IIotClient, IDisposable
     /// <summary>A new signed message for one attempt: each attempt is dated (and so signed) when it is sent.</summary>
     private HttpRequestMessage CreateMessage(OperationRequest operation)
     {
-        // Built as text: the labels are already percent-encoded, and the signature covers exactly these bytes.
+        // Built as text and kept as is: the labels are already percent-encoded, and the signature
+        // covers exactly these bytes (System.Uri would otherwise unescape and drop dot segments).
         var endpoint = _configuration.Endpoint;
         var query = operation.Query;
         var uri = new Uri(
             endpoint.GetLeftPart(UriPartial.Authority) + endpoint.AbsolutePath.TrimEnd('/') + operation.Path + (query.Length > 0 ? "?" + query : string.Empty),
-            UriKind.Absolute);
+            new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
 
         var message = new HttpRequestMessage(operation.Method, uri);
         message.Options.Set(OperationOption, operation.Name);

@@ -20,6 +20,7 @@ internal static class Paginator
     {
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var page = await call(request, cancellationToken).ConfigureAwait(false);
             yield return page;
 
