@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Fleetkey.Signing;
 
 namespace Fleetkey.Api.Authentication;
 
@@ -67,8 +68,7 @@ internal static class SigV4Messages
         string.Create(CultureInfo.InvariantCulture, $"Request body exceeds the limit of {maxBodyBytes} bytes");
 
     /// <summary>The SigV4 "basic format" timestamp, <c>yyyyMMddTHHmmssZ</c>.</summary>
-    public static string Basic(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+    public static string Basic(DateTimeOffset time) => SigV4.FormatRequestTime(time);
 
     private static string Minutes(TimeSpan skew) => ((int)skew.TotalMinutes).ToString(CultureInfo.InvariantCulture);
 

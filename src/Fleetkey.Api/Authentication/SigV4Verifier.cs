@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Fleetkey.Core.Errors;
+using Fleetkey.Signing;
 using Microsoft.Extensions.Primitives;
 
 namespace Fleetkey.Api.Authentication;
@@ -21,10 +22,6 @@ namespace Fleetkey.Api.Authentication;
 /// </remarks>
 internal static class SigV4Verifier
 {
-    public const string Algorithm = "AWS4-HMAC-SHA256";
-
-    public const string Terminator = "aws4_request";
-
     /// <summary>How far the request time may be from the server's clock, either way.</summary>
     public static readonly TimeSpan AllowedSkew = TimeSpan.FromMinutes(5);
 
@@ -143,7 +140,7 @@ internal static class SigV4Verifier
             scopeErrors.Append(SigV4Messages.WrongService(expectedService));
         }
 
-        if (!string.Equals(terminator, Terminator, StringComparison.Ordinal))
+        if (!string.Equals(terminator, SigV4.Terminator, StringComparison.Ordinal))
         {
             scopeErrors.Append(SigV4Messages.WrongTerminator(terminator));
         }
@@ -177,8 +174,8 @@ internal static class SigV4Verifier
             return Fail(SigV4FailureKind.PayloadHashMismatch, ErrorCode.InvalidSignature, SigV4Messages.SignatureDoesNotMatch, accessKeyId);
         }
 
-        var canonicalRequest = BuildCanonicalRequest(request, headers, signedHeaders, signedHeadersValue);
-        var stringToSign = BuildStringToSign(requestTimeText, scopeDate, region, service, canonicalRequest);
+        var canonicalRequest = SigV4.CanonicalRequest(request.Method, request.RawPath, request.RawQuery, headers, signedHeadersValue, request.PayloadHash);
+        var stringToSign = SigV4.StringToSign(requestTimeText, SigV4.CredentialScope(scopeDate, region, service), canonicalRequest);
         if (!SignatureMatches(secret, scopeDate, region, service, stringToSign, signature!))
         {
             return Fail(SigV4FailureKind.SignatureMismatch, ErrorCode.InvalidSignature, SigV4Messages.SignatureDoesNotMatch, accessKeyId);
@@ -187,44 +184,15 @@ internal static class SigV4Verifier
         return SigV4Result.Success(new SigV4Identity(accessKeyId, region));
     }
 
-    /// <summary>The canonical request of SigV4 (step 1 of the signing process).</summary>
-    internal static string BuildCanonicalRequest(
-        SigV4Request request,
-        IReadOnlyDictionary<string, List<string>> headers,
-        IReadOnlyList<string> signedHeaders,
-        string signedHeadersValue)
+    internal static Dictionary<string, IReadOnlyList<string>> IndexHeaders(IEnumerable<KeyValuePair<string, StringValues>> headers)
     {
-        var builder = new StringBuilder(256);
-        builder.Append(request.Method).Append('\n');
-        builder.Append(SigV4Canonical.Path(request.RawPath)).Append('\n');
-        builder.Append(SigV4Canonical.Query(request.RawQuery)).Append('\n');
-        foreach (var name in signedHeaders)
-        {
-            var values = headers.TryGetValue(name, out var found) ? found : [];
-            builder.Append(name.ToLowerInvariant()).Append(':').Append(SigV4Canonical.HeaderValue(values)).Append('\n');
-        }
-
-        builder.Append('\n');
-        builder.Append(signedHeadersValue).Append('\n');
-        builder.Append(request.PayloadHash);
-        return builder.ToString();
-    }
-
-    internal static string BuildStringToSign(string requestTime, string scopeDate, string region, string service, string canonicalRequest)
-    {
-        var canonicalHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRequest)));
-        return string.Join('\n', Algorithm, requestTime, $"{scopeDate}/{region}/{service}/{Terminator}", canonicalHash);
-    }
-
-    internal static Dictionary<string, List<string>> IndexHeaders(IEnumerable<KeyValuePair<string, StringValues>> headers)
-    {
-        var index = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        var lists = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, values) in headers)
         {
-            if (!index.TryGetValue(name, out var list))
+            if (!lists.TryGetValue(name, out var list))
             {
                 list = [];
-                index.Add(name, list);
+                lists.Add(name, list);
             }
 
             foreach (var value in values)
@@ -236,7 +204,7 @@ internal static class SigV4Verifier
             }
         }
 
-        return index;
+        return lists.ToDictionary(static p => p.Key, static IReadOnlyList<string> (p) => p.Value, StringComparer.OrdinalIgnoreCase);
     }
 
     private static (string? Credential, string? SignedHeaders, string? Signature)? ParseAuthorization(
@@ -257,7 +225,7 @@ internal static class SigV4Verifier
             return null;
         }
 
-        if (!string.Equals(algorithm, Algorithm, StringComparison.Ordinal))
+        if (!string.Equals(algorithm, SigV4.Algorithm, StringComparison.Ordinal))
         {
             failure = Fail(SigV4FailureKind.UnsupportedAlgorithm, ErrorCode.IncompleteSignature, SigV4Messages.UnsupportedAlgorithm(algorithm));
             return null;
@@ -306,7 +274,7 @@ internal static class SigV4Verifier
         return (credential, signedHeaders, signature);
     }
 
-    private static (string Name, string? Value) FindDate(Dictionary<string, List<string>> headers)
+    private static (string Name, string? Value) FindDate(Dictionary<string, IReadOnlyList<string>> headers)
     {
         if (headers.TryGetValue("x-amz-date", out var amzDate) && amzDate.Count > 0)
         {
@@ -350,32 +318,26 @@ internal static class SigV4Verifier
 
     private static bool SignatureMatches(string secret, string scopeDate, string region, string service, string stringToSign, string signature)
     {
-        Span<byte> provided = stackalloc byte[32];
-        if (signature.Length != 64
+        Span<byte> provided = stackalloc byte[SigV4.KeyLength];
+        if (signature.Length != 2 * SigV4.KeyLength
             || Convert.FromHexString(signature, provided, out _, out var written) != OperationStatus.Done
-            || written != 32)
+            || written != SigV4.KeyLength)
         {
             return false;
         }
 
-        // kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")
-        var secretBytes = Encoding.UTF8.GetBytes("AWS4" + secret);
-        Span<byte> first = stackalloc byte[32];
-        Span<byte> second = stackalloc byte[32];
+        Span<byte> key = stackalloc byte[SigV4.KeyLength];
+        Span<byte> expected = stackalloc byte[SigV4.KeyLength];
         try
         {
-            HMACSHA256.HashData(secretBytes, Encoding.UTF8.GetBytes(scopeDate), first);
-            HMACSHA256.HashData(first, Encoding.UTF8.GetBytes(region), second);
-            HMACSHA256.HashData(second, Encoding.UTF8.GetBytes(service), first);
-            HMACSHA256.HashData(first, "aws4_request"u8, second);
-            HMACSHA256.HashData(second, Encoding.UTF8.GetBytes(stringToSign), first);
-            return CryptographicOperations.FixedTimeEquals(first, provided);
+            SigV4.DeriveSigningKey(secret, scopeDate, region, service, key);
+            SigV4.ComputeSignature(key, stringToSign, expected);
+            return CryptographicOperations.FixedTimeEquals(expected, provided);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(secretBytes);
-            CryptographicOperations.ZeroMemory(first);
-            CryptographicOperations.ZeroMemory(second);
+            CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(expected);
         }
     }
 

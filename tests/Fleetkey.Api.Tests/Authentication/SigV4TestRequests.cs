@@ -1,48 +1,12 @@
 using System.Security.Cryptography;
-using System.Text;
 using Fleetkey.Api.Authentication;
 using Microsoft.Extensions.Primitives;
 
 namespace Fleetkey.Api.Tests.Authentication;
 
-/// <summary>Builds <see cref="SigV4Request"/>s from raw HTTP text and holds test secrets.</summary>
+/// <summary>Builds <see cref="SigV4Request"/>s for the verifier tests.</summary>
 internal static class SigV4TestRequests
 {
-    /// <summary>
-    /// Parses a request in the AWS test suite's text form: request line, <c>Name:value</c>
-    /// headers (a line starting with whitespace continues the previous value, obs-fold), a blank
-    /// line, the body. The target is taken verbatim, as the suite writes it.
-    /// </summary>
-    public static SigV4Request Parse(string text)
-    {
-        var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
-        var requestLine = lines[0];
-        var method = requestLine[..requestLine.IndexOf(' ', StringComparison.Ordinal)];
-        var target = requestLine[(method.Length + 1)..requestLine.LastIndexOf(" HTTP/1.1", StringComparison.Ordinal)];
-
-        var headers = new List<KeyValuePair<string, StringValues>>();
-        var index = 1;
-        for (; index < lines.Length && lines[index].Length > 0; index++)
-        {
-            var line = lines[index];
-            if (line[0] is ' ' or '\t')
-            {
-                var previous = headers[^1];
-                headers[^1] = new(previous.Key, previous.Value + "\n" + line);
-                continue;
-            }
-
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            headers.Add(new(line[..colon], line[(colon + 1)..].TrimStart(' ', '\t')));
-        }
-
-        var body = index + 1 < lines.Length ? string.Join('\n', lines[(index + 1)..]) : string.Empty;
-        var question = target.IndexOf('?', StringComparison.Ordinal);
-        var path = question < 0 ? target : target[..question];
-        var query = question < 0 ? string.Empty : target[(question + 1)..];
-        return new SigV4Request(method, path, query, headers, Hash(Encoding.UTF8.GetBytes(body)));
-    }
-
     public static SigV4Request Create(string method, string path, string query, IEnumerable<(string Name, string Value)> headers, byte[] body) =>
         new(method, path, query, headers.Select(h => new KeyValuePair<string, StringValues>(h.Name, h.Value)).ToList(), Hash(body));
 

@@ -1,7 +1,6 @@
-using Fleetkey.Api.Authentication;
 using Xunit;
 
-namespace Fleetkey.Api.Tests.Authentication;
+namespace Fleetkey.Signing.Tests;
 
 public sealed class SigV4CanonicalTests
 {

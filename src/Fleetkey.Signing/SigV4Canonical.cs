@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Fleetkey.Api.Authentication;
+namespace Fleetkey.Signing;
 
 /// <summary>
 /// The canonical forms of SigV4 for every service but S3, as botocore, the AWS CLI and aws-sdk-js
@@ -22,12 +22,14 @@ namespace Fleetkey.Api.Authentication;
 /// <c>A-Za-z0-9-_.~</c> unreserved, and sorted by encoded name, then by encoded value, ordinally.
 /// </para>
 /// </remarks>
-internal static class SigV4Canonical
+public static class SigV4Canonical
 {
     private const string HexDigits = "0123456789ABCDEF";
 
+    /// <summary>The canonical URI: <paramref name="rawPath"/> (as on the wire) normalized and percent-encoded once more.</summary>
     public static string Path(string rawPath)
     {
+        ArgumentNullException.ThrowIfNull(rawPath);
         var normalized = RemoveDotSegments(rawPath);
         if (normalized.Length == 0)
         {
@@ -39,8 +41,10 @@ internal static class SigV4Canonical
         return builder.ToString();
     }
 
+    /// <summary>The canonical query string of <paramref name="rawQuery"/> (as on the wire, without the <c>?</c>).</summary>
     public static string Query(string rawQuery)
     {
+        ArgumentNullException.ThrowIfNull(rawQuery);
         if (rawQuery.Length == 0)
         {
             return string.Empty;
@@ -88,6 +92,7 @@ internal static class SigV4Canonical
     /// </summary>
     public static string HeaderValue(IReadOnlyList<string> values)
     {
+        ArgumentNullException.ThrowIfNull(values);
         var builder = new StringBuilder();
         for (var i = 0; i < values.Count; i++)
         {
@@ -118,8 +123,21 @@ internal static class SigV4Canonical
         return builder.ToString();
     }
 
+    /// <summary>
+    /// Percent-encodes the UTF-8 bytes of <paramref name="value"/>, leaving only <c>A-Za-z0-9-_.~</c>
+    /// (and <c>/</c> when <paramref name="keepSlash"/>) as they are: the encoding of SigV4 and of
+    /// botocore's <c>percent_encode</c>, which the SDKs use for URI labels and query parameters.
+    /// </summary>
+    public static string UriEncode(string value, bool keepSlash = false)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var builder = new StringBuilder(value.Length + 16);
+        AppendEncoded(builder, Encoding.UTF8.GetBytes(value), keepSlash);
+        return builder.ToString();
+    }
+
     /// <summary>RFC 3986 encoding with only <c>A-Za-z0-9-_.~</c> (and optionally <c>/</c>) left as is.</summary>
-    public static void AppendEncoded(StringBuilder builder, ReadOnlySpan<byte> bytes, bool keepSlash)
+    internal static void AppendEncoded(StringBuilder builder, ReadOnlySpan<byte> bytes, bool keepSlash)
     {
         foreach (var b in bytes)
         {
@@ -135,7 +153,7 @@ internal static class SigV4Canonical
     }
 
     /// <summary>RFC 3986 §5.2.4 dot-segment removal, also dropping empty segments (botocore <c>remove_dot_segments</c>).</summary>
-    public static string RemoveDotSegments(string path)
+    internal static string RemoveDotSegments(string path)
     {
         if (path.Length == 0)
         {
