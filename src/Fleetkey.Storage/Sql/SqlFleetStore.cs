@@ -69,25 +69,36 @@ public abstract class SqlFleetStore : IFleetStore
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var connection = await OpenConnectionAsync(cancellationToken);
-            await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
             try
             {
-                var session = new SqlSession(connection, transaction, Dialect);
-                var result = await work(session, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return result;
+                return await AttemptAsync(work, write, cancellationToken);
             }
             catch (DbException exception) when (Dialect.IsRetryable(exception) && attempt < MaxAttempts)
             {
-                await transaction.RollbackAsync(CancellationToken.None);
-                await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt * attempt), cancellationToken);
+                // The attempt's transaction and connection are already closed: back off, then start over.
             }
             catch (DbException exception) when (Dialect.IsRetryable(exception))
             {
                 throw new ServiceException(ErrorCode.ServiceUnavailable, "The database is busy; retry the request.");
             }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt * attempt), cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// One try in one transaction. It is never rolled back explicitly: disposing an uncommitted
+    /// transaction rolls it back, and a transaction whose COMMIT failed (PostgreSQL reports some
+    /// serialization failures only there) is already over, so a Rollback call would throw instead.
+    /// </summary>
+    private async Task<T> AttemptAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, bool write, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
+        var session = new SqlSession(connection, transaction, Dialect);
+        var result = await work(session, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
     /// <summary>Runs SQL outside the repositories (schema work, maintenance) on one connection.</summary>
