@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Fleetkey test: the xunit suites, then the compatibility suites that drive a real
 # `fleetkey serve` with boto3, the AWS CLI and the seed's register-thing.js (aws-sdk v2).
-# Prints per-suite results, then one last line "N passed, N failed, N skipped" summed over all of
-# them; exits non-zero if anything failed.
+# With FLEETKEY_TEST_POSTGRES set (always in CI) a second pass runs the suites that use the store
+# through the services or the app again on PostgreSQL. Prints per-suite results and per-pass
+# subtotals, then one last line "N passed, N failed, N skipped" summed over everything; exits
+# non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -20,24 +22,57 @@ if [ ! -f src/Fleetkey/bin/Release/net10.0/fleetkey.dll ]; then
   echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
 
-echo "== xunit"
-dotnet test Fleetkey.slnx -c Release --no-build -nologo 2>&1 | tee "$log_dir/xunit.log" | grep -vE '^\s*$'
-[ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
-while read -r f p s; do add "$p" "$f" "$s"; done < <(
-  grep -E '(Passed|Failed)!\s+- Failed:' "$log_dir/xunit.log" \
-    | sed -E 's/.*Failed:\s*([0-9]+), Passed:\s*([0-9]+), Skipped:\s*([0-9]+).*/\1 \2 \3/')
-[ "$(grep -cE '(Passed|Failed)!\s+- Failed:' "$log_dir/xunit.log")" -gt 0 ] || broken=1
+# Runs `dotnet test` (a solution or one project) and adds the counts of every test assembly it ran.
+xunit() {
+  local title=$1 log=$2; shift 2
+  echo "== $title"
+  "$@" 2>&1 | tee "$log_dir/$log.log" | grep -vE '^\s*$'
+  [ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
+  while read -r f p s; do add "$p" "$f" "$s"; done < <(
+    grep -E '(Passed|Failed)!\s+- Failed:' "$log_dir/$log.log" \
+      | sed -E 's/.*Failed:\s*([0-9]+), Passed:\s*([0-9]+), Skipped:\s*([0-9]+).*/\1 \2 \3/')
+  [ "$(grep -cE '(Passed|Failed)!\s+- Failed:' "$log_dir/$log.log")" -gt 0 ] || broken=1
+}
+
+# Tests that use FLEETKEY_TEST_POSTGRES's database itself (the multi-node tests) would meet an
+# earlier pass's or run's fleet there (its root key, its CA), so each pass points the variable at
+# a new database on the same server; the helpers that make per-test databases only connect
+# through it. Needs the postgres:// URL scripts/postgres.sh prints.
+server_url=${FLEETKEY_TEST_POSTGRES:-}
+pass_url=""
+pass_database() {
+  [ -n "$server_url" ] || return 0
+  if pass_url=$(FLEETKEY_TEST_POSTGRES=$server_url bash scripts/postgres.sh create-db); then
+    export FLEETKEY_TEST_POSTGRES=$pass_url
+  else
+    echo "could not create a database on $server_url (scripts/postgres.sh create-db)"
+    broken=1
+    pass_url=""
+  fi
+}
+end_pass_database() {
+  [ -n "$server_url" ] || return 0
+  export FLEETKEY_TEST_POSTGRES=$server_url
+  [ -z "$pass_url" ] || bash scripts/postgres.sh drop-db "$pass_url" || true
+}
+
+# The first pass is SQLite whatever the caller exported (the hosts and servers read this).
+export FLEETKEY_TEST_STORE=sqlite
+pass_start=$SECONDS
+pass_database
+xunit "xunit" xunit dotnet test Fleetkey.slnx -c Release --no-build -nologo
 
 export FLEETKEY_DLL="$PWD/src/Fleetkey/bin/Release/net10.0/fleetkey.dll"
 
 # Runs one suite whose last line is "<label>: N passed, N failed[, N skipped]" and adds its counts.
 suite() {
   local title=$1 label=$2; shift 2
+  local log="$log_dir/$label${FLEETKEY_TEST_STORE:+-$FLEETKEY_TEST_STORE}.log"
   echo "== $title"
-  "$@" 2>&1 | tee "$log_dir/$label.log"
+  "$@" 2>&1 | tee "$log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
   local line
-  line=$(grep -E "^$label: [0-9]+ passed, [0-9]+ failed" "$log_dir/$label.log" | tail -n 1)
+  line=$(grep -E "^$label: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n 1)
   if [ -z "$line" ]; then
     broken=1
     return
@@ -49,7 +84,41 @@ suite() {
 suite "compat (boto3)" compat python3 tests/compat/run.py
 suite "compat (aws cli)" cli bash tests/compat/cli_smoke.sh
 suite "seed (register-thing.js with aws-sdk v2)" seed bash tests/seed/run.sh
+end_pass_database
+sqlite_counts="$passed passed, $failed failed, $skipped skipped in $((SECONDS - pass_start)) s"
 
+# Second pass (issue 4: the whole suite on both stores): everything that reaches the store through
+# the services or the app runs again on PostgreSQL. FLEETKEY_TEST_STORE=postgres makes the xunit
+# hosts and every `fleetkey serve` the suites start use a fresh database on FLEETKEY_TEST_POSTGRES.
+# The store contract tests (Fleetkey.Storage.Tests) already ran on both stores above; the other
+# xunit projects never open a store, and Fleetkey.Storage.Sqlite.Tests is about SQLite itself.
+if [ -n "$server_url" ]; then
+  export FLEETKEY_TEST_STORE=postgres
+  before_passed=$passed before_failed=$failed before_skipped=$skipped pass_start=$SECONDS
+  pass_database
+  # Every test makes and drops a database of its own, which is mostly waiting on PostgreSQL: more
+  # test classes at once than the default (one per core) keep the pass short.
+  for project in Fleetkey.Services.Tests Fleetkey.Api.Tests; do
+    xunit "xunit (PostgreSQL): $project" "xunit-postgres-$project" \
+      dotnet test "tests/$project/$project.csproj" -c Release --no-build -nologo -- xUnit.MaxParallelThreads=8
+  done
+  suite "compat (boto3) (PostgreSQL)" compat python3 tests/compat/run.py
+  suite "compat (aws cli) (PostgreSQL)" cli bash tests/compat/cli_smoke.sh
+  suite "seed (register-thing.js with aws-sdk v2) (PostgreSQL)" seed bash tests/seed/run.sh
+  end_pass_database
+  postgres_counts="$((passed - before_passed)) passed, $((failed - before_failed)) failed, $((skipped - before_skipped)) skipped in $((SECONDS - pass_start)) s"
+elif [ "${CI:-}" = "true" ]; then
+  echo "== PostgreSQL pass"
+  echo "FLEETKEY_TEST_POSTGRES is not set: in CI every suite runs on PostgreSQL too (.ci/run starts one with scripts/postgres.sh)"
+  failed=$((failed + 1))
+  postgres_counts="not run (FLEETKEY_TEST_POSTGRES is not set)"
+else
+  postgres_counts="not run (set FLEETKEY_TEST_POSTGRES, e.g. from scripts/postgres.sh start)"
+fi
+
+echo "== totals"
+echo "SQLite pass: $sqlite_counts"
+echo "PostgreSQL pass: $postgres_counts"
 # A suite that crashed without reporting its own failures still fails the run.
 if [ "$broken" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -2,6 +2,8 @@ using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Access;
 using Fleetkey.Services.Registry;
+using Fleetkey.Storage.Postgres;
+using Fleetkey.Storage.Sql;
 using Fleetkey.Storage.Sqlite;
 using Fleetkey.Testing;
 using Microsoft.Data.Sqlite;
@@ -10,8 +12,10 @@ using Microsoft.Extensions.Time.Testing;
 namespace Fleetkey.Services.Tests;
 
 /// <summary>
-/// A real SQLite database in a temp directory with every service of the application layer wired to
-/// it and a clock the test controls. One per test: xunit makes a test class instance per test.
+/// A real database with every service of the application layer wired to it and a clock the test
+/// controls: SQLite in a temp directory, or, with FLEETKEY_TEST_STORE=postgres, a fresh PostgreSQL
+/// database (dropped on dispose). One per test: xunit makes a test class instance per test. The
+/// store and the services exist once <see cref="InitializeAsync"/> has run.
 /// </summary>
 internal sealed class ServiceDatabase : IAsyncDisposable
 {
@@ -19,11 +23,41 @@ internal sealed class ServiceDatabase : IAsyncDisposable
     public static readonly DateTimeOffset Start = new(2025, 3, 14, 15, 9, 26, TimeSpan.Zero);
 
     private readonly TempDirectory _directory = new();
+    private TestDatabase? _database;
 
-    public ServiceDatabase()
+    public IotScope Scope { get; } = new("eu-west-1", "123456789012");
+
+    public FakeTimeProvider Time { get; } = new(Start);
+
+    public SqlFleetStore Store { get; private set; } = null!;
+
+    public ThingService Things { get; private set; } = null!;
+
+    public ThingTypeService ThingTypes { get; private set; } = null!;
+
+    public ThingGroupService ThingGroups { get; private set; } = null!;
+
+    public TagService Tags { get; private set; } = null!;
+
+    public AccessKeyService AccessKeys { get; private set; } = null!;
+
+    public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_directory.Path);
-        Store = new SqliteFleetStore(System.IO.Path.Combine(_directory.Path, "fleetkey.db"));
+        if (TestPostgres.Selected)
+        {
+            _database = await TestPostgres.CreateDatabaseAsync();
+            var postgres = new PostgresFleetStore(_database.ConnectionString);
+            Store = postgres;
+            await postgres.InitializeAsync(Time, CancellationToken.None);
+        }
+        else
+        {
+            Directory.CreateDirectory(_directory.Path);
+            var sqlite = new SqliteFleetStore(System.IO.Path.Combine(_directory.Path, "fleetkey.db"));
+            Store = sqlite;
+            await sqlite.InitializeAsync(Time, CancellationToken.None);
+        }
+
         Things = new ThingService(Store, Time);
         ThingTypes = new ThingTypeService(Store, Time);
         ThingGroups = new ThingGroupService(Store, Time);
@@ -31,29 +65,25 @@ internal sealed class ServiceDatabase : IAsyncDisposable
         AccessKeys = new AccessKeyService(Store, Time);
     }
 
-    public IotScope Scope { get; } = new("eu-west-1", "123456789012");
-
-    public FakeTimeProvider Time { get; } = new(Start);
-
-    public SqliteFleetStore Store { get; }
-
-    public ThingService Things { get; }
-
-    public ThingTypeService ThingTypes { get; }
-
-    public ThingGroupService ThingGroups { get; }
-
-    public TagService Tags { get; }
-
-    public AccessKeyService AccessKeys { get; }
-
-    public async Task InitializeAsync() => await Store.InitializeAsync(Time, CancellationToken.None);
-
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        switch (Store)
+        {
+            case PostgresFleetStore postgres:
+                await postgres.DisposeAsync();
+                break;
+            case SqliteFleetStore sqlite:
+                sqlite.Dispose();
+                break;
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
         SqliteConnection.ClearAllPools();
         _directory.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     // Reads straight from the store, so a test sees what is persisted, not what a service returned.

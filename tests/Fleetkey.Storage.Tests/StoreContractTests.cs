@@ -217,4 +217,63 @@ public sealed class StoreContractTests
         Assert.Equal(1, attempts.Count(a => a == "updated"));
         Assert.Equal(2, (await things.DescribeAsync("versioned", CancellationToken.None)).Version);
     }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task Write_SerializationFailureAtCommit_IsRetried(string kind)
+    {
+        // Write skew: each writer reads the name the other inserts, and both insert before either
+        // commits. PostgreSQL (SERIALIZABLE) lets the first commit and fails the second at COMMIT,
+        // after its statements succeeded; that writer must be retried, not answered with an error.
+        // SQLite queues writers, so there the second never reaches the rendezvous while the first
+        // holds the lock: the short wait just lets the first go on alone.
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        var wait = kind == "sqlite" ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(30);
+        TaskCompletionSource firstRead = new(TaskCreationOptions.RunContinuationsAsynchronously), secondRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        TaskCompletionSource firstInserted = new(TaskCreationOptions.RunContinuationsAsynchronously), secondInserted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        int firstAttempts = 0, secondAttempts = 0;
+
+        var first = test.Store.WriteAsync(async (s, ct) =>
+        {
+            var rendezvous = Interlocked.Increment(ref firstAttempts) == 1;
+            await s.Things.GetAsync("skew-b", ct);
+            await Meet(rendezvous, firstRead, secondRead);
+            await s.Things.InsertAsync(NewThing("skew-a"), ct);
+            await Meet(rendezvous, firstInserted, secondInserted);
+            return true;
+        }, CancellationToken.None);
+        var second = test.Store.WriteAsync(async (s, ct) =>
+        {
+            var rendezvous = Interlocked.Increment(ref secondAttempts) == 1;
+            await s.Things.GetAsync("skew-a", ct);
+            await Meet(rendezvous, secondRead, firstRead);
+            await s.Things.InsertAsync(NewThing("skew-b"), ct);
+            await Meet(rendezvous, secondInserted, firstInserted);
+            if (rendezvous)
+            {
+                // Commit only once the first writer's commit is through, so this one is the loser.
+                await Task.WhenAny(first, Task.Delay(wait, ct));
+            }
+
+            return true;
+        }, CancellationToken.None);
+
+        Assert.True(await first);
+        Assert.True(await second);
+        Assert.NotNull(await test.Store.ReadAsync((s, ct) => s.Things.GetAsync("skew-a", ct), CancellationToken.None));
+        Assert.NotNull(await test.Store.ReadAsync((s, ct) => s.Things.GetAsync("skew-b", ct), CancellationToken.None));
+        if (kind == "postgres")
+        {
+            Assert.True(firstAttempts + secondAttempts > 2, "the writers should have conflicted once");
+        }
+
+        async Task Meet(bool rendezvous, TaskCompletionSource mine, TaskCompletionSource theirs)
+        {
+            if (rendezvous)
+            {
+                mine.TrySetResult();
+                await Task.WhenAny(theirs.Task, Task.Delay(wait));
+            }
+        }
+    }
 }

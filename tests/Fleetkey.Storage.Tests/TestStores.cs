@@ -3,7 +3,6 @@ using Fleetkey.Storage.Sql;
 using Fleetkey.Storage.Sqlite;
 using Fleetkey.Testing;
 using Microsoft.Data.Sqlite;
-using Npgsql;
 using Xunit;
 
 namespace Fleetkey.Storage.Tests;
@@ -15,7 +14,7 @@ namespace Fleetkey.Storage.Tests;
 /// </summary>
 public static class TestStores
 {
-    public const string PostgresVariable = "FLEETKEY_TEST_POSTGRES";
+    public const string PostgresVariable = TestPostgres.ServerVariable;
 
     public static TheoryData<string> Kinds
     {
@@ -49,28 +48,13 @@ public static class TestStores
             });
         }
 
-        var url = Environment.GetEnvironmentVariable(PostgresVariable)
-            ?? throw new InvalidOperationException($"{PostgresVariable} is not set: CI must start PostgreSQL (scripts/postgres.sh) and export it.");
-        var server = PostgresFleetStore.ToConnectionString(url);
-        var database = "fk_test_" + Guid.NewGuid().ToString("N");
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var builder = new NpgsqlConnectionStringBuilder(server) { Database = database };
-        var postgres = new PostgresFleetStore(builder.ConnectionString);
+        var database = await TestPostgres.CreateDatabaseAsync();
+        var postgres = new PostgresFleetStore(database.ConnectionString);
         await postgres.InitializeAsync(time, CancellationToken.None);
         return new TestStore(postgres, async () =>
         {
             await postgres.DisposeAsync();
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = new NpgsqlConnection(server);
-            await admin.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
+            await database.DisposeAsync();
         });
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fleetkey.Hosting;
+using Fleetkey.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,18 +13,22 @@ using Microsoft.Extensions.Time.Testing;
 namespace Fleetkey.Testing;
 
 /// <summary>
-/// The whole Fleetkey application in process (the real composition root, a real SQLite database in
-/// a temp directory) behind ASP.NET Core's TestServer, with a clock the test controls and a client
-/// that signs requests with the root key Fleetkey generated.
+/// The whole Fleetkey application in process (the real composition root, a real database) behind
+/// ASP.NET Core's TestServer, with a clock the test controls and a client that signs requests with
+/// the root key Fleetkey generated. The database is SQLite in a temp data directory, or, with
+/// FLEETKEY_TEST_STORE=postgres, a fresh PostgreSQL database (as <c>serve --database</c>, so the CA
+/// lives in it too); the data directory then holds only the generated credentials.
 /// </summary>
 public sealed class FleetkeyTestHost : IAsyncDisposable
 {
     private readonly TempDirectory _directory;
+    private readonly TestDatabase? _database;
     private readonly WebApplication _app;
 
-    private FleetkeyTestHost(TempDirectory directory, WebApplication app, FakeTimeProvider time, string accessKeyId, string secret)
+    private FleetkeyTestHost(TempDirectory directory, TestDatabase? database, WebApplication app, FakeTimeProvider time, string accessKeyId, string secret)
     {
         _directory = directory;
+        _database = database;
         _app = app;
         Time = time;
         AccessKeyId = accessKeyId;
@@ -37,6 +42,9 @@ public sealed class FleetkeyTestHost : IAsyncDisposable
     public FakeTimeProvider Time { get; }
 
     public string DataDirectory => _directory.Path;
+
+    /// <summary>The PostgreSQL database the app runs on, or null on SQLite.</summary>
+    public string? Database => _database?.ConnectionString;
 
     public IServiceProvider Services => _app.Services;
 
@@ -53,21 +61,42 @@ public sealed class FleetkeyTestHost : IAsyncDisposable
     public static async Task<FleetkeyTestHost> StartAsync(Action<WebApplicationBuilder>? configure = null)
     {
         var directory = new TempDirectory();
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var settings = new ServeSettings { DataDirectory = directory.Path, AccountId = "123456789012", PublicHost = "iot.fleetkey.test" };
-        var app = await FleetkeyApp.BuildAsync(settings, builder =>
+        var database = TestPostgres.Selected ? await TestPostgres.CreateDatabaseAsync() : null;
+        try
         {
-            builder.WebHost.UseTestServer();
-            builder.Logging.ClearProviders();
-            builder.Services.RemoveAll<TimeProvider>();
-            builder.Services.AddSingleton<TimeProvider>(time);
-            configure?.Invoke(builder);
-        }, CancellationToken.None);
-        await app.StartAsync();
+            var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var settings = new ServeSettings
+            {
+                DataDirectory = directory.Path,
+                Database = database?.ConnectionString,
+                AccountId = "123456789012",
+                PublicHost = "iot.fleetkey.test",
+            };
+            var app = await FleetkeyApp.BuildAsync(settings, builder =>
+            {
+                builder.WebHost.UseTestServer();
+                builder.Logging.ClearProviders();
+                builder.Services.RemoveAll<TimeProvider>();
+                builder.Services.AddSingleton<TimeProvider>(time);
+                configure?.Invoke(builder);
+            }, CancellationToken.None);
+            await app.StartAsync();
 
-        var credentials = await File.ReadAllLinesAsync(System.IO.Path.Combine(directory.Path, "credentials"));
-        string Value(string key) => credentials.First(l => l.StartsWith(key, StringComparison.Ordinal)).Split('=', 2)[1].Trim();
-        return new FleetkeyTestHost(directory, app, time, Value("aws_access_key_id"), Value("aws_secret_access_key"));
+            var credentials = await File.ReadAllLinesAsync(System.IO.Path.Combine(directory.Path, "credentials"));
+            string Value(string key) => credentials.First(l => l.StartsWith(key, StringComparison.Ordinal)).Split('=', 2)[1].Trim();
+            return new FleetkeyTestHost(directory, database, app, time, Value("aws_access_key_id"), Value("aws_secret_access_key"));
+        }
+        catch
+        {
+            // A host that failed to start is never disposed by the test: drop its database here.
+            if (database is not null)
+            {
+                await database.DisposeAsync();
+            }
+
+            directory.Dispose();
+            throw;
+        }
     }
 
     public HttpClient CreateClient(SigV4Signer signer)
@@ -100,7 +129,20 @@ public sealed class FleetkeyTestHost : IAsyncDisposable
         Client.Dispose();
         Anonymous.Dispose();
         await _app.StopAsync();
+        // The store is registered as an instance, so the container does not dispose it: close
+        // PostgreSQL's connection pool here before its database is dropped.
+        var store = _app.Services.GetRequiredService<IFleetStore>();
         await _app.DisposeAsync();
+        if (store is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _directory.Dispose();
     }

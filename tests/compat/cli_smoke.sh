@@ -7,6 +7,8 @@
 # reuses FLEETKEY_ENDPOINT with FLEETKEY_ACCESS_KEY_ID / FLEETKEY_SECRET_ACCESS_KEY (public host
 # FLEETKEY_PUBLIC_HOST, default iot.fleetkey.test). The CLI is configured only through
 # environment variables and throw-away config files; nothing global is touched.
+# FLEETKEY_TEST_STORE=postgres runs the server on a fresh database on the FLEETKEY_TEST_POSTGRES
+# server (scripts/postgres.sh create-db), dropped at exit.
 # Every check counts; the last line is `cli: N passed, N failed`; exit 1 if anything failed.
 set -euo pipefail
 
@@ -55,11 +57,15 @@ stop_server() {
 }
 
 KEEP_WORK=""
+DATABASE=""
 cleanup() {
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     stop_server "$SERVER_PID"
   fi
-  if [[ -z "$KEEP_WORK" && -z "${FLEETKEY_KEEP_DATA:-}" ]]; then rm -rf "$WORK"; fi
+  if [[ -z "$KEEP_WORK" && -z "${FLEETKEY_KEEP_DATA:-}" ]]; then
+    rm -rf "$WORK"
+    if [[ -n "$DATABASE" ]]; then bash "$REPO_ROOT/scripts/postgres.sh" drop-db "$DATABASE" || true; fi
+  fi
 }
 trap cleanup EXIT
 
@@ -84,10 +90,24 @@ else
   ACCESS_KEY_ID="AKIDFLEETKEYTEST0001"
   SECRET_ACCESS_KEY="$(python3 -c 'import secrets;print(secrets.token_hex(20))')"
   mkdir -p "$WORK/data"
+  STORE_ARGS=()
+  case "${FLEETKEY_TEST_STORE:-sqlite}" in
+    sqlite) ;;
+    postgres)
+      if ! DATABASE="$(bash "$REPO_ROOT/scripts/postgres.sh" create-db 2>"$WORK/create-db.log")"; then
+        fail "create a PostgreSQL database for the server" "$(cat "$WORK/create-db.log")"
+        DATABASE=""
+        log "cli: $PASSED passed, $FAILED failed"; exit 1
+      fi
+      STORE_ARGS=(--database "$DATABASE")
+      log "server database: $DATABASE"
+      ;;
+    *) fail "FLEETKEY_TEST_STORE=$FLEETKEY_TEST_STORE: expected sqlite or postgres"; log "cli: $PASSED passed, $FAILED failed"; exit 1 ;;
+  esac
   FLEETKEY_ROOT_ACCESS_KEY_ID="$ACCESS_KEY_ID" FLEETKEY_ROOT_SECRET_ACCESS_KEY="$SECRET_ACCESS_KEY" \
   DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
     dotnet "$DLL" serve --data "$WORK/data" --http "$ENDPOINT" --device-http "http://127.0.0.1:$DEVICE_PORT" \
-      --mqtt-port 0 --public-host "$PUBLIC_HOST" </dev/null >"$LOG" 2>&1 &
+      --mqtt-port 0 --public-host "$PUBLIC_HOST" "${STORE_ARGS[@]}" </dev/null >"$LOG" 2>&1 &
   SERVER_PID=$!
   if ! python3 - "$ENDPOINT/health" "$SERVER_PID" <<'PY'
 import os, sys, time, urllib.request

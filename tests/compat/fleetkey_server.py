@@ -10,12 +10,16 @@ Environment:
                       (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), public host
                       from FLEETKEY_PUBLIC_HOST (default iot.fleetkey.test)
   FLEETKEY_KEEP_DATA  keep the temporary data directories after the run
+  FLEETKEY_TEST_STORE postgres: every server started here runs on a fresh PostgreSQL
+                      database of its own (`--database`, made on the FLEETKEY_TEST_POSTGRES
+                      server by scripts/postgres.sh create-db, dropped at cleanup); default sqlite
 """
 
 from __future__ import annotations
 
 import atexit
 import configparser
+import glob
 import os
 import secrets
 import shutil
@@ -55,21 +59,61 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def arn(kind: str, name: str, region: str = REGION) -> str:
-    return f"arn:aws:iot:{region}:{ACCOUNT_ID}:{kind}/{name}"
-
-
 class ServerStartError(RuntimeError):
     pass
 
 
+def store() -> str:
+    """The store the servers started here run on: sqlite (default) or postgres (FLEETKEY_TEST_STORE)."""
+    value = os.environ.get("FLEETKEY_TEST_STORE") or "sqlite"
+    if value not in ("sqlite", "postgres"):
+        raise ValueError(f"FLEETKEY_TEST_STORE={value}: expected sqlite or postgres")
+    return value
+
+
+def create_database() -> str:
+    """A new empty database on the FLEETKEY_TEST_POSTGRES server; returns its postgres:// URL."""
+    if not os.environ.get("FLEETKEY_TEST_POSTGRES"):
+        raise ServerStartError("FLEETKEY_TEST_STORE=postgres needs FLEETKEY_TEST_POSTGRES (scripts/postgres.sh start)")
+    r = subprocess.run(["bash", os.path.join(REPO_ROOT, "scripts", "postgres.sh"), "create-db"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise ServerStartError(f"scripts/postgres.sh create-db failed: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def drop_database(url: str) -> None:
+    subprocess.run(["bash", os.path.join(REPO_ROOT, "scripts", "postgres.sh"), "drop-db", url],
+                   capture_output=True, text=True, timeout=60)
+
+
+def query_database(url: str, sql: str) -> str:
+    """Runs one query with psql (unaligned, `|` between columns); for checks on what a server stored."""
+    psql = shutil.which("psql") or sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+    r = subprocess.run([psql, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                       capture_output=True, text=True, timeout=60, check=True)
+    return r.stdout.rstrip("\n")
+
+
+def arn(kind: str, name: str, region: str = REGION) -> str:
+    return f"arn:aws:iot:{region}:{ACCOUNT_ID}:{kind}/{name}"
+
+
 class FleetkeyServer:
-    """A `fleetkey serve` child process on loopback ports with its own data dir."""
+    """A `fleetkey serve` child process on loopback ports with its own data dir.
+
+    `database` runs it on that PostgreSQL database (a restart passes the first server's). Without
+    one, on the PostgreSQL pass (FLEETKEY_TEST_STORE=postgres) the first start makes a fresh
+    database that cleanup drops; a test passing `--database` in extra_args chooses its own.
+    """
 
     def __init__(self, data_dir: str | None = None, root_keys: bool = True, log_name: str = "server",
-                 extra_env: dict | None = None, extra_args: list[str] | None = None):
+                 extra_env: dict | None = None, extra_args: list[str] | None = None,
+                 database: str | None = None):
         self.extra_env = extra_env or {}
         self.extra_args = extra_args or []
+        self.database = database
+        self.owns_database = False
         self.owns_data_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="fleetkey-compat-")
         self.root_keys = root_keys
@@ -94,6 +138,7 @@ class FleetkeyServer:
             "--device-http", f"http://127.0.0.1:{self.device_port}",
             "--mqtt-port", "0",
             "--public-host", PUBLIC_HOST,
+            *(["--database", self.database] if self.database else []),
             *self.extra_args,
         ]
 
@@ -102,6 +147,9 @@ class FleetkeyServer:
             raise ServerStartError(
                 f"{dll_path()} not found: build with `dotnet build Fleetkey.slnx -c Release` "
                 f"at {REPO_ROOT} or set FLEETKEY_DLL")
+        if self.database is None and store() == "postgres" and "--database" not in self.extra_args:
+            self.database = create_database()
+            self.owns_database = True
         self.port = free_port()
         self.device_port = free_port()
         env = dict(os.environ)
@@ -188,10 +236,13 @@ class FleetkeyServer:
         return cp["default"]["aws_access_key_id"], cp["default"]["aws_secret_access_key"]
 
     def cleanup(self) -> None:
-        """Kills the process if still running; removes the data dir and log unless FLEETKEY_KEEP_DATA."""
+        """Kills the process if still running; removes the data dir, database and log unless FLEETKEY_KEEP_DATA."""
         self.kill()
         if os.environ.get("FLEETKEY_KEEP_DATA"):
             return
+        if self.owns_database:
+            drop_database(self.database)
+            self.owns_database = False
         if self.owns_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         try:

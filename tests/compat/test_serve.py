@@ -1,6 +1,8 @@
 """`fleetkey serve` as a process: SIGTERM, restart on the same data dir, generated credentials.
 
-These tests start private servers (not the shared one) because they stop and restart them.
+These tests start private servers (not the shared one) because they stop and restart them. On the
+PostgreSQL pass (FLEETKEY_TEST_STORE=postgres) each first server gets a fresh database; a restart
+passes it on, as an operator restarts a node with the same --data and --database.
 """
 
 import os
@@ -46,7 +48,7 @@ class ServeProcessTests(CompatTestCase):
         self.assertStopsCleanly(first)
 
         # Second start without the root-key environment: the keys live in the store now.
-        second = fk.FleetkeyServer(data_dir=first.data_dir, root_keys=False, log_name="restart2")
+        second = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, root_keys=False, log_name="restart2")
         second.access_key_id, second.secret_access_key = first.access_key_id, first.secret_access_key
         self.start(second)
         iot = fk.make_client(second)
@@ -85,8 +87,10 @@ class ServeProcessTests(CompatTestCase):
         import subprocess
         server = self.start(fk.FleetkeyServer(log_name="keys"))
 
+        store = ["--database", server.database] if server.database else []
+
         def keys(*args):
-            return subprocess.run(["dotnet", fk.dll_path(), "keys", *args, "--data", server.data_dir],
+            return subprocess.run(["dotnet", fk.dll_path(), "keys", *args, "--data", server.data_dir, *store],
                                   capture_output=True, text=True, timeout=120)
 
         created = keys("create", "--description", "compat")
@@ -117,13 +121,21 @@ class ServeProcessTests(CompatTestCase):
         import urllib.request
         passphrase = "correct horse battery staple"
         first = self.start(fk.FleetkeyServer(log_name="ca-pass", extra_env={"FLEETKEY_CA_PASSPHRASE": passphrase}))
-        keys = sorted(glob.glob(os.path.join(first.data_dir, "ca", "*.key")))
-        self.assertEqual(len(keys), 2, f"expected root and issuing keys in {first.data_dir}/ca")
-        for path in keys:
-            with open(path) as f:
-                text = f.read()
-            self.assertIn("-----BEGIN ENCRYPTED PRIVATE KEY-----", text, path)
-            self.assertNotIn("-----BEGIN PRIVATE KEY-----", text, path)
+        if first.database:
+            # On PostgreSQL the CA lives in the database (shared by every node), not in --data.
+            self.assertFalse(os.path.exists(os.path.join(first.data_dir, "ca")), "the CA must not be written to --data")
+            keys = [(f"ca_material.{column}", text) for column, text in zip(
+                ("root_key_pem", "issuing_key_pem"),
+                fk.query_database(first.database, "SELECT root_key_pem, issuing_key_pem FROM ca_material").split("|"))]
+        else:
+            keys = []
+            for path in sorted(glob.glob(os.path.join(first.data_dir, "ca", "*.key"))):
+                with open(path) as f:
+                    keys.append((path, f.read()))
+        self.assertEqual(len(keys), 2, f"expected root and issuing keys in {first.database or first.data_dir + '/ca'}")
+        for where, text in keys:
+            self.assertIn("-----BEGIN ENCRYPTED PRIVATE KEY-----", text, where)
+            self.assertNotIn("-----BEGIN PRIVATE KEY-----", text, where)
         with urllib.request.urlopen(first.endpoint + "/ca.pem") as r:
             chain = r.read()
         fk.make_client(first).create_keys_and_certificate(setAsActive=True)
@@ -133,12 +145,13 @@ class ServeProcessTests(CompatTestCase):
 
         # Without the passphrase (or with a wrong one) the CA cannot be unlocked: the server refuses to start.
         for env, tag in (({}, "ca-nopass"), ({"FLEETKEY_CA_PASSPHRASE": "wrong"}, "ca-wrong")):
-            locked = fk.FleetkeyServer(data_dir=first.data_dir, root_keys=False, log_name=tag, extra_env=env)
+            locked = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, root_keys=False, log_name=tag,
+                                       extra_env=env)
             self.addCleanup(locked.cleanup)
             with self.assertRaises(fk.ServerStartError):
                 locked.start(timeout=60)
 
-        again = fk.FleetkeyServer(data_dir=first.data_dir, root_keys=False, log_name="ca-again",
+        again = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, root_keys=False, log_name="ca-again",
                                   extra_env={"FLEETKEY_CA_PASSPHRASE": passphrase})
         again.access_key_id, again.secret_access_key = first.access_key_id, first.secret_access_key
         self.start(again)
@@ -160,9 +173,15 @@ class ServeProcessTests(CompatTestCase):
         import subprocess
         import tempfile
         data_dir = tempfile.mkdtemp(prefix="fleetkey-compat-migrate-")
+        self.addCleanup(lambda: __import__("shutil").rmtree(data_dir, ignore_errors=True))
+        database = None
+        if fk.store() == "postgres":
+            database = fk.create_database()
+            self.addCleanup(fk.drop_database, database)
+        store = ["--database", database] if database else []
 
         def migrate():
-            return subprocess.run(["dotnet", fk.dll_path(), "migrate", "--data", data_dir],
+            return subprocess.run(["dotnet", fk.dll_path(), "migrate", "--data", data_dir, *store],
                                   capture_output=True, text=True, timeout=120)
 
         first, second = migrate(), migrate()
@@ -170,8 +189,7 @@ class ServeProcessTests(CompatTestCase):
         self.assertIn("applied migrations 1, 2", first.stdout)
         self.assertEqual(second.returncode, 0, second.stderr)
         self.assertIn("schema is up to date", second.stdout)
-        server = self.start(fk.FleetkeyServer(data_dir=data_dir, log_name="migrated"))
-        self.addCleanup(lambda: __import__("shutil").rmtree(data_dir, ignore_errors=True))
+        server = self.start(fk.FleetkeyServer(data_dir=data_dir, database=database, log_name="migrated"))
         fk.make_client(server).create_thing(thingName=self.name("after-migrate"))
         self.assertStopsCleanly(server)
 

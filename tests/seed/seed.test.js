@@ -11,7 +11,9 @@
 // seed's `new AWS.Iot(...)` reads.
 //
 // Environment: FLEETKEY_DLL (default <repo>/src/Fleetkey/bin/Release/net10.0/fleetkey.dll);
-// FLEETKEY_KEEP_DATA keeps the temporary data directory and server log.
+// FLEETKEY_KEEP_DATA keeps the temporary data directory and server log; FLEETKEY_TEST_STORE=postgres
+// runs the server on a fresh database on the FLEETKEY_TEST_POSTGRES server (scripts/postgres.sh
+// create-db), dropped afterwards.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -21,13 +23,14 @@ const http = require('node:http')
 const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
-const { spawn, execFile } = require('node:child_process')
+const { spawn, execFile, execFileSync } = require('node:child_process')
 
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1'
 
 const SEED_FILE = path.resolve(__dirname, '../../../shared/seed/register-thing.js')
 const REPO_ROOT = path.resolve(__dirname, '../..')
 const DLL = process.env.FLEETKEY_DLL || path.join(REPO_ROOT, 'src/Fleetkey/bin/Release/net10.0/fleetkey.dll')
+const POSTGRES_SH = path.join(REPO_ROOT, 'scripts/postgres.sh')
 const OPENSSL = fs.existsSync('/usr/bin/openssl') ? '/usr/bin/openssl' : 'openssl'
 const REGION = 'eu-west-1'
 const ACCOUNT_ID = '000000000000' // design §2: default account id in ARNs
@@ -63,7 +66,7 @@ const POLICY_DOCUMENT = {
   ]
 }
 
-let server = null // { proc, endpoint, dataDir, logPath, exited: Promise<{code, signal}> }
+let server = null // { proc, endpoint, dataDir, logPath, database, exited: Promise<{code, signal}> }
 let AWS = null
 let iot = null // the test's own client (same aws-sdk instance and config as the seed's)
 let seed = null // { registerThing, unregisterThing } from the seed file
@@ -109,6 +112,15 @@ function logTail (lines = 60) {
   }
 }
 
+// The database the server runs on with FLEETKEY_TEST_STORE=postgres, else null (SQLite in --data).
+function createDatabase () {
+  const store = process.env.FLEETKEY_TEST_STORE || 'sqlite'
+  if (store === 'sqlite') return null
+  if (store !== 'postgres') throw new Error(`FLEETKEY_TEST_STORE=${store}: expected sqlite or postgres`)
+  if (!process.env.FLEETKEY_TEST_POSTGRES) throw new Error('FLEETKEY_TEST_STORE=postgres needs FLEETKEY_TEST_POSTGRES (scripts/postgres.sh start)')
+  return execFileSync('bash', [POSTGRES_SH, 'create-db'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
+}
+
 async function startServer () {
   if (!fs.existsSync(DLL)) {
     throw new Error(`${DLL} not found: build with \`dotnet build Fleetkey.slnx -c Release\` in ${REPO_ROOT} or set FLEETKEY_DLL`)
@@ -118,9 +130,11 @@ async function startServer () {
   const port = await freePort()
   const devicePort = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
+  const database = createDatabase()
   const logFd = fs.openSync(logPath, 'a')
   const args = [DLL, 'serve', '--data', dataDir, '--http', endpoint,
-    '--device-http', `http://127.0.0.1:${devicePort}`, '--mqtt-port', '0']
+    '--device-http', `http://127.0.0.1:${devicePort}`, '--mqtt-port', '0',
+    ...(database ? ['--database', database] : [])]
   const proc = spawn('dotnet', args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', logFd, logFd],
@@ -134,7 +148,7 @@ async function startServer () {
   })
   fs.closeSync(logFd)
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
-  server = { proc, endpoint, dataDir, logPath, exited, done: false }
+  server = { proc, endpoint, dataDir, logPath, database, exited, done: false }
   exited.then(() => { server.done = true })
 
   const deadline = Date.now() + 60000
@@ -232,10 +246,11 @@ after(async () => {
   const keep = failures > 0 || process.env.FLEETKEY_KEEP_DATA
   if (server && keep) {
     console.log(logTail(80))
-    console.log(`kept ${server.dataDir} and ${server.logPath}`)
+    console.log(`kept ${server.dataDir} and ${server.logPath}${server.database ? ` and ${server.database}` : ''}`)
   } else if (server) {
     fs.rmSync(server.dataDir, { recursive: true, force: true })
     for (const f of [server.logPath, caPath]) if (f) fs.rmSync(f, { force: true })
+    if (server.database) execFileSync('bash', [POSTGRES_SH, 'drop-db', server.database], { stdio: 'ignore' })
   }
 })
 

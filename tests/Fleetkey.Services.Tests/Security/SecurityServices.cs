@@ -11,7 +11,8 @@ namespace Fleetkey.Services.Tests.Security;
 
 /// <summary>
 /// <see cref="ServiceDatabase"/> plus a real Fleetkey CA (EC device keys, for speed) and the
-/// certificate, principal, policy and registration services over the same SQLite store.
+/// certificate, principal, policy and registration services over the same store. The CA stays in files:
+/// these tests are about the services; the database-backed CA store is covered by the app tests.
 /// </summary>
 internal sealed class SecurityServices : IAsyncDisposable
 {
