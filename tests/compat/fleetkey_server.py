@@ -109,7 +109,8 @@ class FleetkeyServer:
 
     def __init__(self, data_dir: str | None = None, root_keys: bool = True, log_name: str = "server",
                  extra_env: dict | None = None, extra_args: list[str] | None = None,
-                 database: str | None = None):
+                 database: str | None = None, store: str | None = None):
+        self.store = store
         self.extra_env = extra_env or {}
         self.extra_args = extra_args or []
         self.database = database
@@ -147,7 +148,7 @@ class FleetkeyServer:
             raise ServerStartError(
                 f"{dll_path()} not found: build with `dotnet build Fleetkey.slnx -c Release` "
                 f"at {REPO_ROOT} or set FLEETKEY_DLL")
-        if self.database is None and store() == "postgres" and "--database" not in self.extra_args:
+        if self.database is None and (self.store or store()) == "postgres" and "--database" not in self.extra_args:
             self.database = create_database()
             self.owns_database = True
         self.port = free_port()

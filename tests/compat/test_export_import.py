@@ -6,16 +6,13 @@ Runs when FLEETKEY_TEST_POSTGRES names a PostgreSQL server (CI starts one with s
 in CI (CI=true) a missing server is a failure, not a skip. Each run creates its own databases.
 """
 
-import glob
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 import unittest
-import urllib.parse
 import urllib.request
-import uuid
 
 from compat_base import CompatTestCase
 import fleetkey_server as fk
@@ -23,24 +20,6 @@ import fleetkey_server as fk
 POSTGRES = os.environ.get("FLEETKEY_TEST_POSTGRES")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SEED_TEMPLATE = os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")
-
-
-def psql() -> str:
-    found = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)), None)
-    if not found:
-        raise AssertionError("psql not found (Debian package postgresql-client)")
-    return found
-
-
-def create_database(url: str, name: str) -> str:
-    """Creates database `name` on the server of `url` and returns its URL."""
-    subprocess.run([psql(), url, "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
-
-
-def drop_database(url: str, name: str) -> None:
-    subprocess.run([psql(), url, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)
 
 
 def fleetkey(*args) -> subprocess.CompletedProcess:
@@ -62,7 +41,7 @@ class ExportImportTests(CompatTestCase):
         self.addCleanup(shutil.rmtree, self.work, True)
 
     def start(self, tag, data_dir, database=None, keys_from=None):
-        node = fk.FleetkeyServer(data_dir=data_dir, log_name=tag,
+        node = fk.FleetkeyServer(data_dir=data_dir, log_name=tag, store="sqlite",
                                  extra_args=["--database", database] if database else [])
         if keys_from is not None:
             node.access_key_id, node.secret_access_key = keys_from.access_key_id, keys_from.secret_access_key
@@ -73,10 +52,9 @@ class ExportImportTests(CompatTestCase):
         self.addCleanup(node.cleanup)
         return node
 
-    def new_database(self, tag):
-        name = f"fk_{tag}_{uuid.uuid4().hex[:10]}"
-        url = create_database(POSTGRES, name)
-        self.addCleanup(drop_database, POSTGRES, name)
+    def new_database(self):
+        url = fk.create_database()
+        self.addCleanup(fk.drop_database, url)
         return url
 
     def run_ok(self, *args):
@@ -195,7 +173,7 @@ class ExportImportTests(CompatTestCase):
         export_path = os.path.join(self.work, "fleet.jsonl")
         self.run_ok("export", "--data", source_dir, export_path)
         self.assertEqual(os.stat(export_path).st_mode & 0o777, 0o600, "the export holds secrets: owner only")
-        database = self.new_database("import")
+        database = self.new_database()
         self.run_ok("migrate", "--database", database)
         imported = self.run_ok("import", "--data", os.path.join(self.work, "pg-node"), "--database", database, export_path)
         self.assertIn("things", imported.stderr)
@@ -250,7 +228,7 @@ class ExportImportTests(CompatTestCase):
         with open(export_path, "w") as f:
             f.write("\n".join(lines[:-1]) + "\n")
 
-        database = self.new_database("cut")
+        database = self.new_database()
         result = fleetkey("import", "--data", os.path.join(self.work, "target"), "--database", database, export_path)
         self.assertEqual(result.returncode, 1, result.stderr)
         self.assertIn("incomplete", result.stderr)

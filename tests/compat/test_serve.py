@@ -63,6 +63,28 @@ class ServeProcessTests(CompatTestCase):
         self.assertEqual(iot.list_tags_for_resource(resourceArn=arn)["tags"], [{"Key": "k", "Value": "v"}])
         self.assertStopsCleanly(second)
 
+    def test_root_key_from_environment_with_a_different_secret_is_refused(self):
+        # The root key id is already stored with another secret: serve must neither replace it
+        # (locking out clients that use the stored one) nor keep it silently (the environment's
+        # secret would then fail every request).
+        first = self.start(fk.FleetkeyServer(log_name="rootkey"))
+        self.assertStopsCleanly(first)
+        second = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, log_name="rootkey2")
+        second.access_key_id = first.access_key_id
+        self.addCleanup(second.cleanup)
+        with self.assertRaises(fk.ServerStartError) as refused:
+            second.start()
+        self.assertIn("already stored with a different secret", str(refused.exception))
+        self.assertNotIn(second.secret_access_key, str(refused.exception))
+        self.assertNotIn(first.secret_access_key, str(refused.exception))
+
+        # The stored secret still works.
+        third = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, log_name="rootkey3")
+        third.access_key_id, third.secret_access_key = first.access_key_id, first.secret_access_key
+        self.start(third)
+        self.assertEqual(fk.make_client(third).list_things()["things"], [])
+        self.assertStopsCleanly(third)
+
     def test_generated_root_credentials(self):
         # Design §2: without FLEETKEY_ROOT_* the first start generates a root key and writes it to
         # DIR/credentials in the AWS shared-credentials format under [default], mode 0600.
