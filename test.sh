@@ -24,10 +24,11 @@ fi
 
 # Runs `dotnet test` (a solution or one project) and adds the counts of every test assembly it ran.
 xunit() {
-  local title=$1 log=$2; shift 2
+  local title=$1 log=$2 start=$SECONDS; shift 2
   echo "== $title"
   "$@" 2>&1 | tee "$log_dir/$log.log" | grep -vE '^\s*$'
   [ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
+  echo "($title: $((SECONDS - start)) s)"
   while read -r f p s; do add "$p" "$f" "$s"; done < <(
     grep -E '(Passed|Failed)!\s+- Failed:' "$log_dir/$log.log" \
       | sed -E 's/.*Failed:\s*([0-9]+), Passed:\s*([0-9]+), Skipped:\s*([0-9]+).*/\1 \2 \3/')
@@ -66,11 +67,12 @@ export FLEETKEY_DLL="$PWD/src/Fleetkey/bin/Release/net10.0/fleetkey.dll"
 
 # Runs one suite whose last line is "<label>: N passed, N failed[, N skipped]" and adds its counts.
 suite() {
-  local title=$1 label=$2; shift 2
+  local title=$1 label=$2 start=$SECONDS; shift 2
   local log="$log_dir/$label${FLEETKEY_TEST_STORE:+-$FLEETKEY_TEST_STORE}.log"
   echo "== $title"
   "$@" 2>&1 | tee "$log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
+  echo "($title: $((SECONDS - start)) s)"
   local line
   line=$(grep -E "^$label: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n 1)
   if [ -z "$line" ]; then

@@ -11,7 +11,9 @@ set -euo pipefail
 cmd=${1:?start or stop}
 dir=${2:-/tmp/fleetkey-pg}
 port=${3:-55432}
-bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+# create-db and drop-db need only the client: psql from PATH, else the server package's.
+psql=$(command -v psql || echo "$bin/psql")
 as_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi; }
 
 case "$cmd" in
@@ -35,7 +37,7 @@ case "$cmd" in
     url=${2:-${FLEETKEY_TEST_POSTGRES:?FLEETKEY_TEST_POSTGRES is not set (scripts/postgres.sh start prints it)}}
     case "$url" in postgres://*|postgresql://*) ;; *) echo "create-db needs a postgres:// URL, not '$url'" >&2; exit 2 ;; esac
     name=fk_test_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-    "$bin/psql" -X -q -v ON_ERROR_STOP=1 -d "$url" -c "CREATE DATABASE $name" >/dev/null
+    "$psql" -X -q -v ON_ERROR_STOP=1 -d "$url" -c "CREATE DATABASE $name" >/dev/null
     base=${url%%\?*}
     echo "${base%/*}/$name${url#"$base"}"
     ;;
@@ -48,7 +50,7 @@ case "$cmd" in
     # Connected to the server's own database (the one FLEETKEY_TEST_POSTGRES names, else postgres), since
     # a database cannot be dropped from inside itself; FORCE ends a server's connections left behind.
     admin=${FLEETKEY_TEST_POSTGRES:-${base%/*}/postgres${url#"$base"}}
-    "$bin/psql" -X -q -v ON_ERROR_STOP=1 -d "$admin" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
+    "$psql" -X -q -v ON_ERROR_STOP=1 -d "$admin" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
     ;;
   *) echo "usage: $0 start|stop [DIR] [PORT] | create-db [URL] | drop-db DB_URL" >&2; exit 2 ;;
 esac
