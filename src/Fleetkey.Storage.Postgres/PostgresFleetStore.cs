@@ -95,5 +95,7 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
 
         public bool IsRetryable(DbException exception) =>
             exception is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected };
+
+        public string SkipLocked => " FOR UPDATE SKIP LOCKED";
     }
 }

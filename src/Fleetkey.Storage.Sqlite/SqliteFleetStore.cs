@@ -86,5 +86,7 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
 
         public bool IsRetryable(DbException exception) =>
             exception is SqliteException { SqliteErrorCode: SqliteBusy };
+
+        public string SkipLocked => string.Empty;
     }
 }

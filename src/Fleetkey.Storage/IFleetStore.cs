@@ -38,6 +38,31 @@ public interface IStoreSession
     IPolicyRepository Policies { get; }
 
     ICaMaterialRepository CaMaterial { get; }
+
+    IDeviceKeyPoolRepository DeviceKeyPool { get; }
+}
+
+/// <summary>
+/// A pre-generated device private key as stored: PKCS#8 DER in <see cref="KeyData"/>, sealed (not
+/// plaintext) when <see cref="KekSalt"/> is set. The store never looks inside.
+/// </summary>
+public sealed record StoredPooledKey(string Algorithm, byte[] KeyData, byte[]? KekSalt);
+
+/// <summary>The pool of device keys generated ahead of demand. Every key is handed out once.</summary>
+public interface IDeviceKeyPoolRepository
+{
+    Task AddAsync(IReadOnlyList<StoredPooledKey> keys, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes up to <paramref name="count"/> keys of the algorithm, oldest first, and returns them:
+    /// a key returned here is never returned again, also to another node on the same database.
+    /// </summary>
+    Task<IReadOnlyList<StoredPooledKey>> TakeAsync(string algorithm, int count, CancellationToken cancellationToken);
+
+    Task<int> CountAsync(string algorithm, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the keys stored in the clear (once a passphrase is configured they must not stay at rest).</summary>
+    Task<int> DeleteUnsealedAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>The CA material row: PEM certificates and keys, as the PKI stores them.</summary>

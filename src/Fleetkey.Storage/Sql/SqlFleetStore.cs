@@ -11,6 +11,12 @@ public interface ISqlDialect
 
     /// <summary>The transaction lost a race and may be retried from the start.</summary>
     bool IsRetryable(DbException exception);
+
+    /// <summary>
+    /// What a queue consumer appends to its SELECT so that concurrent consumers skip each other's rows
+    /// instead of waiting (<c>FOR UPDATE SKIP LOCKED</c>); empty where there is one writer anyway.
+    /// </summary>
+    string SkipLocked { get; }
 }
 
 /// <summary>

@@ -22,6 +22,7 @@ internal sealed class SqlSession : IStoreSession
         ThingPrincipals = new SqlThingPrincipalRepository(this);
         Policies = new SqlPolicyRepository(this);
         CaMaterial = new SqlCaMaterialRepository(this);
+        DeviceKeyPool = new SqlDeviceKeyPoolRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -45,6 +46,8 @@ internal sealed class SqlSession : IStoreSession
     public IPolicyRepository Policies { get; }
 
     public ICaMaterialRepository CaMaterial { get; }
+
+    public IDeviceKeyPoolRepository DeviceKeyPool { get; }
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
