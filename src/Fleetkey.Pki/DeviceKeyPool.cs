@@ -39,6 +39,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
     private static readonly TimeSpan RecountInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan BusyPoll = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan GeneratorStopWait = TimeSpan.FromSeconds(1);
 
     private readonly string _algorithmName;
     private readonly IDeviceKeyStore? _store;
@@ -235,7 +236,11 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
         await _stopping.CancelAsync();
         _generatorWake.Set();
-        await Task.WhenAll(_generator, _prefetcher).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _prefetcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        // A key generation cannot be interrupted, and at low priority on a busy machine it may take
+        // seconds: stop does not wait long for it. A key it finishes after this is discarded.
+        await ((Task)Task.WhenAny(_generator, Task.Delay(GeneratorStopWait, _time, cancellationToken))).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_store is null)
         {
             return;
@@ -274,10 +279,8 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
         _stopping.Cancel();
         _generatorWake.Set();
-
-        // At most one key generation to wait for.
-        _generator.ContinueWith(static _ => { }, TaskScheduler.Default).Wait();
         _prefetcher.ContinueWith(static _ => { }, TaskScheduler.Default).Wait();
+        var generatorDone = _generator.ContinueWith(static _ => { }, TaskScheduler.Default).Wait(GeneratorStopWait);
         while (_buffer.TryDequeue(out var key))
         {
             Interlocked.Decrement(ref _buffered);
@@ -291,9 +294,13 @@ internal sealed partial class DeviceKeyPool : IDisposable
             Volatile.Write(ref _pendingCount, 0);
         }
 
-        _stopping.Dispose();
-        _generatorWake.Dispose();
         _prefetchWake.Dispose();
+        if (generatorDone)
+        {
+            // Otherwise the generator thread still holds them; it ends at its next check.
+            _stopping.Dispose();
+            _generatorWake.Dispose();
+        }
     }
 
     private void Wake()
@@ -343,6 +350,12 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
                 _filling = true;
                 var key = Keys.Generate(Algorithm);
+                if (token.IsCancellationRequested)
+                {
+                    key.Dispose();
+                    return;
+                }
+
                 RecordGenerated();
                 if (_store is null || Buffered < BufferTarget)
                 {
