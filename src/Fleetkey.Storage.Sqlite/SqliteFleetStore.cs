@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Data;
 using System.Data.Common;
 using Fleetkey.Storage.Migrations;
 using Fleetkey.Storage.Sql;
@@ -11,8 +13,15 @@ namespace Fleetkey.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
 {
+    // Connections are kept open and reused by this store, most recent first (its page cache is warm):
+    // opening one runs its pragmas, and each keeps its prepared statements.
+    private const int MaxIdleConnections = 32;
+
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writerGate = new(1, 1);
+    private readonly ConcurrentStack<PooledSqliteConnection> _idle = new();
+    private int _idleCount;
+    private int _disposed;
 
     public SqliteFleetStore(string databasePath)
         : base(new SqliteDialect())
@@ -22,7 +31,7 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
         {
             DataSource = DatabasePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
+            Pooling = false,
             ForeignKeys = true,
             DefaultTimeout = 30,
         }.ToString();
@@ -33,7 +42,20 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
     /// <summary>SQLite has one writer; queueing writers here avoids its busy-wait (sleep and retry) under load.</summary>
     protected override SemaphoreSlim WriterGate => _writerGate;
 
-    public void Dispose() => _writerGate.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        while (_idle.TryPop(out var connection))
+        {
+            connection.Dispose();
+        }
+
+        _writerGate.Dispose();
+    }
 
     public static IReadOnlyList<Migration> Migrations { get; } = MigrationRunner.FromResources(typeof(SqliteFleetStore).Assembly);
 
@@ -53,24 +75,102 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
 
     protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
-
-    protected override async ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken)
-    {
-        var sqlite = (SqliteConnection)connection;
-        if (write)
+        if (_idle.TryPop(out var idle))
         {
-            // Only commits care, and the setting stays with the pooled connection. NORMAL is durable
-            // across application crashes in WAL mode; only an OS crash may lose the last commits.
-            await using var pragma = sqlite.CreateCommand();
-            pragma.CommandText = "PRAGMA synchronous = NORMAL;";
-            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            Interlocked.Decrement(ref _idleCount);
+            return idle;
         }
 
-        return sqlite.BeginTransaction(deferred: !write);
+        var connection = new PooledSqliteConnection(_connectionString);
+        try
+        {
+            // Opening applies foreign_keys (from the connection string). synchronous is set once per
+            // connection: NORMAL is durable across application crashes in WAL mode; only an OS crash
+            // may lose the last commits.
+            await connection.OpenAsync(cancellationToken);
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA synchronous = NORMAL;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    protected override ValueTask ReleaseConnectionAsync(DbConnection connection)
+    {
+        // A connection left in a transaction (never after RunOnceAsync, which ends each) is not reused.
+        var pooled = (PooledSqliteConnection)connection;
+        if (Volatile.Read(ref _disposed) == 0 && pooled.State == ConnectionState.Open && !pooled.InTransaction)
+        {
+            if (Interlocked.Increment(ref _idleCount) <= MaxIdleConnections)
+            {
+                _idle.Push(pooled);
+                return ValueTask.CompletedTask;
+            }
+
+            Interlocked.Decrement(ref _idleCount);
+        }
+
+        return pooled.DisposeAsync();
+    }
+
+    protected override ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: !write));
+
+    /// <summary>A connection that keeps its prepared commands (Microsoft.Data.Sqlite keeps a command's statements prepared while its text is unchanged).</summary>
+    private sealed class PooledSqliteConnection(string connectionString) : SqliteConnection(connectionString), ICommandCachingConnection
+    {
+        // Every statement Fleetkey runs is a constant or one of a few shapes; a bound keeps a run of
+        // one-off texts (an import's batches) from piling up.
+        private const int MaxCommands = 256;
+
+        private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+
+        public bool InTransaction => Transaction is not null;
+
+        public DbCommand? RentCommand(string sql)
+        {
+            if (_commands.Remove(sql, out var command))
+            {
+                return command;
+            }
+
+            if (_commands.Count >= MaxCommands)
+            {
+                return null;
+            }
+
+            command = CreateCommand();
+            command.CommandText = sql;
+            return command;
+        }
+
+        public void ReturnCommand(DbCommand command)
+        {
+            if (!_commands.TryAdd(command.CommandText, command))
+            {
+                command.Dispose();
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                foreach (var command in _commands.Values)
+                {
+                    command.Dispose();
+                }
+
+                _commands.Clear();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     private sealed class SqliteDialect : ISqlDialect

@@ -43,6 +43,9 @@ public abstract class SqlFleetStore : IFleetStore
     /// <summary>Opens a connection ready for use (pragmas or session settings applied).</summary>
     protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
 
+    /// <summary>Gives back a connection from <see cref="OpenConnectionAsync"/>; a store that pools connections keeps it.</summary>
+    protected virtual ValueTask ReleaseConnectionAsync(DbConnection connection) => connection.DisposeAsync();
+
     /// <summary>Begins a transaction; a write transaction takes the write lock at once where the database has one.</summary>
     protected abstract ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken);
 
@@ -102,17 +105,31 @@ public abstract class SqlFleetStore : IFleetStore
     // reports serialization failures at commit, which ends the transaction).
     private async Task<T> RunOnceAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, bool write, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
-        var result = await work(new SqlSession(connection, transaction, Dialect), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
+        var connection = await OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
+            var result = await work(new SqlSession(connection, transaction, Dialect), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
+        finally
+        {
+            await ReleaseConnectionAsync(connection);
+        }
     }
 
     /// <summary>Runs SQL outside the repositories (schema work, maintenance) on one connection.</summary>
     public async Task WithConnectionAsync(Func<DbConnection, Task> work, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await work(connection);
+        var connection = await OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await work(connection);
+        }
+        finally
+        {
+            await ReleaseConnectionAsync(connection);
+        }
     }
 }
