@@ -4,6 +4,7 @@ using System.Data.Common;
 using Fleetkey.Storage.Migrations;
 using Fleetkey.Storage.Sql;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Fleetkey.Storage.Sqlite;
 
@@ -20,6 +21,8 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writerGate = new(1, 1);
     private readonly ConcurrentStack<PooledSqliteConnection> _idle = new();
+    private readonly Lock _watchLock = new();
+    private PooledSqliteConnection? _watch;
     private int _idleCount;
     private int _disposed;
 
@@ -54,6 +57,12 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
             connection.Dispose();
         }
 
+        lock (_watchLock)
+        {
+            _watch?.Dispose();
+            _watch = null;
+        }
+
         _writerGate.Dispose();
     }
 
@@ -71,6 +80,26 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
         }
 
         return await MigrationRunner.ApplyAsync(connection, Migrations, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+    }
+
+    /// <summary>
+    /// SQLite's <c>PRAGMA data_version</c> on a connection of its own: it changes when any other
+    /// connection, in this process or another (the CLI), commits. A few microseconds, no transaction.
+    /// </summary>
+    public override ValueTask<long?> ChangeStampAsync(CancellationToken cancellationToken)
+    {
+        lock (_watchLock)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (_watch is null)
+            {
+                var watch = new PooledSqliteConnection(_connectionString);
+                watch.Open();
+                _watch = watch;
+            }
+
+            return ValueTask.FromResult<long?>(_watch.Scalar("PRAGMA data_version"));
+        }
     }
 
     protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
@@ -118,8 +147,56 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
         return pooled.DisposeAsync();
     }
 
-    protected override ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: !write));
+    protected override async ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken)
+    {
+        // BEGIN and COMMIT through the connection's prepared commands: the provider's BeginTransaction
+        // prepares both statements anew every time, a good part of the cost of a small read.
+        var pooled = (PooledSqliteConnection)connection;
+        await pooled.ExecuteAsync(write ? "BEGIN IMMEDIATE" : "BEGIN", cancellationToken);
+        return new StatementTransaction(pooled);
+    }
+
+    /// <summary>A transaction begun by statement (see <see cref="IStatementTransaction"/>); rolled back on dispose unless it ended.</summary>
+    private sealed class StatementTransaction(PooledSqliteConnection connection) : DbTransaction, IStatementTransaction
+    {
+        private bool _ended;
+
+        public override IsolationLevel IsolationLevel => IsolationLevel.Serializable;
+
+        protected override DbConnection DbConnection => connection;
+
+        public override void Commit()
+        {
+            connection.Execute("COMMIT");
+            _ended = true;
+        }
+
+        public override async Task CommitAsync(CancellationToken cancellationToken = default)
+        {
+            await connection.ExecuteAsync("COMMIT", cancellationToken);
+            _ended = true;
+        }
+
+        public override void Rollback()
+        {
+            _ended = true;
+            connection.Execute("ROLLBACK");
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !_ended)
+            {
+                _ended = true;
+                if (connection.InTransaction)
+                {
+                    connection.Execute("ROLLBACK");
+                }
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 
     /// <summary>A connection that keeps its prepared commands (Microsoft.Data.Sqlite keeps a command's statements prepared while its text is unchanged).</summary>
     private sealed class PooledSqliteConnection(string connectionString) : SqliteConnection(connectionString), ICommandCachingConnection
@@ -130,7 +207,54 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
 
         private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
 
-        public bool InTransaction => Transaction is not null;
+        /// <summary>Whether a transaction is open on the connection, however it was begun.</summary>
+        public bool InTransaction => Handle is { } handle && raw.sqlite3_get_autocommit(handle) == 0;
+
+        public void Execute(string sql)
+        {
+            var command = RentCommand(sql) ?? NewCommand(sql);
+            try
+            {
+                command.ExecuteNonQuery();
+            }
+            finally
+            {
+                ReturnCommand(command);
+            }
+        }
+
+        public long Scalar(string sql)
+        {
+            var command = RentCommand(sql) ?? NewCommand(sql);
+            try
+            {
+                return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            finally
+            {
+                ReturnCommand(command);
+            }
+        }
+
+        public async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+        {
+            var command = RentCommand(sql) ?? NewCommand(sql);
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            finally
+            {
+                ReturnCommand(command);
+            }
+        }
+
+        private SqliteCommand NewCommand(string sql)
+        {
+            var command = CreateCommand();
+            command.CommandText = sql;
+            return command;
+        }
 
         public DbCommand? RentCommand(string sql)
         {

@@ -14,6 +14,13 @@ public interface IFleetStore
     Task<T> ReadAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
 
     Task<T> WriteAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A number that changes whenever anything is committed to the store, by this process or another
+    /// (the CLI, another node), so that a caller may keep what it read until it changes; null when the
+    /// store cannot tell cheaply (then nothing may be kept).
+    /// </summary>
+    ValueTask<long?> ChangeStampAsync(CancellationToken cancellationToken) => ValueTask.FromResult<long?>(null);
 }
 
 /// <summary>One open transaction and the repositories that work inside it.</summary>

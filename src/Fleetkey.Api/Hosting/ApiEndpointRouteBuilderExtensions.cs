@@ -66,6 +66,6 @@ public static class ApiHostingExtensions
     private sealed class AccessKeySecretProvider(AccessKeyService keys) : ISigningSecretProvider
     {
         public async ValueTask<string?> FindSecretAsync(string accessKeyId, CancellationToken cancellationToken) =>
-            (await keys.FindAsync(accessKeyId, cancellationToken))?.SecretAccessKey;
+            (await keys.FindForRequestAsync(accessKeyId, cancellationToken))?.SecretAccessKey;
     }
 }

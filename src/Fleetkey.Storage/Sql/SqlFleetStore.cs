@@ -55,6 +55,9 @@ public abstract class SqlFleetStore : IFleetStore
     public Task<T> WriteAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(work, write: true, cancellationToken);
 
+    /// <inheritdoc/>
+    public virtual ValueTask<long?> ChangeStampAsync(CancellationToken cancellationToken) => ValueTask.FromResult<long?>(null);
+
     private async Task<T> RunAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, bool write, CancellationToken cancellationToken)
     {
         var gate = write ? WriterGate : null;

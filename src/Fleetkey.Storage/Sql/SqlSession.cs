@@ -14,15 +14,23 @@ internal interface ICommandCachingConnection
     void ReturnCommand(DbCommand command);
 }
 
+/// <summary>
+/// A transaction the store began and ends with SQL statements (BEGIN, COMMIT, ROLLBACK) rather than
+/// through the provider, so that those statements stay prepared too; commands do not name it.
+/// </summary>
+internal interface IStatementTransaction;
+
 internal sealed class SqlSession : IStoreSession
 {
     private readonly DbConnection _connection;
-    private readonly DbTransaction _transaction;
+    private readonly DbTransaction? _transaction;
 
     public SqlSession(DbConnection connection, DbTransaction transaction, ISqlDialect dialect)
     {
         _connection = connection;
-        _transaction = transaction;
+
+        // A transaction begun by statement is not the provider's: commands run in it without naming it.
+        _transaction = transaction is IStatementTransaction ? null : transaction;
         Dialect = dialect;
         Things = new SqlThingRepository(this);
         ThingTypes = new SqlThingTypeRepository(this);
