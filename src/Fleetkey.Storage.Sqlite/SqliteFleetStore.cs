@@ -45,6 +45,9 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
     /// <summary>SQLite has one writer; queueing writers here avoids its busy-wait (sleep and retry) under load.</summary>
     protected override SemaphoreSlim WriterGate => _writerGate;
 
+    /// <summary>SQLite commits one writer at a time: concurrent writes are committed in groups.</summary>
+    protected override bool GroupsWrites => true;
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -52,6 +55,7 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
             return;
         }
 
+        StopWriter();
         while (_idle.TryPop(out var connection))
         {
             connection.Dispose();

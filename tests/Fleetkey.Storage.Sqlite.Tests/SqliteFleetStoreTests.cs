@@ -62,6 +62,65 @@ public sealed class SqliteFleetStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Write_ManyConcurrent_EachFailureRolledBackAloneOthersCommitted()
+    {
+        Directory.CreateDirectory(_directory.Path);
+        var time = new FakeTimeProvider();
+        using var store = new SqliteFleetStore(DatabasePath);
+        await store.InitializeAsync(time, CancellationToken.None);
+        var thing = new Thing("t", "id", null, new Dictionary<string, string> { ["k"] = "v" }, 1, time.GetUtcNow());
+
+        // Concurrent writes are committed in groups: a failing write must take nothing of the others
+        // with it, and leave nothing of its own behind.
+        var writes = Enumerable.Range(0, 64).Select(i => Task.Run(() => store.WriteAsync<bool>(async (s, ct) =>
+        {
+            await s.Things.InsertAsync(thing with { Name = $"thing-{i:D2}", ThingId = Guid.NewGuid().ToString() }, ct);
+            if (i % 5 == 0)
+            {
+                throw new InvalidOperationException($"write {i} fails after its insert");
+            }
+
+            return true;
+        }, CancellationToken.None))).ToList();
+        var duplicates = Enumerable.Range(0, 8).Select(_ => Task.Run(() => store.WriteAsync(async (s, ct) =>
+        {
+            await s.Things.InsertAsync(thing with { Name = "same", ThingId = Guid.NewGuid().ToString() }, ct);
+            return true;
+        }, CancellationToken.None))).ToList();
+
+        for (var i = 0; i < writes.Count; i++)
+        {
+            if (i % 5 == 0)
+            {
+                await Assert.ThrowsAsync<InvalidOperationException>(() => writes[i]);
+            }
+            else
+            {
+                Assert.True(await writes[i]);
+            }
+        }
+
+        var outcomes = await Task.WhenAll(duplicates.Select(async d =>
+        {
+            try
+            {
+                return await d ? "ok" : "false";
+            }
+            catch (Core.Errors.ServiceException e)
+            {
+                return e.Code.Name;
+            }
+        }));
+        Assert.Single(outcomes, o => o == "ok");
+        Assert.All(outcomes.Where(o => o != "ok"), o => Assert.Equal("ResourceAlreadyExistsException", o));
+
+        var names = (await store.ReadAsync((s, ct) => s.Things.ListAsync(new ThingQuery(null, null, false, null), null, 1000, ct), CancellationToken.None)).Select(t => t.Name).ToList();
+        Assert.Equal(Enumerable.Range(0, 64).Where(i => i % 5 != 0).Select(i => $"thing-{i:D2}").Append("same").Order(StringComparer.Ordinal), names);
+        var attributeRows = await store.ReadAsync((s, ct) => s.Things.ListAsync(new ThingQuery("k", "v", false, null), null, 1000, ct), CancellationToken.None);
+        Assert.Equal(names.Count, attributeRows.Count);
+    }
+
+    [Fact]
     public async Task Write_FailsMidTransaction_ConnectionIsReusedClean()
     {
         Directory.CreateDirectory(_directory.Path);
