@@ -27,6 +27,7 @@ public sealed class CertificateAuthority : IDisposable
     private readonly AsymmetricAlgorithm _issuingKey;
     private readonly X509AuthorityKeyIdentifierExtension _authorityKeyIdentifier;
     private readonly DeviceKeyPool _keyPool;
+    private readonly bool _ownsKeyPool;
 
     // AsymmetricAlgorithm instances are not documented as safe for concurrent use, so each concurrent
     // signature gets its own copy of the issuing key; copies are reused, not recreated.
@@ -34,7 +35,7 @@ public sealed class CertificateAuthority : IDisposable
     private readonly Lock _issuingKeyLock = new();
     private int _disposed;
 
-    private CertificateAuthority(CaState state, PkiOptions options, TimeProvider time)
+    private CertificateAuthority(CaState state, PkiOptions options, TimeProvider time, DeviceKeyPool? keyPool)
     {
         _time = time;
         _deviceValidity = options.DeviceValidity;
@@ -45,7 +46,16 @@ public sealed class CertificateAuthority : IDisposable
         ChainPem = Issuing.ExportCertificatePem() + "\n" + Root.ExportCertificatePem() + "\n";
         IssuingCertificateId = CertificateInspector.CertificateId(Issuing.RawDataMemory.Span);
         RootCertificateId = CertificateInspector.CertificateId(Root.RawDataMemory.Span);
-        _keyPool = new DeviceKeyPool(options.DeviceKeyAlgorithm, options.KeyPoolSize);
+        if (keyPool is null)
+        {
+            _keyPool = new DeviceKeyPool(options.DeviceKeyAlgorithm, options.KeyPoolSize);
+            _keyPool.Start();
+            _ownsKeyPool = true;
+        }
+        else
+        {
+            _keyPool = keyPool;
+        }
     }
 
     /// <summary>The root CA certificate (no private key).</summary>
@@ -69,9 +79,21 @@ public sealed class CertificateAuthority : IDisposable
     /// With a passphrase configured, keys found stored in the clear are encrypted and saved again.
     /// Decrypting a key costs one PBKDF2 run (600,000 iterations), a fraction of a second.
     /// </remarks>
-    public static async Task<CertificateAuthority> LoadOrCreateAsync(ICaMaterialStore store, PkiOptions options, TimeProvider time, CancellationToken cancellationToken)
+    public static Task<CertificateAuthority> LoadOrCreateAsync(ICaMaterialStore store, PkiOptions options, TimeProvider time, CancellationToken cancellationToken) =>
+        LoadOrCreateAsync(store, options, time, keyPool: null, cancellationToken);
+
+    /// <param name="keyPool">
+    /// Where device keys come from (the server's persistent pool, which its owner starts, stops and
+    /// disposes); null makes an in-memory pool of <see cref="PkiOptions.KeyPoolSize"/> keys.
+    /// </param>
+    internal static async Task<CertificateAuthority> LoadOrCreateAsync(ICaMaterialStore store, PkiOptions options, TimeProvider time, DeviceKeyPool? keyPool, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
+        if (keyPool is not null && keyPool.Algorithm != options.DeviceKeyAlgorithm)
+        {
+            throw new ArgumentException("The key pool holds keys of another algorithm than the device keys.", nameof(keyPool));
+        }
+
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         Validate(options);
@@ -108,7 +130,7 @@ public sealed class CertificateAuthority : IDisposable
             }
         }
 
-        return new CertificateAuthority(state, options, time);
+        return new CertificateAuthority(state, options, time, keyPool);
     }
 
     /// <summary>Generates a device key (of <see cref="PkiOptions.DeviceKeyAlgorithm"/>) and a certificate for it.</summary>
@@ -192,7 +214,11 @@ public sealed class CertificateAuthority : IDisposable
             return;
         }
 
-        _keyPool.Dispose();
+        if (_ownsKeyPool)
+        {
+            _keyPool.Dispose();
+        }
+
         DisposeSigners();
         _issuingKey.Dispose();
         Root.Dispose();

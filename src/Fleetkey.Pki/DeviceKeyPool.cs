@@ -1,79 +1,272 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fleetkey.Pki;
 
 /// <summary>
-/// Device keys generated ahead of demand. An RSA-2048 key takes tens of milliseconds to generate,
-/// more than the rest of CreateKeysAndCertificate together, so one background thread keeps a bounded
-/// channel full and a request only pays for generation when a burst has drained it.
+/// Device keys generated ahead of demand. An RSA-2048 key costs ~0.3 s of CPU, far more than the rest
+/// of CreateKeysAndCertificate, so a background thread generates keys while the server is idle and a
+/// burst of requests only signs.
 /// </summary>
-internal sealed class DeviceKeyPool : IDisposable
+/// <remarks>
+/// <para>
+/// With an <see cref="IDeviceKeyStore"/> the pool is persistent: keys wait in the database (sealed by
+/// <see cref="DeviceKeySealer"/>), survive restarts and are shared by the nodes of one database, and a
+/// small in-memory buffer in front of them is topped up in the background, so a request never waits
+/// for the database to get a key. Without a store, the pool is that buffer alone.
+/// </para>
+/// <para>
+/// Every key is handed out once: from the buffer by a dequeue, from the store by a delete that
+/// returns the row. A key taken from the store but not handed out before the process ends is lost,
+/// never handed out twice; a graceful stop puts the buffer back in the store.
+/// </para>
+/// <para>
+/// The generator is one thread, so it never takes more than one core; it starts a key only when the
+/// server is idle (no request in flight, as the host reports it), and runs at a low OS priority (nice 10),
+/// so a burst that arrives mid-generation is scheduled ahead of it. When the pool is empty, requests
+/// generate their key themselves, on every core.
+/// </para>
+/// </remarks>
+internal sealed partial class DeviceKeyPool : IDisposable
 {
-    private readonly KeyAlgorithm _algorithm;
-    private readonly Channel<AsymmetricAlgorithm>? _channel;
+    /// <summary>Keys generated per store write while filling: one INSERT and one commit per batch.</summary>
+    internal const int StoreBatch = 8;
+
+    private static readonly TimeSpan RecountInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan BusyPoll = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan GeneratorStopWait = TimeSpan.FromSeconds(1);
+
+    private readonly string _algorithmName;
+    private readonly IDeviceKeyStore? _store;
+    private readonly DeviceKeySealer _sealer;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentQueue<AsymmetricAlgorithm> _buffer = new();
+    private readonly List<AsymmetricAlgorithm> _pending = [];
+    private readonly Queue<long> _generatedAt = new();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _generator = Task.CompletedTask;
+    private readonly AutoResetEvent _generatorWake = new(initialState: false);
+    private readonly SemaphoreSlim _prefetchWake = new(0, 1);
+    private Func<bool> _isIdle = static () => true;
+    private ILogger _logger = NullLogger.Instance;
+    private Task _generator = Task.CompletedTask;
+    private Task _prefetcher = Task.CompletedTask;
+    private int _buffered;
+    private int _pendingCount;
+    private int _stored;
+    private long _generated;
+    private long _handedOutPooled;
+    private long _handedOutGenerated;
+    private int _started;
+    private bool _filling;
     private int _disposed;
 
-    public DeviceKeyPool(KeyAlgorithm algorithm, int capacity)
+    /// <param name="capacity">How many keys to keep ready (stored plus buffered); 0 generates every key on demand.</param>
+    /// <param name="bufferSize">How many of them to hold in memory in front of the store (ignored without a store: then all are).</param>
+    /// <param name="passphrase">Seals stored keys (see <see cref="DeviceKeySealer"/>); null stores them in the clear, as the CA keys are then.</param>
+    /// <param name="meter">Where the pool's instruments go (the host's <c>Fleetkey</c> meter); null for none.</param>
+    public DeviceKeyPool(
+        KeyAlgorithm algorithm,
+        int capacity,
+        IDeviceKeyStore? store = null,
+        int bufferSize = 16,
+        string? passphrase = null,
+        Meter? meter = null,
+        TimeProvider? time = null)
     {
-        _algorithm = algorithm;
-        if (capacity <= 0)
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+        Algorithm = algorithm;
+        _algorithmName = PkiOptions.FormatAlgorithm(algorithm);
+        Capacity = capacity;
+        _store = capacity > 0 ? store : null;
+        BufferTarget = _store is null ? capacity : Math.Min(capacity, bufferSize);
+        _sealer = new DeviceKeySealer(passphrase);
+        _time = time ?? TimeProvider.System;
+        if (meter is not null)
+        {
+            CreateInstruments(meter);
+        }
+    }
+
+    public KeyAlgorithm Algorithm { get; }
+
+    /// <summary>The algorithm as configured and stored ("rsa-2048", "ec-p256").</summary>
+    public string AlgorithmName => _algorithmName;
+
+    /// <summary>How many keys the pool keeps ready.</summary>
+    public int Capacity { get; }
+
+    /// <summary>How many keys the in-memory buffer holds when full.</summary>
+    public int BufferTarget { get; }
+
+    /// <summary>Whether keys wait in a store (and survive restarts), not only in memory.</summary>
+    public bool Persistent => _store is not null;
+
+    /// <summary>Whether stored keys are encrypted (a passphrase is configured).</summary>
+    public bool EncryptsAtRest => _sealer.Encrypts;
+
+    /// <summary>Keys ready in memory.</summary>
+    public int Buffered => Volatile.Read(ref _buffered);
+
+    /// <summary>Keys ready in the store, as last counted (other nodes may have taken some since).</summary>
+    public int Stored => Volatile.Read(ref _stored);
+
+    /// <summary>Keys ready: stored, buffered and generated but not yet stored.</summary>
+    public int Available => Stored + Buffered + Volatile.Read(ref _pendingCount);
+
+    /// <summary>Keys the background generator made since start.</summary>
+    public long Generated => Interlocked.Read(ref _generated);
+
+    /// <summary>Keys handed out from the pool, and keys generated on demand because it was empty.</summary>
+    public (long Pooled, long GeneratedOnDemand) HandedOut => (Interlocked.Read(ref _handedOutPooled), Interlocked.Read(ref _handedOutGenerated));
+
+    /// <summary>Keys per second the generator made over the last minute.</summary>
+    public double FillRate
+    {
+        get
+        {
+            lock (_generatedAt)
+            {
+                TrimRateWindow();
+                return _generatedAt.Count / RateWindow.TotalSeconds;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Counts the stored keys and, with a passphrase, deletes keys stored in the clear (written before a
+    /// passphrase was configured: they sat unencrypted at rest). Returns how many it deleted.
+    /// </summary>
+    public async Task<int> PrepareAsync(CancellationToken cancellationToken)
+    {
+        if (_store is null)
+        {
+            return 0;
+        }
+
+        var deleted = _sealer.Encrypts ? await _store.DeleteUnsealedAsync(cancellationToken) : 0;
+        Volatile.Write(ref _stored, await _store.CountAsync(Algorithm, cancellationToken));
+
+        // PBKDF2 once, now, rather than at the first sealed key.
+        _sealer.Warm();
+        return deleted;
+    }
+
+    /// <summary>Starts filling in the background.</summary>
+    /// <param name="isIdle">Whether the server is idle; the generator starts a key only then. Null: always.</param>
+    /// <param name="logger">Where failures to fill go.</param>
+    public void Start(Func<bool>? isIdle = null, ILogger? logger = null)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Capacity == 0 || Interlocked.Exchange(ref _started, 1) != 0)
         {
             return;
         }
 
-        _channel = Channel.CreateBounded<AsymmetricAlgorithm>(new BoundedChannelOptions(capacity)
-        {
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _isIdle = isIdle ?? _isIdle;
+        _logger = logger ?? _logger;
+        var generatorDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _generator = generatorDone.Task;
 
-        // A dedicated thread: key generation is CPU-bound and blocking, and would otherwise hold a
-        // thread-pool thread for its whole duration.
-        _generator = Task.Factory.StartNew(Fill, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // A dedicated thread: key generation is CPU-bound and blocking, and at a low priority it
+        // must not hold a thread-pool thread that requests need.
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Generate();
+                generatorDone.SetResult();
+            }
+            catch (Exception exception)
+            {
+                generatorDone.SetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Fleetkey key pool",
+            Priority = ThreadPriority.Lowest,
+        };
+        thread.Start();
+        if (_store is not null)
+        {
+            _prefetcher = Task.Run(PrefetchAsync);
+        }
     }
 
     /// <summary>A fresh key, from the pool when one is ready, else generated now. The caller owns it.</summary>
     public AsymmetricAlgorithm Take()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _channel is not null && _channel.Reader.TryRead(out var key) ? key : Keys.Generate(_algorithm);
+        if (_buffer.TryDequeue(out var key))
+        {
+            var left = Interlocked.Decrement(ref _buffered);
+            Interlocked.Increment(ref _handedOutPooled);
+            if (left <= BufferTarget / 2)
+            {
+                Wake();
+            }
+            else
+            {
+                _generatorWake.Set();
+            }
+
+            return key;
+        }
+
+        Interlocked.Increment(ref _handedOutGenerated);
+        Wake();
+        return Keys.Generate(Algorithm);
     }
 
-    /// <summary>How many keys are waiting (for tests and metrics).</summary>
-    public int Available => _channel?.Reader.Count ?? 0;
-
-    private void Fill()
+    /// <summary>
+    /// Stops filling and puts the keys held in memory back in the store, so a restart loses none.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
-        var writer = _channel!.Writer;
-        var token = _stopping.Token;
-        AsymmetricAlgorithm? pending = null;
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        _generatorWake.Set();
+        await _prefetcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        // A key generation cannot be interrupted, and at low priority on a busy machine it may take
+        // seconds: stop does not wait long for it. A key it finishes after this is discarded.
+        await ((Task)Task.WhenAny(_generator, Task.Delay(GeneratorStopWait, _time, cancellationToken))).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_store is null)
+        {
+            return;
+        }
+
+        var keys = new List<AsymmetricAlgorithm>();
+        lock (_pending)
+        {
+            keys.AddRange(_pending);
+            _pending.Clear();
+            Volatile.Write(ref _pendingCount, 0);
+        }
+
+        while (_buffer.TryDequeue(out var key))
+        {
+            Interlocked.Decrement(ref _buffered);
+            keys.Add(key);
+        }
+
         try
         {
-            while (!token.IsCancellationRequested)
-            {
-                pending = Keys.Generate(_algorithm);
-                while (!writer.TryWrite(pending))
-                {
-                    // Blocking is fine: this thread exists only to fill the pool.
-                    if (!writer.WaitToWriteAsync(token).AsTask().GetAwaiter().GetResult())
-                    {
-                        return;
-                    }
-                }
-
-                pending = null;
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // Disposed while waiting for room.
+            await StoreAsync(keys, cancellationToken);
         }
         finally
         {
-            pending?.Dispose();
+            keys.ForEach(k => k.Dispose());
         }
     }
 
@@ -85,18 +278,342 @@ internal sealed class DeviceKeyPool : IDisposable
         }
 
         _stopping.Cancel();
-        if (_channel is not null)
+        _generatorWake.Set();
+        _prefetcher.ContinueWith(static _ => { }, TaskScheduler.Default).Wait();
+        var generatorDone = _generator.ContinueWith(static _ => { }, TaskScheduler.Default).Wait(GeneratorStopWait);
+        while (_buffer.TryDequeue(out var key))
         {
-            _channel.Writer.TryComplete();
-
-            // At most one key generation to wait for.
-            _generator.Wait();
-            while (_channel.Reader.TryRead(out var key))
-            {
-                key.Dispose();
-            }
+            Interlocked.Decrement(ref _buffered);
+            key.Dispose();
         }
 
-        _stopping.Dispose();
+        lock (_pending)
+        {
+            _pending.ForEach(k => k.Dispose());
+            _pending.Clear();
+            Volatile.Write(ref _pendingCount, 0);
+        }
+
+        _prefetchWake.Dispose();
+        if (generatorDone)
+        {
+            // Otherwise the generator thread still holds them; it ends at its next check.
+            _stopping.Dispose();
+            _generatorWake.Dispose();
+        }
+    }
+
+    private void Wake()
+    {
+        _generatorWake.Set();
+        if (_store is not null && _prefetchWake.CurrentCount == 0)
+        {
+            try
+            {
+                _prefetchWake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another take woke it at the same moment.
+            }
+        }
+    }
+
+    private void Generate()
+    {
+        LowerThreadPriority();
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                if (Available >= Capacity)
+                {
+                    Flush(token);
+                    if (_filling)
+                    {
+                        _filling = false;
+                        LogFull(_logger, _algorithmName, Available, FillRate);
+                    }
+
+                    WaitHandle.WaitAny([_generatorWake, token.WaitHandle], RecountInterval);
+                    continue;
+                }
+
+                if (!_isIdle())
+                {
+                    // Requests first: what was made so far goes where they can get it, then wait.
+                    Flush(token);
+                    WaitHandle.WaitAny([_generatorWake, token.WaitHandle], BusyPoll);
+                    continue;
+                }
+
+                _filling = true;
+                var key = Keys.Generate(Algorithm);
+                if (token.IsCancellationRequested)
+                {
+                    key.Dispose();
+                    return;
+                }
+
+                RecordGenerated();
+                if (_store is null || Buffered < BufferTarget)
+                {
+                    Enqueue(key);
+                    continue;
+                }
+
+                int pending;
+                lock (_pending)
+                {
+                    _pending.Add(key);
+                    pending = Interlocked.Increment(ref _pendingCount);
+                }
+
+                if (pending >= StoreBatch)
+                {
+                    Flush(token);
+                }
+            }
+            catch (Exception exception) when (!token.IsCancellationRequested)
+            {
+                LogFillFailed(_logger, exception);
+                token.WaitHandle.WaitOne(RecountInterval);
+            }
+            catch (Exception) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    // Writes the generated keys to the store (on the generator thread; blocking is fine there).
+    private void Flush(CancellationToken cancellationToken)
+    {
+        List<AsymmetricAlgorithm> keys;
+        lock (_pending)
+        {
+            if (_pending.Count == 0)
+            {
+                return;
+            }
+
+            keys = [.. _pending];
+            _pending.Clear();
+        }
+
+        try
+        {
+            StoreAsync(keys, cancellationToken).GetAwaiter().GetResult();
+        }
+        catch
+        {
+            // Not stored: keep them for the next attempt (or the stop).
+            lock (_pending)
+            {
+                _pending.InsertRange(0, keys);
+            }
+
+            throw;
+        }
+
+        Interlocked.Add(ref _pendingCount, -keys.Count);
+        keys.ForEach(k => k.Dispose());
+        if (Buffered <= BufferTarget / 2)
+        {
+            Wake();
+        }
+    }
+
+    private async Task StoreAsync(List<AsymmetricAlgorithm> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0 || _store is null)
+        {
+            return;
+        }
+
+        await _store.AddAsync(keys.Select(k => _sealer.Seal(Algorithm, k)).ToList(), cancellationToken);
+        Interlocked.Add(ref _stored, keys.Count);
+    }
+
+    // Keeps the in-memory buffer full from the store, so a request never waits for the database.
+    private async Task PrefetchAsync()
+    {
+        var token = _stopping.Token;
+        var lastCount = _time.GetTimestamp();
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await RefillAsync(token);
+                if (_time.GetElapsedTime(lastCount) >= RecountInterval)
+                {
+                    // Other nodes take keys from the same store: the count is refreshed, not only tracked.
+                    Volatile.Write(ref _stored, await _store!.CountAsync(Algorithm, token));
+                    lastCount = _time.GetTimestamp();
+                    if (Available < Capacity)
+                    {
+                        _generatorWake.Set();
+                    }
+                }
+
+                await _prefetchWake.WaitAsync(RecountInterval, token);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogFillFailed(_logger, exception);
+                await Task.Delay(RecountInterval, _time, token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task RefillAsync(CancellationToken cancellationToken)
+    {
+        while (Buffered < BufferTarget && !cancellationToken.IsCancellationRequested)
+        {
+            var want = BufferTarget - Buffered;
+
+            // Keys generated but not yet stored go first: no round trip.
+            lock (_pending)
+            {
+                var move = Math.Min(want, _pending.Count);
+                for (var i = 0; i < move; i++)
+                {
+                    Enqueue(_pending[i]);
+                }
+
+                _pending.RemoveRange(0, move);
+                Interlocked.Add(ref _pendingCount, -move);
+                want -= move;
+            }
+
+            if (want <= 0 || Stored <= 0)
+            {
+                return;
+            }
+
+            var taken = await _store!.TakeAsync(Algorithm, want, cancellationToken);
+            if (taken.Count < want)
+            {
+                Volatile.Write(ref _stored, 0);
+            }
+            else
+            {
+                Interlocked.Add(ref _stored, -taken.Count);
+            }
+
+            var unusable = 0;
+            foreach (var sealedKey in taken)
+            {
+                if (_sealer.Open(sealedKey) is { } key)
+                {
+                    Enqueue(key);
+                }
+                else
+                {
+                    unusable++;
+                }
+            }
+
+            if (unusable > 0)
+            {
+                LogUnusableKeys(_logger, unusable);
+            }
+
+            if (taken.Count == 0)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Enqueue(AsymmetricAlgorithm key)
+    {
+        _buffer.Enqueue(key);
+        Interlocked.Increment(ref _buffered);
+    }
+
+    private void RecordGenerated()
+    {
+        Interlocked.Increment(ref _generated);
+        lock (_generatedAt)
+        {
+            _generatedAt.Enqueue(_time.GetTimestamp());
+            TrimRateWindow();
+        }
+    }
+
+    private void TrimRateWindow()
+    {
+        while (_generatedAt.Count > 0 && _time.GetElapsedTime(_generatedAt.Peek()) > RateWindow)
+        {
+            _generatedAt.Dequeue();
+        }
+    }
+
+    private void CreateInstruments(Meter meter)
+    {
+        var tags = new KeyValuePair<string, object?>("algorithm", _algorithmName);
+        meter.CreateObservableGauge("fleetkey.key_pool.available", () => new Measurement<int>(Available, tags), "{key}", "Device keys ready to hand out (stored and in memory).");
+        meter.CreateObservableGauge("fleetkey.key_pool.capacity", () => new Measurement<int>(Capacity, tags), "{key}", "How many device keys the pool keeps ready.");
+        meter.CreateObservableGauge("fleetkey.key_pool.fill_rate", () => new Measurement<double>(FillRate, tags), "{key}/s", "Device keys generated per second by the pool over the last minute.");
+        meter.CreateObservableCounter("fleetkey.key_pool.generated", () => new Measurement<long>(Generated, tags), "{key}", "Device keys generated by the pool in the background.");
+        meter.CreateObservableCounter<long>(
+            "fleetkey.key_pool.handed_out",
+            () =>
+            {
+                var (pooled, generated) = HandedOut;
+                return new Measurement<long>[]
+                {
+                    new(pooled, tags, new("source", "pool")),
+                    new(generated, tags, new("source", "on_demand")),
+                };
+            },
+            "{key}",
+            "Device keys handed out: from the pool, or generated on demand because the pool was empty.");
+    }
+
+    private static void LowerThreadPriority()
+    {
+        // Thread.Priority is not applied on Linux; the thread's nice value is. 10, not 19: requests
+        // still get ~90% of a core it competes for, and the pool still fills on a machine busy with
+        // other processes.
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                _ = NativeMethods.SetPriority(NativeMethods.PriorityProcess, NativeMethods.GetThreadId(), 10);
+            }
+            catch (Exception exception) when (exception is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // Not glibc (or too old): the idle check alone keeps the generator out of the way.
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 300, EventName = "KeyPoolFillFailed", Level = LogLevel.Warning, Message = "The device key pool could not be filled; retrying")]
+    private static partial void LogFillFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 301, EventName = "KeyPoolKeysUnusable", Level = LogLevel.Warning, Message = "Discarded {Count} stored device keys that this node cannot open (sealed under another passphrase, or damaged)")]
+    private static partial void LogUnusableKeys(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 302, EventName = "KeyPoolFull", Level = LogLevel.Information, Message = "Device key pool ({Algorithm}) is full: {Count} keys ready; filled at {Rate:F1} keys/s over the last minute")]
+    private static partial void LogFull(ILogger logger, string algorithm, int count, double rate);
+
+    private static partial class NativeMethods
+    {
+        public const int PriorityProcess = 0;
+
+        [DllImport("libc", EntryPoint = "setpriority")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int SetPriority(int which, int who, int priority);
+
+        [DllImport("libc", EntryPoint = "gettid")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int GetThreadId();
     }
 }

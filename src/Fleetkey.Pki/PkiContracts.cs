@@ -29,7 +29,10 @@ public sealed class PkiOptions
     /// <summary>Common name prefix of the generated CAs.</summary>
     public string CaName { get; set; } = "Fleetkey";
 
-    /// <summary>How many device keys are generated ahead of demand.</summary>
+    /// <summary>
+    /// How many device keys the CA keeps generated ahead of demand, in memory, when no persistent
+    /// pool is given to it (the server gives it one: see <c>DeviceKeyPool</c>).
+    /// </summary>
     public int KeyPoolSize { get; set; } = 16;
 
     /// <summary>Parses "ec-p256", "ec-p384", "rsa-2048".</summary>
@@ -39,6 +42,15 @@ public sealed class PkiOptions
         "ec-p384" => KeyAlgorithm.EcP384,
         "rsa-2048" => KeyAlgorithm.Rsa2048,
         _ => throw new ArgumentException($"Unknown key algorithm '{value}'; use ec-p256, ec-p384 or rsa-2048.", nameof(value)),
+    };
+
+    /// <summary>The name <see cref="ParseAlgorithm"/> reads: "ec-p256", "ec-p384", "rsa-2048".</summary>
+    public static string FormatAlgorithm(KeyAlgorithm algorithm) => algorithm switch
+    {
+        KeyAlgorithm.EcP256 => "ec-p256",
+        KeyAlgorithm.EcP384 => "ec-p384",
+        KeyAlgorithm.Rsa2048 => "rsa-2048",
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown key algorithm."),
     };
 }
 

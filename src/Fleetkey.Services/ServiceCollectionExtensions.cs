@@ -22,4 +22,12 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Provisioning.RegistrationService>();
         return services;
     }
+
+    /// <summary>Registers the device key pool, run (filled, stopped, saved) with the host; the caller owns its configuration.</summary>
+    internal static IServiceCollection AddDeviceKeyPool(this IServiceCollection services, Pki.DeviceKeyPool pool)
+    {
+        services.AddSingleton(pool);
+        services.AddHostedService<Security.DeviceKeyPoolService>();
+        return services;
+    }
 }

@@ -27,6 +27,15 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
         // retried; steering the planner to the indexes keeps the locks, and conflicts, per row.
         var builder = new NpgsqlConnectionStringBuilder(ToConnectionString(connectionStringOrUrl));
         builder.Options = string.Join(' ', new[] { builder.Options, "-c enable_seqscan=off" }.Where(o => !string.IsNullOrEmpty(o)));
+
+        // Fleetkey runs a few dozen statement texts over and over: let Npgsql prepare them on each
+        // connection (parse and plan once) unless the connection string says otherwise.
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 128;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
@@ -95,5 +104,7 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
 
         public bool IsRetryable(DbException exception) =>
             exception is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected };
+
+        public string SkipLocked => " FOR UPDATE SKIP LOCKED";
     }
 }

@@ -14,6 +14,13 @@ public interface IFleetStore
     Task<T> ReadAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
 
     Task<T> WriteAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A number that changes whenever anything is committed to the store, by this process or another
+    /// (the CLI, another node), so that a caller may keep what it read until it changes; null when the
+    /// store cannot tell cheaply (then nothing may be kept).
+    /// </summary>
+    ValueTask<long?> ChangeStampAsync(CancellationToken cancellationToken) => ValueTask.FromResult<long?>(null);
 }
 
 /// <summary>One open transaction and the repositories that work inside it.</summary>
@@ -38,6 +45,31 @@ public interface IStoreSession
     IPolicyRepository Policies { get; }
 
     ICaMaterialRepository CaMaterial { get; }
+
+    IDeviceKeyPoolRepository DeviceKeyPool { get; }
+}
+
+/// <summary>
+/// A pre-generated device private key as stored: PKCS#8 DER in <see cref="KeyData"/>, sealed (not
+/// plaintext) when <see cref="KekSalt"/> is set. The store never looks inside.
+/// </summary>
+public sealed record StoredPooledKey(string Algorithm, byte[] KeyData, byte[]? KekSalt);
+
+/// <summary>The pool of device keys generated ahead of demand. Every key is handed out once.</summary>
+public interface IDeviceKeyPoolRepository
+{
+    Task AddAsync(IReadOnlyList<StoredPooledKey> keys, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes up to <paramref name="count"/> keys of the algorithm, oldest first, and returns them:
+    /// a key returned here is never returned again, also to another node on the same database.
+    /// </summary>
+    Task<IReadOnlyList<StoredPooledKey>> TakeAsync(string algorithm, int count, CancellationToken cancellationToken);
+
+    Task<int> CountAsync(string algorithm, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the keys stored in the clear (once a passphrase is configured they must not stay at rest).</summary>
+    Task<int> DeleteUnsealedAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>The CA material row: PEM certificates and keys, as the PKI stores them.</summary>

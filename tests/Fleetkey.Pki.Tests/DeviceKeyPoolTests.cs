@@ -9,12 +9,14 @@ public sealed class DeviceKeyPoolTests
     [Fact]
     public async Task Take_AfterWarmUp_ServesPooledKeysAndRefills()
     {
-        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 3);
+        using var pool = Started(new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 3));
         await WaitUntilAsync(() => pool.Available == 3);
 
         using var first = pool.Take();
-        Assert.InRange(pool.Available, 0, 2);
-        await WaitUntilAsync(() => pool.Available == 3);
+        Assert.Equal((1, 0), pool.HandedOut);
+
+        // The take wakes the generator, which makes one key to replace it.
+        await WaitUntilAsync(() => pool.Generated == 4 && pool.Available == 3);
 
         using var second = pool.Take();
         var a = Assert.IsAssignableFrom<ECDsa>(first);
@@ -26,7 +28,7 @@ public sealed class DeviceKeyPoolTests
     [Fact]
     public async Task Take_WarmRsaPool_ReturnsAlreadyGeneratedKeys()
     {
-        using var pool = new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 3);
+        using var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 3));
         await WaitUntilAsync(() => pool.Available == 3);
 
         // RSA.Create(2048) defers generation to first use; a pooled key must not. The fastest of three
@@ -46,7 +48,7 @@ public sealed class DeviceKeyPoolTests
     [Fact]
     public void Take_NoPool_GeneratesInline()
     {
-        using var pool = new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 0);
+        using var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 0));
 
         using var key = pool.Take();
 
@@ -57,7 +59,7 @@ public sealed class DeviceKeyPoolTests
     [Fact]
     public void Take_EmptyPool_GeneratesInline()
     {
-        using var pool = new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 1);
+        using var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 1));
 
         // More keys than the pool holds, at once: whatever is not pooled is made on the spot.
         var keys = Enumerable.Range(0, 4).Select(_ => pool.Take()).ToList();
@@ -69,7 +71,7 @@ public sealed class DeviceKeyPoolTests
     [Fact]
     public async Task Dispose_WhileGenerating_StopsPromptlyAndRefusesTakes()
     {
-        var pool = new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 64);
+        var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 64));
         await Task.Delay(50);
         var watch = Stopwatch.StartNew();
 
@@ -79,6 +81,168 @@ public sealed class DeviceKeyPoolTests
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"Dispose took {watch.Elapsed}");
         Assert.Equal(0, pool.Available);
         Assert.Throws<ObjectDisposedException>(() => pool.Take());
+    }
+
+    [Fact]
+    public async Task Start_WhileServerBusy_GeneratesNothingUntilIdle()
+    {
+        var idle = false;
+        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 4);
+        pool.Start(() => Volatile.Read(ref idle));
+
+        await Task.Delay(300);
+        Assert.Equal(0, pool.Available);
+        Assert.Equal(0, pool.Generated);
+
+        Volatile.Write(ref idle, true);
+        await WaitUntilAsync(() => pool.Available == 4);
+        Assert.Equal(4, pool.Generated);
+    }
+
+    [Fact]
+    public async Task Persistent_FillsStoreBehindBuffer_AndStopPutsBufferBack()
+    {
+        var store = new MemoryKeyStore();
+        using (var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 20, store, bufferSize: 4))
+        {
+            await pool.PrepareAsync(CancellationToken.None);
+            pool.Start();
+            await WaitUntilAsync(() => pool.Buffered == 4 && store.Count == 16);
+
+            using var key = pool.Take();
+            Assert.Equal((1, 0), pool.HandedOut);
+
+            // The pool refills to its capacity, not beyond it.
+            await WaitUntilAsync(() => pool.Buffered == 4 && pool.Available == 20);
+            await pool.StopAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(20, store.Count);
+        Assert.Equal(20, store.Keys.Select(k => Convert.ToBase64String(k.Data)).Distinct(StringComparer.Ordinal).Count());
+        Assert.All(store.Keys, k => Assert.Null(k.KekSalt));
+
+        // A new pool (a restart) starts from the stored keys and generates none.
+        using var restarted = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 20, store, bufferSize: 4);
+        await restarted.PrepareAsync(CancellationToken.None);
+        Assert.Equal(20, restarted.Stored);
+        restarted.Start();
+        await WaitUntilAsync(() => restarted.Buffered == 4);
+        Assert.Equal(0, restarted.Generated);
+    }
+
+    [Fact]
+    public async Task Persistent_WithPassphrase_StoresOnlySealedKeysAndDropsOldPlainOnes()
+    {
+        var store = new MemoryKeyStore();
+        using var plain = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        await store.AddAsync([new SealedDeviceKey(KeyAlgorithm.EcP256, plain.ExportPkcs8PrivateKey(), null)], CancellationToken.None);
+        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 12, store, bufferSize: 2, passphrase: "correct horse");
+
+        Assert.Equal(1, await pool.PrepareAsync(CancellationToken.None));
+        pool.Start();
+        await WaitUntilAsync(() => store.Count == 10);
+
+        foreach (var stored in store.Keys)
+        {
+            Assert.NotNull(stored.KekSalt);
+            using var probe = ECDsa.Create();
+            Assert.ThrowsAny<CryptographicException>(() => probe.ImportPkcs8PrivateKey(stored.Data, out _));
+        }
+    }
+
+    [Fact]
+    public void Sealer_OpensOwnKeys_AndRefusesOtherPassphraseTamperingAndRelabelling()
+    {
+        var sealer = new DeviceKeySealer("passphrase one");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var sealedKey = sealer.Seal(KeyAlgorithm.EcP256, key);
+
+        using (var opened = Assert.IsAssignableFrom<ECDsa>(sealer.Open(sealedKey)))
+        {
+            Assert.Equal(key.ExportSubjectPublicKeyInfo(), opened.ExportSubjectPublicKeyInfo());
+        }
+
+        // Another node with the same passphrase (its own salt) opens it too.
+        Assert.NotNull(new DeviceKeySealer("passphrase one").Open(sealedKey));
+        Assert.Null(new DeviceKeySealer("passphrase two").Open(sealedKey));
+        Assert.Null(new DeviceKeySealer(null).Open(sealedKey));
+        Assert.Null(sealer.Open(sealedKey with { Algorithm = KeyAlgorithm.EcP384 }));
+        var tampered = (byte[])sealedKey.Data.Clone();
+        tampered[^1] ^= 1;
+        Assert.Null(sealer.Open(sealedKey with { Data = tampered }));
+
+        // A key stored in the clear is not used once a passphrase is configured.
+        Assert.Null(sealer.Open(new SealedDeviceKey(KeyAlgorithm.EcP256, key.ExportPkcs8PrivateKey(), null)));
+    }
+
+    private static DeviceKeyPool Started(DeviceKeyPool pool)
+    {
+        pool.Start();
+        return pool;
+    }
+
+    /// <summary>A store in memory with the contract's take semantics (each key returned once).</summary>
+    private sealed class MemoryKeyStore : IDeviceKeyStore
+    {
+        private readonly List<SealedDeviceKey> _keys = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (_keys)
+                {
+                    return _keys.Count;
+                }
+            }
+        }
+
+        public List<SealedDeviceKey> Keys
+        {
+            get
+            {
+                lock (_keys)
+                {
+                    return [.. _keys];
+                }
+            }
+        }
+
+        public Task AddAsync(IReadOnlyList<SealedDeviceKey> keys, CancellationToken cancellationToken)
+        {
+            lock (_keys)
+            {
+                _keys.AddRange(keys);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task<IReadOnlyList<SealedDeviceKey>> TakeAsync(KeyAlgorithm algorithm, int count, CancellationToken cancellationToken)
+        {
+            lock (_keys)
+            {
+                var taken = _keys.Where(k => k.Algorithm == algorithm).Take(count).ToList();
+                taken.ForEach(k => _keys.Remove(k));
+                return Task.FromResult<IReadOnlyList<SealedDeviceKey>>(taken);
+            }
+        }
+
+        public Task<int> CountAsync(KeyAlgorithm algorithm, CancellationToken cancellationToken)
+        {
+            lock (_keys)
+            {
+                return Task.FromResult(_keys.Count(k => k.Algorithm == algorithm));
+            }
+        }
+
+        public Task<int> DeleteUnsealedAsync(CancellationToken cancellationToken)
+        {
+            lock (_keys)
+            {
+                return Task.FromResult(_keys.RemoveAll(k => k.KekSalt is null));
+            }
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

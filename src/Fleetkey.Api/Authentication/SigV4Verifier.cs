@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -26,6 +27,12 @@ internal static class SigV4Verifier
     public static readonly TimeSpan AllowedSkew = TimeSpan.FromMinutes(5);
 
     private const int MaxAccessKeyIdLength = 128;
+
+    // Keys for yesterday's and today's dates of a few hundred access keys and regions; past that the
+    // cache starts over rather than grow.
+    private const int MaxSigningKeys = 1024;
+
+    private static readonly ConcurrentDictionary<(string Secret, string Date, string Region, string Service), byte[]> SigningKeys = new();
 
     private const string BasicFormat = "yyyyMMdd'T'HHmmss'Z'";
 
@@ -326,19 +333,39 @@ internal static class SigV4Verifier
             return false;
         }
 
-        Span<byte> key = stackalloc byte[SigV4.KeyLength];
         Span<byte> expected = stackalloc byte[SigV4.KeyLength];
         try
         {
-            SigV4.DeriveSigningKey(secret, scopeDate, region, service, key);
-            SigV4.ComputeSignature(key, stringToSign, expected);
+            SigV4.ComputeSignature(SigningKey(secret, scopeDate, region, service), stringToSign, expected);
             return CryptographicOperations.FixedTimeEquals(expected, provided);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(key);
             CryptographicOperations.ZeroMemory(expected);
         }
+    }
+
+    /// <summary>
+    /// The signing key for a secret and scope. It changes once a day per key and region, so it is
+    /// derived once (four HMACs) and kept, as the AWS SDKs keep it on the signing side.
+    /// </summary>
+    private static byte[] SigningKey(string secret, string scopeDate, string region, string service)
+    {
+        var scope = (secret, scopeDate, region, service);
+        if (SigningKeys.TryGetValue(scope, out var key))
+        {
+            return key;
+        }
+
+        key = new byte[SigV4.KeyLength];
+        SigV4.DeriveSigningKey(secret, scopeDate, region, service, key);
+        if (SigningKeys.Count >= MaxSigningKeys)
+        {
+            SigningKeys.Clear();
+        }
+
+        SigningKeys[scope] = key;
+        return key;
     }
 
     private static SigV4Result Fail(SigV4FailureKind kind, ErrorCode code, string message, string? accessKeyId = null) =>

@@ -3,6 +3,7 @@ using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Endpoints;
 using Fleetkey.Api.Wire;
 using Fleetkey.Services.Access;
+using Fleetkey.Services.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,6 +28,23 @@ public static class ApiHostingExtensions
     /// </summary>
     public static WebApplication UseFleetkeyApi(this WebApplication app)
     {
+        if (app.Services.GetService<ServerActivity>() is { } activity)
+        {
+            // Background work (the device key pool) waits for the server to be idle.
+            app.Use(async (context, next) =>
+            {
+                activity.RequestStarted();
+                try
+                {
+                    await next(context);
+                }
+                finally
+                {
+                    activity.RequestEnded();
+                }
+            });
+        }
+
         app.UseMiddleware<AwsErrorMiddleware>();
         app.UseRouting();
         app.UseSigV4Authentication();
@@ -48,6 +66,6 @@ public static class ApiHostingExtensions
     private sealed class AccessKeySecretProvider(AccessKeyService keys) : ISigningSecretProvider
     {
         public async ValueTask<string?> FindSecretAsync(string accessKeyId, CancellationToken cancellationToken) =>
-            (await keys.FindAsync(accessKeyId, cancellationToken))?.SecretAccessKey;
+            (await keys.FindForRequestAsync(accessKeyId, cancellationToken))?.SecretAccessKey;
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Fleetkey.Core.Errors;
 using Fleetkey.Core.Registry;
@@ -13,6 +14,9 @@ public sealed class AccessKeyService(IFleetStore store, TimeProvider time)
 {
     private const string IdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     private const string SecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    private const int MaxRecent = 1024;
+
+    private readonly ConcurrentDictionary<string, (AccessKey Key, long Stamp)> _recent = new(StringComparer.Ordinal);
 
     public Task<AccessKey> CreateAsync(string? description, CancellationToken cancellationToken)
     {
@@ -46,6 +50,43 @@ public sealed class AccessKeyService(IFleetStore store, TimeProvider time)
 
     public Task<AccessKey?> FindAsync(string accessKeyId, CancellationToken cancellationToken) =>
         store.ReadAsync((session, ct) => session.AccessKeys.FindAsync(accessKeyId, ct), cancellationToken);
+
+    /// <summary>
+    /// <see cref="FindAsync"/> for every signed request: a key read is kept while the store reports no
+    /// commit since (<see cref="IFleetStore.ChangeStampAsync"/>), so a key deleted by the CLI or another
+    /// node is refused from the next request on, and a read-only load reads no key from the database.
+    /// </summary>
+    public async Task<AccessKey?> FindForRequestAsync(string accessKeyId, CancellationToken cancellationToken)
+    {
+        // The stamp is read before the key: a commit after it changes the stamp the entry is kept under.
+        var stamp = await store.ChangeStampAsync(cancellationToken);
+        if (stamp is { } current && _recent.TryGetValue(accessKeyId, out var recent) && recent.Stamp == current)
+        {
+            return recent.Key;
+        }
+
+        var key = await FindAsync(accessKeyId, cancellationToken);
+        if (stamp is not { } read)
+        {
+            return key;
+        }
+
+        if (key is null)
+        {
+            _recent.TryRemove(accessKeyId, out _);
+        }
+        else
+        {
+            if (_recent.Count >= MaxRecent)
+            {
+                _recent.Clear();
+            }
+
+            _recent[accessKeyId] = (key, read);
+        }
+
+        return key;
+    }
 
     public Task<IReadOnlyList<AccessKey>> ListAsync(CancellationToken cancellationToken) =>
         store.ReadAsync((session, ct) => session.AccessKeys.ListAsync(ct), cancellationToken);

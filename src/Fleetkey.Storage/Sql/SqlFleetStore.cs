@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Threading.Channels;
 using Fleetkey.Core.Errors;
 
 namespace Fleetkey.Storage.Sql;
@@ -11,6 +12,12 @@ public interface ISqlDialect
 
     /// <summary>The transaction lost a race and may be retried from the start.</summary>
     bool IsRetryable(DbException exception);
+
+    /// <summary>
+    /// What a queue consumer appends to its SELECT so that concurrent consumers skip each other's rows
+    /// instead of waiting (<c>FOR UPDATE SKIP LOCKED</c>); empty where there is one writer anyway.
+    /// </summary>
+    string SkipLocked { get; }
 }
 
 /// <summary>
@@ -37,6 +44,9 @@ public abstract class SqlFleetStore : IFleetStore
     /// <summary>Opens a connection ready for use (pragmas or session settings applied).</summary>
     protected abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
 
+    /// <summary>Gives back a connection from <see cref="OpenConnectionAsync"/>; a store that pools connections keeps it.</summary>
+    protected virtual ValueTask ReleaseConnectionAsync(DbConnection connection) => connection.DisposeAsync();
+
     /// <summary>Begins a transaction; a write transaction takes the write lock at once where the database has one.</summary>
     protected abstract ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken);
 
@@ -46,8 +56,29 @@ public abstract class SqlFleetStore : IFleetStore
     public Task<T> WriteAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(work, write: true, cancellationToken);
 
+    /// <inheritdoc/>
+    public virtual ValueTask<long?> ChangeStampAsync(CancellationToken cancellationToken) => ValueTask.FromResult<long?>(null);
+
+    /// <summary>
+    /// Where the database admits one writer at a time (SQLite): whether concurrent write transactions
+    /// are committed together by one writer (see <see cref="GroupCommitAsync"/>).
+    /// </summary>
+    protected virtual bool GroupsWrites => false;
+
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _writerStart = new();
+    private Task? _writer;
+
+    /// <summary>Stops the group-commit writer: writes queued from now on fail.</summary>
+    protected void StopWriter() => _writes.Writer.TryComplete();
+
     private async Task<T> RunAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, bool write, CancellationToken cancellationToken)
     {
+        if (write && GroupsWrites)
+        {
+            return (T)(await EnqueueWriteAsync(async (session, ct) => (object?)await work(session, ct), cancellationToken))!;
+        }
+
         var gate = write ? WriterGate : null;
         if (gate is null)
         {
@@ -96,17 +127,178 @@ public abstract class SqlFleetStore : IFleetStore
     // reports serialization failures at commit, which ends the transaction).
     private async Task<T> RunOnceAsync<T>(Func<IStoreSession, CancellationToken, Task<T>> work, bool write, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
-        var result = await work(new SqlSession(connection, transaction, Dialect), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
+        var connection = await OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
+            var result = await work(new SqlSession(connection, transaction, Dialect), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
+        finally
+        {
+            await ReleaseConnectionAsync(connection);
+        }
     }
+
+    private Task<object?> EnqueueWriteAsync(Func<IStoreSession, CancellationToken, Task<object?>> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_writer is null)
+        {
+            lock (_writerStart)
+            {
+                _writer ??= Task.Run(GroupCommitAsync, CancellationToken.None);
+            }
+        }
+
+        var pending = new PendingWrite(work, new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+        if (!_writes.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(GetType().Name, "The store is closed.");
+        }
+
+        return pending.Done.Task;
+    }
+
+    /// <summary>
+    /// Group commit: one writer takes every write transaction queued while the previous group
+    /// committed and runs them in one database transaction, each inside its own savepoint. A write
+    /// that fails is rolled back to its savepoint alone and fails alone; the others commit together,
+    /// and each is answered only once that commit is done. One BEGIN and one COMMIT (the part of a
+    /// write that touches the disk) serve the whole group, and writers do not hand a lock to each
+    /// other. If the group itself fails (BEGIN, COMMIT, a busy database), nothing of it is kept and
+    /// each write runs again on its own, with the usual retries.
+    /// </summary>
+    private async Task GroupCommitAsync()
+    {
+        var group = new List<PendingWrite>(MaxGroup);
+        while (await _writes.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && _writes.Reader.TryRead(out var pending))
+            {
+                if (pending.CancellationToken.IsCancellationRequested)
+                {
+                    pending.Done.TrySetCanceled(pending.CancellationToken);
+                }
+                else
+                {
+                    group.Add(pending);
+                }
+            }
+
+            if (group.Count == 1)
+            {
+                await RunAloneAsync(group[0]);
+            }
+            else if (group.Count > 1 && !await TryRunGroupAsync(group))
+            {
+                foreach (var pending in group)
+                {
+                    await RunAloneAsync(pending);
+                }
+            }
+        }
+    }
+
+    private const int MaxGroup = 64;
+    private const string Savepoint = "fleetkey_write";
+
+    private async Task RunAloneAsync(PendingWrite pending)
+    {
+        try
+        {
+            pending.Done.TrySetResult(await RunCoreAsync(pending.Work, write: true, pending.CancellationToken));
+        }
+        catch (OperationCanceledException) when (pending.CancellationToken.IsCancellationRequested)
+        {
+            pending.Done.TrySetCanceled(pending.CancellationToken);
+        }
+        catch (Exception exception)
+        {
+            pending.Done.TrySetException(exception);
+        }
+    }
+
+    // True when the group committed (every write is answered); false when it must be run write by write.
+    private async Task<bool> TryRunGroupAsync(List<PendingWrite> group)
+    {
+        var outcomes = new (object? Value, Exception? Error)[group.Count];
+        var connection = await OpenConnectionAsync(CancellationToken.None);
+        try
+        {
+            await using (var transaction = await BeginTransactionAsync(connection, write: true, CancellationToken.None))
+            {
+                var session = new SqlSession(connection, transaction, Dialect);
+                for (var i = 0; i < group.Count; i++)
+                {
+                    var pending = group[i];
+                    await session.ExecuteAsync($"SAVEPOINT {Savepoint}", CancellationToken.None);
+                    try
+                    {
+                        outcomes[i] = (await pending.Work(session, pending.CancellationToken), null);
+                    }
+                    catch (DbException exception) when (Dialect.IsRetryable(exception))
+                    {
+                        // The database may have ended the whole transaction: the group starts over, write by write.
+                        return false;
+                    }
+                    catch (Exception exception)
+                    {
+                        outcomes[i] = (null, exception);
+                        await session.ExecuteAsync($"ROLLBACK TO {Savepoint}", CancellationToken.None);
+                    }
+
+                    await session.ExecuteAsync($"RELEASE {Savepoint}", CancellationToken.None);
+                }
+
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+        }
+        catch (DbException)
+        {
+            // BEGIN, a savepoint or COMMIT failed: nothing of the group is kept.
+            return false;
+        }
+        finally
+        {
+            await ReleaseConnectionAsync(connection);
+        }
+
+        for (var i = 0; i < group.Count; i++)
+        {
+            var (value, error) = outcomes[i];
+            if (error is null)
+            {
+                group[i].Done.TrySetResult(value);
+            }
+            else if (error is OperationCanceledException && group[i].CancellationToken.IsCancellationRequested)
+            {
+                group[i].Done.TrySetCanceled(group[i].CancellationToken);
+            }
+            else
+            {
+                group[i].Done.TrySetException(error);
+            }
+        }
+
+        return true;
+    }
+
+    private sealed record PendingWrite(Func<IStoreSession, CancellationToken, Task<object?>> Work, TaskCompletionSource<object?> Done, CancellationToken CancellationToken);
 
     /// <summary>Runs SQL outside the repositories (schema work, maintenance) on one connection.</summary>
     public async Task WithConnectionAsync(Func<DbConnection, Task> work, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await work(connection);
+        var connection = await OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await work(connection);
+        }
+        finally
+        {
+            await ReleaseConnectionAsync(connection);
+        }
     }
 }

@@ -2,15 +2,35 @@ using System.Data.Common;
 
 namespace Fleetkey.Storage.Sql;
 
+/// <summary>
+/// A connection that keeps its prepared commands for reuse: on SQLite, preparing a statement is a
+/// good part of the cost of a small query. A rented command is the renter's until it is returned.
+/// </summary>
+internal interface ICommandCachingConnection
+{
+    /// <summary>The connection's command for <paramref name="sql"/>, or null when it keeps no more.</summary>
+    DbCommand? RentCommand(string sql);
+
+    void ReturnCommand(DbCommand command);
+}
+
+/// <summary>
+/// A transaction the store began and ends with SQL statements (BEGIN, COMMIT, ROLLBACK) rather than
+/// through the provider, so that those statements stay prepared too; commands do not name it.
+/// </summary>
+internal interface IStatementTransaction;
+
 internal sealed class SqlSession : IStoreSession
 {
     private readonly DbConnection _connection;
-    private readonly DbTransaction _transaction;
+    private readonly DbTransaction? _transaction;
 
     public SqlSession(DbConnection connection, DbTransaction transaction, ISqlDialect dialect)
     {
         _connection = connection;
-        _transaction = transaction;
+
+        // A transaction begun by statement is not the provider's: commands run in it without naming it.
+        _transaction = transaction is IStatementTransaction ? null : transaction;
         Dialect = dialect;
         Things = new SqlThingRepository(this);
         ThingTypes = new SqlThingTypeRepository(this);
@@ -22,6 +42,7 @@ internal sealed class SqlSession : IStoreSession
         ThingPrincipals = new SqlThingPrincipalRepository(this);
         Policies = new SqlPolicyRepository(this);
         CaMaterial = new SqlCaMaterialRepository(this);
+        DeviceKeyPool = new SqlDeviceKeyPoolRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -46,6 +67,8 @@ internal sealed class SqlSession : IStoreSession
 
     public ICaMaterialRepository CaMaterial { get; }
 
+    public IDeviceKeyPoolRepository DeviceKeyPool { get; }
+
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
         var command = _connection.CreateCommand();
@@ -64,36 +87,126 @@ internal sealed class SqlSession : IStoreSession
 
     public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
-        await using var command = Command(sql, parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        var command = Rent(sql, parameters, out var cached);
+        try
+        {
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            Release(command, cached);
+        }
     }
 
     public async Task<object?> ScalarAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
-        await using var command = Command(sql, parameters);
-        var value = await command.ExecuteScalarAsync(cancellationToken);
-        return value is DBNull ? null : value;
+        var command = Rent(sql, parameters, out var cached);
+        try
+        {
+            var value = await command.ExecuteScalarAsync(cancellationToken);
+            return value is DBNull ? null : value;
+        }
+        finally
+        {
+            Release(command, cached);
+        }
     }
 
     public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
-        await using var command = Command(sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(cancellationToken))
+        var command = Rent(sql, parameters, out var cached);
+        try
         {
-            rows.Add(map(reader));
-        }
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var rows = new List<T>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(map(reader));
+            }
 
-        return rows;
+            return rows;
+        }
+        finally
+        {
+            Release(command, cached);
+        }
     }
 
     public async Task<T?> QuerySingleAsync<T>(string sql, Func<DbDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
         where T : class
     {
-        await using var command = Command(sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? map(reader) : null;
+        var command = Rent(sql, parameters, out var cached);
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? map(reader) : null;
+        }
+        finally
+        {
+            Release(command, cached);
+        }
+    }
+
+    /// <summary>
+    /// A command for <paramref name="sql"/>: the connection's prepared one when it keeps them
+    /// (<see cref="ICommandCachingConnection"/>), its parameters rebound, else a new one.
+    /// </summary>
+    private DbCommand Rent(string sql, (string Name, object? Value)[] parameters, out bool cached)
+    {
+        var command = (_connection as ICommandCachingConnection)?.RentCommand(sql);
+        cached = command is not null;
+        if (command is null)
+        {
+            return Command(sql, parameters);
+        }
+
+        command.Transaction = _transaction;
+        var bound = command.Parameters;
+        if (bound.Count == parameters.Length)
+        {
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                var parameter = bound[i];
+                if (!string.Equals(parameter.ParameterName, parameters[i].Name, StringComparison.Ordinal))
+                {
+                    break;
+                }
+
+                parameter.Value = parameters[i].Value ?? DBNull.Value;
+                if (i == parameters.Length - 1)
+                {
+                    return command;
+                }
+            }
+
+            if (parameters.Length == 0)
+            {
+                return command;
+            }
+        }
+
+        bound.Clear();
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            bound.Add(parameter);
+        }
+
+        return command;
+    }
+
+    private void Release(DbCommand command, bool cached)
+    {
+        if (cached)
+        {
+            ((ICommandCachingConnection)_connection).ReturnCommand(command);
+        }
+        else
+        {
+            command.Dispose();
+        }
     }
 
     /// <summary>Runs an insert and turns a unique violation into the caller's error.</summary>

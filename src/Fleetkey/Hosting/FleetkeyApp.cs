@@ -1,10 +1,13 @@
+using System.Diagnostics.Metrics;
 using Fleetkey.Api.Hosting;
 using Fleetkey.Pki;
 using Fleetkey.Services;
 using Fleetkey.Services.Access;
 using Fleetkey.Services.Security;
+using Fleetkey.Services.Telemetry;
 using Fleetkey.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using OpenTelemetry.Metrics;
 
 namespace Fleetkey.Hosting;
 
@@ -61,6 +64,13 @@ internal static partial class FleetkeyApp
             o.PublicHost = settings.PublicHost;
         });
         builder.Services.AddSingleton(new ListenerPorts(device.Port));
+
+        // One meter for what Fleetkey counts (the key pool, requests in flight), owned by the container.
+        var meter = new Meter(ServerActivity.MeterName, typeof(FleetkeyApp).Assembly.GetName().Version?.ToString());
+        builder.Services.AddSingleton(meter);
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ServerActivity.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
+            .AddPrometheusExporter());
         configure?.Invoke(builder);
 
         // The CA is made (or loaded, unlocked with the passphrase) before the server answers anything.
@@ -68,18 +78,28 @@ internal static partial class FleetkeyApp
         var time = builder.Services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance as TimeProvider ?? TimeProvider.System;
         var applied = await opened.MigrateAsync(time, cancellationToken);
         var caStore = DataDirectory.CaStore(settings.DataDirectory, opened, time);
+        var activity = new ServerActivity(time, meter);
+        builder.Services.AddSingleton(activity);
+        var keyPool = new DeviceKeyPool(
+            pkiOptions.DeviceKeyAlgorithm,
+            settings.KeyPoolSize ?? ServeSettings.DefaultKeyPoolSize(settings.DeviceKeyAlgorithm),
+            new StoreDeviceKeyStore(store, time),
+            passphrase: settings.CaPassphrase,
+            meter: meter,
+            time: time);
+        builder.Services.AddDeviceKeyPool(keyPool);
         CertificateAuthority authority;
         try
         {
-            authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, cancellationToken);
+            authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, keyPool, cancellationToken);
         }
         catch (CaMaterialRaceException)
         {
             // Another node made the CA while this one did: use the stored one.
-            authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, cancellationToken);
+            authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, keyPool, cancellationToken);
         }
 
-        // Registered through a factory so the container disposes it (stopping the key pool) at shutdown.
+        // Registered through a factory so the container disposes it at shutdown.
         builder.Services.AddSingleton(_ => authority);
 
         var app = builder.Build();
@@ -95,6 +115,10 @@ internal static partial class FleetkeyApp
 
         app.UseMiddleware<ListenerSplitMiddleware>();
         app.UseFleetkeyApi();
+
+        // Unauthenticated like /health, on the control-plane listener only (the device listener answers
+        // 404): counts and rates, no names, ids or secrets; Prometheus scrapers do not sign requests.
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
 }

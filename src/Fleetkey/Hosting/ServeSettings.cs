@@ -31,6 +31,19 @@ internal sealed record ServeSettings
     /// <summary>Device certificate lifetime in days; null means until 2049-12-31T23:59:59Z, as AWS.</summary>
     public int? DeviceValidityDays { get; init; }
 
+    /// <summary>
+    /// How many device keys to keep generated ahead of demand, in the store; null means the default for
+    /// the algorithm (<see cref="DefaultKeyPoolSize"/>), 0 turns the pool off.
+    /// </summary>
+    public int? KeyPoolSize { get; init; }
+
+    /// <summary>
+    /// 2,000 RSA-2048 keys (~2.5 MB in the database, ~10 minutes of one idle core to fill) absorb a
+    /// production-line burst; EC keys are generated faster than they could be stored and fetched.
+    /// </summary>
+    public static int DefaultKeyPoolSize(string deviceKeyAlgorithm) =>
+        string.Equals(deviceKeyAlgorithm, "rsa-2048", StringComparison.OrdinalIgnoreCase) ? 2000 : 0;
+
     /// <summary>Encrypts the CA private keys at rest (from FLEETKEY_CA_PASSPHRASE, never a flag).</summary>
     public string? CaPassphrase { get; init; }
 }

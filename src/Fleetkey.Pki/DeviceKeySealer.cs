@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Fleetkey.Pki;
+
+/// <summary>
+/// Seals pre-generated device keys for storage: PKCS#8 DER, encrypted with AES-256-GCM under a key
+/// derived from the CA passphrase when there is one (in the clear otherwise, like the CA keys).
+/// </summary>
+/// <remarks>
+/// The CA keys are encrypted PKCS#8 with PBKDF2-SHA256 at 600,000 iterations, one derivation per key.
+/// Done per device key, that derivation (~0.3 s) would cost as much as generating the RSA key the pool
+/// exists to save, and again when the key is handed out. So the passphrase goes through the same
+/// PBKDF2 once per salt, into a key-encryption key that seals every key of that salt. Each node picks
+/// a random salt at start and keeps it next to each key it seals; keys sealed by another node or an
+/// earlier start cost one derivation per salt when first opened.
+/// </remarks>
+internal sealed class DeviceKeySealer
+{
+    private const int SaltBytes = 16;
+    private const int NonceBytes = 12;
+    private const int TagBytes = 16;
+    private const byte FormatVersion = 1;
+    private const int Iterations = 600_000;
+
+    private readonly string? _passphrase;
+    private readonly byte[] _salt = RandomNumberGenerator.GetBytes(SaltBytes);
+    private readonly ConcurrentDictionary<string, byte[]> _keks = new(StringComparer.Ordinal);
+
+    public DeviceKeySealer(string? passphrase)
+    {
+        _passphrase = passphrase;
+    }
+
+    /// <summary>Whether keys are encrypted at rest (a passphrase is configured).</summary>
+    public bool Encrypts => _passphrase is not null;
+
+    /// <summary>Derives this node's key-encryption key now, so the first seal does not pay for it.</summary>
+    public void Warm()
+    {
+        if (_passphrase is not null)
+        {
+            _ = Kek(_salt);
+        }
+    }
+
+    public SealedDeviceKey Seal(KeyAlgorithm algorithm, AsymmetricAlgorithm key)
+    {
+        var der = key.ExportPkcs8PrivateKey();
+        if (_passphrase is null)
+        {
+            return new SealedDeviceKey(algorithm, der, null);
+        }
+
+        try
+        {
+            var sealedKey = new byte[1 + NonceBytes + TagBytes + der.Length];
+            sealedKey[0] = FormatVersion;
+            var nonce = sealedKey.AsSpan(1, NonceBytes);
+            RandomNumberGenerator.Fill(nonce);
+            using var aes = new AesGcm(Kek(_salt), TagBytes);
+            aes.Encrypt(nonce, der, sealedKey.AsSpan(1 + NonceBytes + TagBytes), sealedKey.AsSpan(1 + NonceBytes, TagBytes), AssociatedData(algorithm));
+            return new SealedDeviceKey(algorithm, sealedKey, (byte[])_salt.Clone());
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(der);
+        }
+    }
+
+    /// <summary>
+    /// The key inside, or null when it cannot be used here: sealed under another passphrase, stored
+    /// in the clear while a passphrase is configured, damaged, or not of its stated algorithm.
+    /// </summary>
+    public AsymmetricAlgorithm? Open(SealedDeviceKey sealedKey)
+    {
+        if ((sealedKey.KekSalt is null) != (_passphrase is null))
+        {
+            return null;
+        }
+
+        if (sealedKey.KekSalt is null)
+        {
+            return Import(sealedKey.Algorithm, sealedKey.Data);
+        }
+
+        var data = sealedKey.Data;
+        if (data.Length <= 1 + NonceBytes + TagBytes || data[0] != FormatVersion || sealedKey.KekSalt.Length != SaltBytes)
+        {
+            return null;
+        }
+
+        var der = new byte[data.Length - 1 - NonceBytes - TagBytes];
+        try
+        {
+            using var aes = new AesGcm(Kek(sealedKey.KekSalt), TagBytes);
+            aes.Decrypt(data.AsSpan(1, NonceBytes), data.AsSpan(1 + NonceBytes + TagBytes), data.AsSpan(1 + NonceBytes, TagBytes), der, AssociatedData(sealedKey.Algorithm));
+            return Import(sealedKey.Algorithm, der);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(der);
+        }
+    }
+
+    private byte[] Kek(byte[] salt) => _keks.GetOrAdd(Convert.ToHexString(salt), static (_, state) =>
+        Rfc2898DeriveBytes.Pbkdf2(state.Passphrase, state.Salt, Iterations, HashAlgorithmName.SHA256, 32), (Passphrase: _passphrase!, Salt: salt));
+
+    // The algorithm is bound to the ciphertext: a row relabelled in the database fails to open.
+    private static byte[] AssociatedData(KeyAlgorithm algorithm) => Encoding.ASCII.GetBytes(PkiOptions.FormatAlgorithm(algorithm));
+
+    private static AsymmetricAlgorithm? Import(KeyAlgorithm algorithm, byte[] der)
+    {
+        AsymmetricAlgorithm key = algorithm switch
+        {
+            KeyAlgorithm.Rsa2048 => RSA.Create(),
+            KeyAlgorithm.EcP256 or KeyAlgorithm.EcP384 => ECDsa.Create(),
+            _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown key algorithm."),
+        };
+
+        try
+        {
+            key.ImportPkcs8PrivateKey(der, out var read);
+            var expected = algorithm switch
+            {
+                KeyAlgorithm.Rsa2048 => key is RSA { KeySize: 2048 },
+                KeyAlgorithm.EcP256 => key is ECDsa { KeySize: 256 },
+                _ => key is ECDsa { KeySize: 384 },
+            };
+            if (read == der.Length && expected)
+            {
+                return key;
+            }
+        }
+        catch (CryptographicException)
+        {
+        }
+
+        key.Dispose();
+        return null;
+    }
+}
+
+/// <summary>A pre-generated device key as kept at rest (see <see cref="IDeviceKeyStore"/>).</summary>
+/// <param name="Data">PKCS#8 DER, or when <paramref name="KekSalt"/> is set, that DER sealed with AES-256-GCM.</param>
+public sealed record SealedDeviceKey(KeyAlgorithm Algorithm, byte[] Data, byte[]? KekSalt);
+
+/// <summary>Where pre-generated device keys wait, across restarts and for every node on one database.</summary>
+public interface IDeviceKeyStore
+{
+    Task AddAsync(IReadOnlyList<SealedDeviceKey> keys, CancellationToken cancellationToken);
+
+    /// <summary>Removes and returns up to <paramref name="count"/> keys; a key is returned to one caller only, ever.</summary>
+    Task<IReadOnlyList<SealedDeviceKey>> TakeAsync(KeyAlgorithm algorithm, int count, CancellationToken cancellationToken);
+
+    Task<int> CountAsync(KeyAlgorithm algorithm, CancellationToken cancellationToken);
+
+    /// <summary>Deletes keys stored in the clear; returns how many.</summary>
+    Task<int> DeleteUnsealedAsync(CancellationToken cancellationToken);
+}
