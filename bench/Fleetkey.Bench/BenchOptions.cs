@@ -37,7 +37,21 @@ internal sealed record BenchOptions
     /// <summary>The command line: every flag and its default in one place.</summary>
     public static RootCommand CreateCommand(Func<BenchOptions, CancellationToken, Task<int>> run)
     {
-        var endpoint = new Option<Uri?>("--endpoint") { Description = "Control-plane URL of a running `fleetkey serve` to drive (instead of --start-server)." };
+        var endpoint = new Option<Uri?>("--endpoint")
+        {
+            Description = "Control-plane URL of a running `fleetkey serve` to drive (instead of --start-server).",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+                {
+                    return uri;
+                }
+
+                result.AddError($"--endpoint: '{text}' is not an http(s) URL.");
+                return null;
+            },
+        };
         var credentials = new Option<string>("--credentials") { Description = "AWS shared-credentials file with the server's access key ([default] profile); the server writes one in its data directory.", DefaultValueFactory = _ => "./fleetkey-data/credentials" };
         var region = new Option<string>("--region") { Description = "Region the requests are signed for.", DefaultValueFactory = _ => "us-east-1" };
         var serverPid = new Option<int?>("--server-pid") { Description = "Process id of the server given by --endpoint, to report its CPU and memory (read from /proc)." };

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Fleetkey.Bench;
 
@@ -24,7 +25,7 @@ static async Task<int> RunAsync(BenchOptions options, CancellationToken cancella
     ReportWriter.Write(Console.Out, report);
     if (options.JsonPath is { } path)
     {
-        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, BenchJsonContext.Default.BenchReport), cancellationToken);
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, new BenchJsonContext(new JsonSerializerOptions(BenchJsonContext.Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }).BenchReport), cancellationToken);
         await Console.Error.WriteLineAsync($"[bench] results written to {path}");
     }
 

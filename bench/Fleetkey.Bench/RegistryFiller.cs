@@ -26,6 +26,8 @@ internal static class RegistryFiller
 {
     public const string TypeName = "BenchSensor";
 
+    public const string AlreadyThere = "already there";
+
     public static string ThingName(long index) => string.Create(CultureInfo.InvariantCulture, $"bench-{index:D7}");
 
     public static string Serial(long index) => string.Create(CultureInfo.InvariantCulture, $"SN{index:D7}");
@@ -37,7 +39,7 @@ internal static class RegistryFiller
     {
         if (await ExistsAsync(client.Iot, ThingName(0), cancellationToken) && await ExistsAsync(client.Iot, ThingName(things - 1), cancellationToken))
         {
-            return new FillResult("already there", things, 0, 0, $"{ThingName(0)} … {ThingName(things - 1)} existed already; not filled again", null);
+            return new FillResult(AlreadyThere, things, 0, 0, $"{ThingName(0)} … {ThingName(things - 1)} were there already, not filled again", null);
         }
 
         await IgnoreExistingAsync(() => client.Iot.CreateThingTypeAsync(new CreateThingTypeRequest { ThingTypeName = TypeName }, cancellationToken));

@@ -21,7 +21,9 @@ internal static class ReportWriter
         output.WriteLine(F($"- Device keys from CreateKeysAndCertificate: {s.ObservedDeviceKeyAlgorithm ?? "not seen (seed-register did not run)"}; CA key {s.CaKeyAlgorithm}"));
         if (report.Fill is { } fill)
         {
-            output.WriteLine(F($"- Registry: {fill.Things:N0} things (2 attributes each, every tenth of a thing type); filled by {fill.Detail}; {fill.Seconds:F1} s in all"));
+            output.WriteLine(fill.Method == RegistryFiller.AlreadyThere
+                ? F($"- Registry: {fill.Things:N0} things (2 attributes each, every tenth of a thing type): {fill.Detail}")
+                : F($"- Registry: {fill.Things:N0} things (2 attributes each, every tenth of a thing type), filled in {fill.Seconds:F1} s by {fill.Detail}"));
         }
 
         output.WriteLine(F($"- Load: Fleetkey.Client (SigV4, retries off) over one HttpClient, {settings.Concurrency} requests in flight; {settings.WarmupSeconds:0.#} s warm-up, then {(settings.Devices is { } d ? $"{d:N0} devices (seed-register, csr) or " : string.Empty)}{settings.DurationSeconds:0.#} s per scenario{(settings.SettleSeconds > 0 ? F($", up to {settings.SettleSeconds:0} s for the server to go idle before each") : string.Empty)}"));
@@ -39,11 +41,31 @@ internal static class ReportWriter
             }
 
             output.WriteLine(F(
-                $"| {scenario.Name} ({scenario.Unit}, {scenario.Mode}) | {r.Succeeded:N0} | {r.Failed + (scenario.Warmup?.Failed ?? 0):N0} | {Rate(r.Rate)} | {Ms(r.Latency.P50)} | {Ms(r.Latency.P90)} | {Ms(r.Latency.P99)} | {Ms(r.Latency.Max)} | {(scenario.CeilingRate is { } c ? Rate(c) : "—")} | {(scenario.OfCeiling is { } x ? x.ToString("P0", CultureInfo.InvariantCulture) : "—")} | {Cores(r.Cpu.ServerCores)} | {Cores(r.Cpu.BenchCores)} | {Cores(r.Cpu.OtherCores)} | {Mb(r.ServerMemory?.ResidentBytes)} |"));
+                $"| {scenario.Name} ({scenario.Mode}) | {r.Succeeded:N0} {scenario.Unit} | {r.Failed + (scenario.Warmup?.Failed ?? 0):N0} | {Rate(r.Rate)} | {Ms(r.Latency.P50)} | {Ms(r.Latency.P90)} | {Ms(r.Latency.P99)} | {Ms(r.Latency.Max)} | {(scenario.CeilingRate is { } c ? Rate(c) : "—")} | {(scenario.OfCeiling is { } x ? x.ToString("P0", CultureInfo.InvariantCulture) : "—")} | {Cores(r.Cpu.ServerCores)} | {Cores(r.Cpu.BenchCores)} | {Cores(r.Cpu.OtherCores)} | {Mb(r.ServerMemory?.ResidentBytes)} |"));
         }
 
         output.WriteLine();
         output.WriteLine("Latency is per operation (a device is 2 requests to register and 5 to unregister), failed ones included. CPU columns are cores busy on average during the measurement (1.00 = one core all the time): the server process, the bench process, and everything else on the machine (other builds and benchmarks share it).");
+        output.WriteLine();
+        output.WriteLine(F($"Where the CPU went, per operation. The CPU-bound limit is the rate at which the server and the bench together would keep all {m.Cores} cores busy with nothing else running; a result well under it with idle CPU left is bound by waiting (store commits, locks, too few requests in flight), not by CPU."));
+        output.WriteLine();
+        output.WriteLine("| scenario | server CPU µs/op | bench CPU µs/op | CPU-bound limit per s | measured per s | idle CPU | I/O wait |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var scenario in report.Scenarios)
+        {
+            if (scenario.Result is not { Rate: > 0 } r)
+            {
+                continue;
+            }
+
+            double? PerOp(double? cores) => cores * 1e6 / r.Rate;
+            var server = PerOp(r.Cpu.ServerCores);
+            var bench = PerOp(r.Cpu.BenchCores);
+            double? limit = server is { } a && bench is { } b && a + b > 0 ? m.Cores * 1e6 / (a + b) : null;
+            double? idle = r.Cpu.MachineCores is { } busy ? Math.Max(0, m.Cores - busy) : null;
+            output.WriteLine(F($"| {scenario.Name} | {Micros(server)} | {Micros(bench)} | {(limit is { } l ? Rate(l) : "—")} | {Rate(r.Rate)} | {Cores(idle)} | {Cores(r.Cpu.IoWaitCores)} |"));
+        }
+
         output.WriteLine();
         output.WriteLine(F($"Ceilings, measured in process on {m.Cores} threads before the server started, with System.Security.Cryptography and a CA key like the server's ({report.CeilingCaKeyAlgorithm}):"));
         output.WriteLine();
@@ -93,6 +115,8 @@ internal static class ReportWriter
     }
 
     private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static string Micros(double? micros) => micros is { } us ? us.ToString("N0", CultureInfo.InvariantCulture) : "—";
 
     private static string Rate(double perSecond) => perSecond.ToString(perSecond < 100 ? "N1" : "N0", CultureInfo.InvariantCulture);
 
