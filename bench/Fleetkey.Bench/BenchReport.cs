@@ -13,7 +13,8 @@ internal sealed record BenchReport(
     FillResult? Fill,
     IReadOnlyList<CeilingResult> Ceilings,
     IReadOnlyList<ScenarioReport> Scenarios,
-    string CeilingCaKeyAlgorithm)
+    string CeilingCaKeyAlgorithm,
+    string? LoadAverageAtEnd)
 {
     public int Passed => Scenarios.Count(s => s.Passed);
 

@@ -80,7 +80,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                     phase.Complete(exit is null ? "did not stop within 30 s: killed" : $"exited with code {exit}");
                 }
 
-                return new BenchReport(started, watch.Elapsed.TotalSeconds, machine, serverInfo, RunSettings.From(options), fill, ceilings, results, caKeyAlgorithm);
+                return new BenchReport(started, watch.Elapsed.TotalSeconds, machine, serverInfo, RunSettings.From(options), fill, ceilings, results, caKeyAlgorithm, ProcFs.LoadAverage());
             }
         }
         finally

@@ -14,7 +14,7 @@ internal static class ReportWriter
         var settings = report.Settings;
         output.WriteLine(F($"## Fleetkey bench, {report.StartedAt:yyyy-MM-dd HH:mm} UTC"));
         output.WriteLine();
-        output.WriteLine(F($"- Machine: {m.Summary()}; load average {m.LoadAverage} at the start"));
+        output.WriteLine(F($"- Machine: {m.Summary()}; load average {m.LoadAverage} at the start, {report.LoadAverageAtEnd} at the end"));
         output.WriteLine(s.StartedByBench
             ? F($"- Server: started by the bench (pid {s.Pid}) from commit {s.Commit ?? "unknown"}; {s.Store}; `fleetkey serve {string.Join(' ', s.Flags)}`; GC {s.GarbageCollector}; RSS {Mb(s.MemoryAtStart?.ResidentBytes)} when it first answered")
             : F($"- Server: running at {s.Endpoint}{(s.Pid is { } pid ? $" (pid {pid})" : " (pid not given: no server CPU or memory)")}; issuing CA key {s.CaKeyAlgorithm}"));
