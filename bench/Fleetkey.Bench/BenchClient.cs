@@ -12,23 +12,33 @@ internal sealed class BenchClient : IDisposable
     private readonly HttpClient _http;
 
     public BenchClient(Uri endpoint, AccessKey key, string region, int connections)
+        : this(
+            new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = Math.Max(connections, 1),
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                UseProxy = false,
+                UseCookies = false,
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            },
+            key,
+            region,
+            endpoint)
     {
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = Math.Max(connections, 1),
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            UseProxy = false,
-            UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(10),
-        })
+    }
+
+    /// <summary>A client that sends through <paramref name="handler"/> (the client-only ceilings answer without a network).</summary>
+    public BenchClient(HttpMessageHandler handler, AccessKey key, string region, Uri? endpoint = null)
+    {
+        _http = new HttpClient(handler)
         {
             // A request waiting behind RSA key generation at high concurrency can take seconds; a minute means stuck.
             Timeout = TimeSpan.FromSeconds(60),
         };
         Iot = new IotClient(_http, new IotClientOptions
         {
-            Endpoint = endpoint,
+            Endpoint = endpoint ?? new Uri("http://127.0.0.1:5080"),
             Region = region,
             AccessKeyId = key.AccessKeyId,
             SecretAccessKey = key.SecretAccessKey,

@@ -27,7 +27,11 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
 
             // The ceilings come first, before this run starts a server: nothing of the bench's competes with them.
             var caKeyAlgorithm = options.StartServer ? options.CaKeyAlgorithm : await IssuingCaAlgorithmAsync(options.Endpoint!, cancellationToken);
-            var ceilings = await CryptoCeilings.MeasureAsync(caKeyAlgorithm, csrs, options.CeilingDuration, options.ServerPid, progress, cancellationToken);
+            IReadOnlyList<CeilingResult> ceilings =
+            [
+                .. await CryptoCeilings.MeasureAsync(caKeyAlgorithm, csrs, options.CeilingDuration, options.ServerPid, progress, cancellationToken),
+                .. await ClientCeilings.MeasureAsync(options.Scenarios, csrs, options.CeilingDuration, options.ServerPid, progress, cancellationToken),
+            ];
 
             var needsRegistry = options.Runs("describe") || options.Runs("list");
             FillResult? fill = null;

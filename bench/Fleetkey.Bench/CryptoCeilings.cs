@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -29,16 +27,15 @@ internal static class CryptoCeilings
         RsaKeyAndCertificate => $"the same with an RSA-2048 key: in effect the RSA key-generation rate",
         CsrAndCertificate => $"parse an EC P-256 CSR and verify its signature, issue the certificate ({caKeyAlgorithm} CA), PEM it",
         CertificateOnly => $"issue a certificate for an existing public key ({caKeyAlgorithm} CA signature): what a request costs once its key is made (a full key pool)",
-        _ => name,
+        _ => ClientCeilings.Explain(name),
     };
 
-    /// <summary>Measures every ceiling one after the other, each on all cores for <paramref name="duration"/> (RSA for twice as long).</summary>
+    /// <summary>Measures every crypto ceiling one after the other, each on all cores for <paramref name="duration"/> (RSA for twice as long).</summary>
     public static async Task<IReadOnlyList<CeilingResult>> MeasureAsync(
         string caKeyAlgorithm, IReadOnlyList<PreparedCsr> csrs, TimeSpan duration, int? serverPid, BenchProgress progress, CancellationToken cancellationToken)
     {
         using var ca = TestCa.Create(caKeyAlgorithm);
-        var results = new List<CeilingResult>();
-        var fixedKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var fixedKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var fixedPublicKey = new PublicKey(fixedKey);
         (string Name, TimeSpan Duration, Action<Issuer, int> Operation)[] ceilings =
         [
@@ -65,72 +62,23 @@ internal static class CryptoCeilings
             (CertificateOnly, duration, (issuer, i) => issuer.Issue(fixedPublicKey, rsa: false)),
         ];
 
-        try
+        var results = new List<CeilingResult>();
+        foreach (var (name, length, operation) in ceilings)
         {
-            foreach (var (name, length, operation) in ceilings)
-            {
-                var phase = progress.Begin($"ceiling: {name}", length.TotalSeconds);
-                var result = await Task.Run(() => Measure(name, ca, length, serverPid, operation, phase, cancellationToken), cancellationToken);
-                phase.Complete(string.Create(CultureInfo.InvariantCulture, $"{result.Rate:N0}/s on {result.Threads} threads ({result.Rate / result.Threads:N0}/s a core)"));
-                results.Add(result);
-            }
-        }
-        finally
-        {
-            fixedKey.Dispose();
+            results.Add(await CeilingMeter.MeasureAsync(
+                name,
+                length,
+                serverPid,
+                () =>
+                {
+                    var issuer = ca.CreateIssuer();
+                    return (i => operation(issuer, i), issuer);
+                },
+                progress,
+                cancellationToken));
         }
 
         return results;
-    }
-
-    private static CeilingResult Measure(
-        string name, TestCa ca, TimeSpan duration, int? serverPid, Action<Issuer, int> operation, BenchProgress.Phase phase, CancellationToken cancellationToken)
-    {
-        var threads = Environment.ProcessorCount;
-        var counts = new long[threads];
-        var lastDone = new long[threads];
-        using var start = new Barrier(threads + 1);
-        var started = 0L;
-        var stop = 0;
-        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
-        {
-            using var issuer = ca.CreateIssuer();
-            operation(issuer, t); // one untimed round: JIT and OpenSSL's first-use setup
-            start.SignalAndWait(cancellationToken);
-            var i = t;
-            while (Volatile.Read(ref stop) == 0)
-            {
-                operation(issuer, i);
-                i += threads;
-                counts[t]++;
-                Volatile.Write(ref lastDone[t], Stopwatch.GetTimestamp());
-            }
-        })
-        { IsBackground = true, Name = $"ceiling-{t}" }).ToList();
-        workers.ForEach(w => w.Start());
-        start.SignalAndWait(cancellationToken);
-        started = Stopwatch.GetTimestamp();
-
-        var sampler = CpuSampler.Start(serverPid);
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < duration)
-        {
-            cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(250));
-            cancellationToken.ThrowIfCancellationRequested();
-            phase.Report(watch.Elapsed.TotalSeconds, string.Create(CultureInfo.InvariantCulture, $"{counts.Sum() / watch.Elapsed.TotalSeconds:N0}/s"));
-        }
-
-        var cpu = sampler.Stop();
-        var elapsed = watch.Elapsed;
-        Volatile.Write(ref stop, 1);
-        workers.ForEach(w => w.Join());
-
-        // Each thread's rate over the time up to its own last finished operation, so that an
-        // operation cut off by the stop (up to ~1 s for an RSA key) neither counts nor dilutes.
-        var rate = Enumerable.Range(0, threads)
-            .Where(t => counts[t] > 0)
-            .Sum(t => counts[t] / Stopwatch.GetElapsedTime(started, lastDone[t]).TotalSeconds);
-        return new CeilingResult(name, counts.Sum(), elapsed.TotalSeconds, rate, threads, cpu);
     }
 
     /// <summary>A CA key of the server's kind and its certificate; each thread signs with its own copy of the key, as the server does.</summary>
@@ -218,11 +166,3 @@ internal static class CryptoCeilings
         public void Dispose() => key.Dispose();
     }
 }
-
-/// <param name="Name">Which ceiling (<see cref="CryptoCeilings"/>' constants).</param>
-/// <param name="Operations">Operations done.</param>
-/// <param name="Seconds">Measured wall time.</param>
-/// <param name="Rate">Operations a second, all threads together.</param>
-/// <param name="Threads">Threads used: one a core.</param>
-/// <param name="Cpu">Where the machine's CPU went meanwhile (other load lowers the ceiling).</param>
-internal sealed record CeilingResult(string Name, long Operations, double Seconds, double Rate, int Threads, CpuUsage Cpu);

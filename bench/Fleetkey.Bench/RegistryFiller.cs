@@ -150,6 +150,7 @@ internal static class RegistryFiller
         var salt = RandomNumberGenerator.GetBytes(8);
         var prototypeRows = new List<(Prototype Prototype, JsonElement[] Cells)>();
         string[] columns = [];
+        var table = string.Empty;
         long rows = 0;
         var ids = new Dictionary<Prototype, string>();
 
@@ -199,7 +200,7 @@ internal static class RegistryFiller
 
                 if (index % 50_000 == 0)
                 {
-                    phase.Report(index, string.Create(CultureInfo.InvariantCulture, $"{index:N0} things written to fleetkey import"));
+                    phase.Report(index, string.Create(CultureInfo.InvariantCulture, $"{table}: rows of {index:N0} things written to fleetkey import"));
                 }
             }
 
@@ -253,6 +254,7 @@ internal static class RegistryFiller
 
             if (root.TryGetProperty("columns", out var names))
             {
+                table = root.GetProperty("table").GetString() ?? string.Empty;
                 columns = names.EnumerateArray().Select(c => c.GetString() ?? string.Empty).ToArray();
             }
 

@@ -47,10 +47,10 @@ internal static class ReportWriter
         output.WriteLine();
         output.WriteLine("Latency is per operation (a device is 2 requests to register and 5 to unregister), failed ones included. CPU columns are cores busy on average during the measurement (1.00 = one core all the time): the server process, the bench process, and everything else on the machine (other builds and benchmarks share it).");
         output.WriteLine();
-        output.WriteLine(F($"Where the CPU went, per operation. The CPU-bound limit is the rate at which the server and the bench together would keep all {m.Cores} cores busy with nothing else running; a result well under it with idle CPU left is bound by waiting (store commits, locks, too few requests in flight), not by CPU."));
+        output.WriteLine(F($"Where the CPU went, per operation (CPU µs: CPU time over operations done, so other load on the machine does not inflate it much). Fleetkey.Client alone is the bench's CPU for the same calls against canned answers, without the HTTP stack; crypto alone is the scenario's ceiling operation. The CPU-bound limit is the rate at which the server and the bench together would keep all {m.Cores} cores busy with nothing else running; a result well under it with idle CPU left waited on something else (store commits, locks, too few requests in flight)."));
         output.WriteLine();
-        output.WriteLine("| scenario | server CPU µs/op | bench CPU µs/op | CPU-bound limit per s | measured per s | idle CPU | I/O wait |");
-        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| scenario | server CPU µs/op | bench CPU µs/op | Fleetkey.Client alone µs/op | crypto alone µs/op | CPU-bound limit per s | measured per s | idle CPU | I/O wait |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var scenario in report.Scenarios)
         {
             if (scenario.Result is not { Rate: > 0 } r)
@@ -63,17 +63,20 @@ internal static class ReportWriter
             var bench = PerOp(r.Cpu.BenchCores);
             double? limit = server is { } a && bench is { } b && a + b > 0 ? m.Cores * 1e6 / (a + b) : null;
             double? idle = r.Cpu.MachineCores is { } busy ? Math.Max(0, m.Cores - busy) : null;
-            output.WriteLine(F($"| {scenario.Name} | {Micros(server)} | {Micros(bench)} | {(limit is { } l ? Rate(l) : "—")} | {Rate(r.Rate)} | {Cores(idle)} | {Cores(r.Cpu.IoWaitCores)} |"));
+            var client = CpuPerOperation(report.Ceilings.FirstOrDefault(c => c.Name == ClientCeilings.NameOf(scenario.Name)));
+            var crypto = CpuPerOperation(report.Ceilings.FirstOrDefault(c => c.Name == scenario.Ceiling));
+            output.WriteLine(F($"| {scenario.Name} | {Micros(server)} | {Micros(bench)} | {Micros(client)} | {Micros(crypto)} | {(limit is { } l ? Rate(l) : "—")} | {Rate(r.Rate)} | {Cores(idle)} | {Cores(r.Cpu.IoWaitCores)} |"));
         }
 
         output.WriteLine();
-        output.WriteLine(F($"Ceilings, measured in process on {m.Cores} threads before the server started, with System.Security.Cryptography and a CA key like the server's ({report.CeilingCaKeyAlgorithm}):"));
+        output.WriteLine(F($"Ceilings, measured in process on {m.Cores} threads before the server started, with System.Security.Cryptography and a CA key like the server's ({report.CeilingCaKeyAlgorithm}), and Fleetkey.Client against canned answers. The idle-machine estimate is what all cores would do if nothing else ran: {m.Cores} × 10⁶ / CPU µs per operation."));
         output.WriteLine();
-        output.WriteLine("| ceiling | per s | per core per s | other CPU | what one operation is |");
-        output.WriteLine("|---|---:|---:|---:|---|");
+        output.WriteLine("| ceiling | per s, this run | CPU µs/op | idle-machine estimate per s | other CPU | what one operation is |");
+        output.WriteLine("|---|---:|---:|---:|---:|---|");
         foreach (var ceiling in report.Ceilings)
         {
-            output.WriteLine(F($"| {ceiling.Name} | {Rate(ceiling.Rate)} | {Rate(ceiling.Rate / ceiling.Threads)} | {Cores(ceiling.Cpu.OtherCores)} | {CryptoCeilings.Describe(ceiling.Name, report.CeilingCaKeyAlgorithm)} |"));
+            var cpu = CpuPerOperation(ceiling);
+            output.WriteLine(F($"| {ceiling.Name} | {Rate(ceiling.Rate)} | {Micros(cpu)} | {(cpu is { } us ? Rate(m.Cores * 1e6 / us) : "—")} | {Cores(ceiling.Cpu.OtherCores)} | {CryptoCeilings.Describe(ceiling.Name, report.CeilingCaKeyAlgorithm)} |"));
         }
 
         output.WriteLine();
@@ -115,6 +118,10 @@ internal static class ReportWriter
     }
 
     private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>CPU time one operation of a ceiling took: the bench's CPU over the operations done.</summary>
+    private static double? CpuPerOperation(CeilingResult? ceiling) =>
+        ceiling is { Rate: > 0, Cpu.BenchCores: { } cores } ? cores * 1e6 / ceiling.Rate : null;
 
     private static string Micros(double? micros) => micros is { } us ? us.ToString("N0", CultureInfo.InvariantCulture) : "—";
 
