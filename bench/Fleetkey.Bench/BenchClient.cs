@@ -11,7 +11,7 @@ internal sealed class BenchClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    public BenchClient(Uri endpoint, AccessKey key, string region, int connections)
+    public BenchClient(Uri endpoint, AccessKey key, string region, int connections, TimeSpan timeout)
         : this(
             new SocketsHttpHandler
             {
@@ -24,18 +24,15 @@ internal sealed class BenchClient : IDisposable
             },
             key,
             region,
-            endpoint)
+            endpoint,
+            timeout)
     {
     }
 
     /// <summary>A client that sends through <paramref name="handler"/> (the client-only ceilings answer without a network).</summary>
-    public BenchClient(HttpMessageHandler handler, AccessKey key, string region, Uri? endpoint = null)
+    public BenchClient(HttpMessageHandler handler, AccessKey key, string region, Uri? endpoint = null, TimeSpan? timeout = null)
     {
-        _http = new HttpClient(handler)
-        {
-            // A request waiting behind RSA key generation at high concurrency can take seconds; a minute means stuck.
-            Timeout = TimeSpan.FromSeconds(60),
-        };
+        _http = new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromSeconds(60) };
         Iot = new IotClient(_http, new IotClientOptions
         {
             Endpoint = endpoint ?? new Uri("http://127.0.0.1:5080"),

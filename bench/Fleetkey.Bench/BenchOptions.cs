@@ -23,6 +23,7 @@ internal sealed record BenchOptions
     public TimeSpan Duration { get; init; }
     public TimeSpan Warmup { get; init; }
     public TimeSpan Settle { get; init; }
+    public TimeSpan RequestTimeout { get; init; }
     public int? Devices { get; init; }
     public int Things { get; init; }
     public string Fill { get; init; } = "auto";
@@ -76,6 +77,7 @@ internal sealed record BenchOptions
         var duration = DurationOption("--duration", "How long each scenario is measured, e.g. 60s, 500ms, 2m. Default 60s; 2s with --quick.");
         var warmup = DurationOption("--warmup", "Load before each measurement, not counted (JIT, connections, caches). Default 5s; 0.5s with --quick.");
         var settle = DurationOption("--settle", "Before each measurement, wait at most this long for the server to go idle (under 5% of a core for 1 s): lets a background key pool refill. Default 0.");
+        var requestTimeout = DurationOption("--request-timeout", "A request not answered within this counts as an error (as an SDK's timeout would). Default 60s.");
         var devices = new Option<int?>("--devices") { Description = "Run seed-register and csr for exactly this many devices/certificates (a burst) instead of for --duration; also how many devices seed-unregister registers first when seed-register did not run (default 2,000; 50 with --quick)." };
         var things = new Option<int?>("--things") { Description = "Things in the registry describe and list read (bench-0000000 …). Default 1,000,000; 2,000 with --quick." };
         var fill = new Option<string>("--fill") { Description = "How the registry is filled: import (a generated `fleetkey import`, before the server starts; needs --start-server), api (CreateThing through the API) or auto (import when the bench starts the server).", DefaultValueFactory = _ => "auto" };
@@ -91,7 +93,7 @@ internal sealed record BenchOptions
             "percentiles and errors per scenario, each next to the machine's own crypto ceiling measured in the same run.")
         {
             endpoint, credentials, region, serverPid, startServer, serverDll, database, deviceKeys, caKeys, serverArgs, scenarios, concurrency,
-            duration, warmup, settle, devices, things, fill, fillConcurrency, ceilingDuration, quick, json, keepData,
+            duration, warmup, settle, requestTimeout, devices, things, fill, fillConcurrency, ceilingDuration, quick, json, keepData,
         };
         command.Validators.Add(result =>
         {
@@ -126,6 +128,7 @@ internal sealed record BenchOptions
                 Duration = parse.GetValue(duration) ?? TimeSpan.FromSeconds(isQuick ? 2 : 60),
                 Warmup = parse.GetValue(warmup) ?? TimeSpan.FromSeconds(isQuick ? 0.5 : 5),
                 Settle = parse.GetValue(settle) ?? TimeSpan.Zero,
+                RequestTimeout = parse.GetValue(requestTimeout) ?? TimeSpan.FromSeconds(60),
                 Devices = parse.GetValue(devices),
                 Things = parse.GetValue(things) ?? (isQuick ? 2_000 : 1_000_000),
                 Fill = parse.GetValue(fill)!,

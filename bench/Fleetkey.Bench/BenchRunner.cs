@@ -18,6 +18,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
         var watch = Stopwatch.StartNew();
         var work = options.StartServer ? Directory.CreateTempSubdirectory("fleetkey-bench-").FullName : null;
         ServerProcess? server = null;
+        var clean = false;
         try
         {
             var csrCount = options.Quick ? 200 : Math.Min(options.Devices ?? MaxDistinctCsrs, MaxDistinctCsrs);
@@ -51,13 +52,13 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                 server = await ServerProcess.StartAsync(launch, data, options.Database, cancellationToken);
                 phase.Complete($"listening on {server.Endpoint} (pid {server.Pid})");
                 serverPid = server.Pid;
-                client = new BenchClient(server.Endpoint, AccessKey.Read(Path.Combine(data, "credentials")), options.Region, Math.Max(options.Concurrency, options.FillConcurrency));
+                client = new BenchClient(server.Endpoint, AccessKey.Read(Path.Combine(data, "credentials")), options.Region, Math.Max(options.Concurrency, options.FillConcurrency), options.RequestTimeout);
                 serverInfo = ServerInfo.Started(launch, server, options.Database, data);
             }
             else
             {
                 serverPid = options.ServerPid;
-                client = new BenchClient(options.Endpoint!, AccessKey.Read(options.CredentialsPath), options.Region, Math.Max(options.Concurrency, options.FillConcurrency));
+                client = new BenchClient(options.Endpoint!, AccessKey.Read(options.CredentialsPath), options.Region, Math.Max(options.Concurrency, options.FillConcurrency), options.RequestTimeout);
                 serverInfo = ServerInfo.External(options.Endpoint!, serverPid, caKeyAlgorithm, options.DeviceKeyAlgorithm);
             }
 
@@ -84,7 +85,9 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                     phase.Complete(exit is null ? "did not stop within 30 s: killed" : $"exited with code {exit}");
                 }
 
-                return new BenchReport(started, watch.Elapsed.TotalSeconds, machine, serverInfo, RunSettings.From(options), fill, ceilings, results, caKeyAlgorithm, ProcFs.LoadAverage());
+                var report = new BenchReport(started, watch.Elapsed.TotalSeconds, machine, serverInfo, RunSettings.From(options), fill, ceilings, results, caKeyAlgorithm, ProcFs.LoadAverage());
+                clean = report.Failed == 0 && serverInfo.ExitCode is null or 0;
+                return report;
             }
         }
         finally
@@ -96,6 +99,15 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
 
             if (work is not null && !options.KeepData)
             {
+                // An error's explanation is in the server's log (a 500 names its request id there): keep it.
+                var log = Path.Combine(work, "data", "server.log");
+                if (!clean && File.Exists(log))
+                {
+                    var kept = Path.Combine(Path.GetTempPath(), $"fleetkey-bench-{started:yyyyMMdd-HHmmss}-server.log");
+                    File.Copy(log, kept, overwrite: true);
+                    await Console.Error.WriteLineAsync($"[bench] the run had errors; the server's log is kept in {kept}");
+                }
+
                 Directory.Delete(work, recursive: true);
             }
             else if (work is not null)

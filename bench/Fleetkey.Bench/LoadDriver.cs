@@ -97,7 +97,7 @@ internal static class LoadDriver
     private static string Describe(Exception exception) => exception switch
     {
         IotServiceException iot => $"{iot.ErrorCode} (HTTP {(int)iot.StatusCode}): {iot.Message}",
-        TaskCanceledException => "timed out after 60 s",
+        TaskCanceledException => "timed out (--request-timeout)",
         _ => $"{exception.GetType().Name}: {exception.Message}",
     };
 

@@ -81,7 +81,7 @@ internal static class RegistryFiller
         phase.Report(0, "making the prototype things on a throwaway server");
         await using (var seed = await ServerProcess.StartAsync(launch, seedDirectory, database: null, cancellationToken))
         {
-            using var client = new BenchClient(seed.Endpoint, AccessKey.Read(Path.Combine(seedDirectory, "credentials")), "us-east-1", 1);
+            using var client = new BenchClient(seed.Endpoint, AccessKey.Read(Path.Combine(seedDirectory, "credentials")), "us-east-1", 1, TimeSpan.FromSeconds(60));
             await client.Iot.CreateThingTypeAsync(new CreateThingTypeRequest { ThingTypeName = TypeName }, cancellationToken);
             foreach (var prototype in Prototype.All)
             {
