@@ -83,7 +83,7 @@ internal sealed record BenchOptions
         var fill = new Option<string>("--fill") { Description = "How the registry is filled: import (a generated `fleetkey import`, before the server starts; needs --start-server), api (CreateThing through the API) or auto (import when the bench starts the server).", DefaultValueFactory = _ => "auto" };
         fill.AcceptOnlyFromAmong("auto", "import", "api");
         var fillConcurrency = new Option<int?>("--fill-concurrency") { Description = "Requests in flight while filling through the API. Default 64." };
-        var ceilingDuration = DurationOption("--ceiling-duration", "How long each in-process crypto ceiling is measured (RSA key generation: twice as long). Default 5s; 1s with --quick.");
+        var ceilingDuration = DurationOption("--ceiling-duration", "How long each in-process ceiling (crypto, client only) is measured; RSA key generation twice as long. Default 5s; 1s with --quick.");
         var quick = new Option<bool>("--quick") { Description = "Smoke test: a few seconds per scenario, 2,000 things, small device counts. Exits non-zero if a scenario has errors or does not complete." };
         var json = new Option<string?>("--json") { Description = "Also write the results, machine and settings to this JSON file." };
         var keepData = new Option<bool>("--keep-data") { Description = "With --start-server: keep the data directory (and the server log) instead of deleting it." };
@@ -100,6 +100,17 @@ internal sealed record BenchOptions
             if (result.GetValue(startServer) == (result.GetValue(endpoint) is not null))
             {
                 result.AddError("Give either --start-server or --endpoint (with --credentials).");
+            }
+
+            if (result.GetValue(concurrency) is < 1 || result.GetValue(fillConcurrency) is < 1 || result.GetValue(devices) is < 1)
+            {
+                result.AddError("--concurrency, --fill-concurrency and --devices must be at least 1.");
+            }
+
+            // list starts a page of 100 at a random thing and expects 100 after it.
+            if (result.GetValue(things) is < 200)
+            {
+                result.AddError("--things must be at least 200.");
             }
 
             if (result.GetValue(fill) == "import" && !result.GetValue(startServer))
