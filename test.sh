@@ -86,6 +86,8 @@ suite() {
 suite "compat (boto3)" compat python3 tests/compat/run.py
 suite "compat (aws cli)" cli bash tests/compat/cli_smoke.sh
 suite "seed (register-thing.js with aws-sdk v2)" seed bash tests/seed/run.sh
+# Issue 6: every benchmark scenario for a few seconds against a real server; only "no errors" is asserted.
+suite "bench (quick: every scenario against a real server)" bench bash bench/smoke.sh
 end_pass_database
 sqlite_counts="$passed passed, $failed failed, $skipped skipped in $((SECONDS - pass_start)) s"
 
