@@ -19,17 +19,14 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
-const http = require('node:http')
-const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
-const { spawn, execFile, execFileSync } = require('node:child_process')
+const { execFile, execFileSync } = require('node:child_process')
+const { REPO_ROOT, errorOf, httpGet, logTail, startFleetkey, stopFleetkey } = require('./fleetkey_server')
 
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1'
 
 const SEED_FILE = path.resolve(__dirname, '../../../shared/seed/register-thing.js')
-const REPO_ROOT = path.resolve(__dirname, '../..')
-const DLL = process.env.FLEETKEY_DLL || path.join(REPO_ROOT, 'src/Fleetkey/bin/Release/net10.0/fleetkey.dll')
 const POSTGRES_SH = path.join(REPO_ROOT, 'scripts/postgres.sh')
 const OPENSSL = fs.existsSync('/usr/bin/openssl') ? '/usr/bin/openssl' : 'openssl'
 const REGION = 'eu-west-1'
@@ -77,41 +74,6 @@ const unregistered = new Map() // serial -> unregisterThing result
 
 // ------------------------------------------------------------------------------ helpers
 
-function freePort () {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-function httpGet (url) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 2000 }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }))
-    })
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', reject)
-  })
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function logTail (lines = 60) {
-  if (!server) return '(no server)'
-  try {
-    const text = fs.readFileSync(server.logPath, 'utf8').split('\n').slice(-lines).join('\n')
-    return `--- last ${lines} lines of ${server.logPath} ---\n${text}\n--- end of server log ---`
-  } catch {
-    return '(no server log)'
-  }
-}
-
 // The database the server runs on with FLEETKEY_TEST_STORE=postgres, else null (SQLite in --data).
 function createDatabase () {
   const store = process.env.FLEETKEY_TEST_STORE || 'sqlite'
@@ -122,61 +84,14 @@ function createDatabase () {
 }
 
 async function startServer () {
-  if (!fs.existsSync(DLL)) {
-    throw new Error(`${DLL} not found: build with \`dotnet build Fleetkey.slnx -c Release\` in ${REPO_ROOT} or set FLEETKEY_DLL`)
-  }
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkey-seed-'))
-  const logPath = `${dataDir}-server.log`
-  const port = await freePort()
-  const devicePort = await freePort()
-  const endpoint = `http://127.0.0.1:${port}`
   const database = createDatabase()
-  const logFd = fs.openSync(logPath, 'a')
-  const args = [DLL, 'serve', '--data', dataDir, '--http', endpoint,
-    '--device-http', `http://127.0.0.1:${devicePort}`, '--mqtt-port', '0',
-    ...(database ? ['--database', database] : [])]
-  const proc = spawn('dotnet', args, {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', logFd, logFd],
-    env: {
-      ...process.env,
-      FLEETKEY_ROOT_ACCESS_KEY_ID: ACCESS_KEY_ID,
-      FLEETKEY_ROOT_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
-      DOTNET_CLI_TELEMETRY_OPTOUT: '1',
-      DOTNET_NOLOGO: '1'
-    }
-  })
-  fs.closeSync(logFd)
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
-  server = { proc, endpoint, dataDir, logPath, database, exited, done: false }
-  exited.then(() => { server.done = true })
-
-  const deadline = Date.now() + 60000
-  let last = null
-  while (Date.now() < deadline) {
-    if (server.done) throw new Error(`fleetkey serve exited before /health answered 200\n${logTail()}`)
-    try {
-      const r = await httpGet(`${endpoint}/health`)
-      if (r.status === 200) return
-      last = `HTTP ${r.status}`
-    } catch (e) {
-      last = e.message
-    }
-    await sleep(200)
+  try {
+    server = await startFleetkey({ name: 'seed', database, accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY })
+  } catch (err) {
+    server = err.server || null
+    if (!server && database) execFileSync('bash', [POSTGRES_SH, 'drop-db', database], { stdio: 'ignore' })
+    throw err
   }
-  throw new Error(`GET /health did not answer 200 within 60 s (last: ${last})\n${logTail()}`)
-}
-
-async function stopServer (timeoutMs = 15000) {
-  if (!server || server.done) return server ? server.exited : null
-  server.proc.kill('SIGTERM')
-  const timer = sleep(timeoutMs).then(() => null)
-  const r = await Promise.race([server.exited, timer])
-  if (r === null) {
-    server.proc.kill('SIGKILL')
-    await server.exited
-  }
-  return r
 }
 
 function openssl (args) {
@@ -195,15 +110,6 @@ async function inBatches (items, size, fn) {
     out.push(...await Promise.all(items.slice(i, i + size).map(fn)))
   }
   return out
-}
-
-async function errorCode (promise) {
-  try {
-    const value = await promise
-    return { ok: true, value }
-  } catch (err) {
-    return { ok: false, code: err.code, statusCode: err.statusCode, message: err.message }
-  }
 }
 
 // ------------------------------------------------------------------------------ setup
@@ -242,10 +148,10 @@ async function setUp () {
 }
 
 after(async () => {
-  if (server && !server.done) await stopServer()
+  if (server && !server.done) await stopFleetkey(server)
   const keep = failures > 0 || process.env.FLEETKEY_KEEP_DATA
   if (server && keep) {
-    console.log(logTail(80))
+    console.log(logTail(server, 80))
     console.log(`kept ${server.dataDir} and ${server.logPath}${server.database ? ` and ${server.database}` : ''}`)
   } else if (server) {
     fs.rmSync(server.dataDir, { recursive: true, force: true })
@@ -420,7 +326,7 @@ t(`unregisterThing for the ${SERIALS.length} serial numbers, ${CONCURRENCY} at a
 t('nothing is left: things, certificates and group memberships are gone', { timeout: 120000 }, async () => {
   for (const serial of SERIALS) {
     const r = results.get(serial)
-    const thing = await errorCode(iot.describeThing({ thingName: serial }).promise())
+    const thing = await errorOf(iot.describeThing({ thingName: serial }).promise())
     assert.equal(thing.ok, false, `${serial}: thing still exists`)
     assert.equal(thing.code, 'ResourceNotFoundException')
     assert.equal(thing.statusCode, 404)
@@ -428,7 +334,7 @@ t('nothing is left: things, certificates and group memberships are gone', { time
     // unregisterThing set the cert INACTIVE and deleted it with forceDelete even though the
     // policy was still attached (model doc of forceDelete: deletes a certificate "if it is
     // inactive and is not attached to an IoT thing").
-    const cert = await errorCode(iot.describeCertificate({ certificateId: r.certificateId }).promise())
+    const cert = await errorOf(iot.describeCertificate({ certificateId: r.certificateId }).promise())
     assert.equal(cert.ok, false, `${serial}: certificate still exists`)
     assert.equal(cert.code, 'ResourceNotFoundException')
   }
@@ -453,7 +359,7 @@ t('unregisterThing again answers deleted: true with no principals', { timeout: 1
 })
 
 t('fleetkey serve exits 0 within 15 s of SIGTERM', { timeout: 30000 }, async () => {
-  const r = await stopServer(15000)
-  assert.ok(r, `did not exit within 15 s of SIGTERM\n${logTail()}`)
-  assert.equal(r.code, 0, `exit ${r.code} (signal ${r.signal}) after SIGTERM\n${logTail()}`)
+  const r = await stopFleetkey(server, 15000)
+  assert.ok(r, `did not exit within 15 s of SIGTERM\n${logTail(server)}`)
+  assert.equal(r.code, 0, `exit ${r.code} (signal ${r.signal}) after SIGTERM\n${logTail(server)}`)
 })

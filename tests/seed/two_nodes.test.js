@@ -34,11 +34,9 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
-const http = require('node:http')
-const net = require('node:net')
-const os = require('node:os')
 const path = require('node:path')
-const { spawn, execFile } = require('node:child_process')
+const { execFile } = require('node:child_process')
+const { DLL, REPO_ROOT, errorOf, httpGet, logTail, startFleetkey, stopFleetkey } = require('./fleetkey_server')
 
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1'
 
@@ -46,8 +44,6 @@ const POSTGRES = process.env.FLEETKEY_TEST_POSTGRES
 const IN_CI = (process.env.CI || '').toLowerCase() === 'true'
 
 const SEED_FILE = path.resolve(__dirname, '../../../shared/seed/register-thing.js')
-const REPO_ROOT = path.resolve(__dirname, '../..')
-const DLL = process.env.FLEETKEY_DLL || path.join(REPO_ROOT, 'src/Fleetkey/bin/Release/net10.0/fleetkey.dll')
 const REGION = 'eu-west-1'
 const ACCOUNT_ID = '000000000000' // design §2: default account id in ARNs
 const ACCESS_KEY_ID = 'AKIDFLEETKEYTWONODES'
@@ -88,31 +84,6 @@ if (!POSTGRES && !IN_CI) {
 
 // ------------------------------------------------------------------------------ helpers
 
-function freePort () {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-function httpGet (url) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 2000 }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }))
-    })
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', reject)
-  })
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
 function findPsql () {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
     const candidate = path.join(dir, 'psql')
@@ -149,15 +120,6 @@ function databaseUrl (name) {
   const url = new URL(POSTGRES)
   url.pathname = `/${name}`
   return url.toString()
-}
-
-async function errorOf (promise) {
-  try {
-    const value = await promise
-    return { ok: true, value }
-  } catch (err) {
-    return { ok: false, code: err.code, statusCode: err.statusCode, message: err.message }
-  }
 }
 
 // Runs fn over items with `size` calls in flight; returns [{ ok, value } | { ok: false, error }] in order.
@@ -210,70 +172,18 @@ function defineTests () {
   const results = new Map() // serial -> registerThing result
   const byCertificateId = new Map() // certificateId -> serial
 
-  function logTail (node, lines = 60) {
-    try {
-      const text = fs.readFileSync(node.logPath, 'utf8').split('\n').slice(-lines).join('\n')
-      return `--- last ${lines} lines of ${node.logPath} ---\n${text}\n--- end of ${node.name}'s log ---`
-    } catch {
-      return `(no log for node ${node.name})`
-    }
-  }
-
   async function startNode (name) {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `fleetkey-two-nodes-${name}-`))
-    const logPath = `${dataDir}-server.log`
-    const port = await freePort()
-    const devicePort = await freePort()
-    const endpoint = `http://127.0.0.1:${port}`
-    const logFd = fs.openSync(logPath, 'a')
-    const args = [DLL, 'serve', '--data', dataDir, '--database', dbUrl, '--http', endpoint,
-      '--device-http', `http://127.0.0.1:${devicePort}`, '--mqtt-port', '0']
-    const proc = spawn('dotnet', args, {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', logFd, logFd],
-      env: {
-        ...process.env,
-        FLEETKEY_ROOT_ACCESS_KEY_ID: ACCESS_KEY_ID,
-        FLEETKEY_ROOT_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
-        DOTNET_CLI_TELEMETRY_OPTOUT: '1',
-        DOTNET_NOLOGO: '1'
-      }
-    })
-    fs.closeSync(logFd)
-    const node = { name, proc, endpoint, port, dataDir, logPath, done: false }
-    node.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
-    node.exited.then(() => { node.done = true })
-    nodes.push(node)
-
-    const deadline = Date.now() + 90000
-    let last = null
-    while (Date.now() < deadline) {
-      if (node.done) throw new Error(`node ${name} exited before /health answered 200\n${logTail(node)}`)
-      try {
-        const r = await httpGet(`${endpoint}/health`)
-        if (r.status === 200) return node
-        last = `HTTP ${r.status}`
-      } catch (e) {
-        last = e.message
-      }
-      await sleep(200) // poll interval: the server has no readiness event to wait on
+    try {
+      const node = await startFleetkey({ name, database: dbUrl, accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, healthTimeoutMs: 90000 })
+      nodes.push(node)
+      return node
+    } catch (err) {
+      if (err.server) nodes.push(err.server)
+      throw err
     }
-    throw new Error(`node ${name}: GET /health did not answer 200 within 90 s (last: ${last})\n${logTail(node)}`)
   }
 
-  async function stopNode (node, timeoutMs = 15000) {
-    if (node.done) return node.exited
-    node.proc.kill('SIGTERM')
-    let timer
-    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeoutMs) })
-    const r = await Promise.race([node.exited, timeout])
-    clearTimeout(timer)
-    if (r === null) {
-      node.proc.kill('SIGKILL')
-      await node.exited
-    }
-    return r
-  }
+  const stopNode = stopFleetkey
 
   const nodeOfPort = (port) => nodes.findIndex((n) => n.port === port)
   // The seed's requests (not the test's own clients') for one serial, as [operation, node index].

@@ -1,0 +1,131 @@
+'use strict'
+// What both seed test files need to run real `fleetkey serve` processes: free ports, a plain
+// HTTP GET, start (wait for /health) and stop (SIGTERM, then SIGKILL), the tail of a server's log.
+
+const fs = require('node:fs')
+const http = require('node:http')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+
+const REPO_ROOT = path.resolve(__dirname, '../..')
+const DLL = process.env.FLEETKEY_DLL || path.join(REPO_ROOT, 'src/Fleetkey/bin/Release/net10.0/fleetkey.dll')
+
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+function httpGet (url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 2000 }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }))
+    })
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', reject)
+  })
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+// { ok: true, value } or { ok: false, code, statusCode, message } of an aws-sdk promise.
+async function errorOf (promise) {
+  try {
+    const value = await promise
+    return { ok: true, value }
+  } catch (err) {
+    return { ok: false, code: err.code, statusCode: err.statusCode, message: err.message }
+  }
+}
+
+function logTail (server, lines = 60) {
+  if (!server) return '(no server)'
+  try {
+    const text = fs.readFileSync(server.logPath, 'utf8').split('\n').slice(-lines).join('\n')
+    return `--- last ${lines} lines of ${server.logPath} ---\n${text}\n--- end of ${server.name}'s log ---`
+  } catch {
+    return `(no log for ${server.name})`
+  }
+}
+
+// Starts `fleetkey serve` on a fresh data directory and free loopback ports, with the given root
+// access key, on `database` (a PostgreSQL URL) or SQLite when it is null, and waits until /health
+// answers 200. Returns { name, proc, endpoint, port, dataDir, logPath, database, exited, done }.
+async function startFleetkey ({ name, database = null, accessKeyId, secretAccessKey, healthTimeoutMs = 60000 }) {
+  if (!fs.existsSync(DLL)) {
+    throw new Error(`${DLL} not found: build with \`dotnet build Fleetkey.slnx -c Release\` in ${REPO_ROOT} or set FLEETKEY_DLL`)
+  }
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `fleetkey-${name}-`))
+  const logPath = `${dataDir}-server.log`
+  const port = await freePort()
+  const devicePort = await freePort()
+  const endpoint = `http://127.0.0.1:${port}`
+  const logFd = fs.openSync(logPath, 'a')
+  const args = [DLL, 'serve', '--data', dataDir, '--http', endpoint,
+    '--device-http', `http://127.0.0.1:${devicePort}`, '--mqtt-port', '0',
+    ...(database ? ['--database', database] : [])]
+  const proc = spawn('dotnet', args, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', logFd, logFd],
+    env: {
+      ...process.env,
+      FLEETKEY_ROOT_ACCESS_KEY_ID: accessKeyId,
+      FLEETKEY_ROOT_SECRET_ACCESS_KEY: secretAccessKey,
+      DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+      DOTNET_NOLOGO: '1'
+    }
+  })
+  fs.closeSync(logFd)
+  const server = { name, proc, endpoint, port, dataDir, logPath, database, done: false }
+  server.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
+  server.exited.then(() => { server.done = true })
+
+  const deadline = Date.now() + healthTimeoutMs
+  let last = null
+  while (Date.now() < deadline) {
+    if (server.done) {
+      const error = new Error(`${name}: fleetkey serve exited before /health answered 200\n${logTail(server)}`)
+      error.server = server
+      throw error
+    }
+    try {
+      const r = await httpGet(`${endpoint}/health`)
+      if (r.status === 200) return server
+      last = `HTTP ${r.status}`
+    } catch (e) {
+      last = e.message
+    }
+    await sleep(200) // poll interval: the server has no readiness event to wait on
+  }
+  const error = new Error(`${name}: GET /health did not answer 200 within ${healthTimeoutMs / 1000} s (last: ${last})\n${logTail(server)}`)
+  error.server = server
+  throw error
+}
+
+// SIGTERM, then SIGKILL after timeoutMs. Resolves to { code, signal } of a clean exit, or null
+// when the server had to be killed.
+async function stopFleetkey (server, timeoutMs = 15000) {
+  if (!server) return null
+  if (server.done) return server.exited
+  server.proc.kill('SIGTERM')
+  let timer
+  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeoutMs) })
+  const r = await Promise.race([server.exited, timeout])
+  clearTimeout(timer)
+  if (r === null) {
+    server.proc.kill('SIGKILL')
+    await server.exited
+  }
+  return r
+}
+
+module.exports = { REPO_ROOT, DLL, freePort, httpGet, sleep, errorOf, logTail, startFleetkey, stopFleetkey }
