@@ -27,6 +27,18 @@ class CompatTestCase(unittest.TestCase):
     def name(self, suffix: str = "") -> str:
         return f"{self.prefix}-{suffix}" if suffix else self.prefix
 
+    def start_server(self, server: fk.FleetkeyServer, keys_from=None) -> fk.FleetkeyServer:
+        """Starts a server of the test's own (stopped and removed after the test); with `keys_from`,
+        it gets that server's root access key (nodes of one fleet, or a restart on its data)."""
+        if keys_from is not None:
+            server.access_key_id, server.secret_access_key = keys_from.access_key_id, keys_from.secret_access_key
+        try:
+            server.start()
+        except fk.ServerStartError as e:
+            self.fail(str(e))
+        self.addCleanup(server.cleanup)
+        return server
+
     # ------------------------------------------------------------------ assertions
 
     def assertClientError(self, fn, code: str, status: int, *args, **kwargs) -> ClientError:

@@ -41,16 +41,10 @@ class ExportImportTests(CompatTestCase):
         self.addCleanup(shutil.rmtree, self.work, True)
 
     def start(self, tag, data_dir, database=None, keys_from=None):
-        node = fk.FleetkeyServer(data_dir=data_dir, log_name=tag, store="sqlite",
-                                 extra_args=["--database", database] if database else [])
-        if keys_from is not None:
-            node.access_key_id, node.secret_access_key = keys_from.access_key_id, keys_from.secret_access_key
-        try:
-            node.start()
-        except fk.ServerStartError as e:
-            self.fail(str(e))
-        self.addCleanup(node.cleanup)
-        return node
+        return self.start_server(
+            fk.FleetkeyServer(data_dir=data_dir, log_name=tag, store="sqlite",
+                              extra_args=["--database", database] if database else []),
+            keys_from=keys_from)
 
     def new_database(self):
         url = fk.create_database()

@@ -39,19 +39,12 @@ class PostgresNodesTests(CompatTestCase):
 
     def start_node(self, tag, key_from=None):
         node = fk.FleetkeyServer(log_name=tag, extra_args=["--database", POSTGRES])
-        if key_from is not None:
-            node.access_key_id, node.secret_access_key = key_from.access_key_id, key_from.secret_access_key
-        else:
+        if key_from is None:
             # The database outlives a test (and, locally, a run). `serve` imports the root key from
-            # the environment only when its id is not in the database yet, and otherwise keeps the
-            # stored secret, so every first node brings an access key id of its own.
+            # the environment only when its id is not in the database yet, and refuses a stored id
+            # with another secret, so every first node brings an access key id of its own.
             node.access_key_id = "AKIDFKPG" + secrets.token_hex(6).upper()
-        try:
-            node.start()
-        except fk.ServerStartError as e:
-            self.fail(str(e))
-        self.addCleanup(node.cleanup)
-        return node
+        return self.start_server(node, keys_from=key_from)
 
     def test_two_nodes_serve_one_fleet(self):
         a = self.start_node("pg-a")

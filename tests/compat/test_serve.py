@@ -21,14 +21,6 @@ class ServeProcessTests(CompatTestCase):
         # No shared server needed here.
         pass
 
-    def start(self, server):
-        try:
-            server.start()
-        except fk.ServerStartError as e:
-            self.fail(str(e))
-        self.addCleanup(server.cleanup)
-        return server
-
     def assertStopsCleanly(self, server):
         rc = server.stop()
         self.assertIsNotNone(rc, f"did not exit within {fk.STOP_TIMEOUT:.0f}s of SIGTERM\n{server.log_tail()}")
@@ -37,7 +29,7 @@ class ServeProcessTests(CompatTestCase):
     def test_restart_on_same_data_dir_keeps_everything(self):
         # Issue 2: "A second start on the same directory keeps everything. Ctrl-C / SIGTERM shuts
         # down cleanly."
-        first = self.start(fk.FleetkeyServer(log_name="restart"))
+        first = self.start_server(fk.FleetkeyServer(log_name="restart"))
         iot = fk.make_client(first)
         thing, group, tt = self.name("t"), self.name("g"), self.name("type")
         iot.create_thing_type(thingTypeName=tt, thingTypeProperties={"thingTypeDescription": "kept"})
@@ -50,7 +42,7 @@ class ServeProcessTests(CompatTestCase):
         # Second start without the root-key environment: the keys live in the store now.
         second = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, root_keys=False, log_name="restart2")
         second.access_key_id, second.secret_access_key = first.access_key_id, first.secret_access_key
-        self.start(second)
+        self.start_server(second)
         iot = fk.make_client(second)
         d = iot.describe_thing(thingName=thing)
         self.assertEqual(d["thingId"], created["thingId"])
@@ -67,7 +59,7 @@ class ServeProcessTests(CompatTestCase):
         # The root key id is already stored with another secret: serve must neither replace it
         # (locking out clients that use the stored one) nor keep it silently (the environment's
         # secret would then fail every request).
-        first = self.start(fk.FleetkeyServer(log_name="rootkey"))
+        first = self.start_server(fk.FleetkeyServer(log_name="rootkey"))
         self.assertStopsCleanly(first)
         second = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, log_name="rootkey2")
         second.access_key_id = first.access_key_id
@@ -81,14 +73,14 @@ class ServeProcessTests(CompatTestCase):
         # The stored secret still works.
         third = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, log_name="rootkey3")
         third.access_key_id, third.secret_access_key = first.access_key_id, first.secret_access_key
-        self.start(third)
+        self.start_server(third)
         self.assertEqual(fk.make_client(third).list_things()["things"], [])
         self.assertStopsCleanly(third)
 
     def test_generated_root_credentials(self):
         # Design §2: without FLEETKEY_ROOT_* the first start generates a root key and writes it to
         # DIR/credentials in the AWS shared-credentials format under [default], mode 0600.
-        server = self.start(fk.FleetkeyServer(root_keys=False, log_name="gencreds"))
+        server = self.start_server(fk.FleetkeyServer(root_keys=False, log_name="gencreds"))
         path = os.path.join(server.data_dir, "credentials")
         self.assertTrue(os.path.isfile(path), f"{path} was not written")
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600, "credentials file must be mode 0600")
@@ -107,7 +99,7 @@ class ServeProcessTests(CompatTestCase):
         # Issue 2: "Access keys live in the store; `fleetkey keys create|list|delete` manages them."
         # The CLI works on the data directory of a running server; the server sees the change at once.
         import subprocess
-        server = self.start(fk.FleetkeyServer(log_name="keys"))
+        server = self.start_server(fk.FleetkeyServer(log_name="keys"))
 
         store = ["--database", server.database] if server.database else []
 
@@ -142,7 +134,7 @@ class ServeProcessTests(CompatTestCase):
         import glob
         import urllib.request
         passphrase = "correct horse battery staple"
-        first = self.start(fk.FleetkeyServer(log_name="ca-pass", extra_env={"FLEETKEY_CA_PASSPHRASE": passphrase}))
+        first = self.start_server(fk.FleetkeyServer(log_name="ca-pass", extra_env={"FLEETKEY_CA_PASSPHRASE": passphrase}))
         if first.database:
             # On PostgreSQL the CA lives in the database (shared by every node), not in --data.
             self.assertFalse(os.path.exists(os.path.join(first.data_dir, "ca")), "the CA must not be written to --data")
@@ -176,7 +168,7 @@ class ServeProcessTests(CompatTestCase):
         again = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, root_keys=False, log_name="ca-again",
                                   extra_env={"FLEETKEY_CA_PASSPHRASE": passphrase})
         again.access_key_id, again.secret_access_key = first.access_key_id, first.secret_access_key
-        self.start(again)
+        self.start_server(again)
         with urllib.request.urlopen(again.endpoint + "/ca.pem") as r:
             self.assertEqual(r.read(), chain, "the same CA serves after a restart")
         self.assertStopsCleanly(again)
@@ -184,7 +176,7 @@ class ServeProcessTests(CompatTestCase):
     def test_device_key_algorithm_ec_p256(self):
         # Issue 3: "server-side key generation (RSA-2048 by default, as AWS does;
         # --device-key-algorithm ec-p256|rsa-2048)".
-        server = self.start(fk.FleetkeyServer(log_name="ec-keys", extra_args=["--device-key-algorithm", "ec-p256"]))
+        server = self.start_server(fk.FleetkeyServer(log_name="ec-keys", extra_args=["--device-key-algorithm", "ec-p256"]))
         created = fk.make_client(server).create_keys_and_certificate(setAsActive=False)
         self.assertIn("-----BEGIN EC PRIVATE KEY-----", created["keyPair"]["PrivateKey"])
         self.assertStopsCleanly(server)
@@ -211,7 +203,7 @@ class ServeProcessTests(CompatTestCase):
         self.assertIn("applied migrations 1, 2", first.stdout)
         self.assertEqual(second.returncode, 0, second.stderr)
         self.assertIn("schema is up to date", second.stdout)
-        server = self.start(fk.FleetkeyServer(data_dir=data_dir, database=database, log_name="migrated"))
+        server = self.start_server(fk.FleetkeyServer(data_dir=data_dir, database=database, log_name="migrated"))
         fk.make_client(server).create_thing(thingName=self.name("after-migrate"))
         self.assertStopsCleanly(server)
 

@@ -5,49 +5,21 @@ built by a real botocore `iot` client (serializer + SigV4Auth), captured at `bef
 it would go on the wire, and printed with the body as base64.
 """
 import base64
-import datetime
 import json
+import os
+import sys
 
-import botocore.auth
-import botocore.session
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tools"))
+import botocore_capture  # noqa: E402
 
 ACCESS_KEY = "AKIAFLEETKEYTEST0001"
 SECRET_KEY = "fLeEtKeY/Secret+Example0123456789abcdEFGH"
-NOW = datetime.datetime(2025, 3, 14, 15, 9, 26)  # naive UTC, as botocore's clock returns it
 
-botocore.auth.get_current_datetime = lambda remove_tzinfo=True: NOW
-
-
-class Captured(Exception):
-    pass
+botocore_capture.freeze_clock(botocore_capture.datetime.datetime(2025, 3, 14, 15, 9, 26))
 
 
 def capture(region, call):
-    session = botocore.session.get_session()
-    client = session.create_client(
-        "iot",
-        region_name=region,
-        endpoint_url="http://127.0.0.1:5080",
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-    )
-    seen = {}
-
-    def before_send(request, **kwargs):
-        seen["request"] = request
-        raise Captured()
-
-    client.meta.events.register("before-send.iot", before_send)
-    try:
-        call(client)
-    except Captured:
-        pass
-    request = seen["request"]
-    target = request.url[len("http://127.0.0.1:5080"):]
-    path, _, query = target.partition("?")
-    body = request.body or b""
-    if isinstance(body, str):
-        body = body.encode("utf-8")
+    request, path, query, body = botocore_capture.capture(call, region, ACCESS_KEY, SECRET_KEY)
     headers = [["Host", "127.0.0.1:5080"]]
     headers += [[k, v.decode() if isinstance(v, bytes) else v] for k, v in request.headers.items()]
     return {

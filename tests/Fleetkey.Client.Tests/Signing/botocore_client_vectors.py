@@ -8,47 +8,25 @@ would go on the wire. The cases are the bindings a client can get wrong: labels 
 x-amzn-principal header, and JSON bodies.
 """
 import base64
-import datetime
 import json
+import os
+import sys
 
 import botocore
-import botocore.auth
-import botocore.session
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tools"))
+import botocore_capture  # noqa: E402
 
 ACCESS_KEY = "AKIAFLEETKEYCLIENT01"
 SECRET_KEY = "cLiEnT/Secret+Example0123456789abcdEFGH"
 REGION = "eu-west-1"
-ENDPOINT = "http://127.0.0.1:5080"
-NOW = datetime.datetime(2025, 6, 1, 8, 30, 15)  # naive UTC, as botocore's clock returns it
 CERT_ARN = "arn:aws:iot:eu-west-1:000000000000:cert/" + "ab" * 32
 
-botocore.auth.get_current_datetime = lambda remove_tzinfo=True: NOW
-
-
-class Captured(Exception):
-    pass
+botocore_capture.freeze_clock(botocore_capture.datetime.datetime(2025, 6, 1, 8, 30, 15))
 
 
 def capture(call):
-    client = botocore.session.get_session().create_client(
-        "iot", region_name=REGION, endpoint_url=ENDPOINT,
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
-    seen = {}
-
-    def before_send(request, **kwargs):
-        seen["request"] = request
-        raise Captured()
-
-    client.meta.events.register("before-send.iot", before_send)
-    try:
-        call(client)
-    except Captured:
-        pass
-    request = seen["request"]
-    path, _, query = request.url[len(ENDPOINT):].partition("?")
-    body = request.body or b""
-    if isinstance(body, str):
-        body = body.encode("utf-8")
+    request, path, query, body = botocore_capture.capture(call, REGION, ACCESS_KEY, SECRET_KEY)
     headers = {k.lower(): (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
     return {
         "method": request.method,
