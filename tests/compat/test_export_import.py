@@ -194,6 +194,8 @@ class ExportImportTests(CompatTestCase):
         again = fleetkey("import", "--data", os.path.join(self.work, "pg-node-2"), "--database", database, export_path)
         self.assertEqual(again.returncode, 1, again.stderr)
         self.assertIn("not empty", again.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.work, "pg-node-2")),
+                         "a command on PostgreSQL makes no data directory it does not write to")
 
         # PostgreSQL → SQLite, streamed through a pipe.
         back_dir = os.path.join(self.work, "sqlite-back")

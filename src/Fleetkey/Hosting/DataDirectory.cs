@@ -25,28 +25,18 @@ internal static partial class DataDirectory
     /// <summary>
     /// Opens the store: the SQLite database in the data directory, or the PostgreSQL database named by
     /// <paramref name="database"/> (a postgres:// URL or an Npgsql connection string). The data
-    /// directory is created either way: it holds the generated credentials (and, on SQLite, the CA).
+    /// directory is created for SQLite (it holds the database and the CA); with PostgreSQL it is made
+    /// only when something is written there (a generated credentials file).
     /// </summary>
     public static OpenedStore Open(string directory, string? database)
     {
-        if (!Directory.Exists(directory))
-        {
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(directory);
-            }
-            else
-            {
-                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
-
         if (database is not null)
         {
             var postgres = new PostgresFleetStore(database);
             return new OpenedStore(postgres, "PostgreSQL", (time, ct) => postgres.InitializeAsync(time, ct));
         }
 
+        EnsureDirectory(directory);
         var sqlite = new SqliteFleetStore(Path.Combine(directory, DatabaseFile));
         return new OpenedStore(sqlite, sqlite.DatabasePath, async (time, ct) =>
         {
@@ -118,9 +108,28 @@ internal static partial class DataDirectory
         }
 
         var key = await keys.CreateAsync("root (generated)", cancellationToken);
+        EnsureDirectory(directory);
         var path = Path.Combine(directory, CredentialsFile);
         await WriteCredentialsAsync(path, key, cancellationToken);
         LogRootKeyGenerated(logger, key.AccessKeyId, path);
+    }
+
+    /// <summary>Creates the data directory, owner only, unless it exists.</summary>
+    private static void EnsureDirectory(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     /// <summary>Writes a key in the AWS shared-credentials format, mode 0600.</summary>
