@@ -20,6 +20,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Security.PrincipalService>();
         services.AddSingleton<Security.PolicyService>();
         services.AddSingleton<Provisioning.RegistrationService>();
+        services.AddSingleton<Provisioning.ProvisioningTemplateService>();
+
+        // Needs the installation's IotScope (account, default region), which the host registers.
+        services.AddSingleton<Provisioning.IProvisioningTemplateResolver, Provisioning.ProvisioningTemplateResolver>();
         return services;
     }
 

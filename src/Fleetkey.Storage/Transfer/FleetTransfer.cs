@@ -51,6 +51,8 @@ public static class FleetTransfer
         ("policies", "name"),
         ("policy_versions", "policy_name, version_id"),
         ("policy_targets", "policy_name, target_kind, target_id"),
+        ("provisioning_templates", "name"),
+        ("provisioning_template_versions", "template_name, version_id"),
         (CaMaterialTable, "id"),
     ];
 
