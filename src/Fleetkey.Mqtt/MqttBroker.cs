@@ -44,6 +44,7 @@ internal sealed partial class MqttBroker(
     IEnumerable<IDeviceConnectionObserver> observers,
     BrokerMetrics metrics,
     TimeProvider time,
+    MqttNetLogBridge mqttNetLog,
     ILogger<MqttBroker> logger) : IHostedService, IAsyncDisposable
 {
     private const string SessionItemKey = "fleetkey.device";
@@ -74,7 +75,7 @@ internal sealed partial class MqttBroker(
             .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
             .WithClientCertificate(ValidateClientCertificate, false)
             .Build();
-        var server = new MqttServerFactory().CreateMqttServer(serverOptions);
+        var server = new MqttServerFactory(mqttNetLog).CreateMqttServer(serverOptions);
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.ClientConnectedAsync += ClientConnectedAsync;
         server.ClientDisconnectedAsync += ClientDisconnectedAsync;
@@ -138,7 +139,10 @@ internal sealed partial class MqttBroker(
             return false;
         }
 
-        using var presented = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        // The certificate belongs to the TLS stream (MQTTnet hands it to the CONNECT check): never dispose it.
+        var owned = certificate as X509Certificate2 is null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
+        using var disposeOwned = owned;
+        var presented = owned ?? (X509Certificate2)certificate;
         using var verifier = new X509Chain();
         verifier.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         verifier.ChainPolicy.CustomTrustStore.Add(authority.Root);

@@ -17,6 +17,7 @@ public static class MqttServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<AuthorizationCache>();
         services.AddSingleton<BrokerMetrics>();
+        services.AddSingleton<MqttNetLogBridge>();
         services.AddSingleton<MqttBroker>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBroker>());
         return services;

@@ -1,0 +1,35 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using MQTTnet.Diagnostics.Logger;
+
+namespace Fleetkey.Mqtt;
+
+/// <summary>MQTTnet's warnings and errors (a failed TLS handshake, a broken packet) into Fleetkey's log.</summary>
+internal sealed partial class MqttNetLogBridge(ILogger<MqttNetLogBridge> logger) : IMqttNetLogger
+{
+    public bool IsEnabled => logger.IsEnabled(LogLevel.Warning);
+
+    public void Publish(MqttNetLogLevel logLevel, string source, string message, object[] parameters, Exception exception)
+    {
+        if (logLevel < MqttNetLogLevel.Warning)
+        {
+            return;
+        }
+
+        var text = parameters is { Length: > 0 } ? string.Format(CultureInfo.InvariantCulture, message, parameters) : message;
+        if (logLevel == MqttNetLogLevel.Error)
+        {
+            LogError(logger, exception, source, text);
+        }
+        else
+        {
+            LogWarning(logger, exception, source, text);
+        }
+    }
+
+    [LoggerMessage(EventId = 8020, EventName = "MqttNetWarning", Level = LogLevel.Warning, Message = "MQTTnet {Source}: {Message}")]
+    private static partial void LogWarning(ILogger logger, Exception? exception, string source, string message);
+
+    [LoggerMessage(EventId = 8021, EventName = "MqttNetError", Level = LogLevel.Error, Message = "MQTTnet {Source}: {Message}")]
+    private static partial void LogError(ILogger logger, Exception? exception, string source, string message);
+}
