@@ -60,6 +60,7 @@ internal sealed partial class MqttBroker(
     private MqttServer? _server;
     private X509Certificate2? _serverCertificate;
     private Task? _watcher;
+    private int _disposed;
 
     /// <summary>Client ids of the devices connected now.</summary>
     public IReadOnlyCollection<string> ConnectedClientIds => [.. _sessions.Keys];
@@ -102,8 +103,14 @@ internal sealed partial class MqttBroker(
         }
     }
 
+    // The container disposes the broker twice: as itself and as the hosted service resolved from it.
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         _server?.Dispose();
         _serverCertificate?.Dispose();
