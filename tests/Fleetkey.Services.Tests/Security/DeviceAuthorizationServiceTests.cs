@@ -50,21 +50,21 @@ public sealed class DeviceAuthorizationServiceTests : IAsyncLifetime
         { "other region in the ARN", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:us-east-1:123456789012:topic/a/b")), IotActions.Publish, "topic/a/b", true },
         { "other account in the ARN", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:eu-west-1:999999999999:topic/a/b")), IotActions.Publish, "topic/a/b", false },
         { "star", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/a/*")), IotActions.Publish, "topic/a/b/c", true },
-        { "question mark", Document(Statement("Allow", "iot:Publish", "*:topic/a/?")), IotActions.Publish, "topic/a/bc", false },
-        { "MQTT wildcard is literal", Document(Statement("Allow", "iot:Subscribe", "*:topicfilter/a/+")), IotActions.Subscribe, "topicfilter/a/b", false },
-        { "filter with +", Document(Statement("Allow", "iot:Subscribe", "*:topicfilter/a/+")), IotActions.Subscribe, "topicfilter/a/+", true },
+        { "question mark", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/a/?")), IotActions.Publish, "topic/a/bc", false },
+        { "MQTT wildcard is literal", Document(Statement("Allow", "iot:Subscribe", "arn:aws:iot:*:*:topicfilter/a/+")), IotActions.Subscribe, "topicfilter/a/b", false },
+        { "filter with +", Document(Statement("Allow", "iot:Subscribe", "arn:aws:iot:*:*:topicfilter/a/+")), IotActions.Subscribe, "topicfilter/a/+", true },
         { "other action", Document(Statement("Allow", "iot:Subscribe", "*")), IotActions.Publish, "topic/a", false },
         { "iot:* action", Document(Statement("Allow", "iot:*", "*")), IotActions.Receive, "topic/a", true },
-        { "deny wins", Document(Statement("Allow", "iot:*", "*"), Statement("Deny", "iot:Publish", "*:topic/secret/*")), IotActions.Publish, "topic/secret/x", false },
-        { "thing name", Document(Statement("Allow", "iot:Publish", "*:topic/things/${iot:Connection.Thing.ThingName}/*")), IotActions.Publish, "topic/things/dev-1/state", true },
-        { "thing name, other thing", Document(Statement("Allow", "iot:Publish", "*:topic/things/${iot:Connection.Thing.ThingName}/*")), IotActions.Publish, "topic/things/dev-2/state", false },
-        { "client id", Document(Statement("Allow", "iot:Connect", "*:client/${iot:ClientId}")), IotActions.Connect, "client/dev-1", true },
-        { "thing type", Document(Statement("Allow", "iot:Publish", "*:topic/${iot:Connection.Thing.ThingTypeName}/x")), IotActions.Publish, "topic/Sensor/x", true },
-        { "attribute", Document(Statement("Allow", "iot:Publish", "*:topic/floor/${iot:Connection.Thing.Attributes[floor]}")), IotActions.Publish, "topic/floor/3", true },
-        { "missing attribute never allows", Document(Statement("Allow", "iot:Publish", "*:topic/x/${iot:Connection.Thing.Attributes[room]}")), IotActions.Publish, "topic/x/", false },
+        { "deny wins", Document(Statement("Allow", "iot:*", "*"), Statement("Deny", "iot:Publish", "arn:aws:iot:*:*:topic/secret/*")), IotActions.Publish, "topic/secret/x", false },
+        { "thing name", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/things/${iot:Connection.Thing.ThingName}/*")), IotActions.Publish, "topic/things/dev-1/state", true },
+        { "thing name, other thing", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/things/${iot:Connection.Thing.ThingName}/*")), IotActions.Publish, "topic/things/dev-2/state", false },
+        { "client id", Document(Statement("Allow", "iot:Connect", "arn:aws:iot:*:*:client/${iot:ClientId}")), IotActions.Connect, "client/dev-1", true },
+        { "thing type", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/${iot:Connection.Thing.ThingTypeName}/x")), IotActions.Publish, "topic/Sensor/x", true },
+        { "attribute", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/floor/${iot:Connection.Thing.Attributes[floor]}")), IotActions.Publish, "topic/floor/3", true },
+        { "missing attribute never allows", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/x/${iot:Connection.Thing.Attributes[room]}")), IotActions.Publish, "topic/x/", false },
         { "is attached", Document(Statement("Allow", "iot:Connect", "*", """{"Bool":{"iot:Connection.Thing.IsAttached":"true"}}""")), IotActions.Connect, "client/dev-1", true },
-        { "certificate CN", Document(Statement("Allow", "iot:Publish", "*:topic/cn/${iot:Certificate.Subject.CommonName}")), IotActions.Publish, "topic/cn/Fleetkey Device Certificate", true },
-        { "issuer CN", Document(Statement("Allow", "iot:Publish", "*:topic/${iot:Certificate.Issuer.CommonName}")), IotActions.Publish, "topic/Fleetkey Issuing CA", true },
+        { "certificate CN", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/cn/${iot:Certificate.Subject.CommonName}")), IotActions.Publish, "topic/cn/Fleetkey Device Certificate", true },
+        { "issuer CN", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/${iot:Certificate.Issuer.CommonName}")), IotActions.Publish, "topic/Fleetkey Issuing CA", true },
     };
 
     [Theory]
@@ -84,7 +84,7 @@ public sealed class DeviceAuthorizationServiceTests : IAsyncLifetime
     public async Task LoadAsync_PolicyOnAncestorGroup_AppliesToTheConnectionsThing()
     {
         var certificate = await DeviceAsync();
-        await _s.CreatePolicyAsync("group-policy", Document(Statement("Allow", "iot:Publish", "*:topic/group/*")));
+        await _s.CreatePolicyAsync("group-policy", Document(Statement("Allow", "iot:Publish", "arn:aws:iot:*:*:topic/group/*")));
         await _s.Policies.AttachAsync(_s.Scope, "group-policy", _s.GroupArn("parent"), None);
 
         Assert.True((await LoadAsync(certificate)).MayPublish("group/x"));
