@@ -327,6 +327,49 @@ class MqttBrokerTests(CompatTestCase):
         self.assertEqual(disconnected["disconnectReason"], "CLIENT_INITIATED_DISCONNECT")
         self.assertIsInstance(connected["timestamp"], int)
 
+    def test_test_authorization_agrees_with_the_broker(self):
+        # TestAuthorization (POST /test-authorization, botocore model) runs the broker's evaluator:
+        # what it calls ALLOWED the broker lets through, what it calls a deny the broker refuses.
+        prefix = self.name("ta")
+        allow = self.topic_policy(prefix)
+        deny = self.policy([{"Effect": "Deny", "Action": "iot:Publish",
+                             "Resource": f"arn:aws:iot:{fk.REGION}:{fk.ACCOUNT_ID}:topic/{prefix}/secret"}])
+        device = self.device(self.name("ta-dev"), allow)
+        self.iot.attach_policy(policyName=deny, target=device["arn"])
+        topic_arn = lambda t: f"arn:aws:iot:{fk.REGION}:{fk.ACCOUNT_ID}:topic/{t}"
+        cases = [
+            (f"{prefix}/open", "ALLOWED"),
+            (f"{prefix}/secret", "EXPLICIT_DENY"),
+            (self.name("elsewhere") + "/x", "IMPLICIT_DENY"),
+        ]
+        answer = self.iot.test_authorization(
+            principal=device["arn"], clientId=device["thing"],
+            authInfos=[{"actionType": "PUBLISH", "resources": [topic_arn(t)]} for t, _ in cases])
+        results = answer["authResults"]
+        self.assertEqual([r["authDecision"] for r in results], [d for _, d in cases])
+        self.assertEqual([p["policyName"] for p in results[0]["allowed"]["policies"]], [allow])
+        self.assertEqual([p["policyName"] for p in results[1]["denied"]["explicitDeny"]["policies"]], [deny])
+        self.assertEqual(results[0]["authInfo"]["resources"], [topic_arn(cases[0][0])])
+        for (topic, decision) in cases:
+            with self.subTest(topic=topic):
+                r = self.pub(device, device["thing"], topic, "mqttv5")
+                if decision == "ALLOWED":
+                    self.assertRegex(r.stdout, r"received PUBACK \(Mid: 1, RC:(0|16)\)")
+                else:
+                    self.assertIn(f"RC:{NOT_AUTHORIZED_V5}", r.stdout)
+
+        # policyNamesToSkip drops the Deny; policyNamesToAdd can add it back.
+        skipped = self.iot.test_authorization(principal=device["arn"], clientId=device["thing"], policyNamesToSkip=[deny],
+                                              authInfos=[{"actionType": "PUBLISH", "resources": [topic_arn(f"{prefix}/secret")]}])
+        self.assertEqual(skipped["authResults"][0]["authDecision"], "ALLOWED")
+        # Connect is allowed only as the thing's own client id.
+        other = self.iot.test_authorization(principal=device["arn"], clientId="someone-else", authInfos=[
+            {"actionType": "CONNECT", "resources": [f"arn:aws:iot:{fk.REGION}:{fk.ACCOUNT_ID}:client/someone-else"]}])
+        self.assertEqual(other["authResults"][0]["authDecision"], "IMPLICIT_DENY")
+        self.assertClientError(self.iot.test_authorization, "ResourceNotFoundException", 404,
+                               principal=fk.arn("cert", "0" * 64),
+                               authInfos=[{"actionType": "CONNECT", "resources": ["*"]}])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 using Fleetkey.Policies;
 using Fleetkey.Storage;
@@ -32,6 +34,13 @@ public static class IotActions
     private static string Resource(string accountId, string kind, string name) =>
         string.Create(CultureInfo.InvariantCulture, $"arn:aws:iot:{EvaluationRegion}:{accountId}:{kind}/{name}");
 }
+
+/// <summary>A TestAuthorization question: may the principal do <paramref name="Action"/> (iot:Publish, …) on each resource ARN?</summary>
+public sealed record AuthorizationCheck(string Action, IReadOnlyList<string> Resources);
+
+/// <summary>The answer to an <see cref="AuthorizationCheck"/> and the policies behind it.</summary>
+public sealed record AuthorizationOutcome(
+    AuthorizationCheck Check, PolicyDecision Decision, IReadOnlyList<string> AllowedBy, IReadOnlyList<string> ExplicitlyDeniedBy, IReadOnlyList<string> ImplicitlyDeniedBy);
 
 /// <summary>One policy version as the evaluator uses it, parsed once.</summary>
 public sealed record CompiledPolicy(string Name, long VersionId, PolicyDocument Document);
@@ -129,6 +138,45 @@ public sealed class DeviceAuthorization
 
     public bool IsAllowed(string action, string resource) => PolicyEvaluator.IsAllowed(_documents, action, resource, Variables);
 
+    /// <summary>
+    /// One TestAuthorization check: an explicit Deny of any resource wins; allowed when every resource
+    /// is allowed; each policy is named under the decision it took part in.
+    /// </summary>
+    public AuthorizationOutcome Test(AuthorizationCheck check)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        var allowing = new HashSet<string>(StringComparer.Ordinal);
+        var denying = new HashSet<string>(StringComparer.Ordinal);
+        var allAllowed = check.Resources.Count > 0;
+        foreach (var resource in check.Resources)
+        {
+            var anyAllows = false;
+            foreach (var policy in Policies)
+            {
+                switch (PolicyEvaluator.Decide([policy.Document], check.Action, resource, Variables))
+                {
+                    case PolicyDecision.Allowed:
+                        allowing.Add(policy.Name);
+                        anyAllows = true;
+                        break;
+                    case PolicyDecision.ExplicitDeny:
+                        denying.Add(policy.Name);
+                        break;
+                }
+            }
+
+            allAllowed &= anyAllows;
+        }
+
+        var decision = denying.Count > 0 ? PolicyDecision.ExplicitDeny : allAllowed ? PolicyDecision.Allowed : PolicyDecision.ImplicitDeny;
+        return new AuthorizationOutcome(
+            check,
+            decision,
+            decision == PolicyDecision.Allowed ? [.. allowing] : [],
+            decision == PolicyDecision.ExplicitDeny ? [.. denying] : [],
+            decision == PolicyDecision.ImplicitDeny ? [.. Policies.Select(p => p.Name)] : []);
+    }
+
     public bool MayConnect(string clientId) => IsActive && IsAllowed(IotActions.Connect, IotActions.ClientResource(AccountId, clientId));
 
     public bool MayPublish(string topic) => IsAllowed(IotActions.Publish, IotActions.TopicResource(AccountId, topic));
@@ -161,43 +209,83 @@ public sealed class DeviceAuthorizationService(IFleetStore store, CompiledPolicy
     {
         ArgumentNullException.ThrowIfNull(certificateId);
         ArgumentNullException.ThrowIfNull(clientId);
-        return store.ReadAsync<DeviceAuthorization?>(async (session, ct) =>
+        return store.ReadAsync((session, ct) => LoadInSessionAsync(session, certificateId, clientId, accountId, [], [], ct), cancellationToken);
+    }
+
+    /// <summary>
+    /// TestAuthorization: how the certificate's policies (plus <paramref name="policyNamesToAdd"/>, less
+    /// <paramref name="policyNamesToSkip"/>) decide each check, with the evaluator the broker uses.
+    /// </summary>
+    /// <param name="clientId">The client id of the connection to imagine; null leaves <c>iot:ClientId</c> unset.</param>
+    public Task<IReadOnlyList<AuthorizationOutcome>> TestAsync(
+        IotScope scope, string principal, string? clientId, IReadOnlyList<string> policyNamesToAdd, IReadOnlyList<string> policyNamesToSkip,
+        IReadOnlyList<AuthorizationCheck> checks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(checks);
+        var certificateId = Principals.CertificateIdFromArn(scope, principal);
+        return store.ReadAsync<IReadOnlyList<AuthorizationOutcome>>(async (session, ct) =>
         {
-            var certificate = await session.Certificates.GetAsync(certificateId, ct);
-            if (certificate is null)
-            {
-                return null;
-            }
-
-            var attached = await session.ThingPrincipals.ListForPrincipalAsync(PolicyTarget.CertificateKind, certificateId, null, 100, ct);
-            var principal = attached.FirstOrDefault(p => string.Equals(p.ThingName, clientId, StringComparison.Ordinal))
-                ?? (attached is [{ PrincipalType: ThingPrincipalType.Exclusive } only] ? only : null);
-            var thing = principal is null ? null : await session.Things.GetAsync(principal.ThingName, ct);
-
-            var targets = new List<PolicyTarget> { new(PolicyTarget.CertificateKind, certificateId) };
-            if (thing is not null)
-            {
-                targets.AddRange(await PolicyService.GroupTargetsAsync(session, thing.Name, ct));
-            }
-
-            var compiled = new List<CompiledPolicy>();
-            foreach (var (policy, version) in await PolicyService.DefaultVersionsAsync(session, targets, ct))
-            {
-                compiled.Add(policies.Get(policy, version));
-            }
-
-            return new DeviceAuthorization(certificate, thing, compiled, Variables(certificate, thing, clientId), accountId);
+            var authorization = await LoadInSessionAsync(session, certificateId, clientId, scope.AccountId, policyNamesToAdd, policyNamesToSkip, ct)
+                ?? ThrowHelper.NotFound<DeviceAuthorization>(CertificateService.NotFoundMessage(certificateId));
+            return [.. checks.Select(authorization.Test)];
         }, cancellationToken);
     }
 
+    private async Task<DeviceAuthorization?> LoadInSessionAsync(
+        IStoreSession session, string certificateId, string? clientId, string accountId,
+        IReadOnlyList<string> policyNamesToAdd, IReadOnlyList<string> policyNamesToSkip, CancellationToken ct)
+    {
+        var certificate = await session.Certificates.GetAsync(certificateId, ct);
+        if (certificate is null)
+        {
+            return null;
+        }
+
+        var attached = await session.ThingPrincipals.ListForPrincipalAsync(PolicyTarget.CertificateKind, certificateId, null, 100, ct);
+        var principal = attached.FirstOrDefault(p => string.Equals(p.ThingName, clientId, StringComparison.Ordinal))
+            ?? (attached is [{ PrincipalType: ThingPrincipalType.Exclusive } only] ? only : null);
+        var thing = principal is null ? null : await session.Things.GetAsync(principal.ThingName, ct);
+
+        var targets = new List<PolicyTarget> { new(PolicyTarget.CertificateKind, certificateId) };
+        if (thing is not null)
+        {
+            targets.AddRange(await PolicyService.GroupTargetsAsync(session, thing.Name, ct));
+        }
+
+        var compiled = new List<CompiledPolicy>();
+        foreach (var (policy, version) in await PolicyService.DefaultVersionsAsync(session, targets, ct))
+        {
+            if (!policyNamesToSkip.Contains(policy.Name, StringComparer.Ordinal))
+            {
+                compiled.Add(policies.Get(policy, version));
+            }
+        }
+
+        foreach (var name in policyNamesToAdd.Distinct(StringComparer.Ordinal))
+        {
+            var policy = await PolicyService.RequireAsync(session, name, ct);
+            if (!compiled.Any(c => string.Equals(c.Name, name, StringComparison.Ordinal)))
+            {
+                compiled.Add(policies.Get(policy, (await session.Policies.GetVersionAsync(name, policy.DefaultVersionId, ct))!));
+            }
+        }
+
+        return new DeviceAuthorization(certificate, thing, compiled, Variables(certificate, thing, clientId), accountId);
+    }
+
     /// <summary>Policy variables of a connection (names without <c>${}</c>), as AWS IoT documents them.</summary>
-    internal static Dictionary<string, string> Variables(Certificate certificate, Thing? thing, string clientId)
+    internal static Dictionary<string, string> Variables(Certificate certificate, Thing? thing, string? clientId)
     {
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["iot:ClientId"] = clientId,
             ["iot:Connection.Thing.IsAttached"] = thing is null ? "false" : "true",
         };
+        if (clientId is not null)
+        {
+            variables["iot:ClientId"] = clientId;
+        }
+
         if (thing is not null)
         {
             variables["iot:Connection.Thing.ThingName"] = thing.Name;
