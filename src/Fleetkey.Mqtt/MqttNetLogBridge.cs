@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using MQTTnet.Diagnostics.Logger;
 
@@ -17,7 +19,14 @@ internal sealed partial class MqttNetLogBridge(ILogger<MqttNetLogBridge> logger)
         }
 
         var text = parameters is { Length: > 0 } ? string.Format(CultureInfo.InvariantCulture, message, parameters) : message;
-        if (logLevel == MqttNetLogLevel.Error)
+        if (exception is AuthenticationException or IOException or SocketException)
+        {
+            // A client that fails the TLS handshake (an untrusted certificate) or drops the connection:
+            // the client's problem, not the server's.
+            var reason = exception.GetBaseException().Message;
+            LogClientFailure(logger, source, reason);
+        }
+        else if (logLevel == MqttNetLogLevel.Error)
         {
             LogError(logger, exception, source, text);
         }
@@ -26,6 +35,9 @@ internal sealed partial class MqttNetLogBridge(ILogger<MqttNetLogBridge> logger)
             LogWarning(logger, exception, source, text);
         }
     }
+
+    [LoggerMessage(EventId = 8022, EventName = "MqttClientConnectionFailed", Level = LogLevel.Information, Message = "MQTTnet {Source}: client connection failed: {Reason}")]
+    private static partial void LogClientFailure(ILogger logger, string source, string reason);
 
     [LoggerMessage(EventId = 8020, EventName = "MqttNetWarning", Level = LogLevel.Warning, Message = "MQTTnet {Source}: {Message}")]
     private static partial void LogWarning(ILogger logger, Exception? exception, string source, string message);

@@ -147,6 +147,20 @@ public sealed class MqttBrokerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Connect_SelfSignedCertificate_TlsHandshakeFailsAndNoErrorLogged()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=self-signed", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var selfSigned = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var device = new Device(DeviceAuthorizationService.CertificateId(selfSigned), X509CertificateLoader.LoadPkcs12(selfSigned.Export(X509ContentType.Pkcs12), null));
+
+        var (_, result) = await ConnectAsync(device, "self-signed");
+
+        Assert.DoesNotContain(nameof(MqttClientConnectResultCode.Success), result, StringComparison.Ordinal);
+        Assert.Empty(_observer.Seen);
+    }
+
+    [Fact]
     public async Task Publish_DeniedTopic_PubAckNotAuthorizedAndAllowedTopicSucceeds()
     {
         var device = await DeviceAsync("dev-4", Policy(ConnectAsThing + ","

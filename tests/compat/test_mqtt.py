@@ -281,6 +281,21 @@ class MqttBrokerTests(CompatTestCase):
                 # Reconnecting is refused too.
                 self.assertRefused(self.pub(device, device["thing"], f"{prefix}/x", version), version, "after INACTIVE")
 
+    def test_policy_change_removing_connect_disconnects_within_two_seconds(self):
+        prefix = self.name("c")
+        name = self.topic_policy(prefix)
+        device = self.device(self.name("dev"), name)
+        s = self.sub(device, device["thing"], f"{prefix}/#", "mqttv5", wait=30)
+        self.assertTrue(s.wait_for("received SUBACK"), s.output())
+        self.iot.create_policy_version(policyName=name, setAsDefault=True, policyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "iot:Subscribe", "Resource": "*"}]}))
+        changed = time.monotonic()
+        while s.exited_at is None and time.monotonic() < changed + 10:
+            time.sleep(0.02)
+        self.assertIsNotNone(s.exited_at, f"still connected 10 s after iot:Connect was removed\n{s.output()}")
+        self.assertLessEqual(s.exited_at - changed, 2.0, s.output())
+
     def test_policy_version_change_takes_effect_for_new_operations(self):
         prefix = self.name("v")
         name = self.topic_policy(prefix)
