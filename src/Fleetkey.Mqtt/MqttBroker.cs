@@ -49,6 +49,12 @@ internal sealed partial class MqttBroker(
 {
     private const string SessionItemKey = "fleetkey.device";
 
+    // AWS IoT Core's client id limit (128 bytes; ids are mostly ASCII).
+    private const int MaxClientIdLength = 128;
+
+    // Topics only the broker publishes to: a device may not forge lifecycle events, whatever its policy.
+    private const string ReservedEventsPrefix = "$aws/events/";
+
     private readonly MqttBrokerOptions _options = options.Value;
     private readonly IDeviceConnectionObserver[] _observers = [.. observers];
     private readonly ConcurrentDictionary<string, DeviceSession> _sessions = new(StringComparer.Ordinal);
@@ -185,7 +191,7 @@ internal sealed partial class MqttBroker(
             return;
         }
 
-        if (clientId.Length == 0)
+        if (clientId.Length == 0 || clientId.Length > MaxClientIdLength)
         {
             Refuse(args, MqttConnectReasonCode.ClientIdentifierNotValid, "client_id");
             return;
@@ -284,7 +290,8 @@ internal sealed partial class MqttBroker(
         var session = Find(args.ClientId, args.SessionItems);
         var topic = args.ApplicationMessage.Topic;
         var authorization = session is null ? null : await AuthorizationAsync(session, args.CancellationToken);
-        if (authorization is { IsActive: true } && authorization.MayPublish(topic))
+        var reserved = topic.StartsWith(ReservedEventsPrefix, StringComparison.Ordinal);
+        if (authorization is { IsActive: true } && !reserved && authorization.MayPublish(topic))
         {
             metrics.Published();
             return;

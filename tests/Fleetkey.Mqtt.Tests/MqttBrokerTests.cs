@@ -176,6 +176,19 @@ public sealed class MqttBrokerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Publish_LifecycleEventTopic_RefusedWhateverThePolicy()
+    {
+        var device = await DeviceAsync("dev-8", Policy("""{"Effect":"Allow","Action":"iot:*","Resource":"*"}"""));
+        var (client, _) = await ConnectAsync(device, "dev-8");
+
+        var forged = await client.PublishStringAsync("$aws/events/presence/connected/someone", "{}", MqttQualityOfServiceLevel.AtLeastOnce);
+        var ordinary = await client.PublishStringAsync("anything/else", "{}", MqttQualityOfServiceLevel.AtLeastOnce);
+
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, forged.ReasonCode);
+        Assert.True(ordinary.IsSuccess, ordinary.ReasonCode.ToString());
+    }
+
+    [Fact]
     public async Task Subscribe_DeniedFilter_SubAckNotAuthorized()
     {
         var device = await DeviceAsync("dev-6", Policy(ConnectAsThing + ","
