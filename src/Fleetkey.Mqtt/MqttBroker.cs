@@ -419,14 +419,21 @@ internal sealed partial class MqttBroker(
 
     private async Task PublishAsync(string topic, byte[] payload)
     {
-        if (_server is null)
+        // While stopping, the devices being disconnected get no presence events.
+        if (_server is null || _stopping.IsCancellationRequested)
         {
             return;
         }
 
         var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).Build();
-        await _server.InjectApplicationMessage(
-            new InjectedMqttApplicationMessage(message) { SenderClientId = _brokerClientId }, _stopping.Token);
+        try
+        {
+            await _server.InjectApplicationMessage(
+                new InjectedMqttApplicationMessage(message) { SenderClientId = _brokerClientId }, _stopping.Token);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task NotifyObserversAsync(DeviceConnection connection)

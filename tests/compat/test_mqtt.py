@@ -342,6 +342,39 @@ class MqttBrokerTests(CompatTestCase):
         self.assertEqual(disconnected["disconnectReason"], "CLIENT_INITIATED_DISCONNECT")
         self.assertIsInstance(connected["timestamp"], int)
 
+    def test_sigterm_with_connected_devices_exits_zero_without_errors(self):
+        server = fk.FleetkeyServer(log_name="mqtt-stop", mqtt=True, extra_args=["--device-key-algorithm", "ec-p256"])
+        server.start()
+        self.addCleanup(server.cleanup)
+        iot = fk.make_client(server)
+        created = iot.create_keys_and_certificate(setAsActive=True)
+        iot.create_policy(policyName="all", policyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}))
+        iot.attach_policy(policyName="all", target=created["certificateArn"])
+        device = {"cert": os.path.join(self.tmp, "stop.crt"), "key": os.path.join(self.tmp, "stop.key")}
+        with open(device["cert"], "w") as f:
+            f.write(created["certificatePem"])
+        with open(device["key"], "w") as f:
+            f.write(created["keyPair"]["PrivateKey"])
+        with urllib.request.urlopen(server.endpoint + "/ca.pem", timeout=10) as r:
+            ca = os.path.join(self.tmp, "stop-ca.pem")
+            with open(ca, "wb") as f:
+                f.write(r.read())
+        subscribers = []
+        for version in VERSIONS:
+            s = Subscriber(["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(server.mqtt_port), "--cafile", ca,
+                            "--cert", device["cert"], "--key", device["key"], "-i", f"stop-{version}", "-t", "x/#",
+                            "-V", version, "-d", "-W", "30"])
+            self._subscribers.append(s)
+            subscribers.append(s)
+        for s in subscribers:
+            self.assertTrue(s.wait_for("received SUBACK"), s.output())
+        rc = server.stop()
+        self.assertEqual(rc, 0, server.log_tail())
+        with open(server.log_path, encoding="utf-8", errors="replace") as f:
+            errors = [line for line in f if " fail: " in line or " crit: " in line]
+        self.assertEqual(errors, [], "".join(errors))
+
     def test_test_authorization_agrees_with_the_broker(self):
         # TestAuthorization (POST /test-authorization, botocore model) runs the broker's evaluator:
         # what it calls ALLOWED the broker lets through, what it calls a deny the broker refuses.
