@@ -8,6 +8,14 @@ public enum PolicyEffect
     Deny,
 }
 
+/// <summary>The outcome of evaluating policies for one action on one resource.</summary>
+public enum PolicyDecision
+{
+    Allowed,
+    ExplicitDeny,
+    ImplicitDeny,
+}
+
 public sealed record PolicyStatement(
     string? Sid,
     PolicyEffect Effect,

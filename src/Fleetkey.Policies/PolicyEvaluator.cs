@@ -25,6 +25,14 @@ public static class PolicyEvaluator
     /// <param name="variables">Policy variables and condition keys by name, without <c>${}</c>.</param>
     public static bool IsAllowed(
         IEnumerable<PolicyDocument> policies, string action, string resource, IReadOnlyDictionary<string, string> variables)
+        => Decide(policies, action, resource, variables) == PolicyDecision.Allowed;
+
+    /// <summary>
+    /// Allowed, denied by an explicit Deny (which wins), or denied because nothing allows it; as
+    /// TestAuthorization reports it.
+    /// </summary>
+    public static PolicyDecision Decide(
+        IEnumerable<PolicyDocument> policies, string action, string resource, IReadOnlyDictionary<string, string> variables)
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(action);
@@ -40,14 +48,14 @@ public static class PolicyEvaluator
                 var applies = Applies(statement, action, resource, variables, substitute);
                 if (statement.Effect == PolicyEffect.Deny && applies != Match.No)
                 {
-                    return false;
+                    return PolicyDecision.ExplicitDeny;
                 }
 
                 allowed |= statement.Effect == PolicyEffect.Allow && applies == Match.Yes;
             }
         }
 
-        return allowed;
+        return allowed ? PolicyDecision.Allowed : PolicyDecision.ImplicitDeny;
     }
 
     private enum Match

@@ -19,6 +19,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Security.CertificateService>();
         services.AddSingleton<Security.PrincipalService>();
         services.AddSingleton<Security.PolicyService>();
+        services.AddSingleton<Security.CompiledPolicyCache>();
+        services.AddSingleton<Security.DeviceAuthorizationService>();
         services.AddSingleton<Provisioning.RegistrationService>();
         services.AddSingleton<Provisioning.ProvisioningTemplateService>();
 

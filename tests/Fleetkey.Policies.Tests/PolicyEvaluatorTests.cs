@@ -97,4 +97,19 @@ public sealed class PolicyEvaluatorTests
         Assert.False(PolicyEvaluator.IsAllowed([allow, deny], "iot:Connect", $"{Arn}:client/x", Device));
         Assert.False(PolicyEvaluator.IsAllowed([], "iot:Connect", $"{Arn}:client/x", Device));
     }
+
+    [Theory]
+    [InlineData("""{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}""", PolicyDecision.Allowed)]
+    [InlineData("""{"Effect":"Allow","Action":"iot:Publish","Resource":"*"}""", PolicyDecision.ImplicitDeny)]
+    [InlineData("""[{"Effect":"Allow","Action":"iot:*","Resource":"*"},{"Effect":"Deny","Action":"iot:Connect","Resource":"*"}]""", PolicyDecision.ExplicitDeny)]
+    // A Deny whose variable is absent still denies (fail closed); an Allow in that state does not allow.
+    [InlineData("""[{"Effect":"Allow","Action":"iot:*","Resource":"*"},{"Effect":"Deny","Action":"iot:Connect","Resource":"arn:aws:iot:*:*:client/${iot:Connection.Thing.Attributes[x]}"}]""", PolicyDecision.ExplicitDeny)]
+    [InlineData("""{"Effect":"Allow","Action":"iot:Connect","Resource":"arn:aws:iot:*:*:client/${iot:Connection.Thing.Attributes[x]}"}""", PolicyDecision.ImplicitDeny)]
+    public void Decide_Table_AllowedExplicitOrImplicitDeny(string statements, PolicyDecision expected)
+    {
+        var decision = PolicyEvaluator.Decide([Policy(statements)], "iot:Connect", $"{Arn}:client/sensor-1", Device);
+
+        Assert.Equal(expected, decision);
+        Assert.Equal(expected == PolicyDecision.Allowed, PolicyEvaluator.IsAllowed([Policy(statements)], "iot:Connect", $"{Arn}:client/sensor-1", Device));
+    }
 }

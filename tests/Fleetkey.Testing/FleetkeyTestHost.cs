@@ -58,7 +58,8 @@ public sealed class FleetkeyTestHost : IAsyncDisposable
     /// <summary>Sends requests as they are, unsigned.</summary>
     public HttpClient Anonymous { get; }
 
-    public static async Task<FleetkeyTestHost> StartAsync(Action<WebApplicationBuilder>? configure = null)
+    /// <param name="mqttPort">The MQTT broker's port; 0 (the default) runs no broker.</param>
+    public static async Task<FleetkeyTestHost> StartAsync(Action<WebApplicationBuilder>? configure = null, int mqttPort = 0)
     {
         var directory = new TempDirectory();
         var database = TestPostgres.Selected ? await TestPostgres.CreateDatabaseAsync() : null;
@@ -71,6 +72,7 @@ public sealed class FleetkeyTestHost : IAsyncDisposable
                 Database = database?.ConnectionString,
                 AccountId = "123456789012",
                 PublicHost = "iot.fleetkey.test",
+                MqttPort = mqttPort,
             };
             var app = await FleetkeyApp.BuildAsync(settings, builder =>
             {

@@ -109,8 +109,10 @@ class FleetkeyServer:
 
     def __init__(self, data_dir: str | None = None, root_keys: bool = True, log_name: str = "server",
                  extra_env: dict | None = None, extra_args: list[str] | None = None,
-                 database: str | None = None, store: str | None = None):
+                 database: str | None = None, store: str | None = None, mqtt: bool = False):
         self.store = store
+        self.mqtt = mqtt
+        self.mqtt_port = 0
         self.extra_env = extra_env or {}
         self.extra_args = extra_args or []
         self.database = database
@@ -137,7 +139,7 @@ class FleetkeyServer:
             "--data", self.data_dir,
             "--http", f"http://127.0.0.1:{self.port}",
             "--device-http", f"http://127.0.0.1:{self.device_port}",
-            "--mqtt-port", "0",
+            "--mqtt-port", str(self.mqtt_port),
             "--public-host", PUBLIC_HOST,
             *(["--database", self.database] if self.database else []),
             *self.extra_args,
@@ -153,6 +155,8 @@ class FleetkeyServer:
             self.owns_database = True
         self.port = free_port()
         self.device_port = free_port()
+        if self.mqtt:
+            self.mqtt_port = free_port()
         env = dict(os.environ)
         if self.root_keys:
             env["FLEETKEY_ROOT_ACCESS_KEY_ID"] = self.access_key_id

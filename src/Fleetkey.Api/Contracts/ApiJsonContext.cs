@@ -87,6 +87,8 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(ListTargetsForPolicyResponse))]
 [JsonSerializable(typeof(GetEffectivePoliciesRequest))]
 [JsonSerializable(typeof(GetEffectivePoliciesResponse))]
+[JsonSerializable(typeof(TestAuthorizationRequest))]
+[JsonSerializable(typeof(TestAuthorizationResponse))]
 [JsonSerializable(typeof(RegisterThingRequest))]
 [JsonSerializable(typeof(RegisterThingResponse))]
 [JsonSerializable(typeof(CreateProvisioningTemplateRequest))]

@@ -235,6 +235,38 @@ internal sealed record EffectivePolicyDto(
 internal sealed record GetEffectivePoliciesResponse(
     [property: JsonPropertyName("effectivePolicies")] IReadOnlyList<EffectivePolicyDto> EffectivePolicies);
 
+internal sealed record TestAuthorizationRequest(
+    [property: JsonPropertyName("authInfos")] IReadOnlyList<AuthInfoDto> AuthInfos,
+    [property: JsonPropertyName("clientId")] string? ClientId,
+    [property: JsonPropertyName("cognitoIdentityPoolId")] string? CognitoIdentityPoolId,
+    [property: JsonPropertyName("policyNamesToAdd")] IReadOnlyList<string>? PolicyNamesToAdd,
+    [property: JsonPropertyName("policyNamesToSkip")] IReadOnlyList<string>? PolicyNamesToSkip,
+    [property: JsonPropertyName("principal")] string? Principal);
+
+internal sealed record AuthInfoDto(
+    [property: JsonPropertyName("actionType")] string? ActionType,
+    [property: JsonPropertyName("resources")] IReadOnlyList<string> Resources);
+
+internal sealed record PolicyRefDto(
+    [property: JsonPropertyName("policyName")] string PolicyName,
+    [property: JsonPropertyName("policyArn")] string PolicyArn);
+
+internal sealed record PoliciesDto([property: JsonPropertyName("policies")] IReadOnlyList<PolicyRefDto> Policies);
+
+internal sealed record DeniedDto(
+    [property: JsonPropertyName("implicitDeny")] PoliciesDto? ImplicitDeny,
+    [property: JsonPropertyName("explicitDeny")] PoliciesDto? ExplicitDeny);
+
+internal sealed record AuthResultDto(
+    [property: JsonPropertyName("authInfo")] AuthInfoDto AuthInfo,
+    [property: JsonPropertyName("allowed")] PoliciesDto Allowed,
+    [property: JsonPropertyName("denied")] DeniedDto Denied,
+    [property: JsonPropertyName("authDecision")] string AuthDecision,
+    [property: JsonPropertyName("missingContextValues")] IReadOnlyList<string> MissingContextValues);
+
+internal sealed record TestAuthorizationResponse(
+    [property: JsonPropertyName("authResults")] IReadOnlyList<AuthResultDto> AuthResults);
+
 // RegisterThing
 
 internal sealed record RegisterThingRequest(

@@ -3,6 +3,7 @@ using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
+using Fleetkey.Policies;
 using Fleetkey.Services.Registry;
 using Fleetkey.Services.Security;
 using Microsoft.AspNetCore.Http;
@@ -29,6 +30,7 @@ internal static class PoliciesEndpoints
         routes.MapAws("ListAttachedPolicies", ListAttachedPolicies);
         routes.MapAws("ListTargetsForPolicy", ListTargetsForPolicy);
         routes.MapAws("GetEffectivePolicies", GetEffectivePolicies);
+        routes.MapAws("TestAuthorization", TestAuthorization);
         return routes;
     }
 
@@ -151,4 +153,41 @@ internal static class PoliciesEndpoints
             new GetEffectivePoliciesResponse(effective.Select(p => new EffectivePolicyDto(p.PolicyName, PolicyArn(request.Scope, p.PolicyName), p.Document)).ToList()),
             ApiJsonContext.Default.GetEffectivePoliciesResponse);
     }
+
+    private static async Task<JsonHttpResult<TestAuthorizationResponse>> TestAuthorization(
+        AwsRequest<TestAuthorizationRequest> request, DeviceAuthorizationService authorizations, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        if (input.CognitoIdentityPoolId is not null || input.Principal is null)
+        {
+            Core.Errors.ThrowHelper.InvalidRequest("Fleetkey tests the authorization of certificate principals: principal is required and cognitoIdentityPoolId is not supported.");
+        }
+
+        var checks = input.AuthInfos.Select(a => new AuthorizationCheck(ActionOf(a.ActionType), a.Resources)).ToList();
+        var outcomes = await authorizations.TestAsync(
+            request.Scope, input.Principal, input.ClientId, input.PolicyNamesToAdd ?? [], input.PolicyNamesToSkip ?? [], checks, cancellationToken);
+        PoliciesDto Refs(IReadOnlyList<string> names) => new([.. names.Select(n => new PolicyRefDto(n, PolicyArn(request.Scope, n)))]);
+        var results = outcomes.Select((o, i) => new AuthResultDto(
+            input.AuthInfos[i],
+            Refs(o.AllowedBy),
+            new DeniedDto(Refs(o.ImplicitlyDeniedBy), Refs(o.ExplicitlyDeniedBy)),
+            o.Decision switch
+            {
+                PolicyDecision.Allowed => "ALLOWED",
+                PolicyDecision.ExplicitDeny => "EXPLICIT_DENY",
+                _ => "IMPLICIT_DENY",
+            },
+            [])).ToList();
+        return TypedResults.Json(new TestAuthorizationResponse(results), ApiJsonContext.Default.TestAuthorizationResponse);
+    }
+
+    // The model's ActionType enum (validated by the binder) names the iot: action; AWS requires it in practice.
+    private static string ActionOf(string? actionType) => actionType switch
+    {
+        "PUBLISH" => IotActions.Publish,
+        "SUBSCRIBE" => IotActions.Subscribe,
+        "RECEIVE" => IotActions.Receive,
+        "CONNECT" => IotActions.Connect,
+        _ => throw new Core.Errors.ServiceException(Core.Errors.ErrorCode.InvalidRequest, "authInfos[].actionType is required (PUBLISH, SUBSCRIBE, RECEIVE or CONNECT)."),
+    };
 }

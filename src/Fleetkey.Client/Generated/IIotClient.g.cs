@@ -685,6 +685,19 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<TagResourceResponse> TagResourceAsync(TagResourceRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>TestAuthorization</c>: <c>POST /test-authorization</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="LimitExceededException">The service answered <c>LimitExceededException</c> (HTTP 410).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<TestAuthorizationResponse> TestAuthorizationAsync(TestAuthorizationRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>UntagResource</c>: <c>POST /untag</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>

@@ -625,6 +625,23 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task<TestAuthorizationResponse> TestAuthorizationAsync(TestAuthorizationRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("TestAuthorization", HttpMethod.Post, "/test-authorization");
+        operation.AddQuery("clientId", request.ClientId);
+        operation.SetJsonBody(request, static (writer, request) =>
+        {
+            JsonBody.Write(writer, "authInfos", request.AuthInfos, IotJsonContext.Default.AuthInfoList);
+            JsonBody.Write(writer, "cognitoIdentityPoolId", request.CognitoIdentityPoolId);
+            JsonBody.Write(writer, "policyNamesToAdd", request.PolicyNamesToAdd, IotJsonContext.Default.StringList);
+            JsonBody.Write(writer, "policyNamesToSkip", request.PolicyNamesToSkip, IotJsonContext.Default.StringList);
+            JsonBody.Write(writer, "principal", request.Principal);
+        });
+        return SendAsync(operation, IotJsonContext.Default.TestAuthorizationResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<UntagResourceResponse> UntagResourceAsync(UntagResourceRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -29,6 +29,14 @@ public sealed record AddThingToThingGroupRequest
 /// <summary>The output of the AWS IoT <c>AddThingToThingGroup</c> operation.</summary>
 public sealed record AddThingToThingGroupResponse;
 
+/// <summary>The AWS IoT <c>Allowed</c> structure.</summary>
+public sealed record Allowed
+{
+    /// <summary>JSON member <c>policies</c>.</summary>
+    [JsonPropertyName("policies")]
+    public IReadOnlyList<Policy>? Policies { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>AttachPolicy</c> operation.</summary>
 public sealed record AttachPolicyRequest
 {
@@ -65,6 +73,42 @@ public sealed record AttributePayload
     /// <summary>JSON member <c>merge</c>.</summary>
     [JsonPropertyName("merge")]
     public bool? Merge { get; init; }
+}
+
+/// <summary>The AWS IoT <c>AuthInfo</c> structure.</summary>
+public sealed record AuthInfo
+{
+    /// <summary>JSON member <c>actionType</c>. One of <see cref="ActionType"/>.</summary>
+    [JsonPropertyName("actionType")]
+    public string? ActionType { get; init; }
+
+    /// <summary>Required. JSON member <c>resources</c>.</summary>
+    [JsonPropertyName("resources")]
+    public required IReadOnlyList<string> Resources { get; init; }
+}
+
+/// <summary>The AWS IoT <c>AuthResult</c> structure.</summary>
+public sealed record AuthResult
+{
+    /// <summary>JSON member <c>allowed</c>.</summary>
+    [JsonPropertyName("allowed")]
+    public Allowed? Allowed { get; init; }
+
+    /// <summary>JSON member <c>authDecision</c>. One of <see cref="AuthDecision"/>.</summary>
+    [JsonPropertyName("authDecision")]
+    public string? AuthDecision { get; init; }
+
+    /// <summary>JSON member <c>authInfo</c>.</summary>
+    [JsonPropertyName("authInfo")]
+    public AuthInfo? AuthInfo { get; init; }
+
+    /// <summary>JSON member <c>denied</c>.</summary>
+    [JsonPropertyName("denied")]
+    public Denied? Denied { get; init; }
+
+    /// <summary>JSON member <c>missingContextValues</c>.</summary>
+    [JsonPropertyName("missingContextValues")]
+    public IReadOnlyList<string>? MissingContextValues { get; init; }
 }
 
 /// <summary>The AWS IoT <c>Certificate</c> structure.</summary>
@@ -538,6 +582,18 @@ public sealed record DeleteThingTypeRequest
 /// <summary>The output of the AWS IoT <c>DeleteThingType</c> operation.</summary>
 public sealed record DeleteThingTypeResponse;
 
+/// <summary>The AWS IoT <c>Denied</c> structure.</summary>
+public sealed record Denied
+{
+    /// <summary>JSON member <c>explicitDeny</c>.</summary>
+    [JsonPropertyName("explicitDeny")]
+    public ExplicitDeny? ExplicitDeny { get; init; }
+
+    /// <summary>JSON member <c>implicitDeny</c>.</summary>
+    [JsonPropertyName("implicitDeny")]
+    public ImplicitDeny? ImplicitDeny { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>DeprecateThingType</c> operation.</summary>
 public sealed record DeprecateThingTypeRequest
 {
@@ -830,6 +886,14 @@ public sealed record EffectivePolicy
     public string? PolicyName { get; init; }
 }
 
+/// <summary>The AWS IoT <c>ExplicitDeny</c> structure.</summary>
+public sealed record ExplicitDeny
+{
+    /// <summary>JSON member <c>policies</c>.</summary>
+    [JsonPropertyName("policies")]
+    public IReadOnlyList<Policy>? Policies { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>GetEffectivePolicies</c> operation.</summary>
 public sealed record GetEffectivePoliciesRequest
 {
@@ -946,6 +1010,14 @@ public sealed record GroupNameAndArn
     /// <summary>JSON member <c>groupName</c>. 1 to 128 characters. Pattern <c>[a-zA-Z0-9:_-]+</c>.</summary>
     [JsonPropertyName("groupName")]
     public string? GroupName { get; init; }
+}
+
+/// <summary>The AWS IoT <c>ImplicitDeny</c> structure.</summary>
+public sealed record ImplicitDeny
+{
+    /// <summary>JSON member <c>policies</c>.</summary>
+    [JsonPropertyName("policies")]
+    public IReadOnlyList<Policy>? Policies { get; init; }
 }
 
 /// <summary>The AWS IoT <c>KeyPair</c> structure.</summary>
@@ -1681,6 +1753,36 @@ public sealed record TagResourceRequest
 /// <summary>The output of the AWS IoT <c>TagResource</c> operation.</summary>
 public sealed record TagResourceResponse;
 
+/// <summary>The input of the AWS IoT <c>TestAuthorization</c> operation.</summary>
+public sealed record TestAuthorizationRequest
+{
+    /// <summary>Required. JSON member <c>authInfos</c>.</summary>
+    public required IReadOnlyList<AuthInfo> AuthInfos { get; init; }
+
+    /// <summary>Query parameter <c>clientId</c>.</summary>
+    public string? ClientId { get; init; }
+
+    /// <summary>JSON member <c>cognitoIdentityPoolId</c>.</summary>
+    public string? CognitoIdentityPoolId { get; init; }
+
+    /// <summary>JSON member <c>policyNamesToAdd</c>.</summary>
+    public IReadOnlyList<string>? PolicyNamesToAdd { get; init; }
+
+    /// <summary>JSON member <c>policyNamesToSkip</c>.</summary>
+    public IReadOnlyList<string>? PolicyNamesToSkip { get; init; }
+
+    /// <summary>JSON member <c>principal</c>.</summary>
+    public string? Principal { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>TestAuthorization</c> operation.</summary>
+public sealed record TestAuthorizationResponse
+{
+    /// <summary>JSON member <c>authResults</c>.</summary>
+    [JsonPropertyName("authResults")]
+    public IReadOnlyList<AuthResult>? AuthResults { get; init; }
+}
+
 /// <summary>The AWS IoT <c>ThingAttribute</c> structure.</summary>
 public sealed record ThingAttribute
 {
@@ -1946,6 +2048,35 @@ public sealed record UpdateThingTypeRequest
 
 /// <summary>The output of the AWS IoT <c>UpdateThingType</c> operation.</summary>
 public sealed record UpdateThingTypeResponse;
+
+/// <summary>The values of the AWS IoT <c>ActionType</c> enumeration (sent and received as strings).</summary>
+public static class ActionType
+{
+    /// <summary><c>PUBLISH</c>.</summary>
+    public const string Publish = "PUBLISH";
+
+    /// <summary><c>SUBSCRIBE</c>.</summary>
+    public const string Subscribe = "SUBSCRIBE";
+
+    /// <summary><c>RECEIVE</c>.</summary>
+    public const string Receive = "RECEIVE";
+
+    /// <summary><c>CONNECT</c>.</summary>
+    public const string Connect = "CONNECT";
+}
+
+/// <summary>The values of the AWS IoT <c>AuthDecision</c> enumeration (sent and received as strings).</summary>
+public static class AuthDecision
+{
+    /// <summary><c>ALLOWED</c>.</summary>
+    public const string Allowed = "ALLOWED";
+
+    /// <summary><c>EXPLICIT_DENY</c>.</summary>
+    public const string ExplicitDeny = "EXPLICIT_DENY";
+
+    /// <summary><c>IMPLICIT_DENY</c>.</summary>
+    public const string ImplicitDeny = "IMPLICIT_DENY";
+}
 
 /// <summary>The values of the AWS IoT <c>CertificateMode</c> enumeration (sent and received as strings).</summary>
 public static class CertificateMode

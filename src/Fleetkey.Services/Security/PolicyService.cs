@@ -237,22 +237,38 @@ public sealed class PolicyService(IFleetStore store, TimeProvider time)
             if (thingName is not null)
             {
                 _ = await session.Things.GetAsync(thingName, ct) ?? ThrowHelper.NotFound<Thing>(ThingService.NotFoundMessage(thingName));
-                foreach (var group in await session.ThingGroups.ListForThingAsync(thingName, null, NameRules.MaxGroupsPerThing, ct))
-                {
-                    targets.AddRange(group.Path.Split('/').Select(n => new PolicyTarget(PolicyTarget.ThingGroupKind, n)));
-                }
+                targets.AddRange(await GroupTargetsAsync(session, thingName, ct));
             }
 
-            var result = new List<EffectivePolicy>();
-            foreach (var name in await session.Policies.ListAttachedAsync(targets.Distinct().ToList(), null, 1000, ct))
-            {
-                var policy = (await session.Policies.GetAsync(name, ct))!;
-                var version = (await session.Policies.GetVersionAsync(name, policy.DefaultVersionId, ct))!;
-                result.Add(new EffectivePolicy(name, version.Document));
-            }
-
-            return result;
+            return [.. (await DefaultVersionsAsync(session, targets, ct)).Select(p => new EffectivePolicy(p.Policy.Name, p.Version.Document))];
         }, cancellationToken);
+
+    /// <summary>The thing groups a thing is in, with their ancestors, as policy targets.</summary>
+    internal static async Task<IReadOnlyList<PolicyTarget>> GroupTargetsAsync(IStoreSession session, string thingName, CancellationToken cancellationToken)
+    {
+        var targets = new List<PolicyTarget>();
+        foreach (var group in await session.ThingGroups.ListForThingAsync(thingName, null, NameRules.MaxGroupsPerThing, cancellationToken))
+        {
+            targets.AddRange(group.Path.Split('/').Select(n => new PolicyTarget(PolicyTarget.ThingGroupKind, n)));
+        }
+
+        return targets;
+    }
+
+    /// <summary>The policies attached to any of the targets, each once, with its default version.</summary>
+    internal static async Task<IReadOnlyList<(Policy Policy, PolicyVersion Version)>> DefaultVersionsAsync(
+        IStoreSession session, IReadOnlyList<PolicyTarget> targets, CancellationToken cancellationToken)
+    {
+        var result = new List<(Policy, PolicyVersion)>();
+        foreach (var name in await session.Policies.ListAttachedAsync(targets.Distinct().ToList(), null, 1000, cancellationToken))
+        {
+            var policy = (await session.Policies.GetAsync(name, cancellationToken))!;
+            var version = (await session.Policies.GetVersionAsync(name, policy.DefaultVersionId, cancellationToken))!;
+            result.Add((policy, version));
+        }
+
+        return result;
+    }
 
     internal static async Task<Policy> RequireAsync(IStoreSession session, string name, CancellationToken cancellationToken) =>
         await session.Policies.GetAsync(name, cancellationToken) ?? ThrowHelper.NotFound<Policy>(NotFoundMessage(name));

@@ -48,7 +48,7 @@ internal static class FleetkeyCommands
         };
         var mqttPort = new Option<int>("--mqtt-port")
         {
-            Description = "MQTT over mutual TLS port; 0 disables MQTT (env FLEETKEY_MQTT_PORT). The broker is not part of this release yet.",
+            Description = "MQTT over mutual TLS port; 0 disables MQTT (env FLEETKEY_MQTT_PORT).",
             DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_MQTT_PORT") ?? "8883", CultureInfo.InvariantCulture),
         };
         var accountId = new Option<string>("--account-id")

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Fleetkey.Api.Hosting;
+using Fleetkey.Mqtt;
 using Fleetkey.Pki;
 using Fleetkey.Services;
 using Fleetkey.Services.Access;
@@ -64,6 +65,15 @@ internal static partial class FleetkeyApp
             o.PublicHost = settings.PublicHost;
         });
         builder.Services.AddSingleton(new ListenerPorts(device.Port));
+        if (settings.MqttPort != 0)
+        {
+            builder.Services.AddFleetkeyMqtt(o =>
+            {
+                o.Port = settings.MqttPort;
+                o.PublicHost = settings.PublicHost;
+                o.AccountId = settings.AccountId;
+            });
+        }
 
         // One meter for what Fleetkey counts (the key pool, requests in flight), owned by the container.
         var meter = new Meter(ServerActivity.MeterName, typeof(FleetkeyApp).Assembly.GetName().Version?.ToString());

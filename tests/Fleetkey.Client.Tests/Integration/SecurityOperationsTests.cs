@@ -117,6 +117,19 @@ public sealed class SecurityOperationsTests(FleetkeyServer server) : IClassFixtu
         Assert.Equal(FleetkeyServer.Arn("policy", "device-policy"), deviceEffective.PolicyArn);
         AssertSameJson(PublishPolicy, deviceEffective.PolicyDocument);
 
+        // The same policies decide TestAuthorization: publish is allowed by device-policy, subscribe by none.
+        var decisions = await _client.TestAuthorizationAsync(new TestAuthorizationRequest
+        {
+            Principal = target,
+            AuthInfos =
+            [
+                new AuthInfo { ActionType = "PUBLISH", Resources = [FleetkeyServer.Arn("topic", "devices/door-1")] },
+                new AuthInfo { ActionType = "SUBSCRIBE", Resources = [FleetkeyServer.Arn("topicfilter", "devices/#")] },
+            ],
+        });
+        Assert.Equal(["ALLOWED", "IMPLICIT_DENY"], decisions.AuthResults!.Select(r => r.AuthDecision));
+        Assert.Contains(decisions.AuthResults![0].Allowed!.Policies!, p => p.PolicyName == "device-policy");
+
         await _client.DetachPolicyAsync(new DetachPolicyRequest { PolicyName = "device-policy", Target = target });
         Assert.Equal(["other-policy"], (await _client.ListAttachedPoliciesAsync(new ListAttachedPoliciesRequest { Target = target })).Policies!.Select(p => p.PolicyName));
 

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fleetkey.Mqtt;
+
+public static class MqttServiceCollectionExtensions
+{
+    /// <summary>
+    /// Runs the MQTT broker with the host (mutual TLS on <see cref="MqttBrokerOptions.Port"/>). Needs the
+    /// application layer, the <c>CertificateAuthority</c> and a <c>System.Diagnostics.Metrics.Meter</c>.
+    /// </summary>
+    public static IServiceCollection AddFleetkeyMqtt(this IServiceCollection services, Action<MqttBrokerOptions> configure)
+    {
+        services.AddOptions<MqttBrokerOptions>()
+            .Configure(configure)
+            .Validate(o => o.Port is > 0 and <= 65535, "The MQTT port must be between 1 and 65535.")
+            .Validate(o => o.RevocationPollInterval > TimeSpan.Zero, "The revocation poll interval must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<AuthorizationCache>();
+        services.AddSingleton<BrokerMetrics>();
+        services.AddSingleton<MqttNetLogBridge>();
+        services.AddSingleton<MqttBroker>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttBroker>());
+        return services;
+    }
+}

@@ -1,0 +1,292 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Fleetkey.Core.Naming;
+using Fleetkey.Core.Registry;
+using Fleetkey.Pki;
+using Fleetkey.Services.Registry;
+using Fleetkey.Services.Security;
+using Fleetkey.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using Xunit;
+
+namespace Fleetkey.Mqtt.Tests;
+
+/// <summary>
+/// The whole application with the broker on a loopback port, driven by MQTTnet's client over mutual
+/// TLS. Every test fails if anything logged an error.
+/// </summary>
+public sealed class MqttBrokerTests : IAsyncLifetime
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private readonly ErrorLog _errors = new();
+    private readonly RecordingObserver _observer = new();
+    private readonly List<IMqttClient> _clients = [];
+    private FleetkeyTestHost _host = null!;
+    private int _port;
+
+    public async Task InitializeAsync()
+    {
+        _port = FreePort();
+        _host = await FleetkeyTestHost.StartAsync(
+            builder =>
+            {
+                builder.Logging.AddProvider(_errors);
+                builder.Services.AddSingleton<IDeviceConnectionObserver>(_observer);
+            },
+            mqttPort: _port);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
+        await _host.DisposeAsync();
+        Assert.Empty(_errors.Errors);
+    }
+
+    private static IotScope Scope => new(FleetkeyTestHost.Region, "123456789012");
+
+    private T Service<T>()
+        where T : notnull => _host.Services.GetRequiredService<T>();
+
+    private sealed record Device(string CertificateId, X509Certificate2 Certificate);
+
+    private async Task<Device> DeviceAsync(string thingName, string policyDocument, bool active = true)
+    {
+        var (certificate, issued) = await Service<CertificateService>().CreateKeysAndCertificateAsync(active, None);
+        var arn = Arn.For(Scope, ResourceKind.Certificate, certificate.CertificateId);
+        await Service<ThingService>().CreateAsync(thingName, null, null, null, None);
+        await Service<PrincipalService>().AttachAsync(Scope, thingName, arn, null, None);
+        await Service<PolicyService>().CreateAsync(thingName + "-policy", policyDocument, null, None);
+        await Service<PolicyService>().AttachAsync(Scope, thingName + "-policy", arn, None);
+        using var withKey = X509Certificate2.CreateFromPem(issued.CertificatePem, issued.PrivateKeyPem ?? throw new InvalidOperationException("no key"));
+        // SslStream wants a certificate whose key it can use on every platform: round-trip through PKCS#12.
+        var usable = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        return new Device(certificate.CertificateId, usable);
+    }
+
+    /// <returns>The client and the CONNACK's result code (MQTTnet reports a refusal as an exception naming it).</returns>
+    private async Task<(IMqttClient Client, string Result)> ConnectAsync(Device device, string clientId, MqttProtocolVersion version = MqttProtocolVersion.V500)
+    {
+        var authority = Service<CertificateAuthority>();
+        var client = new MqttClientFactory().CreateMqttClient();
+        _clients.Add(client);
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", _port)
+            .WithClientId(clientId)
+            .WithProtocolVersion(version)
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .WithTlsOptions(o => o
+                .UseTls()
+                .WithClientCertificates([device.Certificate])
+                .WithTrustChain([authority.Root, authority.Issuing])
+                .WithRevocationMode(X509RevocationMode.NoCheck))
+            .Build();
+        try
+        {
+            var result = await client.ConnectAsync(options, None);
+            return (client, result.ResultCode.ToString());
+        }
+        catch (MQTTnet.Adapter.MqttConnectingFailedException e)
+        {
+            return (client, e.Message);
+        }
+    }
+
+    private static string Policy(string statements) => $$"""{"Version":"2012-10-17","Statement":[{{statements}}]}""";
+
+    private const string ConnectAsThing =
+        """{"Effect":"Allow","Action":"iot:Connect","Resource":"arn:aws:iot:*:*:client/${iot:Connection.Thing.ThingName}"}""";
+
+    [Fact]
+    public async Task Connect_ActiveCertificateAllowed_AcceptedAndObserverToldTheCertificateId()
+    {
+        var device = await DeviceAsync("dev-1", Policy(ConnectAsThing));
+
+        var (client, result) = await ConnectAsync(device, "dev-1");
+
+        Assert.Equal(nameof(MqttClientConnectResultCode.Success), result);
+        Assert.True(client.IsConnected);
+        var connection = await _observer.NextAsync();
+        Assert.Equal(device.CertificateId, connection.CertificateId);
+        Assert.Equal("dev-1", connection.ClientId);
+        Assert.Equal("dev-1", connection.ThingName);
+    }
+
+    [Theory]
+    [InlineData(MqttProtocolVersion.V500)]
+    [InlineData(MqttProtocolVersion.V311)]
+    public async Task Connect_ClientIdNotTheThingsName_NotAuthorized(MqttProtocolVersion version)
+    {
+        var device = await DeviceAsync("dev-2", Policy(ConnectAsThing));
+
+        var (client, result) = await ConnectAsync(device, "intruder", version);
+
+        Assert.Contains(nameof(MqttClientConnectResultCode.NotAuthorized), result, StringComparison.Ordinal);
+        Assert.False(client.IsConnected);
+        Assert.Empty(_observer.Seen);
+    }
+
+    [Fact]
+    public async Task Connect_InactiveCertificate_NotAuthorized()
+    {
+        var device = await DeviceAsync("dev-3", Policy(ConnectAsThing), active: false);
+
+        var (_, result) = await ConnectAsync(device, "dev-3");
+
+        Assert.Contains(nameof(MqttClientConnectResultCode.NotAuthorized), result, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connect_SelfSignedCertificate_TlsHandshakeFailsAndNoErrorLogged()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=self-signed", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var selfSigned = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        var device = new Device(DeviceAuthorizationService.CertificateId(selfSigned), X509CertificateLoader.LoadPkcs12(selfSigned.Export(X509ContentType.Pkcs12), null));
+
+        var (_, result) = await ConnectAsync(device, "self-signed");
+
+        Assert.DoesNotContain(nameof(MqttClientConnectResultCode.Success), result, StringComparison.Ordinal);
+        Assert.Empty(_observer.Seen);
+    }
+
+    [Fact]
+    public async Task Publish_DeniedTopic_PubAckNotAuthorizedAndAllowedTopicSucceeds()
+    {
+        var device = await DeviceAsync("dev-4", Policy(ConnectAsThing + ","
+            + """{"Effect":"Allow","Action":"iot:Publish","Resource":"arn:aws:iot:*:*:topic/things/${iot:Connection.Thing.ThingName}/*"}"""));
+        var (client, _) = await ConnectAsync(device, "dev-4");
+
+        var allowed = await client.PublishStringAsync("things/dev-4/state", "on", MqttQualityOfServiceLevel.AtLeastOnce);
+        var denied = await client.PublishStringAsync("things/dev-5/state", "on", MqttQualityOfServiceLevel.AtLeastOnce);
+
+        Assert.True(allowed.IsSuccess, allowed.ReasonCode.ToString());
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, denied.ReasonCode);
+        Assert.True(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task Publish_LifecycleEventTopic_RefusedWhateverThePolicy()
+    {
+        var device = await DeviceAsync("dev-8", Policy("""{"Effect":"Allow","Action":"iot:*","Resource":"*"}"""));
+        var (client, _) = await ConnectAsync(device, "dev-8");
+
+        var forged = await client.PublishStringAsync("$aws/events/presence/connected/someone", "{}", MqttQualityOfServiceLevel.AtLeastOnce);
+        var ordinary = await client.PublishStringAsync("anything/else", "{}", MqttQualityOfServiceLevel.AtLeastOnce);
+
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, forged.ReasonCode);
+        Assert.True(ordinary.IsSuccess, ordinary.ReasonCode.ToString());
+    }
+
+    [Fact]
+    public async Task Subscribe_DeniedFilter_SubAckNotAuthorized()
+    {
+        var device = await DeviceAsync("dev-6", Policy(ConnectAsThing + ","
+            + """{"Effect":"Allow","Action":"iot:Subscribe","Resource":"arn:aws:iot:*:*:topicfilter/mine/*"}"""));
+        var (client, _) = await ConnectAsync(device, "dev-6");
+
+        var result = await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter("mine/#", MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithTopicFilter("theirs/#", MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
+
+        Assert.Equal(MqttClientSubscribeResultCode.GrantedQoS1, result.Items.Single(i => i.TopicFilter.Topic == "mine/#").ResultCode);
+        Assert.Equal(MqttClientSubscribeResultCode.NotAuthorized, result.Items.Single(i => i.TopicFilter.Topic == "theirs/#").ResultCode);
+    }
+
+    [Fact]
+    public async Task Revocation_CertificateSetInactive_DisconnectedAtTheNextPoll()
+    {
+        var device = await DeviceAsync("dev-7", Policy(ConnectAsThing));
+        var (client, _) = await ConnectAsync(device, "dev-7");
+        var disconnected = new TaskCompletionSource<MqttClientDisconnectedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.DisconnectedAsync += e =>
+        {
+            disconnected.TrySetResult(e);
+            return Task.CompletedTask;
+        };
+
+        await Service<CertificateService>().UpdateStatusAsync(device.CertificateId, CertificateStatus.Inactive, None);
+        // The broker polls on the host's (fake) clock: move it past one poll interval, a few times
+        // in case the timer had not started waiting yet.
+        for (var i = 0; i < 20 && !disconnected.Task.IsCompleted; i++)
+        {
+            _host.Time.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.WhenAny(disconnected.Task, Task.Delay(100));
+        }
+
+        var e = await disconnected.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(MqttClientDisconnectReason.NotAuthorized, e.Reason);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class RecordingObserver : IDeviceConnectionObserver
+    {
+        private readonly Channel _channel = new();
+
+        public ConcurrentQueue<DeviceConnection> Seen { get; } = new();
+
+        public ValueTask DeviceConnectedAsync(DeviceConnection connection, CancellationToken cancellationToken)
+        {
+            Seen.Enqueue(connection);
+            _channel.Signal.Release();
+            return ValueTask.CompletedTask;
+        }
+
+        public async Task<DeviceConnection> NextAsync()
+        {
+            Assert.True(await _channel.Signal.WaitAsync(TimeSpan.FromSeconds(5)), "no connection observed");
+            Assert.True(Seen.TryDequeue(out var connection));
+            return connection;
+        }
+
+        private sealed class Channel
+        {
+            public SemaphoreSlim Signal { get; } = new(0);
+        }
+    }
+
+    /// <summary>Collects every error logged by the application.</summary>
+    private sealed class ErrorLog : ILoggerProvider
+    {
+        public ConcurrentQueue<string> Errors { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ErrorLog log, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (logLevel >= LogLevel.Error)
+                {
+                    log.Errors.Enqueue($"{category}: {formatter(state, exception)} {exception}");
+                }
+            }
+        }
+    }
+}
