@@ -20,6 +20,24 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Security.PrincipalService>();
         services.AddSingleton<Security.PolicyService>();
         services.AddSingleton<Provisioning.RegistrationService>();
+        services.AddDeviceEndpoint();
+        return services;
+    }
+
+    /// <summary>
+    /// The device endpoint's service, its options (validated at start) and its pruning. Until the
+    /// enrollment and template stores are registered, stand-ins refuse every device.
+    /// </summary>
+    private static IServiceCollection AddDeviceEndpoint(this IServiceCollection services)
+    {
+        services.AddOptions<Devices.DeviceEndpointOptions>()
+            .ValidateDataAnnotations()
+            .Validate(o => o.Validate().Count == 0, "The device endpoint options are not consistent (rate windows, audit retention, token lifetime).")
+            .ValidateOnStart();
+        services.TryAddSingleton<Provisioning.IDeviceEnrollmentResolver, Devices.NoDeviceEnrollments>();
+        services.TryAddSingleton<Provisioning.IProvisioningTemplateResolver, Devices.NoProvisioningTemplates>();
+        services.AddSingleton<Devices.DeviceRegistrationService>();
+        services.AddHostedService<Devices.DeviceEndpointMaintenance>();
         return services;
     }
 

@@ -43,6 +43,7 @@ internal sealed class SqlSession : IStoreSession
         Policies = new SqlPolicyRepository(this);
         CaMaterial = new SqlCaMaterialRepository(this);
         DeviceKeyPool = new SqlDeviceKeyPoolRepository(this);
+        DeviceEndpoint = new SqlDeviceEndpointRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -68,6 +69,8 @@ internal sealed class SqlSession : IStoreSession
     public ICaMaterialRepository CaMaterial { get; }
 
     public IDeviceKeyPoolRepository DeviceKeyPool { get; }
+
+    public IDeviceEndpointRepository DeviceEndpoint { get; }
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {

@@ -51,6 +51,9 @@ public static class FleetTransfer
         ("policies", "name"),
         ("policy_versions", "policy_name, version_id"),
         ("policy_targets", "policy_name, target_kind, target_id"),
+        ("device_signatures", "signature_hash"),
+        ("device_registrations", "certificate_id"),
+        ("device_attempts", "attempt_id"),
         (CaMaterialTable, "id"),
     ];
 
