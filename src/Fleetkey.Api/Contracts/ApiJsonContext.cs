@@ -50,6 +50,7 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(DescribeEndpointRequest))]
 [JsonSerializable(typeof(DescribeEndpointResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(DeviceRegisterResponse))]
 [JsonSerializable(typeof(SetAsActiveRequest))]
 [JsonSerializable(typeof(CreateKeysAndCertificateResponse))]
 [JsonSerializable(typeof(CreateCertificateFromCsrRequest))]

@@ -60,6 +60,7 @@ public static class ApiHostingExtensions
         app.MapThingPrincipals();
         app.MapPolicies();
         app.MapProvisioning();
+        app.MapDeviceEndpoint();
         return app;
     }
 
