@@ -97,10 +97,10 @@ public interface IDeviceEndpointRepository
     /// <summary>Sets the outcome of an attempt recorded when it started.</summary>
     Task UpdateAttemptAsync(Guid attemptId, string outcome, string? reason, string? certificateId, CancellationToken cancellationToken);
 
-    /// <summary>Attempts for a serial since an instant, not counting those with outcome <paramref name="excludedOutcome"/>.</summary>
+    /// <summary>Attempts for a serial after an instant, not counting those with outcome <paramref name="excludedOutcome"/>.</summary>
     Task<AttemptWindow> CountSerialAttemptsAsync(string serialNumber, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken);
 
-    /// <summary>Attempts from a source address since an instant, not counting those with outcome <paramref name="excludedOutcome"/>.</summary>
+    /// <summary>Attempts from a source address after an instant, not counting those with outcome <paramref name="excludedOutcome"/>.</summary>
     Task<AttemptWindow> CountAddressAttemptsAsync(string sourceAddress, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken);
 
     /// <summary>The audit log, oldest first, optionally of one serial.</summary>

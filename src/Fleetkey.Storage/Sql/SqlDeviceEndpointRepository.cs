@@ -71,7 +71,7 @@ internal sealed class SqlDeviceEndpointRepository(SqlSession session) : IDeviceE
     // Served by the (column, attempted_at) index: a range scan over the window only.
     private async Task<AttemptWindow> CountAsync(string column, string value, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken) =>
         (await session.QuerySingleAsync(
-            $"SELECT COUNT(*), MIN(attempted_at) FROM device_attempts WHERE {column} = @value AND attempted_at >= @since AND outcome <> @excluded",
+            $"SELECT COUNT(*), MIN(attempted_at) FROM device_attempts WHERE {column} = @value AND attempted_at > @since AND outcome <> @excluded",
             r => new AttemptWindow(Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), SqlValues.NullableInstant(r, 1)),
             cancellationToken,
             ("@value", value), ("@since", SqlValues.ToDb(since)), ("@excluded", excludedOutcome)))!;
