@@ -66,7 +66,18 @@ public sealed class FleetTransferTests
         var ca = await target.Store.ReadAsync((s, ct) => s.CaMaterial.GetAsync(ct), CancellationToken.None);
         Assert.Equal("root-key", ca!.RootKeyPem);
         Assert.True(ca.KeysEncrypted);
+
+        // The device endpoint's state: a used token stays used, the audit and registrations move along.
+        Assert.True(await target.Store.ReadAsync((s, ct) => s.DeviceEndpoint.IsSignatureUsedAsync("sig-hash-1", ct), CancellationToken.None));
+        Assert.Equal(
+            new DeviceRegistration("cert-id-1", "sensor-1", Start, Start.AddMinutes(3)),
+            await target.Store.ReadAsync((s, ct) => s.DeviceEndpoint.GetRegistrationAsync("cert-id-1", ct), CancellationToken.None));
+        Assert.Equal(
+            new DeviceAttempt(TransferAttemptId, Start, "sensor-1", "192.0.2.1", "registered", null, "cert-id-1"),
+            Assert.Single(await target.Store.ReadAsync((s, ct) => s.DeviceEndpoint.ListAttemptsAsync(null, 10, ct), CancellationToken.None)));
     }
+
+    private static readonly Guid TransferAttemptId = Guid.Parse("019ac8a0-0000-7000-8000-000000000001");
 
     [Theory]
     [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
@@ -222,6 +233,9 @@ public sealed class FleetTransferTests
                 await s.Policies.AttachAsync("device-policy", new PolicyTarget(PolicyTarget.CertificateKind, "cert-id-1"), Start, ct);
                 await s.Policies.AttachAsync("device-policy", new PolicyTarget(PolicyTarget.ThingGroupKind, "m-middle"), Start, ct);
                 await s.CaMaterial.TryInsertAsync(new StoredCaMaterial("root-cert", "root-key", "issuing-cert", "issuing-key", true), Start, ct);
+                await s.DeviceEndpoint.TryUseSignatureAsync("sig-hash-1", Start.AddHours(1), ct);
+                await s.DeviceEndpoint.InsertRegistrationAsync(new DeviceRegistration("cert-id-1", "sensor-1", Start, Start.AddMinutes(3)), ct);
+                await s.DeviceEndpoint.InsertAttemptAsync(new DeviceAttempt(TransferAttemptId, Start, "sensor-1", "192.0.2.1", "registered", null, "cert-id-1"), ct);
                 return true;
             },
             CancellationToken.None);
