@@ -47,7 +47,10 @@ internal sealed class OperationRequest(string name, HttpMethod method, string pa
         return value is "." or ".." ? value.Replace(".", "%2E", StringComparison.Ordinal) : SigV4Canonical.UriEncode(value);
     }
 
-    /// <summary>A greedy URI label (<c>{name+}</c>): like <see cref="Label"/>, but <c>/</c> stays a separator.</summary>
+    /// <summary>An integer URI label (a provisioning template's <c>{versionId}</c>), in invariant decimal.</summary>
+    public static string Label(long value, string member) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A greedy URI label (<c>{name+}</c>): like <see cref="Label(string?, string)"/>, but <c>/</c> stays a separator.</summary>
     public static string GreedyLabel(string? value, string member)
     {
         if (string.IsNullOrEmpty(value))

@@ -20,13 +20,17 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Security.PrincipalService>();
         services.AddSingleton<Security.PolicyService>();
         services.AddSingleton<Provisioning.RegistrationService>();
+        services.AddSingleton<Provisioning.ProvisioningTemplateService>();
+
+        // Needs the installation's IotScope (account, default region), which the host registers.
+        services.AddSingleton<Provisioning.IProvisioningTemplateResolver, Provisioning.ProvisioningTemplateResolver>();
         services.AddDeviceEndpoint();
         return services;
     }
 
     /// <summary>
     /// The device endpoint's service, its options (validated at start) and its pruning. Until the
-    /// enrollment and template stores are registered, stand-ins refuse every device.
+    /// enrollment store is registered, a stand-in refuses every device.
     /// </summary>
     private static IServiceCollection AddDeviceEndpoint(this IServiceCollection services)
     {
@@ -35,7 +39,6 @@ public static class ServiceCollectionExtensions
             .Validate(o => o.Validate().Count == 0, "The device endpoint options are not consistent (rate windows, audit retention, token lifetime).")
             .ValidateOnStart();
         services.TryAddSingleton<Provisioning.IDeviceEnrollmentResolver, Devices.NoDeviceEnrollments>();
-        services.TryAddSingleton<Provisioning.IProvisioningTemplateResolver, Devices.NoProvisioningTemplates>();
         services.AddSingleton<Devices.DeviceRegistrationService>();
         services.AddHostedService<Devices.DeviceEndpointMaintenance>();
         return services;

@@ -62,6 +62,15 @@ public static class TemplateEngine
     }
 
     /// <summary>
+    /// Checks a template as stored (CreateProvisioningTemplate), before any parameters exist: its
+    /// JSON, sections, declarations, resources, intrinsic functions and literals. Parameters and
+    /// AWS::IoT:: pseudo-parameters are unknown here, so whatever depends on their values is left
+    /// to provisioning time. Empty when the template is well formed.
+    /// </summary>
+    public static IReadOnlyList<TemplateError> Validate(string? templateBody) =>
+        TemplateEvaluator.ValidateTemplate(templateBody);
+
+    /// <summary>
     /// The name AWS gives a policy declared by document only: "a hash of the policy document". AWS does
     /// not name the hash; its example name is 40 uppercase hex digits, the length of SHA-1, so this is
     /// the uppercase hex SHA-1 of the document's UTF-8 text exactly as the plan carries it.

@@ -32,6 +32,11 @@ internal sealed partial class TemplateEvaluator
     private readonly IReadOnlyDictionary<string, string> _arguments;
     private readonly List<TemplateError> _errors = [];
 
+    // Checking a stored template, with no parameters yet: every parameter's value is unknown, so a
+    // Ref to it fails quietly (as an error already reported does) and only what holds whatever the
+    // values are is checked.
+    private readonly bool _validateOnly;
+
     // Arguments over the model's limits: reported once by CheckArguments, then their Refs fail quietly.
     private readonly HashSet<string> _rejectedArguments = new(StringComparer.Ordinal);
 
@@ -45,18 +50,26 @@ internal sealed partial class TemplateEvaluator
     private readonly Dictionary<string, bool?> _conditionResults = new(StringComparer.Ordinal);
     private readonly List<string> _conditionsInProgress = [];
 
-    private TemplateEvaluator(IReadOnlyDictionary<string, string> arguments)
+    private TemplateEvaluator(IReadOnlyDictionary<string, string> arguments, bool validateOnly)
     {
         _arguments = arguments;
+        _validateOnly = validateOnly;
     }
 
     public static TemplateResult EvaluateTemplate(string? templateBody, IReadOnlyDictionary<string, string>? parameters)
     {
-        var evaluator = new TemplateEvaluator(parameters ?? new Dictionary<string, string>());
+        var evaluator = new TemplateEvaluator(parameters ?? new Dictionary<string, string>(), validateOnly: false);
         var plan = evaluator.Run(templateBody);
         return evaluator._errors.Count == 0 && plan is not null
             ? new TemplateResult(plan, [])
             : new TemplateResult(null, evaluator._errors);
+    }
+
+    public static IReadOnlyList<TemplateError> ValidateTemplate(string? templateBody)
+    {
+        var evaluator = new TemplateEvaluator(new Dictionary<string, string>(), validateOnly: true);
+        _ = evaluator.Run(templateBody);
+        return evaluator._errors;
     }
 
     private sealed record ParameterDeclaration(string? Default);
@@ -349,7 +362,7 @@ internal sealed partial class TemplateEvaluator
 
         if (_parameters.TryGetValue(name, out var declaration))
         {
-            if (declaration is null)
+            if (declaration is null || _validateOnly)
             {
                 return null;
             }
@@ -370,6 +383,11 @@ internal sealed partial class TemplateEvaluator
 
         if (name.StartsWith(IotPseudoParameterPrefix, StringComparison.Ordinal))
         {
+            if (_validateOnly)
+            {
+                return null;
+            }
+
             if (_arguments.TryGetValue(name, out var given) && given is not null)
             {
                 return given;

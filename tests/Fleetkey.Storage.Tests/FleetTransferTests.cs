@@ -63,6 +63,15 @@ public sealed class FleetTransferTests
         Assert.Equal("secret/with+chars=", key!.SecretAccessKey);
         var policy = await target.Store.ReadAsync((s, ct) => s.Policies.GetAsync("device-policy", ct), CancellationToken.None);
         Assert.Equal((2, 3), (policy!.DefaultVersionId, policy.NextVersionId));
+        var template = await target.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.GetAsync("seed-template", ct), CancellationToken.None);
+        Assert.Equal(
+            new ProvisioningTemplate("seed-template", null, false, ProvisioningTemplateType.Jitp, "arn:aws:iam::000000000000:role/Other", null, null, 2, 3, Start, Start.AddHours(2)),
+            template);
+        var versions = await target.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.ListVersionsAsync("seed-template", null, 10, ct), CancellationToken.None);
+        Assert.Equal([1L, 2L], versions.Select(v => v.VersionId));
+        Assert.Equal(Start.AddHours(2), versions[1].CreatedAt);
+        Assert.Equal(2, imported.Tables.Single(t => t.Table == "provisioning_templates").Rows);
+        Assert.Equal(3, imported.Tables.Single(t => t.Table == "provisioning_template_versions").Rows);
         var ca = await target.Store.ReadAsync((s, ct) => s.CaMaterial.GetAsync(ct), CancellationToken.None);
         Assert.Equal("root-key", ca!.RootKeyPem);
         Assert.True(ca.KeysEncrypted);
@@ -232,6 +241,16 @@ public sealed class FleetTransferTests
                 await s.Policies.UpdateAsync(new Policy("device-policy", 2, 3, Start, Start.AddHours(1), "gen-p2"), ct);
                 await s.Policies.AttachAsync("device-policy", new PolicyTarget(PolicyTarget.CertificateKind, "cert-id-1"), Start, ct);
                 await s.Policies.AttachAsync("device-policy", new PolicyTarget(PolicyTarget.ThingGroupKind, "m-middle"), Start, ct);
+                await s.ProvisioningTemplates.InsertAsync(
+                    new ProvisioningTemplate("seed-template", "the seed's \"template\"", true, ProvisioningTemplateType.FleetProvisioning, "arn:aws:iam::000000000000:role/Provisioning", "arn:aws:lambda:eu-west-1:000000000000:function:hook", "2020-04-01", 1, 2, Start, Start),
+                    new ProvisioningTemplateVersion("seed-template", 1, "{\"Resources\":{}}", Start),
+                    ct);
+                await s.ProvisioningTemplates.InsertVersionAsync(new ProvisioningTemplateVersion("seed-template", 2, "{\"Resources\":{ }}", Start.AddHours(2)), ct);
+                await s.ProvisioningTemplates.UpdateAsync(new ProvisioningTemplate("seed-template", null, false, ProvisioningTemplateType.Jitp, "arn:aws:iam::000000000000:role/Other", null, null, 2, 3, Start, Start.AddHours(2)), ct);
+                await s.ProvisioningTemplates.InsertAsync(
+                    new ProvisioningTemplate("a-template", null, false, ProvisioningTemplateType.FleetProvisioning, "arn:aws:iam::000000000000:role/Provisioning", null, null, 1, 2, Start.AddHours(3), Start.AddHours(3)),
+                    new ProvisioningTemplateVersion("a-template", 1, "{}", Start.AddHours(3)),
+                    ct);
                 await s.CaMaterial.TryInsertAsync(new StoredCaMaterial("root-cert", "root-key", "issuing-cert", "issuing-key", true), Start, ct);
                 await s.DeviceEndpoint.TryUseSignatureAsync("sig-hash-1", Start.AddHours(1), ct);
                 await s.DeviceEndpoint.InsertRegistrationAsync(new DeviceRegistration("cert-id-1", "sensor-1", Start, Start.AddMinutes(3)), ct);

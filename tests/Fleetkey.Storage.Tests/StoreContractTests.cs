@@ -156,6 +156,69 @@ public sealed class StoreContractTests
         }
     }
 
+    private ProvisioningTemplate NewTemplate(string name) =>
+        new(name, "d", true, ProvisioningTemplateType.FleetProvisioning, "arn:aws:iam::000000000000:role/Provisioning", null, null, 1, 2, _time.GetUtcNow(), _time.GetUtcNow());
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task ProvisioningTemplates_InsertDuplicate_IsResourceAlreadyExistsAndKeepsTheFirst(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        await test.Store.WriteAsync(async (s, ct) => { await s.ProvisioningTemplates.InsertAsync(NewTemplate("t"), new ProvisioningTemplateVersion("t", 1, "first", _time.GetUtcNow()), ct); return true; }, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<ServiceException>(() => test.Store.WriteAsync(async (s, ct) =>
+        {
+            await s.ProvisioningTemplates.InsertAsync(NewTemplate("t") with { Description = "second" }, new ProvisioningTemplateVersion("t", 1, "second", _time.GetUtcNow()), ct);
+            return true;
+        }, CancellationToken.None));
+
+        Assert.Equal(ErrorCode.ResourceAlreadyExists, error.Code);
+        Assert.Equal("d", (await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.GetAsync("t", ct), CancellationToken.None))!.Description);
+        Assert.Equal("first", (await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.GetVersionAsync("t", 1, ct), CancellationToken.None))!.Body);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task ProvisioningTemplates_ListAndVersions_PageInOrderAndDeleteCascades(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        string[] names = ["b", "B", "_x", "a-1", "A"];
+        await test.Store.WriteAsync(async (s, ct) =>
+        {
+            foreach (var name in names)
+            {
+                await s.ProvisioningTemplates.InsertAsync(NewTemplate(name), new ProvisioningTemplateVersion(name, 1, "{}", _time.GetUtcNow()), ct);
+            }
+
+            for (var id = 2; id <= 4; id++)
+            {
+                await s.ProvisioningTemplates.InsertVersionAsync(new ProvisioningTemplateVersion("b", id, "v" + id, _time.GetUtcNow().AddMinutes(id)), ct);
+            }
+
+            await s.ProvisioningTemplates.UpdateAsync(NewTemplate("b") with { Enabled = false, HookTargetArn = "arn:aws:lambda:eu-west-1:000000000000:function:f", HookPayloadVersion = "2020-04-01", DefaultVersionId = 3, NextVersionId = 5 }, ct);
+            return true;
+        }, CancellationToken.None);
+
+        var first = await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.ListAsync(null, 3, ct), CancellationToken.None);
+        var rest = await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.ListAsync(first[^1].Name, 3, ct), CancellationToken.None);
+        Assert.Equal(names.Order(StringComparer.Ordinal), first.Concat(rest).Select(t => t.Name));
+
+        var b = await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.GetAsync("b", ct), CancellationToken.None);
+        Assert.Equal((false, 3L, 5L, "2020-04-01"), (b!.Enabled, b.DefaultVersionId, b.NextVersionId, b.HookPayloadVersion));
+        Assert.Equal(4, await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.CountVersionsAsync("b", ct), CancellationToken.None));
+        var after2 = await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.ListVersionsAsync("b", 2, 10, ct), CancellationToken.None);
+        Assert.Equal([3L, 4L], after2.Select(v => v.VersionId));
+        Assert.Equal(_time.GetUtcNow().AddMinutes(3), after2[0].CreatedAt);
+
+        Assert.True(await test.Store.WriteAsync((s, ct) => s.ProvisioningTemplates.DeleteVersionAsync("b", 2, ct), CancellationToken.None));
+        Assert.False(await test.Store.WriteAsync((s, ct) => s.ProvisioningTemplates.DeleteVersionAsync("b", 2, ct), CancellationToken.None));
+        Assert.True(await test.Store.WriteAsync((s, ct) => s.ProvisioningTemplates.DeleteAsync("b", ct), CancellationToken.None));
+
+        Assert.Null(await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.GetAsync("b", ct), CancellationToken.None));
+        Assert.Empty(await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.ListVersionsAsync("b", null, 10, ct), CancellationToken.None));
+        Assert.Equal(1, await test.Store.ReadAsync((s, ct) => s.ProvisioningTemplates.CountVersionsAsync("a-1", ct), CancellationToken.None));
+    }
+
     [Theory]
     [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
     public async Task Tags_SetTwice_UpdatesValue(string kind)

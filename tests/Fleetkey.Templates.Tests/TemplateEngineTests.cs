@@ -683,5 +683,66 @@ public sealed class TemplateEngineTests
         Assert.Equal("", error.Path);
     }
 
+    [Fact]
+    public void Validate_SeedAndFleetTemplatesWithoutParameters_NoErrors()
+    {
+        // Evaluating them without parameters fails (ThingName has no value); a stored template has none yet.
+        Assert.False(TemplateEngine.Evaluate(SeedTemplate, null).Succeeded);
+
+        Assert.Empty(TemplateEngine.Validate(SeedTemplate));
+        Assert.Empty(TemplateEngine.Validate(FleetTemplate));
+    }
+
+    [Fact]
+    public void Validate_StructuralErrors_ReportsEachWithPath()
+    {
+        const string body = """
+            {
+              "Parameters": { "Name": { "Type": "Number" } },
+              "Resources": {
+                "thing": { "Type": "AWS::IoT::Thing", "Properties": { "ThingName": { "Ref": "Undeclared" }, "Colour": "red" } },
+                "policy": { "Type": "AWS::IoT::Policy", "Properties": { "PolicyName": { "Fn::GetAtt": ["a", "b"] } } },
+                "extra": { "Type": "AWS::S3::Bucket" }
+              }
+            }
+            """;
+
+        var errors = TemplateEngine.Validate(body);
+
+        Assert.Contains(errors, e => e.Path == "Parameters.Name.Type" && e.Message.Contains("not supported", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Path == TName + ".Ref" || (e.Path.StartsWith(TName, StringComparison.Ordinal) && e.Message.Contains("Undeclared", StringComparison.Ordinal)));
+        Assert.Contains(errors, e => e.Path == TProps + ".Colour");
+        Assert.Contains(errors, e => e.Path.StartsWith("Resources.policy.Properties.PolicyName", StringComparison.Ordinal) && e.Message.Contains("Fn::GetAtt", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Path == "Resources.extra.Type");
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("{ not json", "not valid JSON")]
+    [InlineData("[]", "JSON object")]
+    [InlineData("""{ "Parameters": {} }""", "Resources section is required")]
+    public void Validate_NotATemplate_OneError(string body, string fragment)
+    {
+        var error = Assert.Single(TemplateEngine.Validate(body));
+        Assert.Contains(fragment, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ValueOnlyKnownAtProvisioning_IsNotChecked()
+    {
+        // A certificate id from a parameter cannot be checked until the parameter is passed; a literal one can.
+        const string fromParameter = """
+            { "Parameters": { "Id": { "Type": "String" } },
+              "Resources": { "certificate": { "Type": "AWS::IoT::Certificate", "Properties": { "CertificateId": { "Ref": "Id" } } } } }
+            """;
+        const string literal = """
+            { "Resources": { "certificate": { "Type": "AWS::IoT::Certificate", "Properties": { "CertificateId": "not-hex" } } } }
+            """;
+
+        Assert.Empty(TemplateEngine.Validate(fromParameter));
+        var error = Assert.Single(TemplateEngine.Validate(literal));
+        Assert.Equal("Resources.certificate.Properties.CertificateId", error.Path);
+    }
+
     private static string Pad(string json, int length) => json[..^1] + new string(' ', length - json.Length) + "}";
 }

@@ -90,6 +90,19 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(GetEffectivePoliciesResponse))]
 [JsonSerializable(typeof(RegisterThingRequest))]
 [JsonSerializable(typeof(RegisterThingResponse))]
+[JsonSerializable(typeof(CreateProvisioningTemplateRequest))]
+[JsonSerializable(typeof(CreateProvisioningTemplateResponse))]
+[JsonSerializable(typeof(ProvisioningTemplateNameRequest))]
+[JsonSerializable(typeof(DescribeProvisioningTemplateResponse))]
+[JsonSerializable(typeof(UpdateProvisioningTemplateRequest))]
+[JsonSerializable(typeof(ListProvisioningTemplatesRequest))]
+[JsonSerializable(typeof(ListProvisioningTemplatesResponse))]
+[JsonSerializable(typeof(CreateProvisioningTemplateVersionRequest))]
+[JsonSerializable(typeof(CreateProvisioningTemplateVersionResponse))]
+[JsonSerializable(typeof(ProvisioningTemplateVersionRequest))]
+[JsonSerializable(typeof(DescribeProvisioningTemplateVersionResponse))]
+[JsonSerializable(typeof(ListProvisioningTemplateVersionsRequest))]
+[JsonSerializable(typeof(ListProvisioningTemplateVersionsResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>rest-json timestamps: seconds since the epoch as a JSON number, milliseconds as the fraction.</summary>

@@ -2,12 +2,14 @@ using Fleetkey.Api.Authentication;
 using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Endpoints;
 using Fleetkey.Api.Wire;
+using Fleetkey.Core.Naming;
 using Fleetkey.Services.Access;
 using Fleetkey.Services.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Fleetkey.Api.Hosting;
 
@@ -19,6 +21,13 @@ public static class ApiHostingExtensions
         services.AddOptions<ApiOptions>().Configure(configure).ValidateDataAnnotations().ValidateOnStart();
         services.AddSigV4Authentication();
         services.AddSingleton<ISigningSecretProvider, AccessKeySecretProvider>();
+
+        // The scope of ARNs rendered outside a signed request (stored templates resolved for the device endpoint).
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ApiOptions>>().Value;
+            return new IotScope(options.DefaultRegion, options.AccountId);
+        });
         return services;
     }
 
@@ -61,6 +70,7 @@ public static class ApiHostingExtensions
         app.MapPolicies();
         app.MapProvisioning();
         app.MapDeviceEndpoint();
+        app.MapProvisioningTemplates();
         return app;
     }
 

@@ -44,7 +44,9 @@ internal static class RequestBinder
             {
                 case "uri":
                     rawSegments ??= RawPathSegments(context);
-                    value = UriLabel(operation, rawSegments, locationName);
+                    value = UriLabel(operation, rawSegments, locationName) is { } label
+                        ? FromText([label], memberShape, memberName, errors)
+                        : null;
                     break;
                 case "querystring":
                     value = context.Request.Query.TryGetValue(locationName, out var query) ? FromText(query.ToArray(), memberShape, memberName, errors) : null;
@@ -133,19 +135,19 @@ internal static class RequestBinder
         return raw.Trim('/').Split('/');
     }
 
-    private static JsonValue? UriLabel(OperationModel operation, string[] rawSegments, string label)
+    private static string? UriLabel(OperationModel operation, string[] rawSegments, string label)
     {
         for (var i = 0; i < operation.Segments.Length && i < rawSegments.Length; i++)
         {
             var segment = operation.Segments[i];
             if (segment == "{" + label + "}")
             {
-                return JsonValue.Create(Uri.UnescapeDataString(rawSegments[i]));
+                return Uri.UnescapeDataString(rawSegments[i]);
             }
 
             if (segment == "{" + label + "+}")
             {
-                return JsonValue.Create(Uri.UnescapeDataString(string.Join('/', rawSegments[i..])));
+                return Uri.UnescapeDataString(string.Join('/', rawSegments[i..]));
             }
         }
 

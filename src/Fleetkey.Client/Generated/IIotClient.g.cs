@@ -96,6 +96,31 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<CreatePolicyVersionResponse> CreatePolicyVersionAsync(CreatePolicyVersionRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>CreateProvisioningTemplate</c>: <c>POST /provisioning-templates</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="LimitExceededException">The service answered <c>LimitExceededException</c> (HTTP 410).</exception>
+    /// <exception cref="ResourceAlreadyExistsException">The service answered <c>ResourceAlreadyExistsException</c> (HTTP 409).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<CreateProvisioningTemplateResponse> CreateProvisioningTemplateAsync(CreateProvisioningTemplateRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>CreateProvisioningTemplateVersion</c>: <c>POST /provisioning-templates/{templateName}/versions</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="ConflictingResourceUpdateException">The service answered <c>ConflictingResourceUpdateException</c> (HTTP 409).</exception>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="VersionsLimitExceededException">The service answered <c>VersionsLimitExceededException</c> (HTTP 409).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<CreateProvisioningTemplateVersionResponse> CreateProvisioningTemplateVersionAsync(CreateProvisioningTemplateVersionRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>CreateThing</c>: <c>POST /things/{thingName}</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
@@ -171,6 +196,32 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task DeletePolicyVersionAsync(DeletePolicyVersionRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>DeleteProvisioningTemplate</c>: <c>DELETE /provisioning-templates/{templateName}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="ConflictingResourceUpdateException">The service answered <c>ConflictingResourceUpdateException</c> (HTTP 409).</exception>
+    /// <exception cref="DeleteConflictException">The service answered <c>DeleteConflictException</c> (HTTP 409).</exception>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<DeleteProvisioningTemplateResponse> DeleteProvisioningTemplateAsync(DeleteProvisioningTemplateRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>DeleteProvisioningTemplateVersion</c>: <c>DELETE /provisioning-templates/{templateName}/versions/{versionId}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="ConflictingResourceUpdateException">The service answered <c>ConflictingResourceUpdateException</c> (HTTP 409).</exception>
+    /// <exception cref="DeleteConflictException">The service answered <c>DeleteConflictException</c> (HTTP 409).</exception>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<DeleteProvisioningTemplateVersionResponse> DeleteProvisioningTemplateVersionAsync(DeleteProvisioningTemplateVersionRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>DeleteThing</c>: <c>DELETE /things/{thingName}</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
@@ -239,6 +290,28 @@ public interface IIotClient
     /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<DescribeEndpointResponse> DescribeEndpointAsync(DescribeEndpointRequest? request = null, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>DescribeProvisioningTemplate</c>: <c>GET /provisioning-templates/{templateName}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<DescribeProvisioningTemplateResponse> DescribeProvisioningTemplateAsync(DescribeProvisioningTemplateRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>DescribeProvisioningTemplateVersion</c>: <c>GET /provisioning-templates/{templateName}/versions/{versionId}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<DescribeProvisioningTemplateVersionResponse> DescribeProvisioningTemplateVersionAsync(DescribeProvisioningTemplateVersionRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>AWS IoT <c>DescribeThing</c>: <c>GET /things/{thingName}</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
@@ -416,6 +489,27 @@ public interface IIotClient
     /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<ListPrincipalThingsV2Response> ListPrincipalThingsV2Async(ListPrincipalThingsV2Request request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>ListProvisioningTemplateVersions</c>: <c>GET /provisioning-templates/{templateName}/versions</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<ListProvisioningTemplateVersionsResponse> ListProvisioningTemplateVersionsAsync(ListProvisioningTemplateVersionsRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>ListProvisioningTemplates</c>: <c>GET /provisioning-templates</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<ListProvisioningTemplatesResponse> ListProvisioningTemplatesAsync(ListProvisioningTemplatesRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>AWS IoT <c>ListTagsForResource</c>: <c>GET /tags</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
@@ -613,6 +707,17 @@ public interface IIotClient
     /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task UpdateCertificateAsync(UpdateCertificateRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>UpdateProvisioningTemplate</c>: <c>PATCH /provisioning-templates/{templateName}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="ConflictingResourceUpdateException">The service answered <c>ConflictingResourceUpdateException</c> (HTTP 409).</exception>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<UpdateProvisioningTemplateResponse> UpdateProvisioningTemplateAsync(UpdateProvisioningTemplateRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>AWS IoT <c>UpdateThing</c>: <c>PATCH /things/{thingName}</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>

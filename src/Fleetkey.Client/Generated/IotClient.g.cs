@@ -93,6 +93,38 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task<CreateProvisioningTemplateResponse> CreateProvisioningTemplateAsync(CreateProvisioningTemplateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("CreateProvisioningTemplate", HttpMethod.Post, "/provisioning-templates");
+        operation.SetJsonBody(request, static (writer, request) =>
+        {
+            JsonBody.Write(writer, "description", request.Description);
+            JsonBody.Write(writer, "enabled", request.Enabled);
+            JsonBody.Write(writer, "preProvisioningHook", request.PreProvisioningHook, IotJsonContext.Default.ProvisioningHook);
+            JsonBody.Write(writer, "provisioningRoleArn", request.ProvisioningRoleArn);
+            JsonBody.Write(writer, "tags", request.Tags, IotJsonContext.Default.TagList);
+            JsonBody.Write(writer, "templateBody", request.TemplateBody);
+            JsonBody.Write(writer, "templateName", request.TemplateName);
+            JsonBody.Write(writer, "type", request.Type);
+        });
+        return SendAsync(operation, IotJsonContext.Default.CreateProvisioningTemplateResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<CreateProvisioningTemplateVersionResponse> CreateProvisioningTemplateVersionAsync(CreateProvisioningTemplateVersionRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("CreateProvisioningTemplateVersion", HttpMethod.Post, $"/provisioning-templates/{OperationRequest.Label(request.TemplateName, "TemplateName")}/versions");
+        operation.AddQuery("setAsDefault", request.SetAsDefault);
+        operation.SetJsonBody(request, static (writer, request) =>
+        {
+            JsonBody.Write(writer, "templateBody", request.TemplateBody);
+        });
+        return SendAsync(operation, IotJsonContext.Default.CreateProvisioningTemplateVersionResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<CreateThingResponse> CreateThingAsync(CreateThingRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -159,6 +191,22 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task<DeleteProvisioningTemplateResponse> DeleteProvisioningTemplateAsync(DeleteProvisioningTemplateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("DeleteProvisioningTemplate", HttpMethod.Delete, $"/provisioning-templates/{OperationRequest.Label(request.TemplateName, "TemplateName")}");
+        return SendAsync(operation, IotJsonContext.Default.DeleteProvisioningTemplateResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<DeleteProvisioningTemplateVersionResponse> DeleteProvisioningTemplateVersionAsync(DeleteProvisioningTemplateVersionRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("DeleteProvisioningTemplateVersion", HttpMethod.Delete, $"/provisioning-templates/{OperationRequest.Label(request.TemplateName, "TemplateName")}/versions/{OperationRequest.Label(request.VersionId, "VersionId")}");
+        return SendAsync(operation, IotJsonContext.Default.DeleteProvisioningTemplateVersionResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<DeleteThingResponse> DeleteThingAsync(DeleteThingRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -211,6 +259,22 @@ public sealed partial class IotClient
         var operation = new OperationRequest("DescribeEndpoint", HttpMethod.Get, "/endpoint");
         operation.AddQuery("endpointType", request.EndpointType);
         return SendAsync(operation, IotJsonContext.Default.DescribeEndpointResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<DescribeProvisioningTemplateResponse> DescribeProvisioningTemplateAsync(DescribeProvisioningTemplateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("DescribeProvisioningTemplate", HttpMethod.Get, $"/provisioning-templates/{OperationRequest.Label(request.TemplateName, "TemplateName")}");
+        return SendAsync(operation, IotJsonContext.Default.DescribeProvisioningTemplateResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<DescribeProvisioningTemplateVersionResponse> DescribeProvisioningTemplateVersionAsync(DescribeProvisioningTemplateVersionRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("DescribeProvisioningTemplateVersion", HttpMethod.Get, $"/provisioning-templates/{OperationRequest.Label(request.TemplateName, "TemplateName")}/versions/{OperationRequest.Label(request.VersionId, "VersionId")}");
+        return SendAsync(operation, IotJsonContext.Default.DescribeProvisioningTemplateVersionResponse, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -361,6 +425,26 @@ public sealed partial class IotClient
         operation.AddHeader("x-amzn-principal", request.Principal);
         operation.AddQuery("thingPrincipalType", request.ThingPrincipalType);
         return SendAsync(operation, IotJsonContext.Default.ListPrincipalThingsV2Response, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ListProvisioningTemplateVersionsResponse> ListProvisioningTemplateVersionsAsync(ListProvisioningTemplateVersionsRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("ListProvisioningTemplateVersions", HttpMethod.Get, $"/provisioning-templates/{OperationRequest.Label(request.TemplateName, "TemplateName")}/versions");
+        operation.AddQuery("maxResults", request.MaxResults);
+        operation.AddQuery("nextToken", request.NextToken);
+        return SendAsync(operation, IotJsonContext.Default.ListProvisioningTemplateVersionsResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ListProvisioningTemplatesResponse> ListProvisioningTemplatesAsync(ListProvisioningTemplatesRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        request ??= new();
+        var operation = new OperationRequest("ListProvisioningTemplates", HttpMethod.Get, "/provisioning-templates");
+        operation.AddQuery("maxResults", request.MaxResults);
+        operation.AddQuery("nextToken", request.NextToken);
+        return SendAsync(operation, IotJsonContext.Default.ListProvisioningTemplatesResponse, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -560,6 +644,23 @@ public sealed partial class IotClient
         var operation = new OperationRequest("UpdateCertificate", HttpMethod.Put, $"/certificates/{OperationRequest.Label(request.CertificateId, "CertificateId")}");
         operation.AddQuery("newStatus", request.NewStatus);
         return SendAsync(operation, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<UpdateProvisioningTemplateResponse> UpdateProvisioningTemplateAsync(UpdateProvisioningTemplateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("UpdateProvisioningTemplate", HttpMethod.Patch, $"/provisioning-templates/{OperationRequest.Label(request.TemplateName, "TemplateName")}");
+        operation.SetJsonBody(request, static (writer, request) =>
+        {
+            JsonBody.Write(writer, "defaultVersionId", request.DefaultVersionId);
+            JsonBody.Write(writer, "description", request.Description);
+            JsonBody.Write(writer, "enabled", request.Enabled);
+            JsonBody.Write(writer, "preProvisioningHook", request.PreProvisioningHook, IotJsonContext.Default.ProvisioningHook);
+            JsonBody.Write(writer, "provisioningRoleArn", request.ProvisioningRoleArn);
+            JsonBody.Write(writer, "removePreProvisioningHook", request.RemovePreProvisioningHook);
+        });
+        return SendAsync(operation, IotJsonContext.Default.UpdateProvisioningTemplateResponse, cancellationToken);
     }
 
     /// <inheritdoc/>

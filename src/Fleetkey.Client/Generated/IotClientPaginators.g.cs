@@ -124,6 +124,44 @@ public static class IotClientPaginators
             cancellationToken);
     }
 
+    /// <summary>Every item of every page of <c>ListProvisioningTemplateVersions</c> (<c>versions</c>), fetched page by page.</summary>
+    /// <param name="request">The first page's request; its <c>nextToken</c> is where the walk starts.</param>
+    public static IAsyncEnumerable<ProvisioningTemplateVersionSummary> ListAllProvisioningTemplateVersionsAsync(this IIotClient client, ListProvisioningTemplateVersionsRequest request, CancellationToken cancellationToken = default) =>
+        Paginator.Items(ListProvisioningTemplateVersionsPagesAsync(client, request, cancellationToken), static page => page.Versions);
+
+    /// <summary>Every page of <c>ListProvisioningTemplateVersions</c>, from the request's <c>nextToken</c> on until <c>nextToken</c> is empty.</summary>
+    public static IAsyncEnumerable<ListProvisioningTemplateVersionsResponse> ListProvisioningTemplateVersionsPagesAsync(this IIotClient client, ListProvisioningTemplateVersionsRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(request);
+        return Paginator.Pages(
+            request,
+            client.ListProvisioningTemplateVersionsAsync,
+            static request => request.NextToken,
+            static (request, token) => request with { NextToken = token },
+            static page => page.NextToken,
+            cancellationToken);
+    }
+
+    /// <summary>Every item of every page of <c>ListProvisioningTemplates</c> (<c>templates</c>), fetched page by page.</summary>
+    /// <param name="request">The first page's request; its <c>nextToken</c> is where the walk starts.</param>
+    public static IAsyncEnumerable<ProvisioningTemplateSummary> ListAllProvisioningTemplatesAsync(this IIotClient client, ListProvisioningTemplatesRequest? request = null, CancellationToken cancellationToken = default) =>
+        Paginator.Items(ListProvisioningTemplatesPagesAsync(client, request, cancellationToken), static page => page.Templates);
+
+    /// <summary>Every page of <c>ListProvisioningTemplates</c>, from the request's <c>nextToken</c> on until <c>nextToken</c> is empty.</summary>
+    public static IAsyncEnumerable<ListProvisioningTemplatesResponse> ListProvisioningTemplatesPagesAsync(this IIotClient client, ListProvisioningTemplatesRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        request ??= new();
+        return Paginator.Pages(
+            request,
+            client.ListProvisioningTemplatesAsync,
+            static request => request.NextToken,
+            static (request, token) => request with { NextToken = token },
+            static page => page.NextToken,
+            cancellationToken);
+    }
+
     /// <summary>Every item of every page of <c>ListTagsForResource</c> (<c>tags</c>), fetched page by page.</summary>
     /// <param name="request">The first page's request; its <c>nextToken</c> is where the walk starts.</param>
     public static IAsyncEnumerable<Tag> ListAllTagsForResourceAsync(this IIotClient client, ListTagsForResourceRequest request, CancellationToken cancellationToken = default) =>

@@ -282,6 +282,83 @@ public sealed record CreatePolicyVersionResponse
     public string? PolicyVersionId { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>CreateProvisioningTemplate</c> operation.</summary>
+public sealed record CreateProvisioningTemplateRequest
+{
+    /// <summary>JSON member <c>description</c>. 0 to 500 characters. Pattern <c>[^\p{C}]*</c>.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>JSON member <c>enabled</c>.</summary>
+    public bool? Enabled { get; init; }
+
+    /// <summary>JSON member <c>preProvisioningHook</c>.</summary>
+    public ProvisioningHook? PreProvisioningHook { get; init; }
+
+    /// <summary>Required. JSON member <c>provisioningRoleArn</c>. 20 to 2048 characters.</summary>
+    public required string ProvisioningRoleArn { get; init; }
+
+    /// <summary>JSON member <c>tags</c>.</summary>
+    public IReadOnlyList<Tag>? Tags { get; init; }
+
+    /// <summary>Required. JSON member <c>templateBody</c>. 0 to 10240 characters. Pattern <c>[\s\S]*</c>.</summary>
+    public required string TemplateBody { get; init; }
+
+    /// <summary>Required. JSON member <c>templateName</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public required string TemplateName { get; init; }
+
+    /// <summary>JSON member <c>type</c>. One of <see cref="TemplateType"/>.</summary>
+    public string? Type { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>CreateProvisioningTemplate</c> operation.</summary>
+public sealed record CreateProvisioningTemplateResponse
+{
+    /// <summary>JSON member <c>defaultVersionId</c>.</summary>
+    [JsonPropertyName("defaultVersionId")]
+    public int? DefaultVersionId { get; init; }
+
+    /// <summary>JSON member <c>templateArn</c>.</summary>
+    [JsonPropertyName("templateArn")]
+    public string? TemplateArn { get; init; }
+
+    /// <summary>JSON member <c>templateName</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    [JsonPropertyName("templateName")]
+    public string? TemplateName { get; init; }
+}
+
+/// <summary>The input of the AWS IoT <c>CreateProvisioningTemplateVersion</c> operation.</summary>
+public sealed record CreateProvisioningTemplateVersionRequest
+{
+    /// <summary>Query parameter <c>setAsDefault</c>.</summary>
+    public bool? SetAsDefault { get; init; }
+
+    /// <summary>Required. JSON member <c>templateBody</c>. 0 to 10240 characters. Pattern <c>[\s\S]*</c>.</summary>
+    public required string TemplateBody { get; init; }
+
+    /// <summary>Required. URI label <c>{templateName}</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public required string TemplateName { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>CreateProvisioningTemplateVersion</c> operation.</summary>
+public sealed record CreateProvisioningTemplateVersionResponse
+{
+    /// <summary>JSON member <c>isDefaultVersion</c>.</summary>
+    [JsonPropertyName("isDefaultVersion")]
+    public bool? IsDefaultVersion { get; init; }
+
+    /// <summary>JSON member <c>templateArn</c>.</summary>
+    [JsonPropertyName("templateArn")]
+    public string? TemplateArn { get; init; }
+
+    /// <summary>JSON member <c>templateName</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    [JsonPropertyName("templateName")]
+    public string? TemplateName { get; init; }
+
+    /// <summary>JSON member <c>versionId</c>.</summary>
+    [JsonPropertyName("versionId")]
+    public int? VersionId { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>CreateThingGroup</c> operation.</summary>
 public sealed record CreateThingGroupRequest
 {
@@ -402,6 +479,29 @@ public sealed record DeletePolicyVersionRequest
     public required string PolicyVersionId { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>DeleteProvisioningTemplate</c> operation.</summary>
+public sealed record DeleteProvisioningTemplateRequest
+{
+    /// <summary>Required. URI label <c>{templateName}</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public required string TemplateName { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>DeleteProvisioningTemplate</c> operation.</summary>
+public sealed record DeleteProvisioningTemplateResponse;
+
+/// <summary>The input of the AWS IoT <c>DeleteProvisioningTemplateVersion</c> operation.</summary>
+public sealed record DeleteProvisioningTemplateVersionRequest
+{
+    /// <summary>Required. URI label <c>{templateName}</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public required string TemplateName { get; init; }
+
+    /// <summary>Required. URI label <c>{versionId}</c>.</summary>
+    public required int VersionId { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>DeleteProvisioningTemplateVersion</c> operation.</summary>
+public sealed record DeleteProvisioningTemplateVersionResponse;
+
 /// <summary>The input of the AWS IoT <c>DeleteThingGroup</c> operation.</summary>
 public sealed record DeleteThingGroupRequest
 {
@@ -479,6 +579,91 @@ public sealed record DescribeEndpointResponse
     /// <summary>JSON member <c>endpointAddress</c>.</summary>
     [JsonPropertyName("endpointAddress")]
     public string? EndpointAddress { get; init; }
+}
+
+/// <summary>The input of the AWS IoT <c>DescribeProvisioningTemplate</c> operation.</summary>
+public sealed record DescribeProvisioningTemplateRequest
+{
+    /// <summary>Required. URI label <c>{templateName}</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public required string TemplateName { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>DescribeProvisioningTemplate</c> operation.</summary>
+public sealed record DescribeProvisioningTemplateResponse
+{
+    /// <summary>JSON member <c>creationDate</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("creationDate")]
+    public DateTimeOffset? CreationDate { get; init; }
+
+    /// <summary>JSON member <c>defaultVersionId</c>.</summary>
+    [JsonPropertyName("defaultVersionId")]
+    public int? DefaultVersionId { get; init; }
+
+    /// <summary>JSON member <c>description</c>. 0 to 500 characters. Pattern <c>[^\p{C}]*</c>.</summary>
+    [JsonPropertyName("description")]
+    public string? Description { get; init; }
+
+    /// <summary>JSON member <c>enabled</c>.</summary>
+    [JsonPropertyName("enabled")]
+    public bool? Enabled { get; init; }
+
+    /// <summary>JSON member <c>lastModifiedDate</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("lastModifiedDate")]
+    public DateTimeOffset? LastModifiedDate { get; init; }
+
+    /// <summary>JSON member <c>preProvisioningHook</c>.</summary>
+    [JsonPropertyName("preProvisioningHook")]
+    public ProvisioningHook? PreProvisioningHook { get; init; }
+
+    /// <summary>JSON member <c>provisioningRoleArn</c>. 20 to 2048 characters.</summary>
+    [JsonPropertyName("provisioningRoleArn")]
+    public string? ProvisioningRoleArn { get; init; }
+
+    /// <summary>JSON member <c>templateArn</c>.</summary>
+    [JsonPropertyName("templateArn")]
+    public string? TemplateArn { get; init; }
+
+    /// <summary>JSON member <c>templateBody</c>. 0 to 10240 characters. Pattern <c>[\s\S]*</c>.</summary>
+    [JsonPropertyName("templateBody")]
+    public string? TemplateBody { get; init; }
+
+    /// <summary>JSON member <c>templateName</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    [JsonPropertyName("templateName")]
+    public string? TemplateName { get; init; }
+
+    /// <summary>JSON member <c>type</c>. One of <see cref="TemplateType"/>.</summary>
+    [JsonPropertyName("type")]
+    public string? Type { get; init; }
+}
+
+/// <summary>The input of the AWS IoT <c>DescribeProvisioningTemplateVersion</c> operation.</summary>
+public sealed record DescribeProvisioningTemplateVersionRequest
+{
+    /// <summary>Required. URI label <c>{templateName}</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public required string TemplateName { get; init; }
+
+    /// <summary>Required. URI label <c>{versionId}</c>.</summary>
+    public required int VersionId { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>DescribeProvisioningTemplateVersion</c> operation.</summary>
+public sealed record DescribeProvisioningTemplateVersionResponse
+{
+    /// <summary>JSON member <c>creationDate</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("creationDate")]
+    public DateTimeOffset? CreationDate { get; init; }
+
+    /// <summary>JSON member <c>isDefaultVersion</c>.</summary>
+    [JsonPropertyName("isDefaultVersion")]
+    public bool? IsDefaultVersion { get; init; }
+
+    /// <summary>JSON member <c>templateBody</c>. 0 to 10240 characters. Pattern <c>[\s\S]*</c>.</summary>
+    [JsonPropertyName("templateBody")]
+    public string? TemplateBody { get; init; }
+
+    /// <summary>JSON member <c>versionId</c>.</summary>
+    [JsonPropertyName("versionId")]
+    public int? VersionId { get; init; }
 }
 
 /// <summary>The input of the AWS IoT <c>DescribeThingGroup</c> operation.</summary>
@@ -956,6 +1141,53 @@ public sealed record ListPrincipalThingsV2Response
     public IReadOnlyList<PrincipalThingObject>? PrincipalThingObjects { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>ListProvisioningTemplateVersions</c> operation.</summary>
+public sealed record ListProvisioningTemplateVersionsRequest
+{
+    /// <summary>Query parameter <c>maxResults</c>. From 1 to 250.</summary>
+    public int? MaxResults { get; init; }
+
+    /// <summary>Query parameter <c>nextToken</c>.</summary>
+    public string? NextToken { get; init; }
+
+    /// <summary>Required. URI label <c>{templateName}</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public required string TemplateName { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>ListProvisioningTemplateVersions</c> operation.</summary>
+public sealed record ListProvisioningTemplateVersionsResponse
+{
+    /// <summary>JSON member <c>nextToken</c>.</summary>
+    [JsonPropertyName("nextToken")]
+    public string? NextToken { get; init; }
+
+    /// <summary>JSON member <c>versions</c>.</summary>
+    [JsonPropertyName("versions")]
+    public IReadOnlyList<ProvisioningTemplateVersionSummary>? Versions { get; init; }
+}
+
+/// <summary>The input of the AWS IoT <c>ListProvisioningTemplates</c> operation.</summary>
+public sealed record ListProvisioningTemplatesRequest
+{
+    /// <summary>Query parameter <c>maxResults</c>. From 1 to 250.</summary>
+    public int? MaxResults { get; init; }
+
+    /// <summary>Query parameter <c>nextToken</c>.</summary>
+    public string? NextToken { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>ListProvisioningTemplates</c> operation.</summary>
+public sealed record ListProvisioningTemplatesResponse
+{
+    /// <summary>JSON member <c>nextToken</c>.</summary>
+    [JsonPropertyName("nextToken")]
+    public string? NextToken { get; init; }
+
+    /// <summary>JSON member <c>templates</c>.</summary>
+    [JsonPropertyName("templates")]
+    public IReadOnlyList<ProvisioningTemplateSummary>? Templates { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>ListTagsForResource</c> operation.</summary>
 public sealed record ListTagsForResourceRequest
 {
@@ -1263,6 +1495,66 @@ public sealed record PropagatingAttribute
     public string? UserPropertyKey { get; init; }
 }
 
+/// <summary>The AWS IoT <c>ProvisioningHook</c> structure.</summary>
+public sealed record ProvisioningHook
+{
+    /// <summary>JSON member <c>payloadVersion</c>. 10 to 32 characters. Pattern <c>^[0-9-]+$</c>.</summary>
+    [JsonPropertyName("payloadVersion")]
+    public string? PayloadVersion { get; init; }
+
+    /// <summary>Required. JSON member <c>targetArn</c>. 0 to 2048 characters.</summary>
+    [JsonPropertyName("targetArn")]
+    public required string TargetArn { get; init; }
+}
+
+/// <summary>The AWS IoT <c>ProvisioningTemplateSummary</c> structure.</summary>
+public sealed record ProvisioningTemplateSummary
+{
+    /// <summary>JSON member <c>creationDate</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("creationDate")]
+    public DateTimeOffset? CreationDate { get; init; }
+
+    /// <summary>JSON member <c>description</c>. 0 to 500 characters. Pattern <c>[^\p{C}]*</c>.</summary>
+    [JsonPropertyName("description")]
+    public string? Description { get; init; }
+
+    /// <summary>JSON member <c>enabled</c>.</summary>
+    [JsonPropertyName("enabled")]
+    public bool? Enabled { get; init; }
+
+    /// <summary>JSON member <c>lastModifiedDate</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("lastModifiedDate")]
+    public DateTimeOffset? LastModifiedDate { get; init; }
+
+    /// <summary>JSON member <c>templateArn</c>.</summary>
+    [JsonPropertyName("templateArn")]
+    public string? TemplateArn { get; init; }
+
+    /// <summary>JSON member <c>templateName</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    [JsonPropertyName("templateName")]
+    public string? TemplateName { get; init; }
+
+    /// <summary>JSON member <c>type</c>. One of <see cref="TemplateType"/>.</summary>
+    [JsonPropertyName("type")]
+    public string? Type { get; init; }
+}
+
+/// <summary>The AWS IoT <c>ProvisioningTemplateVersionSummary</c> structure.</summary>
+public sealed record ProvisioningTemplateVersionSummary
+{
+    /// <summary>JSON member <c>creationDate</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("creationDate")]
+    public DateTimeOffset? CreationDate { get; init; }
+
+    /// <summary>JSON member <c>isDefaultVersion</c>.</summary>
+    [JsonPropertyName("isDefaultVersion")]
+    public bool? IsDefaultVersion { get; init; }
+
+    /// <summary>JSON member <c>versionId</c>.</summary>
+    [JsonPropertyName("versionId")]
+    public int? VersionId { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>RegisterCertificate</c> operation.</summary>
 public sealed record RegisterCertificateRequest
 {
@@ -1552,6 +1844,34 @@ public sealed record UpdateCertificateRequest
     public required string NewStatus { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>UpdateProvisioningTemplate</c> operation.</summary>
+public sealed record UpdateProvisioningTemplateRequest
+{
+    /// <summary>JSON member <c>defaultVersionId</c>.</summary>
+    public int? DefaultVersionId { get; init; }
+
+    /// <summary>JSON member <c>description</c>. 0 to 500 characters. Pattern <c>[^\p{C}]*</c>.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>JSON member <c>enabled</c>.</summary>
+    public bool? Enabled { get; init; }
+
+    /// <summary>JSON member <c>preProvisioningHook</c>.</summary>
+    public ProvisioningHook? PreProvisioningHook { get; init; }
+
+    /// <summary>JSON member <c>provisioningRoleArn</c>. 20 to 2048 characters.</summary>
+    public string? ProvisioningRoleArn { get; init; }
+
+    /// <summary>JSON member <c>removePreProvisioningHook</c>.</summary>
+    public bool? RemovePreProvisioningHook { get; init; }
+
+    /// <summary>Required. URI label <c>{templateName}</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public required string TemplateName { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>UpdateProvisioningTemplate</c> operation.</summary>
+public sealed record UpdateProvisioningTemplateResponse;
+
 /// <summary>The input of the AWS IoT <c>UpdateThingGroup</c> operation.</summary>
 public sealed record UpdateThingGroupRequest
 {
@@ -1670,6 +1990,16 @@ public static class DynamicGroupStatus
 
     /// <summary><c>REBUILDING</c>.</summary>
     public const string Rebuilding = "REBUILDING";
+}
+
+/// <summary>The values of the AWS IoT <c>TemplateType</c> enumeration (sent and received as strings).</summary>
+public static class TemplateType
+{
+    /// <summary><c>FLEET_PROVISIONING</c>.</summary>
+    public const string FleetProvisioning = "FLEET_PROVISIONING";
+
+    /// <summary><c>JITP</c>.</summary>
+    public const string Jitp = "JITP";
 }
 
 /// <summary>The values of the AWS IoT <c>ThingPrincipalType</c> enumeration (sent and received as strings).</summary>

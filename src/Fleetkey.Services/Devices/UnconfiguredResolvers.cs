@@ -11,10 +11,3 @@ internal sealed class NoDeviceEnrollments : IDeviceEnrollmentResolver
     public Task<IReadOnlyList<DeviceEnrollment>> ResolveAsync(string serialNumber, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<DeviceEnrollment>>([]);
 }
-
-/// <summary>Stand-in for hosts without stored provisioning templates: no template exists.</summary>
-internal sealed class NoProvisioningTemplates : IProvisioningTemplateResolver
-{
-    public Task<ResolvedTemplate?> ResolveAsync(string templateName, CancellationToken cancellationToken) =>
-        Task.FromResult<ResolvedTemplate?>(null);
-}

@@ -53,8 +53,7 @@ public sealed class RegistrationService(
         var evaluated = TemplateEngine.Evaluate(templateBody, parameters);
         if (!evaluated.Succeeded)
         {
-            var errors = evaluated.Errors.Select(e => e.Path.Length == 0 ? e.Message : $"{e.Path}: {e.Message}");
-            throw new ServiceException(ErrorCode.InvalidRequest, $"The template is not valid: {string.Join("; ", errors)}");
+            throw new ServiceException(ErrorCode.InvalidRequest, $"The template is not valid: {ProvisioningTemplateService.Describe(evaluated.Errors)}");
         }
 
         return evaluated.Plan!;

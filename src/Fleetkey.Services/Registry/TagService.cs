@@ -6,7 +6,7 @@ using Fleetkey.Storage;
 
 namespace Fleetkey.Services.Registry;
 
-/// <summary>Tags on the taggable resources (thing types, thing groups, policies; things are not taggable on AWS).</summary>
+/// <summary>Tags on the taggable resources (thing types, thing groups, policies, provisioning templates; things are not taggable on AWS).</summary>
 public sealed class TagService(IFleetStore store)
 {
     public Task TagAsync(IotScope scope, string resourceArn, IReadOnlyList<Tag> tags, CancellationToken cancellationToken) =>
@@ -73,6 +73,7 @@ public sealed class TagService(IFleetStore store)
             ResourceKind.ThingType => await session.ThingTypes.GetAsync(arn.Name, cancellationToken) is not null,
             ResourceKind.ThingGroup => await session.ThingGroups.GetAsync(arn.Name, cancellationToken) is not null,
             ResourceKind.Policy => await session.Policies.GetAsync(arn.Name, cancellationToken) is not null,
+            ResourceKind.ProvisioningTemplate => await session.ProvisioningTemplates.GetAsync(arn.Name, cancellationToken) is not null,
             _ => false,
         };
         if (!exists)
@@ -84,6 +85,7 @@ public sealed class TagService(IFleetStore store)
         {
             ResourceKind.ThingType => ThingTypeService.TagKind,
             ResourceKind.ThingGroup => ThingGroupService.TagKind,
+            ResourceKind.ProvisioningTemplate => Provisioning.ProvisioningTemplateService.TagKind,
             _ => Security.PolicyService.TagKind,
         };
         return (kind, arn.Name);

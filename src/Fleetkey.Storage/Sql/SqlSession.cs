@@ -44,6 +44,7 @@ internal sealed class SqlSession : IStoreSession
         CaMaterial = new SqlCaMaterialRepository(this);
         DeviceKeyPool = new SqlDeviceKeyPoolRepository(this);
         DeviceEndpoint = new SqlDeviceEndpointRepository(this);
+        ProvisioningTemplates = new SqlProvisioningTemplateRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -71,6 +72,8 @@ internal sealed class SqlSession : IStoreSession
     public IDeviceKeyPoolRepository DeviceKeyPool { get; }
 
     public IDeviceEndpointRepository DeviceEndpoint { get; }
+
+    public IProvisioningTemplateRepository ProvisioningTemplates { get; }
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {

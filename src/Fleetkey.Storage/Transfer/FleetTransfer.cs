@@ -54,6 +54,8 @@ public static class FleetTransfer
         ("device_signatures", "signature_hash"),
         ("device_registrations", "certificate_id"),
         ("device_attempts", "attempt_id"),
+        ("provisioning_templates", "name"),
+        ("provisioning_template_versions", "template_name, version_id"),
         (CaMaterialTable, "id"),
     ];
 

@@ -29,7 +29,7 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
     private RegistrationService Registration => _s.Registration;
 
     /// <summary>The shared seed folder: ../shared/seed next to the repository root (the folder holding Fleetkey.slnx).</summary>
-    private static string SeedPath(string file)
+    internal static string SeedPath(string file)
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Fleetkey.slnx")))
