@@ -7,7 +7,10 @@ namespace Fleetkey.Services;
 
 public static class ServiceCollectionExtensions
 {
-    /// <summary>Registers the application layer. The caller registers the <see cref="Storage.IFleetStore"/>.</summary>
+    /// <summary>
+    /// Registers the application layer. The caller registers the <see cref="Storage.IFleetStore"/> and the
+    /// <see cref="Pki.PassphraseSealer"/> made with the CA passphrase (it seals enrollment secrets).
+    /// </summary>
     public static IServiceCollection AddFleetkeyServices(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -20,6 +23,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Security.PrincipalService>();
         services.AddSingleton<Security.PolicyService>();
         services.AddSingleton<Provisioning.RegistrationService>();
+        services.AddSingleton<Provisioning.EnrollmentService>();
         return services;
     }
 

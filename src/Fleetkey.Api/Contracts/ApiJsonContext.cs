@@ -89,6 +89,12 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(GetEffectivePoliciesResponse))]
 [JsonSerializable(typeof(RegisterThingRequest))]
 [JsonSerializable(typeof(RegisterThingResponse))]
+[JsonSerializable(typeof(CreateEnrollmentGroupResponse))]
+[JsonSerializable(typeof(EnrollmentGroupDescription))]
+[JsonSerializable(typeof(ListEnrollmentGroupsResponse))]
+[JsonSerializable(typeof(CreateEnrollmentResponse))]
+[JsonSerializable(typeof(EnrollmentDescription))]
+[JsonSerializable(typeof(ListEnrollmentsResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>rest-json timestamps: seconds since the epoch as a JSON number, milliseconds as the fraction.</summary>

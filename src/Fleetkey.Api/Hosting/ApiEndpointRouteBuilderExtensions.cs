@@ -2,12 +2,17 @@ using Fleetkey.Api.Authentication;
 using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Endpoints;
 using Fleetkey.Api.Wire;
+using Fleetkey.Core.Naming;
+using Fleetkey.Pki;
 using Fleetkey.Services.Access;
+using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Telemetry;
+using Fleetkey.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Fleetkey.Api.Hosting;
 
@@ -19,6 +24,16 @@ public static class ApiHostingExtensions
         services.AddOptions<ApiOptions>().Configure(configure).ValidateDataAnnotations().ValidateOnStart();
         services.AddSigV4Authentication();
         services.AddSingleton<ISigningSecretProvider, AccessKeySecretProvider>();
+
+        // The device endpoint has no SigV4 region: enrollment ARNs it sees are in the default region.
+        services.AddSingleton<IDeviceEnrollmentResolver>(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<ApiOptions>>().Value;
+            return new EnrollmentResolver(
+                provider.GetRequiredService<IFleetStore>(),
+                provider.GetRequiredService<PassphraseSealer>(),
+                new IotScope(options.DefaultRegion, options.AccountId));
+        });
         return services;
     }
 
@@ -60,6 +75,7 @@ public static class ApiHostingExtensions
         app.MapThingPrincipals();
         app.MapPolicies();
         app.MapProvisioning();
+        app.MapEnrollments();
         return app;
     }
 

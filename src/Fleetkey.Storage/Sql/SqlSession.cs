@@ -43,6 +43,8 @@ internal sealed class SqlSession : IStoreSession
         Policies = new SqlPolicyRepository(this);
         CaMaterial = new SqlCaMaterialRepository(this);
         DeviceKeyPool = new SqlDeviceKeyPoolRepository(this);
+        EnrollmentGroups = new SqlEnrollmentGroupRepository(this);
+        Enrollments = new SqlEnrollmentRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -68,6 +70,10 @@ internal sealed class SqlSession : IStoreSession
     public ICaMaterialRepository CaMaterial { get; }
 
     public IDeviceKeyPoolRepository DeviceKeyPool { get; }
+
+    public IEnrollmentGroupRepository EnrollmentGroups { get; }
+
+    public IEnrollmentRepository Enrollments { get; }
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
