@@ -66,6 +66,14 @@ public sealed class FleetTransferTests
         var ca = await target.Store.ReadAsync((s, ct) => s.CaMaterial.GetAsync(ct), CancellationToken.None);
         Assert.Equal("root-key", ca!.RootKeyPem);
         Assert.True(ca.KeysEncrypted);
+        var group = await target.Store.ReadAsync((s, ct) => s.EnrollmentGroups.GetAsync("line-2", ct), CancellationToken.None);
+        Assert.Equal(("factory", "SN-[0-9]+", true, false, "plant-1"), (group!.TemplateName, group.SerialNumberPattern, group.AllowReprovisioning, group.Enabled, group.Parameters["Site"]));
+        Assert.Equal(new byte[] { 1, 2, 3, 250 }, group.GroupKeyData);
+        Assert.Equal(new byte[] { 9, 9 }, group.GroupKeyKekSalt);
+        Assert.Equal(Start.AddHours(2), group.LastModifiedAt);
+        var enrollment = await target.Store.ReadAsync((s, ct) => s.Enrollments.GetAsync("SN-0042", ct), CancellationToken.None);
+        Assert.Equal(new byte[] { 0, 255, 7 }, enrollment!.SecretData);
+        Assert.Null(enrollment.SecretKekSalt);
     }
 
     [Theory]
@@ -222,6 +230,8 @@ public sealed class FleetTransferTests
                 await s.Policies.AttachAsync("device-policy", new PolicyTarget(PolicyTarget.CertificateKind, "cert-id-1"), Start, ct);
                 await s.Policies.AttachAsync("device-policy", new PolicyTarget(PolicyTarget.ThingGroupKind, "m-middle"), Start, ct);
                 await s.CaMaterial.TryInsertAsync(new StoredCaMaterial("root-cert", "root-key", "issuing-cert", "issuing-key", true), Start, ct);
+                await s.EnrollmentGroups.InsertAsync(new EnrollmentGroup("line-2", "factory", "SN-[0-9]+", true, false, new Dictionary<string, string> { ["Site"] = "plant-1" }, [1, 2, 3, 250], [9, 9], Start, Start.AddHours(2)), ct);
+                await s.Enrollments.InsertAsync(new Enrollment("SN-0042", "factory", false, true, new Dictionary<string, string>(), [0, 255, 7], null, Start, Start), ct);
                 return true;
             },
             CancellationToken.None);
