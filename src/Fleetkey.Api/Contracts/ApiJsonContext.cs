@@ -103,6 +103,12 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(DescribeProvisioningTemplateVersionResponse))]
 [JsonSerializable(typeof(ListProvisioningTemplateVersionsRequest))]
 [JsonSerializable(typeof(ListProvisioningTemplateVersionsResponse))]
+[JsonSerializable(typeof(CreateEnrollmentGroupResponse))]
+[JsonSerializable(typeof(EnrollmentGroupDescription))]
+[JsonSerializable(typeof(ListEnrollmentGroupsResponse))]
+[JsonSerializable(typeof(CreateEnrollmentResponse))]
+[JsonSerializable(typeof(EnrollmentDescription))]
+[JsonSerializable(typeof(ListEnrollmentsResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>rest-json timestamps: seconds since the epoch as a JSON number, milliseconds as the fraction.</summary>

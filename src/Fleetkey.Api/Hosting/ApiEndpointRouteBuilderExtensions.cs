@@ -3,8 +3,11 @@ using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Endpoints;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
+using Fleetkey.Pki;
 using Fleetkey.Services.Access;
+using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Telemetry;
+using Fleetkey.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -27,6 +30,16 @@ public static class ApiHostingExtensions
         {
             var options = sp.GetRequiredService<IOptions<ApiOptions>>().Value;
             return new IotScope(options.DefaultRegion, options.AccountId);
+        });
+
+        // The device endpoint has no SigV4 region: enrollment ARNs it sees are in the default region.
+        services.AddSingleton<IDeviceEnrollmentResolver>(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<ApiOptions>>().Value;
+            return new EnrollmentResolver(
+                provider.GetRequiredService<IFleetStore>(),
+                provider.GetRequiredService<PassphraseSealer>(),
+                new IotScope(options.DefaultRegion, options.AccountId));
         });
         return services;
     }
@@ -71,6 +84,7 @@ public static class ApiHostingExtensions
         app.MapProvisioning();
         app.MapDeviceEndpoint();
         app.MapProvisioningTemplates();
+        app.MapEnrollments();
         return app;
     }
 

@@ -45,6 +45,8 @@ internal sealed class SqlSession : IStoreSession
         DeviceKeyPool = new SqlDeviceKeyPoolRepository(this);
         DeviceEndpoint = new SqlDeviceEndpointRepository(this);
         ProvisioningTemplates = new SqlProvisioningTemplateRepository(this);
+        EnrollmentGroups = new SqlEnrollmentGroupRepository(this);
+        Enrollments = new SqlEnrollmentRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -74,6 +76,9 @@ internal sealed class SqlSession : IStoreSession
     public IDeviceEndpointRepository DeviceEndpoint { get; }
 
     public IProvisioningTemplateRepository ProvisioningTemplates { get; }
+    public IEnrollmentGroupRepository EnrollmentGroups { get; }
+
+    public IEnrollmentRepository Enrollments { get; }
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {

@@ -19,8 +19,9 @@ namespace Fleetkey.Storage.Transfer;
 /// </code>
 /// Every table has a header line, even when empty; the end line lets the import detect a cut-off
 /// file. Values are JSON strings, integers or null (the schema has only TEXT and BIGINT columns).
-/// The file holds access-key secrets and the CA keys (encrypted only when FLEETKEY_CA_PASSPHRASE
-/// was set), so it must be kept as carefully as the database.
+/// The file holds access-key secrets, and the CA keys, enrollment secrets and enrollment group keys
+/// (encrypted only when FLEETKEY_CA_PASSPHRASE was set), so it must be kept as carefully as the
+/// database.
 /// </summary>
 public static class FleetTransfer
 {
@@ -56,6 +57,8 @@ public static class FleetTransfer
         ("device_attempts", "attempt_id"),
         ("provisioning_templates", "name"),
         ("provisioning_template_versions", "template_name, version_id"),
+        ("enrollment_groups", "name"),
+        ("enrollments", "serial_number"),
         (CaMaterialTable, "id"),
     ];
 

@@ -17,6 +17,7 @@ internal static class FleetkeyCommands
         root.Subcommands.Add(CreateMigrate());
         root.Subcommands.Add(TransferCommands.CreateExport());
         root.Subcommands.Add(TransferCommands.CreateImport());
+        root.Subcommands.Add(EnrollmentCommands.Create());
         return root;
     }
 

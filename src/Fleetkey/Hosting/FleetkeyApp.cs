@@ -58,6 +58,9 @@ internal static partial class FleetkeyApp
             throw new ArgumentException("--device-key-algorithm is rsa-2048 or ec-p256.");
         }
         builder.Services.AddSingleton<IFleetStore>(store);
+
+        // Enrollment secrets and group keys are sealed under the CA passphrase, in the clear without one (as the CA keys).
+        builder.Services.AddSingleton(new PassphraseSealer(settings.CaPassphrase));
         builder.Services.AddFleetkeyServices();
         builder.Services.AddFleetkeyApi(o =>
         {
