@@ -118,7 +118,8 @@ public sealed partial class DeviceRegistrationService(
         var retryAfter = await store.WriteAsync((session, ct) => ReserveAsync(session, attemptId, now, serial, address, ct), cancellationToken);
         if (retryAfter is { } wait)
         {
-            LogThrottled(logger, serial, address);
+            var loggedSerial = LogSafe(serial);
+            LogThrottled(logger, loggedSerial, address);
             return DeviceRegistrationOutcome.Failed(new ServiceException(ErrorCode.TooManyRequests, "Too many registration attempts; retry later."), wait);
         }
 
@@ -146,7 +147,8 @@ public sealed partial class DeviceRegistrationService(
         catch (RegistrationRefused refused)
         {
             await FinishAsync(attemptId, refused.Outcome, refused.Reason, refused.ConsumesSignature ? signatureKey : null, signatureExpiry, cancellationToken);
-            LogRefused(logger, serial, address, refused.Outcome, refused.Reason);
+            var (loggedSerial, loggedReason) = (LogSafe(serial), LogText(refused.Reason));
+            LogRefused(logger, loggedSerial, address, refused.Outcome, loggedReason);
             return DeviceRegistrationOutcome.Failed(refused.Error);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -477,7 +479,7 @@ public sealed partial class DeviceRegistrationService(
                     await session.DeviceEndpoint.TryUseSignatureAsync(signatureKey, signatureExpiry, ct);
                 }
 
-                await session.DeviceEndpoint.UpdateAttemptAsync(attemptId, outcome, reason, null, ct);
+                await session.DeviceEndpoint.UpdateAttemptAsync(attemptId, outcome, Truncate(reason, MaxReasonLength), null, ct);
                 return true;
             },
             cancellationToken);
@@ -522,7 +524,25 @@ public sealed partial class DeviceRegistrationService(
     }
 
     private static string? Bounded(string? text) =>
-        text is null ? null : text.Length <= NameRules.MaxNameLength ? text : text[..NameRules.MaxNameLength];
+        text is null ? null : Truncate(text, NameRules.MaxNameLength);
+
+    // A reason can quote the device's input (an unknown member's name): the audit keeps a bounded part.
+    private const int MaxReasonLength = 512;
+    private const int MaxLoggedReason = 200;
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
+
+    private static string LogText(string text) =>
+        string.Create(Math.Min(text.Length, MaxLoggedReason), text, (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? ' ' : source[i];
+            }
+        });
+
+    // The serial is the device's claim, unauthenticated: logged only when it is a valid name (no line breaks to forge log lines).
+    private static string LogSafe(string? serial) => NameRules.IsRegistryName(serial) ? serial! : "(invalid serial)";
 
     private static RegistrationRefused Unauthorized(string reason) =>
         new(new ServiceException(ErrorCode.Unauthorized, UnauthorizedMessage), DeviceAttemptOutcome.Unauthorized, reason, consumesSignature: false);
