@@ -29,12 +29,16 @@ with open(SEED_TEMPLATE_PATH) as f:
 ROLE_ARN = "arn:aws:iam::000000000000:role/FleetkeyProvisioning"
 UNAUTHORIZED = {"message": "The device could not be authenticated."}
 
+# Every device secret and signature this module used: none may appear in the server's log.
+SECRETS_USED: list[str] = []
+
 
 # ---------------------------------------------------------------- the device, standard library only
 
 def sas_token(serial: str, secret_b64: str, expiry: int) -> str:
     """SharedAccessSignature sr=&se=&sig= with sig = base64(HMAC-SHA256(secret, serial + "\\n" + expiry))."""
     sig = base64.b64encode(hmac.new(base64.b64decode(secret_b64), f"{serial}\n{expiry}".encode(), hashlib.sha256).digest()).decode()
+    SECRETS_USED.extend([secret_b64, sig])
     q = lambda v: urllib.parse.quote(v, safe="")
     return f"SharedAccessSignature sr={q(serial)}&se={expiry}&sig={q(sig)}"
 
@@ -98,8 +102,12 @@ class DeviceEndpointTests(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         code = cls.server.stop()
+        with open(cls.server.log_path, errors="replace") as f:
+            log = f.read()
         cls.server.cleanup()
         assert code == 0, f"fleetkey serve exited with {code}"
+        leaked = [s for s in SECRETS_USED if s in log or urllib.parse.quote(s, safe="") in log]
+        assert SECRETS_USED and not leaked, f"the server log holds {len(leaked)} device secrets or signatures"
 
     def setUp(self):
         self.serial = f"SN-{fk.RUN_ID}-{uuid.uuid4().hex[:8]}"
@@ -115,6 +123,7 @@ class DeviceEndpointTests(unittest.TestCase):
         self.assertEqual(status, 200, raw)
         answer = json.loads(raw)
         self.assertEqual(len(base64.b64decode(answer["deviceSecret"])), 32)
+        SECRETS_USED.append(answer["deviceSecret"])
         return answer["deviceSecret"]
 
     def register(self, secret: str | None = None, serial: str | None = None, **kwargs):
