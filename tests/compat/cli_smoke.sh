@@ -410,6 +410,36 @@ check_ok "delete-thing of the deprovisioned thing"
 run iot list-thing-principals --thing-name "$SERIAL"
 check_error "list-thing-principals of the deleted thing fails with ResourceNotFoundException" "ResourceNotFoundException"
 
+# The seed's template stored as a provisioning template (CreateProvisioningTemplate and its family).
+TEMPLATE="$RUN-template"
+run iot create-provisioning-template --template-name "$TEMPLATE" --template-body "file://$SEED_TEMPLATE" \
+  --provisioning-role-arn "arn:aws:iam::000000000000:role/FleetkeyProvisioning" --enabled --tags Key=owner,Value=factory
+check_json "create-provisioning-template --template-body file://register-thing-template-body.json" "d['templateName'] == '$TEMPLATE' and d['templateArn'] == 'arn:aws:iot:$REGION:000000000000:provisioningtemplate/$TEMPLATE' and d['defaultVersionId'] == 1"
+
+run iot describe-provisioning-template --template-name "$TEMPLATE"
+check_json "describe-provisioning-template returns the seed's body" "d['templateBody'] == open('$SEED_TEMPLATE').read() and d['enabled'] is True and d['type'] == 'FLEET_PROVISIONING' and d['defaultVersionId'] == 1"
+
+run iot create-provisioning-template-version --template-name "$TEMPLATE" --template-body "file://$SEED_TEMPLATE" --set-as-default
+check_json "create-provisioning-template-version --set-as-default" "d['versionId'] == 2 and d['isDefaultVersion'] is True"
+
+run iot list-provisioning-template-versions --template-name "$TEMPLATE"
+check_json "list-provisioning-template-versions" "[(v['versionId'], v['isDefaultVersion']) for v in d['versions']] == [(1, False), (2, True)]"
+
+run iot delete-provisioning-template-version --template-name "$TEMPLATE" --version-id 2
+check_error "delete-provisioning-template-version of the default version fails with DeleteConflictException" "DeleteConflictException"
+
+run iot list-provisioning-templates --page-size 1
+check_json "list-provisioning-templates (the CLI walks every page)" "'$TEMPLATE' in [t['templateName'] for t in d['templates']]"
+
+run iot create-provisioning-template --template-name "$RUN-bad" --template-body '{"Resources": {"x": {"Type": "AWS::S3::Bucket"}}}' \
+  --provisioning-role-arn "arn:aws:iam::000000000000:role/FleetkeyProvisioning"
+check_error "create-provisioning-template with an invalid body fails with InvalidRequestException" "InvalidRequestException"
+
+run iot delete-provisioning-template --template-name "$TEMPLATE"
+check_ok "delete-provisioning-template"
+run iot describe-provisioning-template --template-name "$TEMPLATE"
+check_error "describe-provisioning-template of a deleted template fails with ResourceNotFoundException" "ResourceNotFoundException"
+
 # Best-effort cleanup of this section (not counted).
 if [[ -n "$CSR_CERT_ID" ]]; then
   iot update-certificate --certificate-id "$CSR_CERT_ID" --new-status INACTIVE >/dev/null 2>&1 || true

@@ -101,6 +101,11 @@ class ExportImportTests(CompatTestCase):
         iot.update_certificate(certificateId=revoked["certificateId"], newStatus="REVOKED")
         gone = iot.create_keys_and_certificate(setAsActive=False)
         iot.delete_certificate(certificateId=gone["certificateId"])
+        # The seed's template stored as a provisioning template, with a second version made the default.
+        iot.create_provisioning_template(templateName="seed-template", templateBody=template, enabled=True,
+                                         provisioningRoleArn="arn:aws:iam::000000000000:role/FleetkeyProvisioning",
+                                         tags=[{"Key": "owner", "Value": "factory"}])
+        iot.create_provisioning_template_version(templateName="seed-template", templateBody=template, setAsDefault=True)
 
     def snapshot(self, iot) -> dict:
         """Every read the registry answers, keyed by call; metadata stripped."""
@@ -147,6 +152,12 @@ class ExportImportTests(CompatTestCase):
             for version in snap[f"list_policy_versions {name}"]["policyVersions"]:
                 snap[f"get_policy_version {name} {version['versionId']}"] = call("get_policy_version", policyName=name, policyVersionId=version["versionId"])
             snap[f"list_targets_for_policy {name}"] = call("list_targets_for_policy", policyName=name)
+        snap["list_provisioning_templates"] = pages("list_provisioning_templates", "templates")
+        for template in snap["list_provisioning_templates"]:
+            name = template["templateName"]
+            snap[f"describe_provisioning_template {name}"] = call("describe_provisioning_template", templateName=name)
+            snap[f"list_provisioning_template_versions {name}"] = call("list_provisioning_template_versions", templateName=name)
+            snap[f"tags {name}"] = call("list_tags_for_resource", resourceArn=template["templateArn"])
         snap["search ListThings by attribute"] = call("list_things", attributeName="SerialNumber", attributeValue="SN-TRANSFER-003")
         snap["describe_endpoint"] = call("describe_endpoint", endpointType="iot:Data-ATS")
         return snap
@@ -166,6 +177,7 @@ class ExportImportTests(CompatTestCase):
         before = self.snapshot(iot)
         self.assertEqual(len(before["list_things"]), 7)
         self.assertEqual(len(before["list_certificates"]), 8)
+        self.assertEqual(before["describe_provisioning_template seed-template"]["defaultVersionId"], 2)
         chain = urllib.request.urlopen(source.endpoint + "/ca.pem").read()
         self.assertEqual(source.stop(), 0)
 

@@ -69,8 +69,8 @@ public sealed partial class ProvisioningTemplateService(IFleetStore store, TimeP
         CheckType(type, problems);
         CheckRoleArn(request.ProvisioningRoleArn, problems);
         CheckHook(request.PreProvisioningHook, type, problems);
+        CheckBody(request.Body, problems);
         ThrowIfAny(problems);
-        EnsureBody(request.Body);
         TagService.EnsureTags(request.Tags ?? [], 0);
 
         return store.WriteAsync(async (session, ct) =>
@@ -260,10 +260,17 @@ public sealed partial class ProvisioningTemplateService(IFleetStore store, TimeP
     /// </summary>
     public static void EnsureBody(string body)
     {
+        var problems = new List<string>();
+        CheckBody(body, problems);
+        ThrowIfAny(problems);
+    }
+
+    private static void CheckBody(string body, List<string> problems)
+    {
         var errors = TemplateEngine.Validate(body);
         if (errors.Count > 0)
         {
-            throw new ServiceException(ErrorCode.InvalidRequest, $"The template body is not a valid provisioning template: {Describe(errors)}");
+            problems.Add($"The template body is not a valid provisioning template: {Describe(errors)}.");
         }
     }
 

@@ -95,10 +95,11 @@ public sealed class ProvisioningTemplateServiceTests : IAsyncLifetime
     [Fact]
     public async Task CreateAsync_SeveralProblems_ReportsThemAllAtOnce()
     {
-        var request = new NewTemplate("bad name", SeedBody, "not-an-arn", null, null, "CLAIM");
+        var request = new NewTemplate("bad name", """{"Resources":{"x":{"Type":"AWS::S3::Bucket"}}}""", "not-an-arn", null, null, "CLAIM");
 
         var error = await ServiceAssert.ThrowsAsync(ErrorCode.InvalidRequest, () => _templates.CreateAsync(request, None));
 
+        Assert.Contains("Resources.x.Type", error.Message, StringComparison.Ordinal);
         Assert.Contains("templateName", error.Message, StringComparison.Ordinal);
         Assert.Contains("provisioningRoleArn", error.Message, StringComparison.Ordinal);
         Assert.Contains("type 'CLAIM'", error.Message, StringComparison.Ordinal);
