@@ -3,15 +3,14 @@ using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Endpoints;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
-using Fleetkey.Pki;
 using Fleetkey.Services.Access;
 using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Telemetry;
-using Fleetkey.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Fleetkey.Api.Hosting;
@@ -25,22 +24,14 @@ public static class ApiHostingExtensions
         services.AddSigV4Authentication();
         services.AddSingleton<ISigningSecretProvider, AccessKeySecretProvider>();
 
-        // The scope of ARNs rendered outside a signed request (stored templates resolved for the device endpoint).
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<ApiOptions>>().Value;
-            return new IotScope(options.DefaultRegion, options.AccountId);
-        });
-
-        // The device endpoint has no SigV4 region: enrollment ARNs it sees are in the default region.
-        services.AddSingleton<IDeviceEnrollmentResolver>(provider =>
+        // The scope of ARNs rendered outside a signed request: the device endpoint has no SigV4 region,
+        // so the enrollments it resolves carry ARNs in the default region.
+        services.TryAddSingleton(provider =>
         {
             var options = provider.GetRequiredService<IOptions<ApiOptions>>().Value;
-            return new EnrollmentResolver(
-                provider.GetRequiredService<IFleetStore>(),
-                provider.GetRequiredService<PassphraseSealer>(),
-                new IotScope(options.DefaultRegion, options.AccountId));
+            return new IotScope(options.DefaultRegion, options.AccountId);
         });
+        services.AddSingleton<IDeviceEnrollmentResolver, EnrollmentResolver>();
         return services;
     }
 

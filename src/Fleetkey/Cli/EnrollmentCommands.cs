@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
 using Fleetkey.Hosting;
 using Fleetkey.Pki;
 using Fleetkey.Services;
@@ -314,6 +315,9 @@ internal static class EnrollmentCommands
         var services = new ServiceCollection();
         services.AddSingleton<IFleetStore>(opened.Store);
         services.AddSingleton(new PassphraseSealer(passphrase));
+
+        // The ARN scope services may render ARNs in (the template resolver does); the CLI signs nothing, so the default region.
+        services.AddSingleton(new IotScope("us-east-1", Environment.GetEnvironmentVariable("FLEETKEY_ACCOUNT_ID") is { Length: > 0 } account ? account : "000000000000"));
         services.AddFleetkeyServices();
         configure?.Invoke(services);
         var provider = services.BuildServiceProvider();
