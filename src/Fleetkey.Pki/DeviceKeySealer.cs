@@ -1,67 +1,46 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace Fleetkey.Pki;
 
 /// <summary>
-/// Seals pre-generated device keys for storage: PKCS#8 DER, encrypted with AES-256-GCM under a key
-/// derived from the CA passphrase when there is one (in the clear otherwise, like the CA keys).
+/// Seals pre-generated device keys for storage: PKCS#8 DER, sealed by <see cref="PassphraseSealer"/>
+/// (AES-256-GCM under a key derived from the CA passphrase) when there is one, in the clear otherwise,
+/// like the CA keys.
 /// </summary>
 /// <remarks>
 /// The CA keys are encrypted PKCS#8 with PBKDF2-SHA256 at 600,000 iterations, one derivation per key.
 /// Done per device key, that derivation (~0.3 s) would cost as much as generating the RSA key the pool
-/// exists to save, and again when the key is handed out. So the passphrase goes through the same
-/// PBKDF2 once per salt, into a key-encryption key that seals every key of that salt. Each node picks
-/// a random salt at start and keeps it next to each key it seals; keys sealed by another node or an
-/// earlier start cost one derivation per salt when first opened.
+/// exists to save, and again when the key is handed out; <see cref="PassphraseSealer"/> derives once
+/// per salt instead.
 /// </remarks>
 internal sealed class DeviceKeySealer
 {
-    private const int SaltBytes = 16;
-    private const int NonceBytes = 12;
-    private const int TagBytes = 16;
-    private const byte FormatVersion = 1;
-    private const int Iterations = 600_000;
-
-    private readonly string? _passphrase;
-    private readonly byte[] _salt = RandomNumberGenerator.GetBytes(SaltBytes);
-    private readonly ConcurrentDictionary<string, byte[]> _keks = new(StringComparer.Ordinal);
+    private readonly PassphraseSealer _sealer;
 
     public DeviceKeySealer(string? passphrase)
     {
-        _passphrase = passphrase;
+        _sealer = new PassphraseSealer(passphrase);
     }
 
     /// <summary>Whether keys are encrypted at rest (a passphrase is configured).</summary>
-    public bool Encrypts => _passphrase is not null;
+    public bool Encrypts => _sealer.Encrypts;
 
     /// <summary>Derives this node's key-encryption key now, so the first seal does not pay for it.</summary>
-    public void Warm()
-    {
-        if (_passphrase is not null)
-        {
-            _ = Kek(_salt);
-        }
-    }
+    public void Warm() => _sealer.Warm();
 
     public SealedDeviceKey Seal(KeyAlgorithm algorithm, AsymmetricAlgorithm key)
     {
         var der = key.ExportPkcs8PrivateKey();
-        if (_passphrase is null)
+        if (!_sealer.Encrypts)
         {
             return new SealedDeviceKey(algorithm, der, null);
         }
 
         try
         {
-            var sealedKey = new byte[1 + NonceBytes + TagBytes + der.Length];
-            sealedKey[0] = FormatVersion;
-            var nonce = sealedKey.AsSpan(1, NonceBytes);
-            RandomNumberGenerator.Fill(nonce);
-            using var aes = new AesGcm(Kek(_salt), TagBytes);
-            aes.Encrypt(nonce, der, sealedKey.AsSpan(1 + NonceBytes + TagBytes), sealedKey.AsSpan(1 + NonceBytes, TagBytes), AssociatedData(algorithm));
-            return new SealedDeviceKey(algorithm, sealedKey, (byte[])_salt.Clone());
+            var sealedKey = _sealer.Seal(der, AssociatedData(algorithm));
+            return new SealedDeviceKey(algorithm, sealedKey.Data, sealedKey.KekSalt);
         }
         finally
         {
@@ -75,7 +54,7 @@ internal sealed class DeviceKeySealer
     /// </summary>
     public AsymmetricAlgorithm? Open(SealedDeviceKey sealedKey)
     {
-        if ((sealedKey.KekSalt is null) != (_passphrase is null))
+        if ((sealedKey.KekSalt is null) == _sealer.Encrypts)
         {
             return null;
         }
@@ -85,31 +64,21 @@ internal sealed class DeviceKeySealer
             return Import(sealedKey.Algorithm, sealedKey.Data);
         }
 
-        var data = sealedKey.Data;
-        if (data.Length <= 1 + NonceBytes + TagBytes || data[0] != FormatVersion || sealedKey.KekSalt.Length != SaltBytes)
+        var der = _sealer.Open(new SealedSecret(sealedKey.Data, sealedKey.KekSalt), AssociatedData(sealedKey.Algorithm));
+        if (der is null)
         {
             return null;
         }
 
-        var der = new byte[data.Length - 1 - NonceBytes - TagBytes];
         try
         {
-            using var aes = new AesGcm(Kek(sealedKey.KekSalt), TagBytes);
-            aes.Decrypt(data.AsSpan(1, NonceBytes), data.AsSpan(1 + NonceBytes + TagBytes), data.AsSpan(1 + NonceBytes, TagBytes), der, AssociatedData(sealedKey.Algorithm));
             return Import(sealedKey.Algorithm, der);
-        }
-        catch (CryptographicException)
-        {
-            return null;
         }
         finally
         {
             CryptographicOperations.ZeroMemory(der);
         }
     }
-
-    private byte[] Kek(byte[] salt) => _keks.GetOrAdd(Convert.ToHexString(salt), static (_, state) =>
-        Rfc2898DeriveBytes.Pbkdf2(state.Passphrase, state.Salt, Iterations, HashAlgorithmName.SHA256, 32), (Passphrase: _passphrase!, Salt: salt));
 
     // The algorithm is bound to the ciphertext: a row relabelled in the database fails to open.
     private static byte[] AssociatedData(KeyAlgorithm algorithm) => Encoding.ASCII.GetBytes(PkiOptions.FormatAlgorithm(algorithm));

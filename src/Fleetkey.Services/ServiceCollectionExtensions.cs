@@ -7,7 +7,10 @@ namespace Fleetkey.Services;
 
 public static class ServiceCollectionExtensions
 {
-    /// <summary>Registers the application layer. The caller registers the <see cref="Storage.IFleetStore"/>.</summary>
+    /// <summary>
+    /// Registers the application layer. The caller registers the <see cref="Storage.IFleetStore"/> and the
+    /// <see cref="Pki.PassphraseSealer"/> made with the CA passphrase (it seals enrollment secrets).
+    /// </summary>
     public static IServiceCollection AddFleetkeyServices(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -26,6 +29,23 @@ public static class ServiceCollectionExtensions
 
         // Needs the installation's IotScope (account, default region), which the host registers.
         services.AddSingleton<Provisioning.IProvisioningTemplateResolver, Provisioning.ProvisioningTemplateResolver>();
+        services.AddSingleton<Provisioning.EnrollmentService>();
+        services.AddDeviceEndpoint();
+        return services;
+    }
+
+    /// <summary>
+    /// The device endpoint's service, its options (validated at start) and its pruning. The host
+    /// registers the enrollment resolver (it needs the installation's scope).
+    /// </summary>
+    private static IServiceCollection AddDeviceEndpoint(this IServiceCollection services)
+    {
+        services.AddOptions<Devices.DeviceEndpointOptions>()
+            .ValidateDataAnnotations()
+            .Validate(o => o.Validate().Count == 0, "The device endpoint options are not consistent (rate windows, audit retention, token lifetime).")
+            .ValidateOnStart();
+        services.AddSingleton<Devices.DeviceRegistrationService>();
+        services.AddHostedService<Devices.DeviceEndpointMaintenance>();
         return services;
     }
 

@@ -28,6 +28,40 @@ public static class TemplateEngine
         TemplateEvaluator.EvaluateTemplate(templateBody, parameters);
 
     /// <summary>
+    /// The names the template declares in its Parameters section, for callers that let a third party
+    /// (a device) supply only declared parameters; empty when the body is not a JSON object with
+    /// such a section (evaluation reports why).
+    /// </summary>
+    public static IReadOnlySet<string> DeclaredParameters(string templateBody)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(templateBody) || templateBody.Length > MaxTemplateLength)
+        {
+            return names;
+        }
+
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(templateBody);
+            if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("Parameters", out var parameters)
+                && parameters.ValueKind == System.Text.Json.JsonValueKind.Object)
+            {
+                foreach (var parameter in parameters.EnumerateObject())
+                {
+                    names.Add(parameter.Name);
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON: nothing is declared.
+        }
+
+        return names;
+    }
+
+    /// <summary>
     /// Checks a template as stored (CreateProvisioningTemplate), before any parameters exist: its
     /// JSON, sections, declarations, resources, intrinsic functions and literals. Parameters and
     /// AWS::IoT:: pseudo-parameters are unknown here, so whatever depends on their values is left

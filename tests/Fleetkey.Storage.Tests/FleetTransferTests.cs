@@ -75,7 +75,26 @@ public sealed class FleetTransferTests
         var ca = await target.Store.ReadAsync((s, ct) => s.CaMaterial.GetAsync(ct), CancellationToken.None);
         Assert.Equal("root-key", ca!.RootKeyPem);
         Assert.True(ca.KeysEncrypted);
+
+        // The device endpoint's state: a used token stays used, the audit and registrations move along.
+        Assert.True(await target.Store.ReadAsync((s, ct) => s.DeviceEndpoint.IsSignatureUsedAsync("sig-hash-1", ct), CancellationToken.None));
+        Assert.Equal(
+            new DeviceRegistration("cert-id-1", "sensor-1", Start, Start.AddMinutes(3)),
+            await target.Store.ReadAsync((s, ct) => s.DeviceEndpoint.GetRegistrationAsync("cert-id-1", ct), CancellationToken.None));
+        Assert.Equal(
+            new DeviceAttempt(TransferAttemptId, Start, "sensor-1", "192.0.2.1", "registered", null, "cert-id-1"),
+            Assert.Single(await target.Store.ReadAsync((s, ct) => s.DeviceEndpoint.ListAttemptsAsync(null, 10, ct), CancellationToken.None)));
+        var group = await target.Store.ReadAsync((s, ct) => s.EnrollmentGroups.GetAsync("line-2", ct), CancellationToken.None);
+        Assert.Equal(("factory", "SN-[0-9]+", true, false, "plant-1"), (group!.TemplateName, group.SerialNumberPattern, group.AllowReprovisioning, group.Enabled, group.Parameters["Site"]));
+        Assert.Equal(new byte[] { 1, 2, 3, 250 }, group.GroupKeyData);
+        Assert.Equal(new byte[] { 9, 9 }, group.GroupKeyKekSalt);
+        Assert.Equal(Start.AddHours(2), group.LastModifiedAt);
+        var enrollment = await target.Store.ReadAsync((s, ct) => s.Enrollments.GetAsync("SN-0042", ct), CancellationToken.None);
+        Assert.Equal(new byte[] { 0, 255, 7 }, enrollment!.SecretData);
+        Assert.Null(enrollment.SecretKekSalt);
     }
+
+    private static readonly Guid TransferAttemptId = Guid.Parse("019ac8a0-0000-7000-8000-000000000001");
 
     [Theory]
     [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
@@ -241,6 +260,11 @@ public sealed class FleetTransferTests
                     new ProvisioningTemplateVersion("a-template", 1, "{}", Start.AddHours(3)),
                     ct);
                 await s.CaMaterial.TryInsertAsync(new StoredCaMaterial("root-cert", "root-key", "issuing-cert", "issuing-key", true), Start, ct);
+                await s.DeviceEndpoint.TryUseSignatureAsync("sig-hash-1", Start.AddHours(1), ct);
+                await s.DeviceEndpoint.InsertRegistrationAsync(new DeviceRegistration("cert-id-1", "sensor-1", Start, Start.AddMinutes(3)), ct);
+                await s.DeviceEndpoint.InsertAttemptAsync(new DeviceAttempt(TransferAttemptId, Start, "sensor-1", "192.0.2.1", "registered", null, "cert-id-1"), ct);
+                await s.EnrollmentGroups.InsertAsync(new EnrollmentGroup("line-2", "factory", "SN-[0-9]+", true, false, new Dictionary<string, string> { ["Site"] = "plant-1" }, [1, 2, 3, 250], [9, 9], Start, Start.AddHours(2)), ct);
+                await s.Enrollments.InsertAsync(new Enrollment("SN-0042", "factory", false, true, new Dictionary<string, string>(), [0, 255, 7], null, Start, Start), ct);
                 return true;
             },
             CancellationToken.None);

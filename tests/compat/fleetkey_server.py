@@ -279,6 +279,8 @@ class ExternalServer:
 # Signatures of the raw requests sent by this run; the shutdown check asserts none of them
 # reached the server log (design §5: never log a full SigV4 signature).
 SIGNATURES_SENT: list[str] = []
+# Secrets the server handed out (enrollment group keys, device secrets): none may appear in its log.
+SECRETS_SEEN: list[str] = []
 
 _shared = None
 _shared_error: Exception | None = None

@@ -46,6 +46,8 @@ class SharedServerShutdown(unittest.TestCase):
         self.assertNotIn(server.secret_access_key, log, "the root secret access key appears in the server log")
         leaked = [sig for sig in fk.SIGNATURES_SENT if sig in log]
         self.assertEqual(leaked, [], f"{len(leaked)} request signatures appear in the server log")
+        leaked = [secret for secret in fk.SECRETS_SEEN if secret in log]
+        self.assertEqual(leaked, [], f"{len(leaked)} enrollment keys or device secrets appear in the server log")
 
 
 class CountingResult(unittest.TextTestResult):

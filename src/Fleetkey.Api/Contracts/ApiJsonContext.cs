@@ -50,6 +50,7 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(DescribeEndpointRequest))]
 [JsonSerializable(typeof(DescribeEndpointResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(DeviceRegisterResponse))]
 [JsonSerializable(typeof(SetAsActiveRequest))]
 [JsonSerializable(typeof(CreateKeysAndCertificateResponse))]
 [JsonSerializable(typeof(CreateCertificateFromCsrRequest))]
@@ -104,6 +105,12 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(DescribeProvisioningTemplateVersionResponse))]
 [JsonSerializable(typeof(ListProvisioningTemplateVersionsRequest))]
 [JsonSerializable(typeof(ListProvisioningTemplateVersionsResponse))]
+[JsonSerializable(typeof(CreateEnrollmentGroupResponse))]
+[JsonSerializable(typeof(EnrollmentGroupDescription))]
+[JsonSerializable(typeof(ListEnrollmentGroupsResponse))]
+[JsonSerializable(typeof(CreateEnrollmentResponse))]
+[JsonSerializable(typeof(EnrollmentDescription))]
+[JsonSerializable(typeof(ListEnrollmentsResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>rest-json timestamps: seconds since the epoch as a JSON number, milliseconds as the fraction.</summary>

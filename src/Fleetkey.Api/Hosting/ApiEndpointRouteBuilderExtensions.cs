@@ -4,11 +4,13 @@ using Fleetkey.Api.Endpoints;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
 using Fleetkey.Services.Access;
+using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Fleetkey.Api.Hosting;
@@ -22,12 +24,14 @@ public static class ApiHostingExtensions
         services.AddSigV4Authentication();
         services.AddSingleton<ISigningSecretProvider, AccessKeySecretProvider>();
 
-        // The scope of ARNs rendered outside a signed request (stored templates resolved for the device endpoint).
-        services.AddSingleton(sp =>
+        // The scope of ARNs rendered outside a signed request: the device endpoint has no SigV4 region,
+        // so the enrollments it resolves carry ARNs in the default region.
+        services.TryAddSingleton(provider =>
         {
-            var options = sp.GetRequiredService<IOptions<ApiOptions>>().Value;
+            var options = provider.GetRequiredService<IOptions<ApiOptions>>().Value;
             return new IotScope(options.DefaultRegion, options.AccountId);
         });
+        services.AddSingleton<IDeviceEnrollmentResolver, EnrollmentResolver>();
         return services;
     }
 
@@ -69,7 +73,9 @@ public static class ApiHostingExtensions
         app.MapThingPrincipals();
         app.MapPolicies();
         app.MapProvisioning();
+        app.MapDeviceEndpoint();
         app.MapProvisioningTemplates();
+        app.MapEnrollments();
         return app;
     }
 

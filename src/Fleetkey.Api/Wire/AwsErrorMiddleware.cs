@@ -48,10 +48,16 @@ internal sealed partial class AwsErrorMiddleware(RequestDelegate next, ILogger<A
         }
     }
 
-    internal static async Task WriteAsync(HttpContext context, ServiceException exception, string requestId)
+    /// <param name="headers">Headers the answer adds (Retry-After, WWW-Authenticate), set after the response is cleared.</param>
+    internal static async Task WriteAsync(HttpContext context, ServiceException exception, string requestId, IReadOnlyDictionary<string, string>? headers = null)
     {
         var response = context.Response;
         response.Clear();
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            response.Headers[name] = value;
+        }
+
         response.StatusCode = exception.Code.HttpStatus;
         response.ContentType = "application/json";
         response.Headers["x-amzn-RequestId"] = requestId;

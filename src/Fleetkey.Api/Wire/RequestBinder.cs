@@ -68,12 +68,7 @@ internal static class RequestBinder
         }
 
         Validator.ValidateStructure(model, shape, input, path: null, errors);
-        if (errors.Count > 0)
-        {
-            var count = errors.Count == 1 ? "1 validation error detected: " : $"{errors.Count} validation errors detected: ";
-            throw new ServiceException(ErrorCode.InvalidRequest, count + string.Join("; ", errors));
-        }
-
+        ThrowHelper.ThrowIfInvalid(errors);
         return input;
     }
 

@@ -34,6 +34,11 @@ public sealed class ErrorCode
     public static readonly ErrorCode ServiceUnavailable = new("ServiceUnavailableException", 503);
     public static readonly ErrorCode Unauthorized = new("UnauthorizedException", 401);
 
+    // The device endpoint's own answers (it is not an AWS API; these are the names AWS uses for the same statuses elsewhere).
+    public static readonly ErrorCode Forbidden = new("ForbiddenException", 403);
+    public static readonly ErrorCode Conflict = new("ConflictException", 409);
+    public static readonly ErrorCode TooManyRequests = new("TooManyRequestsException", 429);
+
     // The front door's codes (SigV4), as AWS answers them for rest-json services.
     public static readonly ErrorCode MissingAuthenticationToken = new("MissingAuthenticationTokenException", 403);
     public static readonly ErrorCode UnrecognizedClient = new("UnrecognizedClientException", 403);

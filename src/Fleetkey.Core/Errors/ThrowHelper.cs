@@ -14,6 +14,20 @@ public static class ThrowHelper
     [DoesNotReturn]
     public static void InvalidRequest(string message) => throw new ServiceException(ErrorCode.InvalidRequest, message);
 
+    /// <summary>
+    /// Throws one InvalidRequestException for every validation problem, as AWS words them:
+    /// "2 validation errors detected: …; …". Returns when there is no problem.
+    /// </summary>
+    public static void ThrowIfInvalid(IReadOnlyCollection<string> problems)
+    {
+        if (problems.Count > 0)
+        {
+            InvalidRequest(
+                (problems.Count == 1 ? "1 validation error detected: " : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{problems.Count} validation errors detected: "))
+                + string.Join("; ", problems));
+        }
+    }
+
     [DoesNotReturn]
     public static void AlreadyExists(string message, string? resourceId = null, ResourceRef? resource = null) =>
         throw new ServiceException(ErrorCode.ResourceAlreadyExists, message, resourceId, resource);

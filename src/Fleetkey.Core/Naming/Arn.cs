@@ -23,6 +23,8 @@ public static class Arn
         ResourceKind.CaCertificate => "cacert",
         ResourceKind.Policy => "policy",
         ResourceKind.ProvisioningTemplate => "provisioningtemplate",
+        ResourceKind.EnrollmentGroup => "enrollmentgroup",
+        ResourceKind.Enrollment => "enrollment",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -59,6 +61,8 @@ public static class Arn
             "cacert" => ResourceKind.CaCertificate,
             "policy" => ResourceKind.Policy,
             "provisioningtemplate" => ResourceKind.ProvisioningTemplate,
+            "enrollmentgroup" => ResourceKind.EnrollmentGroup,
+            "enrollment" => ResourceKind.Enrollment,
             _ => null,
         };
         if (kind is null)

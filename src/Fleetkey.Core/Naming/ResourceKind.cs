@@ -10,4 +10,6 @@ public enum ResourceKind
     CaCertificate,
     Policy,
     ProvisioningTemplate,
+    EnrollmentGroup,
+    Enrollment,
 }

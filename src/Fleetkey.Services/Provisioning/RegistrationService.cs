@@ -26,7 +26,29 @@ public sealed class RegistrationService(
     /// <summary>What RegisterThing answers: the certificate's PEM (if the template has one) and the resources by logical name.</summary>
     public sealed record RegistrationResult(string? CertificatePem, IReadOnlyDictionary<string, ResourceRef> Resources, IReadOnlyDictionary<string, string> DeviceConfiguration);
 
+    /// <summary>
+    /// A template evaluated and its cryptography done, ready to be applied in a transaction.
+    /// <see cref="Issued"/> is a certificate Fleetkey signed for it (a CSR in the template, or one the
+    /// caller issued and the template refers to by id); <see cref="Parsed"/> a PEM the template carries.
+    /// </summary>
+    internal sealed record PreparedRegistration(ProvisioningPlan Plan, PlannedCertificate? CertificatePlan, IssuedCertificate? Issued, ParsedCertificate? Parsed);
+
     public async Task<RegistrationResult> RegisterThingAsync(string templateBody, IReadOnlyDictionary<string, string>? parameters, CancellationToken cancellationToken)
+    {
+        var plan = Evaluate(templateBody, parameters);
+        try
+        {
+            var prepared = Prepare(plan, issued: null);
+            return await store.WriteAsync((session, ct) => ApplyAsync(session, prepared, ct), cancellationToken);
+        }
+        catch (ServiceException exception) when (!RegisterThingErrors.Contains(exception.Code))
+        {
+            throw AsRegistrationFailure(exception);
+        }
+    }
+
+    /// <summary>Evaluates a template (pure); InvalidRequest listing every error with its path.</summary>
+    internal static ProvisioningPlan Evaluate(string templateBody, IReadOnlyDictionary<string, string>? parameters)
     {
         var evaluated = TemplateEngine.Evaluate(templateBody, parameters);
         if (!evaluated.Succeeded)
@@ -34,35 +56,45 @@ public sealed class RegistrationService(
             throw new ServiceException(ErrorCode.InvalidRequest, $"The template is not valid: {ProvisioningTemplateService.Describe(evaluated.Errors)}");
         }
 
-        var plan = evaluated.Plan!;
-        try
-        {
-            var certificatePlan = plan.Certificates.Count > 0 ? plan.Certificates[0] : null;
-            IssuedCertificate? issued = null;
-            ParsedCertificate? parsed = null;
-            if (certificatePlan?.CertificateSigningRequest is { } csr)
-            {
-                issued = certificates.IssueFromCsr(csr);
-            }
-            else if (certificatePlan?.CertificatePem is { } pem)
-            {
-                parsed = CertificateService.Parse(pem);
-            }
-
-            foreach (var policy in plan.Policies.Where(p => p.PolicyDocument is not null))
-            {
-                PolicyService.EnsureDocument(policy.PolicyDocument!);
-            }
-
-            return await store.WriteAsync((session, ct) => ApplyAsync(session, plan, certificatePlan, issued, parsed, ct), cancellationToken);
-        }
-        catch (ServiceException exception) when (!RegisterThingErrors.Contains(exception.Code))
-        {
-            // RegisterThing answers only the errors its model declares: a template naming something
-            // missing, a bad document or certificate, a refused state change all fail registration.
-            throw new ServiceException(ErrorCode.ResourceRegistrationFailure, exception.Message);
-        }
+        return evaluated.Plan!;
     }
+
+    /// <summary>
+    /// Does the cryptography of a plan before any transaction: signs the template's CSR, parses its
+    /// PEM, validates its policy documents. <paramref name="issued"/> is a certificate the caller
+    /// already issued, which the template's certificate resource names by id (the device endpoint).
+    /// </summary>
+    internal PreparedRegistration Prepare(ProvisioningPlan plan, IssuedCertificate? issued)
+    {
+        var certificatePlan = plan.Certificates.Count > 0 ? plan.Certificates[0] : null;
+        ParsedCertificate? parsed = null;
+        if (issued is not null)
+        {
+            if (certificatePlan?.CertificateId is not { } id || !string.Equals(id, issued.CertificateId, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ServiceException(ErrorCode.ResourceRegistrationFailure, "The template's AWS::IoT::Certificate resource must name the issued certificate by id (CertificateId: {\"Ref\": \"AWS::IoT::Certificate::Id\"}).");
+            }
+        }
+        else if (certificatePlan?.CertificateSigningRequest is { } csr)
+        {
+            issued = certificates.IssueFromCsr(csr);
+        }
+        else if (certificatePlan?.CertificatePem is { } pem)
+        {
+            parsed = CertificateService.Parse(pem);
+        }
+
+        foreach (var policy in plan.Policies.Where(p => p.PolicyDocument is not null))
+        {
+            PolicyService.EnsureDocument(policy.PolicyDocument!);
+        }
+
+        return new PreparedRegistration(plan, certificatePlan, issued, parsed);
+    }
+
+    /// <summary>RegisterThing answers only the errors its model declares: anything else fails registration.</summary>
+    internal static ServiceException AsRegistrationFailure(ServiceException exception) =>
+        RegisterThingErrors.Contains(exception.Code) ? exception : new ServiceException(ErrorCode.ResourceRegistrationFailure, exception.Message);
 
     private static readonly HashSet<ErrorCode> RegisterThingErrors =
     [
@@ -70,14 +102,13 @@ public sealed class RegistrationService(
         ErrorCode.InternalFailure, ErrorCode.ServiceUnavailable, ErrorCode.Throttling, ErrorCode.Unauthorized,
     ];
 
-    private async Task<RegistrationResult> ApplyAsync(
-        IStoreSession session,
-        ProvisioningPlan plan,
-        PlannedCertificate? certificatePlan,
-        IssuedCertificate? issued,
-        ParsedCertificate? parsed,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies a prepared plan inside the caller's transaction: certificate, policies (attached to the
+    /// certificate), things (the certificate attached to each) and their groups.
+    /// </summary>
+    internal async Task<RegistrationResult> ApplyAsync(IStoreSession session, PreparedRegistration prepared, CancellationToken cancellationToken)
     {
+        var (plan, certificatePlan, issued, parsed) = prepared;
         var resources = new Dictionary<string, ResourceRef>(StringComparer.Ordinal);
         Certificate? certificate = null;
         if (certificatePlan is not null)

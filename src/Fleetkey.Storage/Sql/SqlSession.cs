@@ -43,7 +43,10 @@ internal sealed class SqlSession : IStoreSession
         Policies = new SqlPolicyRepository(this);
         CaMaterial = new SqlCaMaterialRepository(this);
         DeviceKeyPool = new SqlDeviceKeyPoolRepository(this);
+        DeviceEndpoint = new SqlDeviceEndpointRepository(this);
         ProvisioningTemplates = new SqlProvisioningTemplateRepository(this);
+        EnrollmentGroups = new SqlEnrollmentGroupRepository(this);
+        Enrollments = new SqlEnrollmentRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -70,7 +73,12 @@ internal sealed class SqlSession : IStoreSession
 
     public IDeviceKeyPoolRepository DeviceKeyPool { get; }
 
+    public IDeviceEndpointRepository DeviceEndpoint { get; }
+
     public IProvisioningTemplateRepository ProvisioningTemplates { get; }
+    public IEnrollmentGroupRepository EnrollmentGroups { get; }
+
+    public IEnrollmentRepository Enrollments { get; }
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {

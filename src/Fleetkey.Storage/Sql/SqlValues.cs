@@ -20,6 +20,12 @@ internal static class SqlValues
     public static string? NullableString(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
+    /// <summary>Binary values are kept as base64 text: the export format and both databases carry text alike.</summary>
+    public static string? ToDb(byte[]? value) => value is null ? null : Convert.ToBase64String(value);
+
+    public static byte[]? Bytes(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : Convert.FromBase64String(reader.GetString(ordinal));
+
     public static string ToJson(IReadOnlyDictionary<string, string> map) =>
         JsonSerializer.Serialize(map.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal), StorageJsonContext.Default.DictionaryStringString);
 

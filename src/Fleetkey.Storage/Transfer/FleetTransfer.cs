@@ -19,8 +19,9 @@ namespace Fleetkey.Storage.Transfer;
 /// </code>
 /// Every table has a header line, even when empty; the end line lets the import detect a cut-off
 /// file. Values are JSON strings, integers or null (the schema has only TEXT and BIGINT columns).
-/// The file holds access-key secrets and the CA keys (encrypted only when FLEETKEY_CA_PASSPHRASE
-/// was set), so it must be kept as carefully as the database.
+/// The file holds access-key secrets, and the CA keys, enrollment secrets and enrollment group keys
+/// (encrypted only when FLEETKEY_CA_PASSPHRASE was set), so it must be kept as carefully as the
+/// database.
 /// </summary>
 public static class FleetTransfer
 {
@@ -51,8 +52,13 @@ public static class FleetTransfer
         ("policies", "name"),
         ("policy_versions", "policy_name, version_id"),
         ("policy_targets", "policy_name, target_kind, target_id"),
+        ("device_signatures", "signature_hash"),
+        ("device_registrations", "certificate_id"),
+        ("device_attempts", "attempt_id"),
         ("provisioning_templates", "name"),
         ("provisioning_template_versions", "template_name, version_id"),
+        ("enrollment_groups", "name"),
+        ("enrollments", "serial_number"),
         (CaMaterialTable, "id"),
     ];
 

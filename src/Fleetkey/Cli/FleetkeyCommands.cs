@@ -17,6 +17,7 @@ internal static class FleetkeyCommands
         root.Subcommands.Add(CreateMigrate());
         root.Subcommands.Add(TransferCommands.CreateExport());
         root.Subcommands.Add(TransferCommands.CreateImport());
+        root.Subcommands.Add(EnrollmentCommands.Create());
         return root;
     }
 
@@ -82,6 +83,44 @@ internal static class FleetkeyCommands
             Description = "Device keys kept generated ahead of demand, in the database, filled while the server is idle; 0 turns the pool off. Default 2000 for rsa-2048, 0 for ec-p256 (env FLEETKEY_KEY_POOL_SIZE).",
             DefaultValueFactory = _ => Env("FLEETKEY_KEY_POOL_SIZE") is { } size ? int.Parse(size, CultureInfo.InvariantCulture) : null,
         };
+        var deviceRatePerSerial = new Option<int>("--device-rate-per-serial")
+        {
+            Description = "Device endpoint: registration attempts per serial number per hour, whatever their outcome; 0 turns the limit off (env FLEETKEY_DEVICE_RATE_PER_SERIAL).",
+            DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_DEVICE_RATE_PER_SERIAL") ?? "5", CultureInfo.InvariantCulture),
+        };
+        var deviceRatePerAddress = new Option<int>("--device-rate-per-address")
+        {
+            Description = "Device endpoint: requests per source address per minute; 0 turns the limit off (env FLEETKEY_DEVICE_RATE_PER_ADDRESS).",
+            DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_DEVICE_RATE_PER_ADDRESS") ?? "60", CultureInfo.InvariantCulture),
+        };
+        var deviceAuditRetentionDays = new Option<int>("--device-audit-retention-days")
+        {
+            Description = "Device endpoint: days the audit log keeps each attempt (env FLEETKEY_DEVICE_AUDIT_RETENTION_DAYS).",
+            DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_DEVICE_AUDIT_RETENTION_DAYS") ?? "30", CultureInfo.InvariantCulture),
+        };
+        var deviceTrustForwardedFor = new Option<bool>("--device-trust-forwarded-for")
+        {
+            Description = "Device endpoint: take the source address from the last X-Forwarded-For entry; only behind a proxy that sets it (env FLEETKEY_DEVICE_TRUST_FORWARDED_FOR=true).",
+            DefaultValueFactory = _ => string.Equals(Env("FLEETKEY_DEVICE_TRUST_FORWARDED_FOR"), "true", StringComparison.OrdinalIgnoreCase),
+        };
+        foreach (var rate in new[] { deviceRatePerSerial, deviceRatePerAddress })
+        {
+            rate.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<int>() is < 0 or > 1_000_000)
+                {
+                    result.AddError($"{rate.Name} must be between 0 and 1000000.");
+                }
+            });
+        }
+
+        deviceAuditRetentionDays.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 3650)
+            {
+                result.AddError("--device-audit-retention-days must be between 1 and 3650.");
+            }
+        });
         keyPoolSize.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int?>() is < 0 or > 1_000_000)
@@ -96,7 +135,8 @@ internal static class FleetkeyCommands
                 result.AddError("--mqtt-port must be between 0 and 65535.");
             }
         });
-        var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, mqttPort, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize };
+        var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, mqttPort, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
+            deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new ServeSettings
@@ -112,6 +152,10 @@ internal static class FleetkeyCommands
                 DeviceKeyAlgorithm = parse.GetValue(deviceKeyAlgorithm)!,
                 DeviceValidityDays = parse.GetValue(deviceValidityDays),
                 KeyPoolSize = parse.GetValue(keyPoolSize),
+                DeviceRatePerSerial = parse.GetValue(deviceRatePerSerial),
+                DeviceRatePerAddress = parse.GetValue(deviceRatePerAddress),
+                DeviceAuditRetentionDays = parse.GetValue(deviceAuditRetentionDays),
+                DeviceTrustForwardedFor = parse.GetValue(deviceTrustForwardedFor),
                 CaPassphrase = Env("FLEETKEY_CA_PASSPHRASE"),
             };
             try

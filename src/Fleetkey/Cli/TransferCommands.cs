@@ -153,9 +153,10 @@ internal static class TransferCommands
 
     private static ConsoleProgress Progress() => new();
 
-    private static FileStreamOptions OwnerOnlyCreate()
+    /// <summary>A new file readable by its owner only (it holds secrets), whatever the umask.</summary>
+    internal static FileStreamOptions OwnerOnlyCreate(FileMode mode = FileMode.Create)
     {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, BufferSize = 1 << 16 };
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write, BufferSize = 1 << 16 };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = OwnerOnly;
@@ -164,7 +165,8 @@ internal static class TransferCommands
         return options;
     }
 
-    private static async ValueTask DisposeAsync(object store)
+    /// <summary>Closes a store the command opened (SQLite and PostgreSQL stores are disposable).</summary>
+    internal static async ValueTask DisposeAsync(object store)
     {
         switch (store)
         {

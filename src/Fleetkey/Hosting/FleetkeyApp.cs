@@ -4,6 +4,7 @@ using Fleetkey.Mqtt;
 using Fleetkey.Pki;
 using Fleetkey.Services;
 using Fleetkey.Services.Access;
+using Fleetkey.Services.Devices;
 using Fleetkey.Services.Security;
 using Fleetkey.Services.Telemetry;
 using Fleetkey.Storage;
@@ -58,11 +59,23 @@ internal static partial class FleetkeyApp
             throw new ArgumentException("--device-key-algorithm is rsa-2048 or ec-p256.");
         }
         builder.Services.AddSingleton<IFleetStore>(store);
+
+        // Enrollment secrets and group keys are sealed under the CA passphrase, in the clear without one (as the CA keys).
+        builder.Services.AddSingleton(new PassphraseSealer(settings.CaPassphrase));
         builder.Services.AddFleetkeyServices();
         builder.Services.AddFleetkeyApi(o =>
         {
             o.AccountId = settings.AccountId;
             o.PublicHost = settings.PublicHost;
+        });
+        builder.Services.Configure<DeviceEndpointOptions>(o =>
+        {
+            o.RatePerSerial = settings.DeviceRatePerSerial;
+            o.RatePerAddress = settings.DeviceRatePerAddress;
+            o.AuditRetention = TimeSpan.FromDays(settings.DeviceAuditRetentionDays);
+            o.TrustForwardedFor = settings.DeviceTrustForwardedFor;
+            o.MqttHost = settings.PublicHost;
+            o.MqttPort = settings.MqttPort;
         });
         builder.Services.AddSingleton(new ListenerPorts(device.Port));
         if (settings.MqttPort != 0)
@@ -137,14 +150,18 @@ internal static partial class FleetkeyApp
 internal sealed record ListenerPorts(int DevicePort);
 
 /// <summary>
-/// Keeps the two listeners apart: the device listener serves only health (and, later, the vending
-/// endpoint), never the control plane, whatever the path.
+/// Keeps the two listeners apart: the device listener serves only health and the device routes
+/// (<c>/device/…</c>), never the control plane, whatever the path; the control-plane listener does not
+/// serve the device routes.
 /// </summary>
 internal sealed class ListenerSplitMiddleware(RequestDelegate next, ListenerPorts ports)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.Connection.LocalPort == ports.DevicePort && !context.Request.Path.StartsWithSegments("/health", StringComparison.Ordinal))
+        var path = context.Request.Path;
+        var devicePath = path.StartsWithSegments("/device", StringComparison.Ordinal);
+        var onDeviceListener = context.Connection.LocalPort == ports.DevicePort;
+        if (onDeviceListener ? !devicePath && !path.StartsWithSegments("/health", StringComparison.Ordinal) : devicePath)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;

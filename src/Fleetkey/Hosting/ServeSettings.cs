@@ -44,6 +44,18 @@ internal sealed record ServeSettings
     public static int DefaultKeyPoolSize(string deviceKeyAlgorithm) =>
         string.Equals(deviceKeyAlgorithm, "rsa-2048", StringComparison.OrdinalIgnoreCase) ? 2000 : 0;
 
+    /// <summary>Device endpoint: registration attempts per serial number per hour (0: no limit).</summary>
+    public int DeviceRatePerSerial { get; init; } = 5;
+
+    /// <summary>Device endpoint: requests per source address per minute (0: no limit).</summary>
+    public int DeviceRatePerAddress { get; init; } = 60;
+
+    /// <summary>Device endpoint: days the audit log keeps its rows.</summary>
+    public int DeviceAuditRetentionDays { get; init; } = 30;
+
+    /// <summary>Device endpoint: take the source address from X-Forwarded-For (only behind a proxy that sets it).</summary>
+    public bool DeviceTrustForwardedFor { get; init; }
+
     /// <summary>Encrypts the CA private keys at rest (from FLEETKEY_CA_PASSPHRASE, never a flag).</summary>
     public string? CaPassphrase { get; init; }
 }

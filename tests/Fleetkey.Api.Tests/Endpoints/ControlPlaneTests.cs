@@ -228,6 +228,29 @@ public sealed class ControlPlaneTests : IAsyncLifetime
         Assert.True(reached);
     }
 
+    [Theory]
+    [InlineData(6081, "/device/register", true)]
+    [InlineData(6081, "/device/anything", true)]
+    [InlineData(6081, "/devices", false)]
+    [InlineData(6081, "/ca.pem", false)]
+    [InlineData(6081, "/metrics", false)]
+    [InlineData(6081, "/enrollments/SN-1", false)]
+    [InlineData(6080, "/device/register", false)]
+    [InlineData(6080, "/things", true)]
+    public async Task ListenerSplit_DeviceRoutesOnlyOnTheDeviceListener(int localPort, string path, bool served)
+    {
+        var reached = false;
+        var middleware = new Fleetkey.Hosting.ListenerSplitMiddleware(_ => { reached = true; return Task.CompletedTask; }, new Fleetkey.Hosting.ListenerPorts(6081));
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Connection.LocalPort = localPort;
+        context.Request.Path = path;
+
+        await middleware.InvokeAsync(context);
+
+        Assert.Equal(served, reached);
+        Assert.Equal(served ? 200 : 404, context.Response.StatusCode);
+    }
+
     [Fact]
     public async Task UpdateThingGroup_MissingRequiredProperties_NamesTheMember()
     {

@@ -1,0 +1,94 @@
+using System.Data.Common;
+using System.Globalization;
+
+namespace Fleetkey.Storage.Sql;
+
+internal sealed class SqlDeviceEndpointRepository(SqlSession session) : IDeviceEndpointRepository
+{
+    public async Task<bool> IsSignatureUsedAsync(string signatureHash, CancellationToken cancellationToken) =>
+        await session.ScalarAsync("SELECT 1 FROM device_signatures WHERE signature_hash = @hash", cancellationToken, ("@hash", signatureHash)) is not null;
+
+    // ON CONFLICT rather than catching the unique violation: on PostgreSQL an error ends the
+    // transaction, and the registration this guards runs in the same one.
+    public async Task<bool> TryUseSignatureAsync(string signatureHash, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        await session.ExecuteAsync(
+            "INSERT INTO device_signatures (signature_hash, expires_at) VALUES (@hash, @expires) ON CONFLICT (signature_hash) DO NOTHING",
+            cancellationToken,
+            ("@hash", signatureHash), ("@expires", SqlValues.ToDb(expiresAt))) == 1;
+
+    public Task<int> PruneSignaturesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        session.ExecuteAsync("DELETE FROM device_signatures WHERE expires_at < @now", cancellationToken, ("@now", SqlValues.ToDb(now)));
+
+    private const string RegistrationColumns = "certificate_id, serial_number, registered_at, first_connected_at";
+
+    private static DeviceRegistration MapRegistration(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), SqlValues.Instant(r, 2), SqlValues.NullableInstant(r, 3));
+
+    public Task InsertRegistrationAsync(DeviceRegistration registration, CancellationToken cancellationToken) =>
+        session.ExecuteAsync(
+            $"INSERT INTO device_registrations ({RegistrationColumns}) VALUES (@id, @serial, @at, @connected)",
+            cancellationToken,
+            ("@id", registration.CertificateId), ("@serial", registration.SerialNumber),
+            ("@at", SqlValues.ToDb(registration.RegisteredAt)), ("@connected", SqlValues.ToDb(registration.FirstConnectedAt)));
+
+    public Task<DeviceRegistration?> GetLatestRegistrationAsync(string serialNumber, CancellationToken cancellationToken) =>
+        session.QuerySingleAsync(
+            $"SELECT {RegistrationColumns} FROM device_registrations WHERE serial_number = @serial ORDER BY registered_at DESC, certificate_id DESC LIMIT 1",
+            MapRegistration, cancellationToken, ("@serial", serialNumber));
+
+    public Task<DeviceRegistration?> GetRegistrationAsync(string certificateId, CancellationToken cancellationToken) =>
+        session.QuerySingleAsync(
+            $"SELECT {RegistrationColumns} FROM device_registrations WHERE certificate_id = @id",
+            MapRegistration, cancellationToken, ("@id", certificateId));
+
+    public async Task<bool> RecordConnectionAsync(string certificateId, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await session.ExecuteAsync(
+            "UPDATE device_registrations SET first_connected_at = @at WHERE certificate_id = @id AND first_connected_at IS NULL",
+            cancellationToken,
+            ("@at", SqlValues.ToDb(at)), ("@id", certificateId)) == 1;
+
+    private const string AttemptColumns = "attempt_id, attempted_at, serial_number, source_address, outcome, reason, certificate_id";
+
+    public Task InsertAttemptAsync(DeviceAttempt attempt, CancellationToken cancellationToken) =>
+        session.ExecuteAsync(
+            $"INSERT INTO device_attempts ({AttemptColumns}) VALUES (@id, @at, @serial, @address, @outcome, @reason, @certificate)",
+            cancellationToken,
+            ("@id", Text(attempt.AttemptId)), ("@at", SqlValues.ToDb(attempt.AttemptedAt)), ("@serial", attempt.SerialNumber),
+            ("@address", attempt.SourceAddress), ("@outcome", attempt.Outcome), ("@reason", attempt.Reason), ("@certificate", attempt.CertificateId));
+
+    public Task UpdateAttemptAsync(Guid attemptId, string outcome, string? reason, string? certificateId, CancellationToken cancellationToken) =>
+        session.ExecuteAsync(
+            "UPDATE device_attempts SET outcome = @outcome, reason = @reason, certificate_id = @certificate WHERE attempt_id = @id",
+            cancellationToken,
+            ("@outcome", outcome), ("@reason", reason), ("@certificate", certificateId), ("@id", Text(attemptId)));
+
+    public Task<AttemptWindow> CountSerialAttemptsAsync(string serialNumber, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken) =>
+        CountAsync("serial_number", serialNumber, since, excludedOutcome, cancellationToken);
+
+    public Task<AttemptWindow> CountAddressAttemptsAsync(string sourceAddress, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken) =>
+        CountAsync("source_address", sourceAddress, since, excludedOutcome, cancellationToken);
+
+    // Served by the (column, attempted_at) index: a range scan over the window only.
+    private async Task<AttemptWindow> CountAsync(string column, string value, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken) =>
+        (await session.QuerySingleAsync(
+            $"SELECT COUNT(*), MIN(attempted_at) FROM device_attempts WHERE {column} = @value AND attempted_at > @since AND outcome <> @excluded",
+            r => new AttemptWindow(Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), SqlValues.NullableInstant(r, 1)),
+            cancellationToken,
+            ("@value", value), ("@since", SqlValues.ToDb(since)), ("@excluded", excludedOutcome)))!;
+
+    public async Task<IReadOnlyList<DeviceAttempt>> ListAttemptsAsync(string? serialNumber, int limit, CancellationToken cancellationToken) =>
+        await session.QueryAsync(
+            serialNumber is null
+                ? $"SELECT {AttemptColumns} FROM device_attempts ORDER BY attempted_at, attempt_id LIMIT @limit"
+                : $"SELECT {AttemptColumns} FROM device_attempts WHERE serial_number = @serial ORDER BY attempted_at, attempt_id LIMIT @limit",
+            r => new DeviceAttempt(
+                Guid.Parse(r.GetString(0)), SqlValues.Instant(r, 1), SqlValues.NullableString(r, 2), r.GetString(3),
+                r.GetString(4), SqlValues.NullableString(r, 5), SqlValues.NullableString(r, 6)),
+            cancellationToken,
+            serialNumber is null ? [("@limit", limit)] : [("@serial", serialNumber), ("@limit", limit)]);
+
+    public Task<int> PruneAttemptsAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
+        session.ExecuteAsync("DELETE FROM device_attempts WHERE attempted_at < @before", cancellationToken, ("@before", SqlValues.ToDb(before)));
+
+    private static string Text(Guid id) => id.ToString("D", CultureInfo.InvariantCulture);
+}

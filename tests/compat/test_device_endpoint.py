@@ -1,0 +1,346 @@
+"""The device endpoint (POST /device/register on the --device-http listener), end to end: devices written
+with the Python standard library only and with curl + openssl register against a real `fleetkey serve`;
+their certificates verify against /ca.pem and their things exist (boto3) as the seed's template says.
+The template is stored with create_provisioning_template, the enrollments with SigV4-signed
+POST /enrollments/{serialNumber}, as issue 7 specifies."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import fleetkey_server as fk
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SEED_TEMPLATE_PATH = os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")
+with open(SEED_TEMPLATE_PATH) as f:
+    SEED_TEMPLATE = f.read()
+ROLE_ARN = "arn:aws:iam::000000000000:role/FleetkeyProvisioning"
+UNAUTHORIZED = {"message": "The device could not be authenticated."}
+
+# Every device secret and signature this module used: none may appear in the server's log.
+SECRETS_USED: list[str] = []
+
+
+# ---------------------------------------------------------------- the device, standard library only
+
+def sas_token(serial: str, secret_b64: str, expiry: int) -> str:
+    """SharedAccessSignature sr=&se=&sig= with sig = base64(HMAC-SHA256(secret, serial + "\\n" + expiry))."""
+    sig = base64.b64encode(hmac.new(base64.b64decode(secret_b64), f"{serial}\n{expiry}".encode(), hashlib.sha256).digest()).decode()
+    SECRETS_USED.extend([secret_b64, sig])
+    q = lambda v: urllib.parse.quote(v, safe="")
+    return f"SharedAccessSignature sr={q(serial)}&se={expiry}&sig={q(sig)}"
+
+
+def device_register(device_url: str, serial: str, secret_b64: str | None = None, csr: str | None = None,
+                    parameters: dict | None = None, expiry: int | None = None, authorization: str | None = None,
+                    forwarded_for: str | None = None, raw_body: bytes | None = None):
+    """POSTs /device/register as a device would; returns (status, headers, parsed JSON body)."""
+    body = {"serialNumber": serial}
+    if csr is not None:
+        body["csr"] = csr
+    if parameters is not None:
+        body["parameters"] = parameters
+    headers = {"Content-Type": "application/json"}
+    if authorization is None and secret_b64 is not None:
+        authorization = sas_token(serial, secret_b64, expiry if expiry is not None else int(time.time()) + 600)
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    if forwarded_for is not None:
+        headers["X-Forwarded-For"] = forwarded_for
+    data = raw_body if raw_body is not None else json.dumps(body).encode()
+    request = urllib.request.Request(device_url + "/device/register", data=data, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, json.loads(text) if text else None
+
+
+def openssl(*args: str, input: bytes | None = None) -> bytes:
+    return subprocess.run(["openssl", *args], input=input, capture_output=True, check=True).stdout
+
+
+class DeviceEndpointTests(unittest.TestCase):
+    """One server of its own: the rates are per address and per serial, and X-Forwarded-For is trusted so
+    that each test speaks from its own address."""
+
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = fk.FleetkeyServer(log_name="device", extra_args=[
+            "--device-trust-forwarded-for", "--device-key-algorithm", "ec-p256"]).start()
+        cls.device_url = f"http://127.0.0.1:{cls.server.device_port}"
+        cls.iot = fk.make_client(cls.server)
+        cls.iot.create_thing_type(thingTypeName="NewDevice")
+        cls.iot.create_thing_group(thingGroupName="NewDevices")
+        cls.iot.create_policy(policyName="DefaultNewDevicePolicy", policyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]}))
+        cls.template = f"seed-{fk.RUN_ID}"
+        cls.iot.create_provisioning_template(templateName=cls.template, templateBody=SEED_TEMPLATE,
+                                             provisioningRoleArn=ROLE_ARN, enabled=True)
+        with urllib.request.urlopen(cls.server.endpoint + "/ca.pem", timeout=10) as r:
+            cls.ca_pem = r.read().decode()
+        cls.tmp = tempfile.mkdtemp(prefix="fleetkey-device-")
+        cls.ca_file = os.path.join(cls.tmp, "ca.pem")
+        with open(cls.ca_file, "w") as f:
+            f.write(cls.ca_pem)
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        with open(cls.server.log_path, errors="replace") as f:
+            log = f.read()
+        cls.server.cleanup()
+        assert code == 0, f"fleetkey serve exited with {code}"
+        leaked = [s for s in SECRETS_USED if s in log or urllib.parse.quote(s, safe="") in log]
+        assert SECRETS_USED and not leaked, f"the server log holds {len(leaked)} device secrets or signatures"
+
+    def setUp(self):
+        self.serial = f"SN-{fk.RUN_ID}-{uuid.uuid4().hex[:8]}"
+        # An address of the test's own (TEST-NET-2), so address rates of different tests do not add up.
+        self.address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+
+    # ------------------------------------------------------------ helpers
+
+    def enroll(self, serial: str | None = None, **body) -> str:
+        """SigV4-signed POST /enrollments/{serial}; returns the device secret (base64)."""
+        body.setdefault("templateName", self.template)
+        status, _, raw = fk.signed_request("POST", f"/enrollments/{serial or self.serial}", json.dumps(body).encode(), server=self.server)
+        self.assertEqual(status, 200, raw)
+        answer = json.loads(raw)
+        self.assertEqual(len(base64.b64decode(answer["deviceSecret"])), 32)
+        SECRETS_USED.append(answer["deviceSecret"])
+        return answer["deviceSecret"]
+
+    def register(self, secret: str | None = None, serial: str | None = None, **kwargs):
+        kwargs.setdefault("forwarded_for", self.address)
+        return device_register(self.device_url, serial or self.serial, secret, **kwargs)
+
+    def assertRegistered(self, answer) -> dict:
+        status, _, body = answer
+        self.assertEqual(status, 200, body)
+        return body
+
+    def assertError(self, answer, status: int, error_type: str, message: str | None = None) -> dict:
+        got_status, headers, body = answer
+        self.assertEqual((got_status, headers.get("x-amzn-errortype")), (status, error_type), body)
+        self.assertIn("message", body)
+        if message is not None:
+            self.assertIn(message, body["message"])
+        return body
+
+    def write(self, name: str, text: str) -> str:
+        path = os.path.join(self.tmp, f"{self.serial}-{name}")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def assertVerifies(self, certificate_pem: str):
+        # openssl verify -CAfile <(GET /ca.pem): the chain is root + issuing CA.
+        result = subprocess.run(["openssl", "verify", "-CAfile", self.ca_file, self.write("cert.pem", certificate_pem)],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn(": OK", result.stdout)
+
+    def assertSeedThing(self, serial: str, certificate_id: str):
+        """The seed template's resources, as boto3 sees them."""
+        thing = self.iot.describe_thing(thingName=serial)
+        self.assertEqual(thing["thingTypeName"], "NewDevice")
+        self.assertEqual(thing["attributes"], {"serialNumber": serial})
+        groups = [g["groupName"] for g in self.iot.list_thing_groups_for_thing(thingName=serial)["thingGroups"]]
+        self.assertEqual(groups, ["NewDevices"])
+        cert_arn = fk.arn("cert", certificate_id)
+        self.assertEqual(self.iot.list_thing_principals(thingName=serial)["principals"], [cert_arn])
+        policies = [p["policyName"] for p in self.iot.list_attached_policies(target=cert_arn)["policies"]]
+        self.assertEqual(policies, ["DefaultNewDevicePolicy"])
+        self.assertEqual(self.iot.describe_certificate(certificateId=certificate_id)["certificateDescription"]["status"], "ACTIVE")
+
+    # ------------------------------------------------------------ the two device clients
+
+    def test_stdlib_device_key_mode_registers(self):
+        secret = self.enroll()
+
+        body = self.assertRegistered(self.register(secret))
+
+        self.assertEqual(body["thingName"], self.serial)
+        self.assertEqual(body["caCertificatesPem"], self.ca_pem)
+        self.assertEqual(body["mqtt"], {"host": fk.PUBLIC_HOST, "port": 0})
+        self.assertEqual(body["certificateArn"], fk.arn("cert", body["certificateId"], region="us-east-1"))
+        self.assertVerifies(body["certificatePem"])
+        # The private key is the certificate's.
+        key_pub = openssl("pkey", "-pubout", input=body["privateKey"].encode())
+        cert_pub = openssl("x509", "-noout", "-pubkey", input=body["certificatePem"].encode())
+        self.assertEqual(key_pub, cert_pub)
+        der = openssl("x509", "-outform", "DER", input=body["certificatePem"].encode())
+        self.assertEqual(body["certificateId"], hashlib.sha256(der).hexdigest())
+        self.assertSeedThing(self.serial, body["certificateId"])
+
+    def test_csr_mode_with_an_openssl_key(self):
+        secret = self.enroll()
+        key = self.write("device.key", openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256").decode())
+        csr = openssl("req", "-new", "-key", key, "-subj", f"/CN={self.serial}").decode()
+
+        body = self.assertRegistered(self.register(secret, csr=csr))
+
+        self.assertNotIn("privateKey", body)
+        self.assertVerifies(body["certificatePem"])
+        self.assertEqual(openssl("pkey", "-in", key, "-pubout"), openssl("x509", "-noout", "-pubkey", input=body["certificatePem"].encode()))
+        self.assertSeedThing(self.serial, body["certificateId"])
+
+    def test_curl_openssl_device_registers_in_both_modes(self):
+        for mode in ("key", "csr"):
+            with self.subTest(mode=mode):
+                serial = f"{self.serial}-{mode}"
+                secret = self.enroll(serial)
+                out = os.path.join(self.tmp, serial)
+                args = ["bash", os.path.join(HERE, "device_register_curl.sh"), self.device_url, serial, secret, out]
+                if mode == "csr":
+                    key = self.write(f"{mode}.key", openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256").decode())
+                    args.append(key)
+                result = subprocess.run(args, capture_output=True, text=True, timeout=60)
+                self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+                self.assertEqual(result.stdout.strip(), "200")
+                with open(os.path.join(out, "certificate.pem")) as f:
+                    certificate = f.read()
+                self.assertVerifies(certificate)
+                self.assertEqual(os.path.exists(os.path.join(out, "private.key")), mode == "key")
+                with open(os.path.join(out, "response.json")) as f:
+                    self.assertSeedThing(serial, json.load(f)["certificateId"])
+
+    # ------------------------------------------------------------ 401: one answer, no enumeration
+
+    def test_unknown_wrong_expired_replayed_one_identical_401(self):
+        secret = self.enroll()
+        now = int(time.time())
+        token = sas_token(self.serial, secret, now + 300)
+        self.assertRegistered(self.register(authorization=token))
+        other = base64.b64encode(os.urandom(32)).decode()
+
+        answers = {
+            "unknown serial": self.register(other, serial=self.serial + "-nobody"),
+            "wrong secret": self.register(other),
+            "expired": self.register(secret, expiry=now - 3600),
+            "too far ahead": self.register(secret, expiry=now + 7200),
+            "replayed": self.register(authorization=token),
+            # (another serial: this one's five attempts an hour are used up by now)
+            "no header": self.register(serial=self.serial + "-other"),
+        }
+        for case, answer in answers.items():
+            with self.subTest(case=case):
+                status, headers, body = answer
+                self.assertEqual((status, headers.get("x-amzn-errortype"), body), (401, "UnauthorizedException", UNAUTHORIZED))
+                self.assertEqual(headers.get("www-authenticate"), "SharedAccessSignature")
+
+    # ------------------------------------------------------------ 403, 409, 400
+
+    def test_disabled_enrollment_403(self):
+        secret = self.enroll()
+        status, _, raw = fk.signed_request("PATCH", f"/enrollments/{self.serial}", json.dumps({"enabled": False}).encode(), server=self.server)
+        self.assertEqual(status, 200, raw)
+
+        self.assertError(self.register(secret), 403, "ForbiddenException", "disabled")
+        self.assertEqual(self.iot.list_things(attributeName="serialNumber", attributeValue=self.serial)["things"], [])
+
+    def test_thing_with_active_certificate_409_unless_reprovisioning(self):
+        for allow in (False, True):
+            with self.subTest(allowReprovisioning=allow):
+                serial = f"{self.serial}-{int(allow)}"
+                secret = self.enroll(serial, allowReprovisioning=allow)
+                old = self.iot.create_keys_and_certificate(setAsActive=True)
+                self.iot.create_thing(thingName=serial, thingTypeName="NewDevice")
+                self.iot.attach_thing_principal(thingName=serial, principal=old["certificateArn"])
+
+                answer = self.register(secret, serial=serial)
+
+                old_status = self.iot.describe_certificate(certificateId=old["certificateId"])["certificateDescription"]["status"]
+                principals = self.iot.list_thing_principals(thingName=serial)["principals"]
+                if not allow:
+                    self.assertError(answer, 409, "ConflictException", "reprovisioning")
+                    self.assertEqual((old_status, principals), ("ACTIVE", [old["certificateArn"]]))
+                else:
+                    body = self.assertRegistered(answer)
+                    self.assertEqual((old_status, principals), ("INACTIVE", [fk.arn("cert", body["certificateId"])]))
+
+    def test_lost_answer_register_again_revokes_the_unused_certificate(self):
+        secret = self.enroll()
+        first = self.assertRegistered(self.register(secret))
+        time.sleep(1.1)  # a new second, so the device's new token is not the first one replayed
+
+        second = self.assertRegistered(self.register(secret))
+
+        self.assertNotEqual(first["certificateId"], second["certificateId"])
+        self.assertEqual(self.iot.describe_certificate(certificateId=first["certificateId"])["certificateDescription"]["status"], "REVOKED")
+        self.assertSeedThing(self.serial, second["certificateId"])
+
+    def test_bad_csr_400_with_reason(self):
+        secret = self.enroll()
+        body = self.assertError(self.register(secret, csr="-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"),
+                                400, "InvalidRequestException", "certificate signing request")
+        self.assertGreater(len(body["message"]), len("The certificate signing request is not valid: "))
+
+    def test_bad_bodies_400(self):
+        secret = self.enroll()
+        token = sas_token(self.serial, secret, int(time.time()) + 600)
+        self.assertError(self.register(authorization=token, raw_body=b"not json"), 400, "InvalidRequestException", "JSON")
+        self.assertError(self.register(authorization=token, raw_body=json.dumps({"serialNumber": self.serial, "extra": 1}).encode()),
+                         400, "InvalidRequestException", "extra")
+        self.assertError(self.register(authorization=token, raw_body=b"{\"serialNumber\":\"" + b"x" * 70000 + b"\"}"),
+                         400, "InvalidRequestException", "larger than")
+        self.assertError(self.register(secret, parameters={"Undeclared": "x"}), 400, "InvalidRequestException", "Undeclared")
+
+    # ------------------------------------------------------------ 429
+
+    def test_hundred_wrong_guesses_for_one_serial_hit_429(self):
+        self.enroll()
+        statuses = []
+        retry_after = None
+        for i in range(100):
+            # Each guess from another address: only the serial's own rate can stop them.
+            status, headers, body = self.register(base64.b64encode(os.urandom(32)).decode(), forwarded_for=f"203.0.113.{i % 250 + 1}")
+            statuses.append(status)
+            if status == 429:
+                retry_after = retry_after or headers.get("retry-after")
+                self.assertEqual(headers.get("x-amzn-errortype"), "TooManyRequestsException")
+        self.assertEqual(statuses, [401] * 5 + [429] * 95)
+        self.assertTrue(retry_after and 3000 < int(retry_after) <= 3600, retry_after)
+
+    def test_one_address_over_60_a_minute_hits_429(self):
+        statuses = [self.register(base64.b64encode(os.urandom(32)).decode(), serial=f"{self.serial}-{i}")[0] for i in range(61)]
+
+        self.assertEqual(statuses, [401] * 60 + [429])
+        # Another address is not held back.
+        self.assertEqual(self.register(base64.b64encode(os.urandom(32)).decode(), forwarded_for="192.0.2.200")[0], 401)
+
+    # ------------------------------------------------------------ the listeners
+
+    def test_device_listener_serves_only_the_device_routes(self):
+        for method, path in [("GET", "/things"), ("POST", "/things/x"), ("GET", "/ca.pem"), ("GET", "/metrics"),
+                             ("POST", "/enrollments/x"), ("GET", "/provisioning-templates")]:
+            with self.subTest(path=path):
+                request = urllib.request.Request(self.device_url + path, data=b"{}" if method == "POST" else None, method=method)
+                with self.assertRaises(urllib.error.HTTPError) as caught:
+                    urllib.request.urlopen(request, timeout=10)
+                self.assertEqual(caught.exception.code, 404)
+        with urllib.request.urlopen(self.device_url + "/health", timeout=10) as r:
+            self.assertEqual(r.status, 200)
+        # And the control plane does not serve the device route.
+        status, _, _ = fk.signed_request("POST", "/device/register", b"{}", server=self.server)
+        self.assertEqual(status, 404)
+
+
+if __name__ == "__main__":
+    unittest.main()
