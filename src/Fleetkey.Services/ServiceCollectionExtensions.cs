@@ -45,6 +45,7 @@ public static class ServiceCollectionExtensions
             .Validate(o => o.Validate().Count == 0, "The device endpoint options are not consistent (rate windows, audit retention, token lifetime).")
             .ValidateOnStart();
         services.AddSingleton<Devices.DeviceRegistrationService>();
+        services.AddSingleton<Security.IDeviceConnectionObserver, Devices.FirstConnectionRecorder>();
         services.AddHostedService<Devices.DeviceEndpointMaintenance>();
         return services;
     }

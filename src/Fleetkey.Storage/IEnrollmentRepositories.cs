@@ -18,6 +18,12 @@ public interface IEnrollmentGroupRepository
     /// <summary>Groups ordered by name, after a name.</summary>
     Task<IReadOnlyList<EnrollmentGroup>> ListAsync(string? after, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Groups whose key is stored in the clear (no salt), by name, after a name.</summary>
+    Task<IReadOnlyList<EnrollmentGroup>> ListUnsealedAsync(string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a group's stored key (when it is sealed); false when there is no such group.</summary>
+    Task<bool> UpdateKeyAsync(string name, byte[] keyData, byte[]? kekSalt, CancellationToken cancellationToken);
+
     /// <summary>Whether any group provisions with the template (a template in use should not be deleted).</summary>
     Task<bool> AnyForTemplateAsync(string templateName, CancellationToken cancellationToken);
 }
@@ -46,6 +52,12 @@ public interface IEnrollmentRepository
 
     /// <summary>Enrollments ordered by serial number, after a serial number.</summary>
     Task<IReadOnlyList<Enrollment>> ListAsync(string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Enrollments whose secret is stored in the clear (no salt), by serial number, after a serial number.</summary>
+    Task<IReadOnlyList<Enrollment>> ListUnsealedAsync(string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Replaces an enrollment's stored secret (when it is sealed); false when there is no such enrollment.</summary>
+    Task<bool> UpdateSecretAsync(string serialNumber, byte[] secretData, byte[]? kekSalt, CancellationToken cancellationToken);
 
     /// <summary>Whether any enrollment provisions with the template.</summary>
     Task<bool> AnyForTemplateAsync(string templateName, CancellationToken cancellationToken);

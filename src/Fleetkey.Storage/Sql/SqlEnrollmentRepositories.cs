@@ -52,13 +52,16 @@ internal sealed class SqlEnrollmentGroupRepository(SqlSession session) : IEnroll
         await session.ExecuteAsync("DELETE FROM enrollment_groups WHERE name = @name", cancellationToken, ("@name", name)) > 0;
 
     public async Task<IReadOnlyList<EnrollmentGroup>> ListAsync(string? after, int limit, CancellationToken cancellationToken) =>
-        await session.QueryAsync(
-            after is null
-                ? $"SELECT {Columns} FROM enrollment_groups ORDER BY name LIMIT @limit"
-                : $"SELECT {Columns} FROM enrollment_groups WHERE name > @after ORDER BY name LIMIT @limit",
-            Map,
+        await session.QueryAsync(SqlValues.KeysetPage($"SELECT {Columns} FROM enrollment_groups", "name", null, after), Map, cancellationToken, ("@after", after), ("@limit", limit));
+
+    public async Task<IReadOnlyList<EnrollmentGroup>> ListUnsealedAsync(string? after, int limit, CancellationToken cancellationToken) =>
+        await session.QueryAsync(SqlValues.KeysetPage($"SELECT {Columns} FROM enrollment_groups", "name", "group_key_kek_salt IS NULL", after), Map, cancellationToken, ("@after", after), ("@limit", limit));
+
+    public async Task<bool> UpdateKeyAsync(string name, byte[] keyData, byte[]? kekSalt, CancellationToken cancellationToken) =>
+        await session.ExecuteAsync(
+            "UPDATE enrollment_groups SET group_key = @key, group_key_kek_salt = @salt WHERE name = @name",
             cancellationToken,
-            ("@after", after), ("@limit", limit));
+            ("@name", name), ("@key", SqlValues.ToDb(keyData)), ("@salt", SqlValues.ToDb(kekSalt))) > 0;
 
     public async Task<bool> AnyForTemplateAsync(string templateName, CancellationToken cancellationToken) =>
         await session.ScalarAsync("SELECT 1 FROM enrollment_groups WHERE template_name = @template LIMIT 1", cancellationToken, ("@template", templateName)) is not null;
@@ -151,13 +154,16 @@ internal sealed class SqlEnrollmentRepository(SqlSession session) : IEnrollmentR
         await session.ExecuteAsync("DELETE FROM enrollments WHERE serial_number = @serial", cancellationToken, ("@serial", serialNumber)) > 0;
 
     public async Task<IReadOnlyList<Enrollment>> ListAsync(string? after, int limit, CancellationToken cancellationToken) =>
-        await session.QueryAsync(
-            after is null
-                ? $"SELECT {Columns} FROM enrollments ORDER BY serial_number LIMIT @limit"
-                : $"SELECT {Columns} FROM enrollments WHERE serial_number > @after ORDER BY serial_number LIMIT @limit",
-            Map,
+        await session.QueryAsync(SqlValues.KeysetPage($"SELECT {Columns} FROM enrollments", "serial_number", null, after), Map, cancellationToken, ("@after", after), ("@limit", limit));
+
+    public async Task<IReadOnlyList<Enrollment>> ListUnsealedAsync(string? after, int limit, CancellationToken cancellationToken) =>
+        await session.QueryAsync(SqlValues.KeysetPage($"SELECT {Columns} FROM enrollments", "serial_number", "device_secret_kek_salt IS NULL", after), Map, cancellationToken, ("@after", after), ("@limit", limit));
+
+    public async Task<bool> UpdateSecretAsync(string serialNumber, byte[] secretData, byte[]? kekSalt, CancellationToken cancellationToken) =>
+        await session.ExecuteAsync(
+            "UPDATE enrollments SET device_secret = @secret, device_secret_kek_salt = @salt WHERE serial_number = @serial",
             cancellationToken,
-            ("@after", after), ("@limit", limit));
+            ("@serial", serialNumber), ("@secret", SqlValues.ToDb(secretData)), ("@salt", SqlValues.ToDb(kekSalt))) > 0;
 
     public async Task<bool> AnyForTemplateAsync(string templateName, CancellationToken cancellationToken) =>
         await session.ScalarAsync("SELECT 1 FROM enrollments WHERE template_name = @template LIMIT 1", cancellationToken, ("@template", templateName)) is not null;

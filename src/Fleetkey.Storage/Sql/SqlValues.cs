@@ -26,6 +26,26 @@ internal static class SqlValues
     public static byte[]? Bytes(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : Convert.FromBase64String(reader.GetString(ordinal));
 
+    /// <summary>
+    /// A keyset page over <paramref name="select"/> ordered by <paramref name="key"/>: rows after
+    /// <c>@after</c> (when there is one) that satisfy <paramref name="condition"/>, at most <c>@limit</c>.
+    /// </summary>
+    public static string KeysetPage(string select, string key, string? condition, string? after)
+    {
+        var where = new List<string>(2);
+        if (condition is not null)
+        {
+            where.Add(condition);
+        }
+
+        if (after is not null)
+        {
+            where.Add($"{key} > @after");
+        }
+
+        return $"{select}{(where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where))} ORDER BY {key} LIMIT @limit";
+    }
+
     public static string ToJson(IReadOnlyDictionary<string, string> map) =>
         JsonSerializer.Serialize(map.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal), StorageJsonContext.Default.DictionaryStringString);
 

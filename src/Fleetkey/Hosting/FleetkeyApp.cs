@@ -5,6 +5,7 @@ using Fleetkey.Pki;
 using Fleetkey.Services;
 using Fleetkey.Services.Access;
 using Fleetkey.Services.Devices;
+using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Security;
 using Fleetkey.Services.Telemetry;
 using Fleetkey.Storage;
@@ -136,6 +137,13 @@ internal static partial class FleetkeyApp
             cancellationToken);
         await app.Services.GetRequiredService<CertificateService>().EnsureManagedCaAsync(cancellationToken);
 
+        // As the CA keys are encrypted at start once a passphrase is set, so are enrollment secrets stored before it.
+        var sealedSecrets = await EnrollmentSealing.SealClearSecretsAsync(store, app.Services.GetRequiredService<PassphraseSealer>(), cancellationToken);
+        if (sealedSecrets > 0)
+        {
+            LogEnrollmentSecretsSealed(logger, sealedSecrets);
+        }
+
         app.UseMiddleware<ListenerSplitMiddleware>();
         app.UseFleetkeyApi();
 
@@ -144,6 +152,9 @@ internal static partial class FleetkeyApp
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
+
+    [LoggerMessage(EventId = 4, EventName = "EnrollmentSecretsSealed", Level = LogLevel.Information, Message = "Sealed {Count} enrollment keys and secrets stored in the clear under the CA passphrase")]
+    private static partial void LogEnrollmentSecretsSealed(ILogger logger, int count);
 }
 
 /// <summary>The port of the device listener, so a request can tell which listener it came in on.</summary>

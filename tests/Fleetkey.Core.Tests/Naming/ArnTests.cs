@@ -15,6 +15,8 @@ public sealed class ArnTests
     [InlineData(ResourceKind.CaCertificate, "arn:aws:iot:eu-west-1:123456789012:cacert/sensor-1")]
     [InlineData(ResourceKind.Policy, "arn:aws:iot:eu-west-1:123456789012:policy/sensor-1")]
     [InlineData(ResourceKind.ProvisioningTemplate, "arn:aws:iot:eu-west-1:123456789012:provisioningtemplate/sensor-1")]
+    [InlineData(ResourceKind.EnrollmentGroup, "arn:aws:iot:eu-west-1:123456789012:enrollmentgroup/sensor-1")]
+    [InlineData(ResourceKind.Enrollment, "arn:aws:iot:eu-west-1:123456789012:enrollment/sensor-1")]
     public void For_EachKind_UsesAwsTypeWord(ResourceKind kind, string expected)
     {
         Assert.Equal(expected, Arn.For(Scope, kind, "sensor-1"));
@@ -51,6 +53,8 @@ public sealed class ArnTests
         { ResourceKind.CaCertificate, "0123abcd" },
         { ResourceKind.Policy, "policy-name" },
         { ResourceKind.ProvisioningTemplate, "fleet_template" },
+        { ResourceKind.EnrollmentGroup, "line:2" },
+        { ResourceKind.Enrollment, "SN-0001" },
     };
 
     [Theory]

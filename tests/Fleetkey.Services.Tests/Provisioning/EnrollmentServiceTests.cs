@@ -311,6 +311,38 @@ public sealed class EnrollmentServiceTests : IAsyncLifetime
         Assert.Contains("enrollment SN-1", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SealClearSecretsAsync_PassphraseSetLater_SealsWhatWasStoredInTheClear()
+    {
+        var clear = new EnrollmentService(_db.Store, _templates, new PassphraseSealer(null), _db.Time);
+        var individuals = new List<CreatedEnrollment>();
+        for (var i = 0; i < 3; i++)
+        {
+            individuals.Add(await clear.CreateAsync($"SN-{i}", Settings(), null, None));
+        }
+
+        var group = await clear.CreateGroupAsync("g", Settings(pattern: "GW-.*"), None);
+        var sealedByService = await _service.CreateAsync("SN-sealed", Settings(), null, None);
+        var before = (await StoredEnrollmentAsync("SN-sealed"))!.SecretData;
+
+        Assert.Equal(0, await EnrollmentSealing.SealClearSecretsAsync(_db.Store, new PassphraseSealer(null), None));
+        Assert.Equal(4, await EnrollmentSealing.SealClearSecretsAsync(_db.Store, _sealer, None));
+        Assert.Equal(0, await EnrollmentSealing.SealClearSecretsAsync(_db.Store, _sealer, None));
+
+        foreach (var created in individuals)
+        {
+            var stored = await StoredEnrollmentAsync(created.Enrollment.SerialNumber);
+            Assert.NotNull(stored!.SecretKekSalt);
+            Assert.NotEqual(created.DeviceSecret, stored.SecretData);
+            Assert.Equal(created.DeviceSecret, Assert.Single(await Resolver().ResolveAsync(created.Enrollment.SerialNumber, None)).DeviceSecret);
+        }
+
+        Assert.NotNull((await StoredGroupAsync("g"))!.GroupKeyKekSalt);
+        Assert.Equal(EnrollmentSecrets.DeriveDeviceSecret(group.GroupKey, "GW-1"), Assert.Single(await Resolver().ResolveAsync("GW-1", None)).DeviceSecret);
+        Assert.Equal(before, (await StoredEnrollmentAsync("SN-sealed"))!.SecretData);
+        Assert.Equal(sealedByService.DeviceSecret, Assert.Single(await Resolver().ResolveAsync("SN-sealed", None)).DeviceSecret);
+    }
+
     // ---- import ----
 
     [Fact]
