@@ -167,6 +167,14 @@ public sealed partial class ProvisioningTemplateService(IFleetStore store, TimeP
         store.WriteAsync(async (session, ct) =>
         {
             _ = await RequireAsync(session, name, ct);
+            if (await session.EnrollmentGroups.AnyForTemplateAsync(name, ct) || await session.Enrollments.AnyForTemplateAsync(name, ct))
+            {
+                // As AWS refuses to delete a template a CA certificate still provisions with.
+                throw new ServiceException(
+                    ErrorCode.DeleteConflict,
+                    $"The provisioning template {name} is used by enrollments; point them at another template or delete them first.");
+            }
+
             await session.Tags.RemoveAllAsync(TagKind, name, ct);
             return await session.ProvisioningTemplates.DeleteAsync(name, ct);
         }, cancellationToken);

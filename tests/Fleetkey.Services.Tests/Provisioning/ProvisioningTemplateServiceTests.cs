@@ -256,6 +256,23 @@ public sealed class ProvisioningTemplateServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeleteAsync_UsedByAnEnrollmentOrGroup_DeleteConflictUntilTheyAreGone()
+    {
+        await CreateAsync();
+        var enrollments = new EnrollmentService(_db.Store, new ProvisioningTemplateResolver(_templates, _db.Scope), new Pki.PassphraseSealer(null), _db.Time);
+        await enrollments.CreateGroupAsync("line-1", new EnrollmentSettings("seed"), None);
+        await enrollments.CreateAsync("SN-1", new EnrollmentSettings("seed"), null, None);
+
+        await ServiceAssert.ThrowsAsync(ErrorCode.DeleteConflict, () => _templates.DeleteAsync("seed", None), "enrollments");
+        await enrollments.DeleteGroupAsync("line-1", None);
+        await ServiceAssert.ThrowsAsync(ErrorCode.DeleteConflict, () => _templates.DeleteAsync("seed", None), "enrollments");
+        await enrollments.DeleteAsync("SN-1", None);
+
+        await _templates.DeleteAsync("seed", None);
+        await ServiceAssert.ThrowsAsync(ErrorCode.ResourceNotFound, () => _templates.DescribeAsync("seed", None));
+    }
+
+    [Fact]
     public async Task ListAsync_PagesByName()
     {
         foreach (var name in new[] { "b", "A", "a", "_z" })
