@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -34,6 +35,9 @@ SECRETS_USED: list[str] = []
 
 
 # ---------------------------------------------------------------- the device, standard library only
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
 
 def sas_token(serial: str, secret_b64: str, expiry: int) -> str:
     """SharedAccessSignature sr=&se=&sig= with sig = base64(HMAC-SHA256(secret, serial + "\\n" + expiry))."""
@@ -81,7 +85,7 @@ class DeviceEndpointTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = fk.FleetkeyServer(log_name="device", extra_args=[
+        cls.server = fk.FleetkeyServer(log_name="device", mqtt=True, extra_args=[
             "--device-trust-forwarded-for", "--device-key-algorithm", "ec-p256"]).start()
         cls.device_url = f"http://127.0.0.1:{cls.server.device_port}"
         cls.iot = fk.make_client(cls.server)
@@ -178,7 +182,7 @@ class DeviceEndpointTests(unittest.TestCase):
 
         self.assertEqual(body["thingName"], self.serial)
         self.assertEqual(body["caCertificatesPem"], self.ca_pem)
-        self.assertEqual(body["mqtt"], {"host": fk.PUBLIC_HOST, "port": 0})
+        self.assertEqual(body["mqtt"], {"host": fk.PUBLIC_HOST, "port": self.server.mqtt_port})
         self.assertEqual(body["certificateArn"], fk.arn("cert", body["certificateId"], region="us-east-1"))
         self.assertVerifies(body["certificatePem"])
         # The private key is the certificate's.
@@ -285,6 +289,30 @@ class DeviceEndpointTests(unittest.TestCase):
         self.assertNotEqual(first["certificateId"], second["certificateId"])
         self.assertEqual(self.iot.describe_certificate(certificateId=first["certificateId"])["certificateDescription"]["status"], "REVOKED")
         self.assertSeedThing(self.serial, second["certificateId"])
+
+    @unittest.skipIf(shutil.which("mosquitto_pub") is None and not IN_CI, "mosquitto-clients is not installed")
+    def test_certificate_that_connected_is_not_replaced_as_a_lost_answer(self):
+        # The broker tells the device endpoint of a certificate's first connection: from then on the
+        # certificate is in use, so registering again is a conflict, not a lost answer.
+        secret = self.enroll()
+        first = self.assertRegistered(self.register(secret))
+        self.assertEqual(first["mqtt"]["port"], self.server.mqtt_port)
+        cert, key = self.write("mqtt.crt", first["certificatePem"]), self.write("mqtt.key", first["privateKey"])
+        os.chmod(key, 0o600)
+        ca = self.write("mqtt-ca.pem", first["caCertificatesPem"])
+        connected = subprocess.run(
+            # The answer's host is --public-host (a name the tests do not resolve); the server
+            # certificate also names 127.0.0.1.
+            ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(first["mqtt"]["port"]), "--cafile", ca,
+             "--cert", cert, "--key", key, "-i", self.serial, "-t", "hello", "-m", "hi", "-q", "0", "-V", "mqttv5", "-d"],
+            capture_output=True, text=True, timeout=30)
+        self.assertIn("received CONNACK (0)", connected.stdout + connected.stderr)
+        time.sleep(1.5)  # the observer runs after the CONNACK, in the background
+
+        again = self.register(secret)
+
+        self.assertError(again, 409, "ConflictException")
+        self.assertEqual(self.iot.describe_certificate(certificateId=first["certificateId"])["certificateDescription"]["status"], "ACTIVE")
 
     def test_bad_csr_400_with_reason(self):
         secret = self.enroll()
