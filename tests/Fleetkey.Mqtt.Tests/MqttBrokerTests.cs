@@ -217,9 +217,11 @@ public sealed class MqttBrokerTests : IAsyncLifetime
         };
 
         await Service<CertificateService>().UpdateStatusAsync(device.CertificateId, CertificateStatus.Inactive, None);
-        // The broker polls on the host's (fake) clock: move it past one poll interval, a few times
-        // in case the timer had not started waiting yet.
-        for (var i = 0; i < 20 && !disconnected.Task.IsCompleted; i++)
+        // The broker polls on the host's (fake) clock: keep moving it past a poll interval until the
+        // client is disconnected. The real-time bound is only there to end a broken run; a loaded
+        // machine (other test assemblies run at the same time) may need several seconds for one poll.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!disconnected.Task.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(30))
         {
             _host.Time.Advance(TimeSpan.FromMilliseconds(500));
             await Task.WhenAny(disconnected.Task, Task.Delay(100));
