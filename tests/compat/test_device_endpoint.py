@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import shutil
@@ -37,6 +38,7 @@ SECRETS_USED: list[str] = []
 # ---------------------------------------------------------------- the device, standard library only
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+ADDRESSES = itertools.count(1)
 
 
 def sas_token(serial: str, secret_b64: str, expiry: int) -> str:
@@ -115,8 +117,9 @@ class DeviceEndpointTests(unittest.TestCase):
 
     def setUp(self):
         self.serial = f"SN-{fk.RUN_ID}-{uuid.uuid4().hex[:8]}"
-        # An address of the test's own (TEST-NET-2), so address rates of different tests do not add up.
-        self.address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+        # An address of the test's own (TEST-NET-2), so address rates of different tests do not add up:
+        # one per test in turn (random ones collided now and then).
+        self.address = f"198.51.100.{next(ADDRESSES)}"
 
     # ------------------------------------------------------------ helpers
 

@@ -29,7 +29,10 @@ public static partial class EnrollmentRules
     /// <summary>Parameters the device endpoint sets from the serial number; an enrollment cannot fix them.</summary>
     public static readonly IReadOnlyList<string> ReservedParameters = ["SerialNumber", "ThingName"];
 
-    private static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(100);
+    // No wall-clock timeout: the non-backtracking engine matches in time linear in the input (a serial
+    // is at most 128 characters), so there is no runaway match to stop, and a timeout would only turn a
+    // busy moment on a loaded server into a wrongly refused device (it did, in CI, under load).
+    private static readonly TimeSpan MatchTimeout = Regex.InfiniteMatchTimeout;
     private static readonly ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
 
     [GeneratedRegex(@"^[0-9A-Za-z_-]+\z")]
@@ -127,7 +130,7 @@ public static partial class EnrollmentRules
         {
             return Compile(pattern).IsMatch(serialNumber);
         }
-        catch (Exception exception) when (exception is ArgumentException or NotSupportedException or RegexMatchTimeoutException)
+        catch (Exception exception) when (exception is ArgumentException or NotSupportedException)
         {
             return false;
         }
