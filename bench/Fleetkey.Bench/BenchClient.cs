@@ -33,9 +33,10 @@ internal sealed class BenchClient : IDisposable
     public BenchClient(HttpMessageHandler handler, AccessKey key, string region, Uri? endpoint = null, TimeSpan? timeout = null)
     {
         _http = new HttpClient(handler) { Timeout = timeout ?? TimeSpan.FromSeconds(60) };
+        Endpoint = endpoint ?? new Uri("http://127.0.0.1:5080");
         Iot = new IotClient(_http, new IotClientOptions
         {
-            Endpoint = endpoint ?? new Uri("http://127.0.0.1:5080"),
+            Endpoint = Endpoint,
             Region = region,
             AccessKeyId = key.AccessKeyId,
             SecretAccessKey = key.SecretAccessKey,
@@ -43,6 +44,9 @@ internal sealed class BenchClient : IDisposable
         });
         Registrar = new DeviceRegistrar(Iot);
     }
+
+    /// <summary>The server's control-plane URL.</summary>
+    public Uri Endpoint { get; }
 
     public IotClient Iot { get; }
 

@@ -47,6 +47,9 @@ internal sealed record ScenarioReport(
 {
     /// <summary>Completed, with at least one operation, and no error in the warm-up or the measurement.</summary>
     public bool Passed => Failure is null && Result is { Failed: 0, Succeeded: > 0 } && (Warmup?.Failed ?? 0) == 0;
+
+    /// <summary>Device keys the server handed out during the measurement, by source (null when it handed out none).</summary>
+    public KeyPoolUse? DeviceKeys { get; init; }
 }
 
 /// <summary>How the load was applied.</summary>

@@ -141,11 +141,13 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                 settled = await SettleAsync(scenario.Name, context.ServerPid, cancellationToken);
             }
 
+            var keysBefore = await KeyPoolProbe.ReadAsync(context.Client.Endpoint, cancellationToken);
             var measure = progress.Begin($"{scenario.Name}: {mode}", scenario.CountMode ? options.Devices!.Value : options.Duration.TotalSeconds);
             var plan = scenario.CountMode
                 ? new LoadPlan(options.Concurrency, null, options.Devices)
                 : new LoadPlan(options.Concurrency, options.Duration, null);
             var result = await LoadDriver.RunAsync(plan, scenario.RunOnceAsync, context.NextSequence, context.ServerPid, measure, cancellationToken);
+            var keys = keysBefore is null ? null : (await KeyPoolProbe.ReadAsync(context.Client.Endpoint, cancellationToken))?.Since(keysBefore);
             var ceiling = ceilings.FirstOrDefault(c => c.Name == scenario.Ceiling);
             var ratio = ceiling is null ? (double?)null : result.Rate / ceiling.Rate;
             var failure = result.Succeeded == 0 ? $"no {scenario.Unit} done"
@@ -153,7 +155,10 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                 : null;
             measure.Complete(string.Create(CultureInfo.InvariantCulture,
                 $"{result.Rate:N0} {scenario.Unit}/s, p99 {result.Latency.P99:N1} ms, {result.Failed} errors{(ratio is { } r ? $", {r:P0} of ceiling" : string.Empty)}{(failure is null ? string.Empty : " — " + failure)}"));
-            return new ScenarioReport(scenario.Name, scenario.Unit, scenario.Description, mode, failure, warmup, settled, result, ceiling?.Name, ceiling?.Rate, ratio);
+            return new ScenarioReport(scenario.Name, scenario.Unit, scenario.Description, mode, failure, warmup, settled, result, ceiling?.Name, ceiling?.Rate, ratio)
+            {
+                DeviceKeys = keys is { FromPool: 0, OnDemand: 0 } ? null : keys,
+            };
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -94,6 +94,11 @@ internal static class ReportWriter
                 output.WriteLine(F($"  Waited {settled:F0} s for the server to go idle before measuring."));
             }
 
+            if (scenario.DeviceKeys is { } keys)
+            {
+                output.WriteLine(F($"  Device keys handed out while measuring: {keys.FromPool:N0} from the key pool, {keys.OnDemand:N0} generated on demand (server metric fleetkey_key_pool_handed_out)."));
+            }
+
             foreach (var error in (scenario.Warmup?.Errors ?? []).Concat(scenario.Result?.Errors ?? []).Distinct().Take(5))
             {
                 output.WriteLine(F($"  Error: {error}"));

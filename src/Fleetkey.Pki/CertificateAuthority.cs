@@ -138,14 +138,14 @@ public sealed class CertificateAuthority : IDisposable
     /// The key comes from the background pool when one is ready. <see cref="IssuedCertificate.PrivateKeyPem"/>
     /// is PKCS#1 ("RSA PRIVATE KEY") or SEC 1 ("EC PRIVATE KEY"), as AWS returns it; Fleetkey keeps no copy.
     /// </remarks>
-    public Task<IssuedCertificate> IssueWithNewKeyAsync(CancellationToken cancellationToken)
+    public async Task<IssuedCertificate> IssueWithNewKeyAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
-        using var key = _keyPool.Take();
+        using var key = await _keyPool.TakeAsync(cancellationToken);
         var publicKey = new PublicKey(key);
         var issued = IssueDevice(DeviceSubjectName, publicKey);
-        return Task.FromResult(issued with { PrivateKeyPem = Keys.ExportDevicePrivateKeyPem(key) });
+        return issued with { PrivateKeyPem = Keys.ExportDevicePrivateKeyPem(key) };
     }
 
     /// <summary>Signs a PEM CSR after verifying its signature and key; throws <see cref="PkiException"/>.</summary>

@@ -12,13 +12,13 @@ public sealed class DeviceKeyPoolTests
         using var pool = Started(new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 3));
         await WaitUntilAsync(() => pool.Available == 3);
 
-        using var first = pool.Take();
+        using var first = await pool.TakeAsync(CancellationToken.None);
         Assert.Equal((1, 0), pool.HandedOut);
 
         // The take wakes the generator, which makes one key to replace it.
         await WaitUntilAsync(() => pool.Generated == 4 && pool.Available == 3);
 
-        using var second = pool.Take();
+        using var second = await pool.TakeAsync(CancellationToken.None);
         var a = Assert.IsAssignableFrom<ECDsa>(first);
         var b = Assert.IsAssignableFrom<ECDsa>(second);
         Assert.Equal(256, a.KeySize);
@@ -37,7 +37,7 @@ public sealed class DeviceKeyPoolTests
         for (var i = 0; i < 3; i++)
         {
             var watch = Stopwatch.StartNew();
-            using var key = pool.Take();
+            using var key = await pool.TakeAsync(CancellationToken.None);
             _ = key.ExportSubjectPublicKeyInfo();
             fastest = watch.Elapsed < fastest ? watch.Elapsed : fastest;
         }
@@ -46,23 +46,27 @@ public sealed class DeviceKeyPoolTests
     }
 
     [Fact]
-    public void Take_NoPool_GeneratesInline()
+    public async Task Take_NoPool_GeneratesInline()
     {
         using var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 0));
 
-        using var key = pool.Take();
+        using var key = await pool.TakeAsync(CancellationToken.None);
 
         Assert.Equal(2048, Assert.IsAssignableFrom<RSA>(key).KeySize);
         Assert.Equal(0, pool.Available);
     }
 
     [Fact]
-    public void Take_EmptyPool_GeneratesInline()
+    public async Task Take_EmptyPool_GeneratesInline()
     {
         using var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 1));
 
         // More keys than the pool holds, at once: whatever is not pooled is made on the spot.
-        var keys = Enumerable.Range(0, 4).Select(_ => pool.Take()).ToList();
+        var keys = new List<AsymmetricAlgorithm>();
+        for (var i = 0; i < 4; i++)
+        {
+            keys.Add(await pool.TakeAsync(CancellationToken.None));
+        }
 
         Assert.Equal(4, keys.Select(k => Convert.ToBase64String(k.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
         keys.ForEach(k => k.Dispose());
@@ -80,7 +84,7 @@ public sealed class DeviceKeyPoolTests
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"Dispose took {watch.Elapsed}");
         Assert.Equal(0, pool.Available);
-        Assert.Throws<ObjectDisposedException>(() => pool.Take());
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await pool.TakeAsync(CancellationToken.None));
     }
 
     [Fact]
@@ -109,7 +113,7 @@ public sealed class DeviceKeyPoolTests
             pool.Start();
             await WaitUntilAsync(() => pool.Buffered == 4 && store.Count == 16);
 
-            using var key = pool.Take();
+            using var key = await pool.TakeAsync(CancellationToken.None);
             Assert.Equal((1, 0), pool.HandedOut);
 
             // The pool refills to its capacity, not beyond it.
@@ -128,6 +132,48 @@ public sealed class DeviceKeyPoolTests
         restarted.Start();
         await WaitUntilAsync(() => restarted.Buffered == 4);
         Assert.Equal(0, restarted.Generated);
+    }
+
+    [Fact]
+    public async Task Persistent_EmptyBufferWithStoredKeys_TakesABatchFromTheStoreInsteadOfGenerating()
+    {
+        var store = new MemoryKeyStore();
+        using (var filler = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 20, store, bufferSize: 1))
+        {
+            await filler.PrepareAsync(CancellationToken.None);
+            filler.Start();
+            await WaitUntilAsync(() => filler.Available == 20);
+            await filler.StopAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(20, store.Count);
+
+        // Not started: nothing tops the buffer up, as in a burst that outruns the prefetch.
+        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 20, store, bufferSize: 16);
+        await pool.PrepareAsync(CancellationToken.None);
+        Assert.Equal(0, pool.Buffered);
+
+        using var first = await pool.TakeAsync(CancellationToken.None);
+        Assert.Equal((1L, 0L), pool.HandedOut);
+        Assert.Equal(20 - DeviceKeyPool.DirectTakeBatch, store.Count);
+        Assert.Equal(DeviceKeyPool.DirectTakeBatch - 1, pool.Buffered);
+
+        // The rest of the batch serves the next requests; then the store again; never a generated key.
+        var keys = new List<AsymmetricAlgorithm>();
+        for (var i = 0; i < 19; i++)
+        {
+            keys.Add(await pool.TakeAsync(CancellationToken.None));
+        }
+
+        Assert.Equal((20L, 0L), pool.HandedOut);
+        Assert.Equal(0, pool.Generated);
+        Assert.Equal(0, store.Count);
+        Assert.Equal(20, keys.Append(first).Select(k => Convert.ToBase64String(k.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
+
+        // The pool is empty now: the next key is generated on demand.
+        using var generated = await pool.TakeAsync(CancellationToken.None);
+        Assert.Equal((20L, 1L), pool.HandedOut);
+        keys.ForEach(k => k.Dispose());
     }
 
     [Fact]

@@ -98,7 +98,11 @@ public sealed class DeviceKeyPoolStoreTests
         Assert.Equal(10, restarted.Stored);
         restarted.Start(isIdle: () => false);
         await WaitUntilAsync(() => restarted.Buffered == 10);
-        var handedOut = Enumerable.Range(0, 10).Select(_ => restarted.Take()).ToList();
+        var handedOut = new List<System.Security.Cryptography.AsymmetricAlgorithm>();
+        for (var i = 0; i < 10; i++)
+        {
+            handedOut.Add(await restarted.TakeAsync(None));
+        }
 
         Assert.Equal((10L, 0L), restarted.HandedOut);
         Assert.Equal(0, restarted.Generated);
