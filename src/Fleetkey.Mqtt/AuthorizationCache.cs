@@ -11,8 +11,9 @@ namespace Fleetkey.Mqtt;
 /// next operation after any commit (here, by the CLI or on another node) sees it.
 /// </summary>
 /// <remarks>
-/// A store that cannot tell whether it changed (PostgreSQL today) gets no stamp; its entries are then
-/// kept for one revocation poll interval, the delay within which the broker promises to act anyway.
+/// A store that cannot tell whether it changed gets no stamp; its entries are then kept for one
+/// revocation poll interval, the delay within which the broker promises to act anyway. (SQLite and
+/// PostgreSQL both have one; PostgreSQL's shows another node's commit within 100 ms.)
 /// </remarks>
 internal sealed class AuthorizationCache(
     IFleetStore store, DeviceAuthorizationService service, IOptions<MqttBrokerOptions> options, TimeProvider time)

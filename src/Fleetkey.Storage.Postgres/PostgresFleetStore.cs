@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Diagnostics;
 using Fleetkey.Storage.Migrations;
 using Fleetkey.Storage.Sql;
 using Npgsql;
@@ -17,6 +18,11 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
     private const long MigrationLockKey = 0x466C_6565_746B_6579; // "Fleetkey"
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly object _stampLock = new();
+    private long _stamp;
+    private long _stampReadAt;
+    private long _commits;
+    private Task<long?>? _stampReading;
 
     public PostgresFleetStore(string connectionStringOrUrl)
         : base(new PostgresDialect())
@@ -94,6 +100,77 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
 
     protected override async ValueTask<DbTransaction> BeginTransactionAsync(DbConnection connection, bool write, CancellationToken cancellationToken) =>
         await ((NpgsqlConnection)connection).BeginTransactionAsync(write ? IsolationLevel.Serializable : IsolationLevel.RepeatableRead, cancellationToken);
+
+    /// <summary>How long a change stamp read from the database is used before it is read again.</summary>
+    public static TimeSpan ChangeStampInterval { get; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The WAL insert position (<c>pg_current_wal_insert_lsn()</c>): every commit that changed data,
+    /// by any node, moves it. It is read at most every <see cref="ChangeStampInterval"/> (one round trip
+    /// for all callers meanwhile), and at once after a commit of this process. It also moves on writes
+    /// that are not Fleetkey's (other databases of the cluster, vacuum): then a caller merely reads
+    /// again. Null if the server does not answer it (a standby in recovery).
+    /// </summary>
+    public override ValueTask<long?> ChangeStampAsync(CancellationToken cancellationToken)
+    {
+        Task<long?> reading;
+        lock (_stampLock)
+        {
+            if (_stampReadAt != 0 && Stopwatch.GetElapsedTime(_stampReadAt) < ChangeStampInterval)
+            {
+                return ValueTask.FromResult<long?>(_stamp);
+            }
+
+            reading = _stampReading ??= ReadStampAsync(Volatile.Read(ref _commits));
+
+            // A read that finished at once (it failed before its first await) must not stay shared.
+            if (reading.IsCompleted)
+            {
+                _stampReading = null;
+            }
+        }
+
+        return new ValueTask<long?>(reading.WaitAsync(cancellationToken));
+    }
+
+    protected override void OnWriteCommitted()
+    {
+        Interlocked.Increment(ref _commits);
+        lock (_stampLock)
+        {
+            _stampReadAt = 0;
+        }
+    }
+
+    private async Task<long?> ReadStampAsync(long commitsBefore)
+    {
+        long? stamp = null;
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None);
+            await using var command = new NpgsqlCommand("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint", connection);
+            stamp = (long)(await command.ExecuteScalarAsync(CancellationToken.None))!;
+            return stamp;
+        }
+        catch (PostgresException)
+        {
+            return null;
+        }
+        finally
+        {
+            lock (_stampLock)
+            {
+                _stampReading = null;
+
+                // A commit of this process during the read may not be in it: then the next call reads again.
+                if (stamp is { } read && Volatile.Read(ref _commits) == commitsBefore)
+                {
+                    _stamp = read;
+                    _stampReadAt = Stopwatch.GetTimestamp();
+                }
+            }
+        }
+    }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 

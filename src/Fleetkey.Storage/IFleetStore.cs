@@ -20,6 +20,11 @@ public interface IFleetStore
     /// (the CLI, another node), so that a caller may keep what it read until it changes; null when the
     /// store cannot tell cheaply (then nothing may be kept).
     /// </summary>
+    /// <remarks>
+    /// Commits of this process show at the next call. A store may read the stamp from the database at
+    /// most every few milliseconds and then show another process's commit that much later: SQLite
+    /// shows it at once, PostgreSQL within <c>PostgresFleetStore.ChangeStampInterval</c> (100 ms).
+    /// </remarks>
     ValueTask<long?> ChangeStampAsync(CancellationToken cancellationToken) => ValueTask.FromResult<long?>(null);
 }
 

@@ -37,9 +37,10 @@ public static class TestStores
         {
             var directory = new TempDirectory();
             Directory.CreateDirectory(directory.Path);
-            var sqlite = new SqliteFleetStore(Path.Combine(directory.Path, "fleetkey.db"));
+            var path = Path.Combine(directory.Path, "fleetkey.db");
+            var sqlite = new SqliteFleetStore(path);
             await sqlite.InitializeAsync(time, CancellationToken.None);
-            return new TestStore(sqlite, () =>
+            return new TestStore(sqlite, () => new SqliteFleetStore(path), () =>
             {
                 sqlite.Dispose();
                 SqliteConnection.ClearAllPools();
@@ -51,7 +52,7 @@ public static class TestStores
         var database = await TestPostgres.CreateDatabaseAsync();
         var postgres = new PostgresFleetStore(database.ConnectionString);
         await postgres.InitializeAsync(time, CancellationToken.None);
-        return new TestStore(postgres, async () =>
+        return new TestStore(postgres, () => new PostgresFleetStore(database.ConnectionString), async () =>
         {
             await postgres.DisposeAsync();
             await database.DisposeAsync();
@@ -59,9 +60,12 @@ public static class TestStores
     }
 }
 
-public sealed class TestStore(SqlFleetStore store, Func<Task> cleanup) : IAsyncDisposable
+public sealed class TestStore(SqlFleetStore store, Func<SqlFleetStore> openAnother, Func<Task> cleanup) : IAsyncDisposable
 {
     public SqlFleetStore Store { get; } = store;
+
+    /// <summary>Another store on the same database, as another node (or the CLI) opens it; the caller disposes it.</summary>
+    public SqlFleetStore OpenAnother() => openAnother();
 
     public async ValueTask DisposeAsync() => await cleanup();
 }

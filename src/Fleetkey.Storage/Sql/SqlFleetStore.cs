@@ -59,6 +59,11 @@ public abstract class SqlFleetStore : IFleetStore
     /// <inheritdoc/>
     public virtual ValueTask<long?> ChangeStampAsync(CancellationToken cancellationToken) => ValueTask.FromResult<long?>(null);
 
+    /// <summary>Called after this process committed a write transaction (a store caching its change stamp drops it).</summary>
+    protected virtual void OnWriteCommitted()
+    {
+    }
+
     /// <summary>
     /// Where the database admits one writer at a time (SQLite): whether concurrent write transactions
     /// are committed together by one writer (see <see cref="GroupCommitAsync"/>).
@@ -133,6 +138,11 @@ public abstract class SqlFleetStore : IFleetStore
             await using var transaction = await BeginTransactionAsync(connection, write, cancellationToken);
             var result = await work(new SqlSession(connection, transaction, Dialect), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            if (write)
+            {
+                OnWriteCommitted();
+            }
+
             return result;
         }
         finally
@@ -255,6 +265,8 @@ public abstract class SqlFleetStore : IFleetStore
 
                 await transaction.CommitAsync(CancellationToken.None);
             }
+
+            OnWriteCommitted();
         }
         catch (DbException)
         {
