@@ -6,7 +6,7 @@ namespace Fleetkey.Bench;
 /// <summary>Everything a run was told, with the full-run or <c>--quick</c> defaults filled in.</summary>
 internal sealed record BenchOptions
 {
-    public static readonly string[] AllScenarios = ["seed-register", "seed-unregister", "csr", "describe", "list"];
+    public static readonly string[] AllScenarios = ["seed-register", "seed-unregister", "csr", "describe", "list", "mqtt-connect", "mqtt-publish"];
 
     public Uri? Endpoint { get; init; }
     public string CredentialsPath { get; init; } = "./fleetkey-data/credentials";
@@ -32,6 +32,12 @@ internal sealed record BenchOptions
     public bool Quick { get; init; }
     public string? JsonPath { get; init; }
     public bool KeepData { get; init; }
+    public int? MqttPort { get; init; }
+    public int MqttDevices { get; init; }
+    public bool MqttCollector { get; init; } = true;
+
+    /// <summary>Whether an MQTT scenario runs (the server's broker is then needed).</summary>
+    public bool RunsMqtt => Runs("mqtt-connect") || Runs("mqtt-publish");
 
     public bool Runs(string scenario) => Scenarios.Contains(scenario, StringComparer.Ordinal);
 
@@ -87,13 +93,16 @@ internal sealed record BenchOptions
         var quick = new Option<bool>("--quick") { Description = "Smoke test: a few seconds per scenario, 2,000 things, small device counts. Exits non-zero if a scenario has errors or does not complete." };
         var json = new Option<string?>("--json") { Description = "Also write the results, machine and settings to this JSON file." };
         var keepData = new Option<bool>("--keep-data") { Description = "With --start-server: keep the data directory (and the server log) instead of deleting it." };
+        var mqttPort = new Option<int?>("--mqtt-port") { Description = "With --endpoint: the MQTT broker's port on the endpoint's host (default 8883). With --start-server the bench picks a free loopback port and starts the broker on it when an MQTT scenario runs." };
+        var mqttDevices = new Option<int?>("--mqtt-devices") { Description = "Devices mqtt-connect provisions (untimed) and connects as in turn, each used by one connection at a time. Default twice --concurrency; at least --concurrency." };
+        var noCollector = new Option<bool>("--no-mqtt-collector") { Description = "mqtt-publish without the collector device that subscribes to every device's topic (then no delivery and no iot:Receive check)." };
 
         var command = new RootCommand(
             "Drives a `fleetkey serve` through its public AWS IoT API with Fleetkey.Client (SigV4, kept-alive connections) and prints throughput, latency " +
             "percentiles and errors per scenario, each next to the machine's own crypto ceiling measured in the same run.")
         {
             endpoint, credentials, region, serverPid, startServer, serverDll, database, deviceKeys, caKeys, serverArgs, scenarios, concurrency,
-            duration, warmup, settle, requestTimeout, devices, things, fill, fillConcurrency, ceilingDuration, quick, json, keepData,
+            duration, warmup, settle, requestTimeout, devices, things, fill, fillConcurrency, ceilingDuration, quick, json, keepData, mqttPort, mqttDevices, noCollector,
         };
         command.Validators.Add(result =>
         {
@@ -113,6 +122,16 @@ internal sealed record BenchOptions
                 result.AddError("--things must be at least 200.");
             }
 
+            if (result.GetValue(mqttDevices) is { } count && count < (result.GetValue(concurrency) ?? (result.GetValue(quick) ? 4 : 64)))
+            {
+                result.AddError("--mqtt-devices must be at least --concurrency: mqtt-connect never connects one device twice at once.");
+            }
+
+            if (result.GetValue(mqttPort) is not null && result.GetValue(startServer))
+            {
+                result.AddError("--mqtt-port is for --endpoint: with --start-server the bench picks the broker's port.");
+            }
+
             if (result.GetValue(fill) == "import" && !result.GetValue(startServer))
             {
                 result.AddError("--fill import needs --start-server: the registry is imported before the server starts.");
@@ -122,6 +141,7 @@ internal sealed record BenchOptions
         command.SetAction((parse, cancellationToken) =>
         {
             var isQuick = parse.GetValue(quick);
+            var inFlight = parse.GetValue(concurrency) ?? (isQuick ? 4 : 64);
             var options = new BenchOptions
             {
                 Endpoint = parse.GetValue(endpoint),
@@ -135,7 +155,7 @@ internal sealed record BenchOptions
                 CaKeyAlgorithm = parse.GetValue(caKeys)!,
                 ServerArgs = parse.GetValue(serverArgs)?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [],
                 Scenarios = AllScenarios.Where(Split(parse.GetValue(scenarios)!).Contains).ToArray(),
-                Concurrency = parse.GetValue(concurrency) ?? (isQuick ? 4 : 64),
+                Concurrency = inFlight,
                 Duration = parse.GetValue(duration) ?? TimeSpan.FromSeconds(isQuick ? 2 : 60),
                 Warmup = parse.GetValue(warmup) ?? TimeSpan.FromSeconds(isQuick ? 0.5 : 5),
                 Settle = parse.GetValue(settle) ?? TimeSpan.Zero,
@@ -148,6 +168,9 @@ internal sealed record BenchOptions
                 Quick = isQuick,
                 JsonPath = parse.GetValue(json),
                 KeepData = parse.GetValue(keepData),
+                MqttPort = parse.GetValue(mqttPort),
+                MqttDevices = parse.GetValue(mqttDevices) ?? 2 * inFlight,
+                MqttCollector = !parse.GetValue(noCollector),
             };
             return run(options, cancellationToken);
         });

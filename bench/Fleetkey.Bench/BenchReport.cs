@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace Fleetkey.Bench;
@@ -32,6 +33,7 @@ internal sealed record BenchReport(
 /// <param name="Ceiling">The crypto ceiling it is compared with.</param>
 /// <param name="CeilingRate">That ceiling, operations a second.</param>
 /// <param name="OfCeiling">The result as a fraction of the ceiling.</param>
+/// <param name="Notes">More of what the measurement saw (e.g. messages a subscriber received).</param>
 internal sealed record ScenarioReport(
     string Name,
     string Unit,
@@ -43,7 +45,8 @@ internal sealed record ScenarioReport(
     LoadResult? Result,
     string? Ceiling,
     double? CeilingRate,
-    double? OfCeiling)
+    double? OfCeiling,
+    IReadOnlyList<string>? Notes = null)
 {
     /// <summary>Completed, with at least one operation, and no error in the warm-up or the measurement.</summary>
     public bool Passed => Failure is null && Result is { Failed: 0, Succeeded: > 0 } && (Warmup?.Failed ?? 0) == 0;
@@ -97,7 +100,7 @@ internal sealed record ServerInfo(
 {
     public static ServerInfo Started(ServerLaunch launch, ServerProcess server, string? database, string dataDirectory)
     {
-        IReadOnlyList<string> flags = ["--mqtt-port", "0", "--device-key-algorithm", launch.DeviceKeyAlgorithm, "--ca-key-algorithm", launch.CaKeyAlgorithm, .. launch.ExtraArgs];
+        IReadOnlyList<string> flags = ["--mqtt-port", launch.MqttPort.ToString(CultureInfo.InvariantCulture), "--device-key-algorithm", launch.DeviceKeyAlgorithm, "--ca-key-algorithm", launch.CaKeyAlgorithm, .. launch.ExtraArgs];
         var store = database is null ? $"SQLite, {Path.GetFileName(dataDirectory)}/fleetkey.db in a fresh data directory" : "PostgreSQL " + RedactPassword(database);
         return new ServerInfo(true, server.Endpoint.ToString(), server.Pid, GitCommit(), store, launch.DeviceKeyAlgorithm, null, launch.CaKeyAlgorithm, flags, launch.GarbageCollector(), ProcFs.Memory(server.Pid), null);
     }

@@ -32,6 +32,9 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             [
                 .. await CryptoCeilings.MeasureAsync(caKeyAlgorithm, csrs, options.CeilingDuration, options.ServerPid, progress, cancellationToken),
                 .. await ClientCeilings.MeasureAsync(options.Scenarios, csrs, options.CeilingDuration, options.ServerPid, progress, cancellationToken),
+                .. options.Runs("mqtt-connect")
+                    ? [await TlsHandshakeCeiling.MeasureAsync(options.Concurrency, options.CeilingDuration, options.ServerPid, progress, cancellationToken)]
+                    : Array.Empty<CeilingResult>(),
             ];
 
             var needsRegistry = options.Runs("describe") || options.Runs("list");
@@ -39,9 +42,12 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             ServerInfo serverInfo;
             BenchClient client;
             int? serverPid;
+            var mqttPort = options.MqttPort ?? 8883;
             if (options.StartServer)
             {
-                var launch = new ServerLaunch(options.ServerDll ?? ServerLaunch.DefaultDll(), options.DeviceKeyAlgorithm, caKeyAlgorithm, options.ServerArgs);
+                var launch = new ServerLaunch(
+                    options.ServerDll ?? ServerLaunch.DefaultDll(), options.DeviceKeyAlgorithm, caKeyAlgorithm, options.ServerArgs, options.RunsMqtt ? ServerProcess.FreePort() : 0);
+                mqttPort = launch.MqttPort;
                 var data = Path.Combine(work!, "data");
                 if (needsRegistry && options.Fill != "api")
                 {
@@ -62,6 +68,8 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                 serverInfo = ServerInfo.External(options.Endpoint!, serverPid, caKeyAlgorithm, options.DeviceKeyAlgorithm);
             }
 
+            using var mqtt = !options.RunsMqtt ? null
+                : await MqttTarget.OfServerAsync(server?.Endpoint ?? options.Endpoint!, mqttPort, cancellationToken);
             using (client)
             {
                 if (needsRegistry && fill is null)
@@ -69,7 +77,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                     fill = await RegistryFiller.ThroughApiAsync(client, options.Things, options.FillConcurrency, serverPid, progress, cancellationToken);
                 }
 
-                var context = new BenchContext(client, options, csrs, serverPid);
+                var context = new BenchContext(client, options, csrs, serverPid, mqtt);
                 var results = new List<ScenarioReport>();
                 foreach (var name in options.Scenarios)
                 {
@@ -146,6 +154,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             var plan = scenario.CountMode
                 ? new LoadPlan(options.Concurrency, null, options.Devices)
                 : new LoadPlan(options.Concurrency, options.Duration, null);
+            scenario.MeasurementStarting();
             var result = await LoadDriver.RunAsync(plan, scenario.RunOnceAsync, context.NextSequence, context.ServerPid, measure, cancellationToken);
             var keys = keysBefore is null ? null : (await KeyPoolProbe.ReadAsync(context.Client.Endpoint, cancellationToken))?.Since(keysBefore);
             var ceiling = ceilings.FirstOrDefault(c => c.Name == scenario.Ceiling);
@@ -155,7 +164,18 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                 : null;
             measure.Complete(string.Create(CultureInfo.InvariantCulture,
                 $"{result.Rate:N0} {scenario.Unit}/s, p99 {result.Latency.P99:N1} ms, {result.Failed} errors{(ratio is { } r ? $", {r:P0} of ceiling" : string.Empty)}{(failure is null ? string.Empty : " — " + failure)}"));
-            return new ScenarioReport(scenario.Name, scenario.Unit, scenario.Description, mode, failure, warmup, settled, result, ceiling?.Name, ceiling?.Rate, ratio)
+            var notes = await scenario.NotesAsync(result, cancellationToken);
+            if (keys is not (null or { FromPool: 0, OnDemand: 0 }))
+            {
+                notes = [.. notes, string.Create(CultureInfo.InvariantCulture, $"Device keys handed out while measuring: {keys.FromPool:N0} from the key pool, {keys.OnDemand:N0} generated on demand (server metric fleetkey_key_pool_handed_out).")];
+            }
+
+            foreach (var note in notes)
+            {
+                progress.Begin(scenario.Name, 0).Complete(note);
+            }
+
+            return new ScenarioReport(scenario.Name, scenario.Unit, scenario.Description, mode, failure, warmup, settled, result, ceiling?.Name, ceiling?.Rate, ratio, notes)
             {
                 DeviceKeys = keys is { FromPool: 0, OnDemand: 0 } ? null : keys,
             };
@@ -165,6 +185,10 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             var phase = progress.Begin(scenario.Name, 0);
             phase.Complete($"failed: {exception.Message}");
             return new ScenarioReport(scenario.Name, scenario.Unit, scenario.Description, mode, exception.Message, null, null, null, null, null, null);
+        }
+        finally
+        {
+            await scenario.ReleaseAsync();
         }
     }
 

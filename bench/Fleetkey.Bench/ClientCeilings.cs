@@ -32,15 +32,20 @@ internal static class ClientCeilings
         var results = new List<CeilingResult>();
         foreach (var scenario in scenarios)
         {
-            Func<BenchClient, int, Task> call = scenario switch
+            Func<BenchClient, int, Task>? call = scenario switch
             {
                 "seed-register" => (client, i) => client.Registrar.RegisterThingAsync(RegistryFiller.ThingName(i)),
                 "seed-unregister" => (client, i) => client.Registrar.UnregisterThingAsync(RegistryFiller.ThingName(i)),
                 "csr" => (client, i) => client.Iot.CreateCertificateFromCsrAsync(new CreateCertificateFromCsrRequest { CertificateSigningRequest = csrs[i % csrs.Count].Pem, SetAsActive = true }),
                 "describe" => (client, i) => client.Iot.DescribeThingAsync(new DescribeThingRequest { ThingName = RegistryFiller.ThingName(i % 1_000_000) }),
                 "list" => (client, i) => client.Iot.ListThingsAsync(new ListThingsRequest { MaxResults = 100, NextToken = PageToken.Encode(RegistryFiller.ThingName(i % 1_000_000)) }),
-                _ => throw new ArgumentOutOfRangeException(nameof(scenarios), scenario, "Unknown scenario."),
+                _ => null, // the MQTT scenarios: their client is MQTTnet's, measured with the handshake ceiling
             };
+            if (call is null)
+            {
+                continue;
+            }
+
             results.Add(await CeilingMeter.MeasureAsync(
                 NameOf(scenario),
                 duration,

@@ -27,6 +27,7 @@ internal static class CryptoCeilings
         RsaKeyAndCertificate => $"the same with an RSA-2048 key: in effect the RSA key-generation rate",
         CsrAndCertificate => $"parse an EC P-256 CSR and verify its signature, issue the certificate ({caKeyAlgorithm} CA), PEM it",
         CertificateOnly => $"issue a certificate for an existing public key ({caKeyAlgorithm} CA signature): what a request costs once its key is made (a full key pool)",
+        TlsHandshakeCeiling.Name => TlsHandshakeCeiling.Description,
         _ => ClientCeilings.Explain(name),
     };
 

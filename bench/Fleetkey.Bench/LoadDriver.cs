@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Fleetkey.Client;
 
 namespace Fleetkey.Bench;
@@ -12,6 +13,21 @@ namespace Fleetkey.Bench;
 internal static class LoadDriver
 {
     private const int KeptErrorMessages = 5;
+
+    // Each worker's "latency ends here" mark, which an operation sets through EndTiming.
+    private static readonly AsyncLocal<StrongBox<long>?> TimedEnd = new();
+
+    /// <summary>
+    /// Ends the running operation's latency now: what the operation does after this (an MQTT client's
+    /// DISCONNECT, say) still occupies its worker, and so counts in the throughput, but not in the latency.
+    /// </summary>
+    public static void EndTiming()
+    {
+        if (TimedEnd.Value is { } mark)
+        {
+            mark.Value = Stopwatch.GetTimestamp();
+        }
+    }
 
     /// <summary>
     /// One operation. <paramref name="sequence"/> numbers operations across the warm-up and the
@@ -63,6 +79,9 @@ internal static class LoadDriver
             state.Latencies.Add(latencies);
         }
 
+        var timedEnd = new StrongBox<long>();
+        TimedEnd.Value = timedEnd;
+
         while (Stopwatch.GetTimestamp() < stop && !cancellationToken.IsCancellationRequested)
         {
             if (plan.Count is { } count && Interlocked.Increment(ref state.Taken) > count)
@@ -71,6 +90,7 @@ internal static class LoadDriver
             }
 
             var started = Stopwatch.GetTimestamp();
+            timedEnd.Value = 0;
             try
             {
                 if (!await operation(sequence(), cancellationToken))
@@ -90,7 +110,7 @@ internal static class LoadDriver
                 }
             }
 
-            latencies.Add(Stopwatch.GetTimestamp() - started);
+            latencies.Add((timedEnd.Value != 0 ? timedEnd.Value : Stopwatch.GetTimestamp()) - started);
         }
     }
 

@@ -26,7 +26,8 @@ internal static class ReportWriter
                 : F($"- Registry: {fill.Things:N0} things (2 attributes each, every tenth of a thing type), filled in {fill.Seconds:F1} s by {fill.Detail}"));
         }
 
-        output.WriteLine(F($"- Load: Fleetkey.Client (SigV4, retries off) over one HttpClient, {settings.Concurrency} requests in flight; {settings.WarmupSeconds:0.#} s warm-up, then {(settings.Devices is { } d ? $"{d:N0} devices (seed-register, csr) or " : string.Empty)}{settings.DurationSeconds:0.#} s per scenario{(settings.SettleSeconds > 0 ? F($", up to {settings.SettleSeconds:0} s for the server to go idle before each") : string.Empty)}"));
+        var mqtt = report.Scenarios.Any(x => x.Name.StartsWith("mqtt-", StringComparison.Ordinal)) ? " (MQTT scenarios: MQTTnet clients over mutual TLS, as many operations in flight)" : string.Empty;
+        output.WriteLine(F($"- Load: Fleetkey.Client (SigV4, retries off) over one HttpClient, {settings.Concurrency} requests in flight{mqtt}; {settings.WarmupSeconds:0.#} s warm-up, then {(settings.Devices is { } d ? $"{d:N0} devices (seed-register, csr) or " : string.Empty)}{settings.DurationSeconds:0.#} s per scenario{(settings.SettleSeconds > 0 ? F($", up to {settings.SettleSeconds:0} s for the server to go idle before each") : string.Empty)}"));
         output.WriteLine(F($"- Arguments: `{string.Join(' ', settings.Arguments)}`"));
         output.WriteLine();
 
@@ -45,7 +46,7 @@ internal static class ReportWriter
         }
 
         output.WriteLine();
-        output.WriteLine("Latency is per operation (a device is 2 requests to register and 5 to unregister), failed ones included. CPU columns are cores busy on average during the measurement (1.00 = one core all the time): the server process, the bench process, and everything else on the machine (other builds and benchmarks share it).");
+        output.WriteLine("Latency is per operation (a device is 2 requests to register and 5 to unregister; for mqtt-connect to the CONNACK, for mqtt-publish to the PUBACK), failed ones included. CPU columns are cores busy on average during the measurement (1.00 = one core all the time): the server process, the bench process, and everything else on the machine (other builds and benchmarks share it).");
         output.WriteLine();
         output.WriteLine(F($"Where the CPU went, per operation (CPU µs: CPU time over operations done; less sensitive to other load than the rates, though a saturated machine still inflates it). Fleetkey.Client alone is the bench's CPU for the same calls against canned answers, without the HTTP stack; crypto alone is the scenario's ceiling operation. The CPU-bound limit is the rate at which the server and the bench together would keep all {m.Cores} cores busy with nothing else running; a result well under it with idle CPU left waited on something else (store commits, locks, too few requests in flight)."));
         output.WriteLine();
@@ -94,9 +95,9 @@ internal static class ReportWriter
                 output.WriteLine(F($"  Waited {settled:F0} s for the server to go idle before measuring."));
             }
 
-            if (scenario.DeviceKeys is { } keys)
+            foreach (var note in scenario.Notes ?? [])
             {
-                output.WriteLine(F($"  Device keys handed out while measuring: {keys.FromPool:N0} from the key pool, {keys.OnDemand:N0} generated on demand (server metric fleetkey_key_pool_handed_out)."));
+                output.WriteLine(F($"  {note}"));
             }
 
             foreach (var error in (scenario.Warmup?.Errors ?? []).Concat(scenario.Result?.Errors ?? []).Distinct().Take(5))

@@ -8,7 +8,7 @@ using Fleetkey.Core.Paging;
 namespace Fleetkey.Bench;
 
 /// <summary>What the scenarios share: the client, the devices registered so far, the CSRs, the registry's size.</summary>
-internal sealed class BenchContext(BenchClient client, BenchOptions options, IReadOnlyList<PreparedCsr> csrs, int? serverPid)
+internal sealed class BenchContext(BenchClient client, BenchOptions options, IReadOnlyList<PreparedCsr> csrs, int? serverPid, MqttTarget? mqtt = null)
 {
     private string? _deviceKeyAlgorithm;
 
@@ -19,6 +19,17 @@ internal sealed class BenchContext(BenchClient client, BenchOptions options, IRe
     public IReadOnlyList<PreparedCsr> Csrs { get; } = csrs;
 
     public int? ServerPid { get; } = serverPid;
+
+    /// <summary>The server's MQTT broker, when an MQTT scenario runs.</summary>
+    public MqttTarget? Mqtt { get; } = mqtt;
+
+    public void RequireMqtt()
+    {
+        if (Mqtt is null)
+        {
+            throw new InvalidOperationException("No MQTT broker: give --mqtt-port with --endpoint (the bench enables it itself with --start-server).");
+        }
+    }
 
     /// <summary>Names of this run's devices start with it, so runs against one server never collide.</summary>
     public string RunId { get; } = "dev-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3)) + "-";
@@ -70,6 +81,17 @@ internal abstract class Scenario(BenchContext context)
 
     public abstract ValueTask<bool> RunOnceAsync(long sequence, CancellationToken cancellationToken);
 
+    /// <summary>Called after the warm-up (and the settling), just before the measured load starts.</summary>
+    public virtual void MeasurementStarting()
+    {
+    }
+
+    /// <summary>More of what the measurement saw, for the report (e.g. messages a subscriber received).</summary>
+    public virtual Task<IReadOnlyList<string>> NotesAsync(LoadResult result, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    /// <summary>Releases what <see cref="PrepareAsync"/> set up (connections, devices' keys).</summary>
+    public virtual ValueTask ReleaseAsync() => ValueTask.CompletedTask;
+
     public static Scenario Create(string name, BenchContext context) => name switch
     {
         "seed-register" => new SeedRegisterScenario(context),
@@ -77,6 +99,8 @@ internal abstract class Scenario(BenchContext context)
         "csr" => new CsrScenario(context),
         "describe" => new DescribeScenario(context),
         "list" => new ListScenario(context),
+        "mqtt-connect" => new MqttConnectScenario(context),
+        "mqtt-publish" => new MqttPublishScenario(context),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown scenario."),
     };
 }
@@ -253,7 +277,7 @@ internal static class SeedResources
         await IgnoreExisting(client.CreatePolicyAsync(new CreatePolicyRequest { PolicyName = "DefaultNewDevicePolicy", PolicyDocument = PolicyDocument }, cancellationToken));
     }
 
-    private static async Task IgnoreExisting(Task create)
+    public static async Task IgnoreExisting(Task create)
     {
         try
         {

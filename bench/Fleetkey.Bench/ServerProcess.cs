@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -7,7 +8,8 @@ using System.Text.Json.Nodes;
 namespace Fleetkey.Bench;
 
 /// <summary>How the bench starts <c>fleetkey serve</c>: the same binary and flags for every server it starts in a run.</summary>
-internal sealed record ServerLaunch(string Dll, string DeviceKeyAlgorithm, string CaKeyAlgorithm, IReadOnlyList<string> ExtraArgs)
+/// <param name="MqttPort">The broker's port (on loopback); 0 leaves the broker off.</param>
+internal sealed record ServerLaunch(string Dll, string DeviceKeyAlgorithm, string CaKeyAlgorithm, IReadOnlyList<string> ExtraArgs, int MqttPort = 0)
 {
     /// <summary>The fleetkey.dll built next to the bench: src/Fleetkey/bin/&lt;configuration&gt;/net10.0 of the repository the bench was built in.</summary>
     public static string DefaultDll()
@@ -88,7 +90,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { launch.Dll, "serve", "--data", dataDirectory, "--http", endpoint.ToString().TrimEnd('/'), "--device-http", $"http://127.0.0.1:{devicePort}", "--mqtt-port", "0", "--device-key-algorithm", launch.DeviceKeyAlgorithm, "--ca-key-algorithm", launch.CaKeyAlgorithm })
+        foreach (var argument in new[] { launch.Dll, "serve", "--data", dataDirectory, "--http", endpoint.ToString().TrimEnd('/'), "--device-http", $"http://127.0.0.1:{devicePort}", "--mqtt-port", launch.MqttPort.ToString(CultureInfo.InvariantCulture), "--device-key-algorithm", launch.DeviceKeyAlgorithm, "--ca-key-algorithm", launch.CaKeyAlgorithm })
         {
             start.ArgumentList.Add(argument);
         }
@@ -278,7 +280,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         : Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path
         : "dotnet";
 
-    private static int FreePort()
+    /// <summary>A loopback port free now (the OS's pick).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

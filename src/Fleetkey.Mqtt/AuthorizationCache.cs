@@ -14,12 +14,20 @@ namespace Fleetkey.Mqtt;
 /// A store that cannot tell whether it changed gets no stamp; its entries are then kept for one
 /// revocation poll interval, the delay within which the broker promises to act anyway. (SQLite and
 /// PostgreSQL both have one; PostgreSQL's shows another node's commit within 100 ms.)
+/// A device that disconnected keeps its entry (still checked against the stamp) among the last
+/// <see cref="MaxKeptAfterDisconnect"/> to disconnect: a device that reconnects (a flaky network, a
+/// broker restart's reconnect storm) is then answered without a store read.
 /// </remarks>
 internal sealed class AuthorizationCache(
-    IFleetStore store, DeviceAuthorizationService service, IOptions<MqttBrokerOptions> options, TimeProvider time)
+    IFleetStore store, DeviceAuthorizationService service, IOptions<MqttBrokerOptions> options, TimeProvider time, BrokerMetrics metrics)
 {
     private const int MaxEntries = 100_000;
+
+    /// <summary>Entries of disconnected devices kept for their reconnect, the oldest dropped first.</summary>
+    internal const int MaxKeptAfterDisconnect = 10_000;
+
     private readonly ConcurrentDictionary<(string CertificateId, string ClientId), Entry> _entries = new();
+    private readonly ConcurrentQueue<(string CertificateId, string ClientId)> _disconnected = new();
     private readonly string _accountId = options.Value.AccountId;
     private readonly TimeSpan _maxAgeWithoutStamp = options.Value.RevocationPollInterval;
 
@@ -33,9 +41,11 @@ internal sealed class AuthorizationCache(
         var key = (certificateId, clientId);
         if (_entries.TryGetValue(key, out var entry) && IsFresh(entry, stamp))
         {
+            metrics.AuthorizationLookup(hit: true);
             return entry.Value;
         }
 
+        metrics.AuthorizationLookup(hit: false);
         var loaded = await service.LoadAsync(certificateId, clientId, _accountId, cancellationToken);
         if (_entries.Count >= MaxEntries)
         {
@@ -46,8 +56,19 @@ internal sealed class AuthorizationCache(
         return loaded;
     }
 
-    /// <summary>Forgets a device's entries once its connection is gone.</summary>
-    public void Forget(string certificateId, string clientId) => _entries.TryRemove((certificateId, clientId), out _);
+    /// <summary>
+    /// A device's connection is gone: its entry is kept for a reconnect until
+    /// <see cref="MaxKeptAfterDisconnect"/> devices disconnected after it. (Dropping the entry of a
+    /// device that reconnected meanwhile costs it one store read, never a stale answer.)
+    /// </summary>
+    public void Forget(string certificateId, string clientId)
+    {
+        _disconnected.Enqueue((certificateId, clientId));
+        while (_disconnected.Count > MaxKeptAfterDisconnect && _disconnected.TryDequeue(out var oldest))
+        {
+            _entries.TryRemove(oldest, out _);
+        }
+    }
 
     private bool IsFresh(Entry entry, long? stamp) =>
         stamp is not null ? entry.Stamp == stamp : entry.Stamp is null && time.GetElapsedTime(entry.LoadedAt) < _maxAgeWithoutStamp;

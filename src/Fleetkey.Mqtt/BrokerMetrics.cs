@@ -10,6 +10,7 @@ internal sealed class BrokerMetrics
     private readonly Counter<long> _denials;
     private readonly Counter<long> _messages;
     private readonly Counter<long> _revocations;
+    private readonly Counter<long> _authorizationLookups;
     private int _connected;
 
     public BrokerMetrics(Meter meter)
@@ -21,6 +22,8 @@ internal sealed class BrokerMetrics
         _denials = meter.CreateCounter<long>("fleetkey.mqtt.authorization_denials", "{operation}", "Publishes, subscriptions and deliveries refused by policy, by action.");
         _messages = meter.CreateCounter<long>("fleetkey.mqtt.messages_published", "{message}", "Messages devices published that policies allowed.");
         _revocations = meter.CreateCounter<long>("fleetkey.mqtt.revocation_disconnects", "{connection}", "Connections closed because the certificate or its policies no longer allow them.");
+        _authorizationLookups = meter.CreateCounter<long>(
+            "fleetkey.mqtt.authorization_lookups", "{lookup}", "Device authorizations the broker needed (connect, publish, subscribe, delivery), by result: hit (from the cache) or miss (read from the store).");
     }
 
     public void Connected()
@@ -38,4 +41,6 @@ internal sealed class BrokerMetrics
     public void Published() => _messages.Add(1);
 
     public void Revoked() => _revocations.Add(1);
+
+    public void AuthorizationLookup(bool hit) => _authorizationLookups.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
 }

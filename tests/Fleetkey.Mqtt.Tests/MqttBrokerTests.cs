@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -229,6 +230,83 @@ public sealed class MqttBrokerTests : IAsyncLifetime
 
         var e = await disconnected.Task.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(MqttClientDisconnectReason.NotAuthorized, e.Reason);
+    }
+
+    [Fact]
+    public async Task Reconnect_StoreUnchanged_AuthorizationFromTheCacheWithoutAStoreRead()
+    {
+        var device = await DeviceAsync("dev-8", Policy(ConnectAsThing));
+        var (first, _) = await ConnectAsync(device, "dev-8");
+        await DisconnectAndWaitAsync(first, "dev-8");
+        using var lookups = new LookupRecorder(Service<Meter>());
+
+        var (second, result) = await ConnectAsync(device, "dev-8");
+
+        Assert.Equal(nameof(MqttClientConnectResultCode.Success), result);
+        Assert.True(second.IsConnected);
+        Assert.Equal(["hit"], lookups.Results);
+    }
+
+    [Fact]
+    public async Task Reconnect_CertificateSetInactiveWhileDisconnected_NotAuthorized()
+    {
+        var device = await DeviceAsync("dev-9", Policy(ConnectAsThing));
+        var (first, _) = await ConnectAsync(device, "dev-9");
+        await DisconnectAndWaitAsync(first, "dev-9");
+        await Service<CertificateService>().UpdateStatusAsync(device.CertificateId, CertificateStatus.Inactive, None);
+        using var lookups = new LookupRecorder(Service<Meter>());
+
+        var (_, result) = await ConnectAsync(device, "dev-9");
+
+        Assert.Contains(nameof(MqttClientConnectResultCode.NotAuthorized), result, StringComparison.Ordinal);
+        Assert.Equal(["miss"], lookups.Results);
+    }
+
+    /// <summary>Disconnects and waits until the broker has seen it (and so handed the device's cache entry to <see cref="AuthorizationCache.Forget"/>).</summary>
+    private async Task DisconnectAndWaitAsync(IMqttClient client, string clientId)
+    {
+        await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), None);
+        var broker = Service<MqttBroker>();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (broker.ConnectedClientIds.Contains(clientId) && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.DoesNotContain(clientId, broker.ConnectedClientIds);
+    }
+
+    /// <summary>The results (hit, miss) of the authorization lookups this host's broker makes while it listens.</summary>
+    private sealed class LookupRecorder : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentQueue<string> _results = new();
+
+        public LookupRecorder(Meter meter)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "fleetkey.mqtt.authorization_lookups")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "result")
+                    {
+                        _results.Enqueue((string)tag.Value!);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public IReadOnlyList<string> Results => [.. _results];
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private static int FreePort()
