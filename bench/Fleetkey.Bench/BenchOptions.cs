@@ -6,7 +6,7 @@ namespace Fleetkey.Bench;
 /// <summary>Everything a run was told, with the full-run or <c>--quick</c> defaults filled in.</summary>
 internal sealed record BenchOptions
 {
-    public static readonly string[] AllScenarios = ["seed-register", "seed-unregister", "csr", "describe", "list", "mqtt-connect", "mqtt-publish"];
+    public static readonly string[] AllScenarios = ["seed-register", "seed-unregister", "csr", "describe", "list", "mqtt-connect", "mqtt-publish", "fleet-provisioning"];
 
     public Uri? Endpoint { get; init; }
     public string CredentialsPath { get; init; } = "./fleetkey-data/credentials";
@@ -37,7 +37,7 @@ internal sealed record BenchOptions
     public bool MqttCollector { get; init; } = true;
 
     /// <summary>Whether an MQTT scenario runs (the server's broker is then needed).</summary>
-    public bool RunsMqtt => Runs("mqtt-connect") || Runs("mqtt-publish");
+    public bool RunsMqtt => Runs("mqtt-connect") || Runs("mqtt-publish") || Runs("fleet-provisioning");
 
     public bool Runs(string scenario) => Scenarios.Contains(scenario, StringComparer.Ordinal);
 

@@ -101,6 +101,7 @@ internal abstract class Scenario(BenchContext context)
         "list" => new ListScenario(context),
         "mqtt-connect" => new MqttConnectScenario(context),
         "mqtt-publish" => new MqttPublishScenario(context),
+        "fleet-provisioning" => new FleetProvisioningScenario(context),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown scenario."),
     };
 }
