@@ -132,19 +132,20 @@ public sealed class JustInTimeProvisioning(
     }
 
     /// <summary>
-    /// The declared AWS::IoT::Certificate:: parameters, from the subject (and the id); one the
-    /// subject lacks fails provisioning, as on AWS. Undeclared ones are not passed.
+    /// The certificate's id and the declared AWS::IoT::Certificate:: parameters, from the subject; one
+    /// the subject lacks fails provisioning, as on AWS. Undeclared subject fields are not passed.
     /// </summary>
     internal static Dictionary<string, string> Parameters(X509Certificate2 certificate, string certificateId, IReadOnlySet<string> declared)
     {
         var subject = SubjectAttributes(certificate.SubjectName);
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        // The certificate's id is a pseudo-parameter: a template may refer to it without declaring it.
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal) { [IdParameter] = certificateId };
         var missing = new List<string>();
         foreach (var name in declared.Where(n => n.StartsWith(ParameterPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             if (name == IdParameter)
             {
-                parameters[name] = certificateId;
                 continue;
             }
 
