@@ -128,6 +128,10 @@ class CaCertificateTests(CompatTestCase):
         self.cleanup_ca(registered["certificateId"])
         d = self.iot.describe_ca_certificate(certificateId=registered["certificateId"])["certificateDescription"]
         self.assertEqual(d["certificateMode"], "SNI_ONLY")
+        # Device certificates inherit the CA's mode (model: CertificateDescription.certificateMode).
+        device = ca.issue(f"/CN={self.name('dev')}")
+        cert_id = self.iot.register_certificate(certificatePem=device["pem"], caCertificatePem=ca.pem)["certificateId"]
+        self.assertEqual(self.iot.describe_certificate(certificateId=cert_id)["certificateDescription"]["certificateMode"], "SNI_ONLY")
 
     def test_register_default_mode_without_verification_certificate_is_invalid(self):
         ca = self.new_ca()
