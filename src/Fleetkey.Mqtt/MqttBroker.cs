@@ -216,23 +216,31 @@ internal sealed partial class MqttBroker(
         // A certificate of a registered CA, unknown or PENDING_ACTIVATION: just-in-time registration or provisioning.
         if (authorization is null or { Certificate.Status: CertificateStatus.PendingActivation })
         {
-            var decision = await justInTime.ConnectAsync(certificate, clientId, args.CancellationToken);
-            if (decision is { EventTopic: { } topic, EventPayload: { } payload })
+            try
             {
-                await PublishAsync(topic, payload);
-            }
+                var decision = await justInTime.ConnectAsync(certificate, clientId, args.CancellationToken);
+                if (decision is { EventTopic: { } topic, EventPayload: { } payload })
+                {
+                    await PublishAsync(topic, payload);
+                }
 
-            if (decision is { Continue: false })
-            {
-                LogRefused(logger, clientId, certificateId, decision.RefusalReason!);
-                Refuse(args, MqttConnectReasonCode.NotAuthorized, decision.RefusalReason!);
-                return;
-            }
-
-            if (decision is not null)
-            {
+                // Whatever happened, the cached entry may be stale (a store without a change stamp keeps it a
+                // poll interval): the device's next connection, after provisioning or activation, must read the store.
                 authorizations.Forget(certificateId, clientId);
+                if (decision is { Continue: false })
+                {
+                    LogRefused(logger, clientId, certificateId, decision.RefusalReason!);
+                    Refuse(args, MqttConnectReasonCode.NotAuthorized, decision.RefusalReason!);
+                    return;
+                }
+
                 authorization = await authorizations.GetAsync(certificateId, clientId, args.CancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogAuthorizationFailed(logger, exception, clientId);
+                Refuse(args, MqttConnectReasonCode.ServerUnavailable, "error");
+                return;
             }
         }
 
