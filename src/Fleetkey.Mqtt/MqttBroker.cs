@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Fleetkey.Core.Registry;
 using Fleetkey.Pki;
 using Fleetkey.Services.Security;
 using Fleetkey.Storage;
@@ -42,6 +43,7 @@ internal sealed partial class MqttBroker(
     AuthorizationCache authorizations,
     IFleetStore store,
     IEnumerable<IDeviceConnectionObserver> observers,
+    JustInTimeConnections justInTime,
     BrokerMetrics metrics,
     TimeProvider time,
     MqttNetLogBridge mqttNetLog,
@@ -142,8 +144,9 @@ internal sealed partial class MqttBroker(
         return authority.IssueServerCertificate(dnsNames, addresses, _options.ServerCertificateValidity);
     }
 
-    // TLS: the client certificate must chain to Fleetkey's root through its issuing CA. A certificate
-    // from anyone else (self-signed included) fails the handshake, as on AWS IoT.
+    // TLS: the client certificate must chain to Fleetkey's root through its issuing CA, or be signed by a
+    // CA registered by its owner and ACTIVE (the device may send that CA in its chain or not). A
+    // certificate from anyone else (self-signed included) fails the handshake, as on AWS IoT.
     private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (certificate is null)
@@ -162,7 +165,7 @@ internal sealed partial class MqttBroker(
         verifier.ChainPolicy.ExtraStore.Add(authority.Issuing);
         verifier.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         verifier.ChainPolicy.VerificationTime = time.GetUtcNow().UtcDateTime;
-        var trusted = verifier.Build(presented);
+        var trusted = verifier.Build(presented) || justInTime.IsTrusted(presented);
         foreach (var element in verifier.ChainElements)
         {
             if (!ReferenceEquals(element.Certificate, presented))
@@ -208,6 +211,37 @@ internal sealed partial class MqttBroker(
             LogAuthorizationFailed(logger, exception, clientId);
             Refuse(args, MqttConnectReasonCode.ServerUnavailable, "error");
             return;
+        }
+
+        // A certificate of a registered CA, unknown or PENDING_ACTIVATION: just-in-time registration or provisioning.
+        if (authorization is null or { Certificate.Status: CertificateStatus.PendingActivation })
+        {
+            try
+            {
+                var decision = await justInTime.ConnectAsync(certificate, clientId, args.CancellationToken);
+                if (decision is { EventTopic: { } topic, EventPayload: { } payload })
+                {
+                    await PublishAsync(topic, payload);
+                }
+
+                // Whatever happened, the cached entry may be stale (a store without a change stamp keeps it a
+                // poll interval): the device's next connection, after provisioning or activation, must read the store.
+                authorizations.Forget(certificateId, clientId);
+                if (decision is { Continue: false })
+                {
+                    LogRefused(logger, clientId, certificateId, decision.RefusalReason!);
+                    Refuse(args, MqttConnectReasonCode.NotAuthorized, decision.RefusalReason!);
+                    return;
+                }
+
+                authorization = await authorizations.GetAsync(certificateId, clientId, args.CancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogAuthorizationFailed(logger, exception, clientId);
+                Refuse(args, MqttConnectReasonCode.ServerUnavailable, "error");
+                return;
+            }
         }
 
         var reason = authorization switch

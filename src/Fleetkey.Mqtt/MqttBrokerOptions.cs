@@ -18,6 +18,12 @@ public sealed class MqttBrokerOptions
     /// </summary>
     public TimeSpan RevocationPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Keep a device's first connection open once just-in-time provisioning succeeded (AWS IoT closes
+    /// it and the device must reconnect); off by default, as on AWS.
+    /// </summary>
+    public bool JitpKeepConnection { get; set; }
+
     /// <summary>Lifetime of the server certificate made at each start.</summary>
     public TimeSpan ServerCertificateValidity { get; set; } = TimeSpan.FromDays(365);
 }

@@ -18,6 +18,8 @@ public static class MqttServiceCollectionExtensions
         services.AddSingleton<AuthorizationCache>();
         services.AddSingleton<BrokerMetrics>();
         services.AddSingleton<MqttNetLogBridge>();
+        services.AddSingleton<JustInTimeConnections>();
+        services.AddHostedService<RegisteredCaRefresher>();
         services.AddSingleton<MqttBroker>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBroker>());
         return services;

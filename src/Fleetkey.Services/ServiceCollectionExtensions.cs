@@ -20,6 +20,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<TagService>();
         services.AddSingleton<AccessKeyService>();
         services.AddSingleton<Security.CertificateService>();
+        services.AddSingleton<Security.RegisteredCaTrust>();
+        services.AddSingleton<Security.CaCertificateService>();
         services.AddSingleton<Security.PrincipalService>();
         services.AddSingleton<Security.PolicyService>();
         services.AddSingleton<Security.CompiledPolicyCache>();
@@ -30,6 +32,7 @@ public static class ServiceCollectionExtensions
         // Needs the installation's IotScope (account, default region), which the host registers.
         services.AddSingleton<Provisioning.IProvisioningTemplateResolver, Provisioning.ProvisioningTemplateResolver>();
         services.AddSingleton<Provisioning.EnrollmentService>();
+        services.AddSingleton<Provisioning.JustInTimeProvisioning>();
         services.AddDeviceEndpoint();
         return services;
     }

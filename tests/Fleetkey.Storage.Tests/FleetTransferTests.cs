@@ -241,6 +241,10 @@ public sealed class FleetTransferTests
                 await s.ThingGroups.AddThingAsync("z-root", "gateway", Start.AddMinutes(6), ct);
                 await s.Tags.SetAsync("thing", "gateway", [new Tag("owner", "ops"), new Tag("cost-centre", "42")], ct);
                 await s.CaCertificates.InsertAsync(new CaCertificate("ca-id", "ca-pem", "CN=Fleetkey", "ACTIVE", "DISABLE", true, Start, Start.AddYears(10), Start, Start, 1, "gen-ca"), ct);
+                await s.CaCertificates.InsertAsync(
+                    new CaCertificate("customer-ca", "customer-pem", "CN=Acme", "INACTIVE", "ENABLE", false, Start, Start.AddYears(5), Start.AddMinutes(1), Start.AddMinutes(2), 3, "gen-cca", "SNI_ONLY", new CaRegistrationConfig("{\"Resources\":{}}", null, "arn:aws:iam::000000000000:role/JITP")),
+                    ct);
+                await s.CaCertificates.EnsureRegistrationCodeAsync("000000000000", new string('c', 64), Start, ct);
                 await s.Certificates.InsertAsync(new Certificate("cert-id-1", "ca-id", CertificateStatus.Active, "pem-1", "DEFAULT", Start, Start.AddYears(20), Start, Start.AddSeconds(1), 2, "gen-1"), ct);
                 await s.Certificates.InsertAsync(new Certificate("cert-id-2", null, CertificateStatus.Inactive, "pem-2", "SNI_ONLY", Start, Start.AddYears(20), Start, Start, 1, "gen-2"), ct);
                 await s.ThingPrincipals.AttachAsync(new ThingPrincipal("sensor-1", "cert", "cert-id-1", ThingPrincipalType.Exclusive), Start, ct);

@@ -70,6 +70,7 @@ public static class ApiHostingExtensions
         app.MapTags();
         app.MapDescribeEndpoint();
         app.MapCertificates();
+        app.MapCaCertificates();
         app.MapThingPrincipals();
         app.MapPolicies();
         app.MapProvisioning();

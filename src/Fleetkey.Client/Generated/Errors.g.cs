@@ -216,6 +216,21 @@ public sealed class MissingAuthenticationTokenException : IotServiceException
     }
 }
 
+/// <summary>The AWS IoT <c>RegistrationCodeValidationException</c> error (HTTP 400 in the service model).</summary>
+public sealed class RegistrationCodeValidationException : IotServiceException
+{
+    /// <summary>Creates the error as the service would answer it (HTTP 400), for fakes of <see cref="IIotClient"/>.</summary>
+    public RegistrationCodeValidationException(string message)
+        : base("RegistrationCodeValidationException", message, (HttpStatusCode)400)
+    {
+    }
+
+    internal RegistrationCodeValidationException(IotErrorResponse response)
+        : base(response)
+    {
+    }
+}
+
 /// <summary><c>RequestEntityTooLargeException</c> (HTTP 413, from AWS's front door rather than the IoT model): The request body is larger than the service accepts.</summary>
 public sealed class RequestEntityTooLargeException : IotServiceException
 {
@@ -408,6 +423,7 @@ internal static class IotErrors
         "LimitExceededException" => new LimitExceededException(response),
         "MalformedPolicyException" => new MalformedPolicyException(response),
         "MissingAuthenticationTokenException" => new MissingAuthenticationTokenException(response),
+        "RegistrationCodeValidationException" => new RegistrationCodeValidationException(response),
         "RequestEntityTooLargeException" => new RequestEntityTooLargeException(response),
         "ResourceAlreadyExistsException" => new ResourceAlreadyExistsException(response),
         "ResourceNotFoundException" => new ResourceNotFoundException(response),

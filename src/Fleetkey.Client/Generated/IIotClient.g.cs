@@ -156,6 +156,19 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<CreateThingTypeResponse> CreateThingTypeAsync(CreateThingTypeRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>DeleteCACertificate</c>: <c>DELETE /cacertificate/{caCertificateId}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="CertificateStateException">The service answered <c>CertificateStateException</c> (HTTP 406).</exception>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<DeleteCACertificateResponse> DeleteCACertificateAsync(DeleteCACertificateRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>DeleteCertificate</c>: <c>DELETE /certificates/{certificateId}</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
@@ -222,6 +235,17 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<DeleteProvisioningTemplateVersionResponse> DeleteProvisioningTemplateVersionAsync(DeleteProvisioningTemplateVersionRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>DeleteRegistrationCode</c>: <c>DELETE /registrationcode</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<DeleteRegistrationCodeResponse> DeleteRegistrationCodeAsync(DeleteRegistrationCodeRequest? request = null, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>DeleteThing</c>: <c>DELETE /things/{thingName}</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
@@ -268,6 +292,18 @@ public interface IIotClient
     /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<DeprecateThingTypeResponse> DeprecateThingTypeAsync(DeprecateThingTypeRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>DescribeCACertificate</c>: <c>GET /cacertificate/{caCertificateId}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<DescribeCACertificateResponse> DescribeCACertificateAsync(DescribeCACertificateRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>AWS IoT <c>DescribeCertificate</c>: <c>GET /certificates/{certificateId}</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
@@ -408,6 +444,17 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<GetPolicyVersionResponse> GetPolicyVersionAsync(GetPolicyVersionRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>GetRegistrationCode</c>: <c>GET /registrationcode</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<GetRegistrationCodeResponse> GetRegistrationCodeAsync(GetRegistrationCodeRequest? request = null, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>ListAttachedPolicies</c>: <c>POST /attached-policies/{target}</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
@@ -420,6 +467,17 @@ public interface IIotClient
     /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<ListAttachedPoliciesResponse> ListAttachedPoliciesAsync(ListAttachedPoliciesRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>ListCACertificates</c>: <c>GET /cacertificates</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<ListCACertificatesResponse> ListCACertificatesAsync(ListCACertificatesRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary>AWS IoT <c>ListCertificates</c>: <c>GET /certificates</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
@@ -610,6 +668,22 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<ListThingsInThingGroupResponse> ListThingsInThingGroupAsync(ListThingsInThingGroupRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>RegisterCACertificate</c>: <c>POST /cacertificate</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="CertificateValidationException">The service answered <c>CertificateValidationException</c> (HTTP 400).</exception>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="LimitExceededException">The service answered <c>LimitExceededException</c> (HTTP 410).</exception>
+    /// <exception cref="RegistrationCodeValidationException">The service answered <c>RegistrationCodeValidationException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceAlreadyExistsException">The service answered <c>ResourceAlreadyExistsException</c> (HTTP 409).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<RegisterCACertificateResponse> RegisterCACertificateAsync(RegisterCACertificateRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>RegisterCertificate</c>: <c>POST /certificate/register</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
@@ -707,6 +781,18 @@ public interface IIotClient
     /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<UntagResourceResponse> UntagResourceAsync(UntagResourceRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>UpdateCACertificate</c>: <c>PUT /cacertificate/{caCertificateId}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task UpdateCACertificateAsync(UpdateCACertificateRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>AWS IoT <c>UpdateCertificate</c>: <c>PUT /certificates/{certificateId}</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>

@@ -166,6 +166,14 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task<DeleteCACertificateResponse> DeleteCACertificateAsync(DeleteCACertificateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("DeleteCACertificate", HttpMethod.Delete, $"/cacertificate/{OperationRequest.Label(request.CertificateId, "CertificateId")}");
+        return SendAsync(operation, IotJsonContext.Default.DeleteCACertificateResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task DeleteCertificateAsync(DeleteCertificateRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -207,6 +215,14 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task<DeleteRegistrationCodeResponse> DeleteRegistrationCodeAsync(DeleteRegistrationCodeRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        request ??= new();
+        var operation = new OperationRequest("DeleteRegistrationCode", HttpMethod.Delete, "/registrationcode");
+        return SendAsync(operation, IotJsonContext.Default.DeleteRegistrationCodeResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<DeleteThingResponse> DeleteThingAsync(DeleteThingRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -242,6 +258,14 @@ public sealed partial class IotClient
             JsonBody.Write(writer, "undoDeprecate", request.UndoDeprecate);
         });
         return SendAsync(operation, IotJsonContext.Default.DeprecateThingTypeResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<DescribeCACertificateResponse> DescribeCACertificateAsync(DescribeCACertificateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("DescribeCACertificate", HttpMethod.Get, $"/cacertificate/{OperationRequest.Label(request.CertificateId, "CertificateId")}");
+        return SendAsync(operation, IotJsonContext.Default.DescribeCACertificateResponse, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -353,6 +377,14 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task<GetRegistrationCodeResponse> GetRegistrationCodeAsync(GetRegistrationCodeRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        request ??= new();
+        var operation = new OperationRequest("GetRegistrationCode", HttpMethod.Get, "/registrationcode");
+        return SendAsync(operation, IotJsonContext.Default.GetRegistrationCodeResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<ListAttachedPoliciesResponse> ListAttachedPoliciesAsync(ListAttachedPoliciesRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -361,6 +393,18 @@ public sealed partial class IotClient
         operation.AddQuery("pageSize", request.PageSize);
         operation.AddQuery("recursive", request.Recursive);
         return SendAsync(operation, IotJsonContext.Default.ListAttachedPoliciesResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ListCACertificatesResponse> ListCACertificatesAsync(ListCACertificatesRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        request ??= new();
+        var operation = new OperationRequest("ListCACertificates", HttpMethod.Get, "/cacertificates");
+        operation.AddQuery("isAscendingOrder", request.AscendingOrder);
+        operation.AddQuery("marker", request.Marker);
+        operation.AddQuery("pageSize", request.PageSize);
+        operation.AddQuery("templateName", request.TemplateName);
+        return SendAsync(operation, IotJsonContext.Default.ListCACertificatesResponse, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -548,6 +592,24 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task<RegisterCACertificateResponse> RegisterCACertificateAsync(RegisterCACertificateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("RegisterCACertificate", HttpMethod.Post, "/cacertificate");
+        operation.AddQuery("allowAutoRegistration", request.AllowAutoRegistration);
+        operation.AddQuery("setAsActive", request.SetAsActive);
+        operation.SetJsonBody(request, static (writer, request) =>
+        {
+            JsonBody.Write(writer, "caCertificate", request.CaCertificate);
+            JsonBody.Write(writer, "certificateMode", request.CertificateMode);
+            JsonBody.Write(writer, "registrationConfig", request.RegistrationConfig, IotJsonContext.Default.RegistrationConfig);
+            JsonBody.Write(writer, "tags", request.Tags, IotJsonContext.Default.TagList);
+            JsonBody.Write(writer, "verificationCertificate", request.VerificationCertificate);
+        });
+        return SendAsync(operation, IotJsonContext.Default.RegisterCACertificateResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<RegisterCertificateResponse> RegisterCertificateAsync(RegisterCertificateRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -652,6 +714,21 @@ public sealed partial class IotClient
             JsonBody.Write(writer, "tagKeys", request.TagKeys, IotJsonContext.Default.StringList);
         });
         return SendAsync(operation, IotJsonContext.Default.UntagResourceResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task UpdateCACertificateAsync(UpdateCACertificateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("UpdateCACertificate", HttpMethod.Put, $"/cacertificate/{OperationRequest.Label(request.CertificateId, "CertificateId")}");
+        operation.AddQuery("newAutoRegistrationStatus", request.NewAutoRegistrationStatus);
+        operation.AddQuery("newStatus", request.NewStatus);
+        operation.SetJsonBody(request, static (writer, request) =>
+        {
+            JsonBody.Write(writer, "registrationConfig", request.RegistrationConfig, IotJsonContext.Default.RegistrationConfig);
+            JsonBody.Write(writer, "removeAutoRegistration", request.RemoveAutoRegistration);
+        });
+        return SendAsync(operation, cancellationToken);
     }
 
     /// <inheritdoc/>

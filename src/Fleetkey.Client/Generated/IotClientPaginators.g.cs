@@ -29,6 +29,25 @@ public static class IotClientPaginators
             cancellationToken);
     }
 
+    /// <summary>Every item of every page of <c>ListCACertificates</c> (<c>certificates</c>), fetched page by page.</summary>
+    /// <param name="request">The first page's request; its <c>marker</c> is where the walk starts.</param>
+    public static IAsyncEnumerable<CACertificate> ListAllCACertificatesAsync(this IIotClient client, ListCACertificatesRequest? request = null, CancellationToken cancellationToken = default) =>
+        Paginator.Items(ListCACertificatesPagesAsync(client, request, cancellationToken), static page => page.Certificates);
+
+    /// <summary>Every page of <c>ListCACertificates</c>, from the request's <c>marker</c> on until <c>nextMarker</c> is empty.</summary>
+    public static IAsyncEnumerable<ListCACertificatesResponse> ListCACertificatesPagesAsync(this IIotClient client, ListCACertificatesRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        request ??= new();
+        return Paginator.Pages(
+            request,
+            client.ListCACertificatesAsync,
+            static request => request.Marker,
+            static (request, token) => request with { Marker = token },
+            static page => page.NextMarker,
+            cancellationToken);
+    }
+
     /// <summary>Every item of every page of <c>ListCertificates</c> (<c>certificates</c>), fetched page by page.</summary>
     /// <param name="request">The first page's request; its <c>marker</c> is where the walk starts.</param>
     public static IAsyncEnumerable<Certificate> ListAllCertificatesAsync(this IIotClient client, ListCertificatesRequest? request = null, CancellationToken cancellationToken = default) =>

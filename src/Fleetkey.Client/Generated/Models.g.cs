@@ -111,6 +111,78 @@ public sealed record AuthResult
     public IReadOnlyList<string>? MissingContextValues { get; init; }
 }
 
+/// <summary>The AWS IoT <c>CACertificate</c> structure.</summary>
+public sealed record CACertificate
+{
+    /// <summary>JSON member <c>certificateArn</c>.</summary>
+    [JsonPropertyName("certificateArn")]
+    public string? CertificateArn { get; init; }
+
+    /// <summary>JSON member <c>certificateId</c>. 64 to 64 characters. Pattern <c>(0x)?[a-fA-F0-9]+</c>.</summary>
+    [JsonPropertyName("certificateId")]
+    public string? CertificateId { get; init; }
+
+    /// <summary>JSON member <c>creationDate</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("creationDate")]
+    public DateTimeOffset? CreationDate { get; init; }
+
+    /// <summary>JSON member <c>status</c>. One of <see cref="CACertificateStatus"/>.</summary>
+    [JsonPropertyName("status")]
+    public string? Status { get; init; }
+}
+
+/// <summary>The AWS IoT <c>CACertificateDescription</c> structure.</summary>
+public sealed record CACertificateDescription
+{
+    /// <summary>JSON member <c>autoRegistrationStatus</c>. One of <see cref="AutoRegistrationStatus"/>.</summary>
+    [JsonPropertyName("autoRegistrationStatus")]
+    public string? AutoRegistrationStatus { get; init; }
+
+    /// <summary>JSON member <c>certificateArn</c>.</summary>
+    [JsonPropertyName("certificateArn")]
+    public string? CertificateArn { get; init; }
+
+    /// <summary>JSON member <c>certificateId</c>. 64 to 64 characters. Pattern <c>(0x)?[a-fA-F0-9]+</c>.</summary>
+    [JsonPropertyName("certificateId")]
+    public string? CertificateId { get; init; }
+
+    /// <summary>JSON member <c>certificateMode</c>. One of <see cref="CertificateMode"/>.</summary>
+    [JsonPropertyName("certificateMode")]
+    public string? CertificateMode { get; init; }
+
+    /// <summary>JSON member <c>certificatePem</c>. 1 to 65536 characters. Pattern <c>[\s\S]*</c>.</summary>
+    [JsonPropertyName("certificatePem")]
+    public string? CertificatePem { get; init; }
+
+    /// <summary>JSON member <c>creationDate</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("creationDate")]
+    public DateTimeOffset? CreationDate { get; init; }
+
+    /// <summary>JSON member <c>customerVersion</c>. At least 1.</summary>
+    [JsonPropertyName("customerVersion")]
+    public int? CustomerVersion { get; init; }
+
+    /// <summary>JSON member <c>generationId</c>.</summary>
+    [JsonPropertyName("generationId")]
+    public string? GenerationId { get; init; }
+
+    /// <summary>JSON member <c>lastModifiedDate</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("lastModifiedDate")]
+    public DateTimeOffset? LastModifiedDate { get; init; }
+
+    /// <summary>JSON member <c>ownedBy</c>. 12 to 12 characters. Pattern <c>[0-9]+</c>.</summary>
+    [JsonPropertyName("ownedBy")]
+    public string? OwnedBy { get; init; }
+
+    /// <summary>JSON member <c>status</c>. One of <see cref="CACertificateStatus"/>.</summary>
+    [JsonPropertyName("status")]
+    public string? Status { get; init; }
+
+    /// <summary>JSON member <c>validity</c>.</summary>
+    [JsonPropertyName("validity")]
+    public CertificateValidity? Validity { get; init; }
+}
+
 /// <summary>The AWS IoT <c>Certificate</c> structure.</summary>
 public sealed record Certificate
 {
@@ -496,6 +568,16 @@ public sealed record CreateThingTypeResponse
     public string? ThingTypeName { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>DeleteCACertificate</c> operation.</summary>
+public sealed record DeleteCACertificateRequest
+{
+    /// <summary>Required. URI label <c>{caCertificateId}</c>. 64 to 64 characters. Pattern <c>(0x)?[a-fA-F0-9]+</c>.</summary>
+    public required string CertificateId { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>DeleteCACertificate</c> operation.</summary>
+public sealed record DeleteCACertificateResponse;
+
 /// <summary>The input of the AWS IoT <c>DeleteCertificate</c> operation.</summary>
 public sealed record DeleteCertificateRequest
 {
@@ -545,6 +627,12 @@ public sealed record DeleteProvisioningTemplateVersionRequest
 
 /// <summary>The output of the AWS IoT <c>DeleteProvisioningTemplateVersion</c> operation.</summary>
 public sealed record DeleteProvisioningTemplateVersionResponse;
+
+/// <summary>The input of the AWS IoT <c>DeleteRegistrationCode</c> operation.</summary>
+public sealed record DeleteRegistrationCodeRequest;
+
+/// <summary>The output of the AWS IoT <c>DeleteRegistrationCode</c> operation.</summary>
+public sealed record DeleteRegistrationCodeResponse;
 
 /// <summary>The input of the AWS IoT <c>DeleteThingGroup</c> operation.</summary>
 public sealed record DeleteThingGroupRequest
@@ -606,6 +694,25 @@ public sealed record DeprecateThingTypeRequest
 
 /// <summary>The output of the AWS IoT <c>DeprecateThingType</c> operation.</summary>
 public sealed record DeprecateThingTypeResponse;
+
+/// <summary>The input of the AWS IoT <c>DescribeCACertificate</c> operation.</summary>
+public sealed record DescribeCACertificateRequest
+{
+    /// <summary>Required. URI label <c>{caCertificateId}</c>. 64 to 64 characters. Pattern <c>(0x)?[a-fA-F0-9]+</c>.</summary>
+    public required string CertificateId { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>DescribeCACertificate</c> operation.</summary>
+public sealed record DescribeCACertificateResponse
+{
+    /// <summary>JSON member <c>certificateDescription</c>.</summary>
+    [JsonPropertyName("certificateDescription")]
+    public CACertificateDescription? CertificateDescription { get; init; }
+
+    /// <summary>JSON member <c>registrationConfig</c>.</summary>
+    [JsonPropertyName("registrationConfig")]
+    public RegistrationConfig? RegistrationConfig { get; init; }
+}
 
 /// <summary>The input of the AWS IoT <c>DescribeCertificate</c> operation.</summary>
 public sealed record DescribeCertificateRequest
@@ -1000,6 +1107,17 @@ public sealed record GetPolicyVersionResponse
     public string? PolicyVersionId { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>GetRegistrationCode</c> operation.</summary>
+public sealed record GetRegistrationCodeRequest;
+
+/// <summary>The output of the AWS IoT <c>GetRegistrationCode</c> operation.</summary>
+public sealed record GetRegistrationCodeResponse
+{
+    /// <summary>JSON member <c>registrationCode</c>. 64 to 64 characters. Pattern <c>(0x)?[a-fA-F0-9]+</c>.</summary>
+    [JsonPropertyName("registrationCode")]
+    public string? RegistrationCode { get; init; }
+}
+
 /// <summary>The AWS IoT <c>GroupNameAndArn</c> structure.</summary>
 public sealed record GroupNameAndArn
 {
@@ -1065,6 +1183,34 @@ public sealed record ListAttachedPoliciesResponse
     /// <summary>JSON member <c>policies</c>.</summary>
     [JsonPropertyName("policies")]
     public IReadOnlyList<Policy>? Policies { get; init; }
+}
+
+/// <summary>The input of the AWS IoT <c>ListCACertificates</c> operation.</summary>
+public sealed record ListCACertificatesRequest
+{
+    /// <summary>Query parameter <c>isAscendingOrder</c>.</summary>
+    public bool? AscendingOrder { get; init; }
+
+    /// <summary>Query parameter <c>marker</c>. 0 to 1024 characters. Pattern <c>[A-Za-z0-9+/]+={0,2}</c>.</summary>
+    public string? Marker { get; init; }
+
+    /// <summary>Query parameter <c>pageSize</c>. From 1 to 250.</summary>
+    public int? PageSize { get; init; }
+
+    /// <summary>Query parameter <c>templateName</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public string? TemplateName { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>ListCACertificates</c> operation.</summary>
+public sealed record ListCACertificatesResponse
+{
+    /// <summary>JSON member <c>certificates</c>.</summary>
+    [JsonPropertyName("certificates")]
+    public IReadOnlyList<CACertificate>? Certificates { get; init; }
+
+    /// <summary>JSON member <c>nextMarker</c>. 0 to 1024 characters. Pattern <c>[A-Za-z0-9+/]+={0,2}</c>.</summary>
+    [JsonPropertyName("nextMarker")]
+    public string? NextMarker { get; init; }
 }
 
 /// <summary>The input of the AWS IoT <c>ListCertificatesByCA</c> operation.</summary>
@@ -1627,6 +1773,43 @@ public sealed record ProvisioningTemplateVersionSummary
     public int? VersionId { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>RegisterCACertificate</c> operation.</summary>
+public sealed record RegisterCACertificateRequest
+{
+    /// <summary>Query parameter <c>allowAutoRegistration</c>.</summary>
+    public bool? AllowAutoRegistration { get; init; }
+
+    /// <summary>Required. JSON member <c>caCertificate</c>. 1 to 65536 characters. Pattern <c>[\s\S]*</c>.</summary>
+    public required string CaCertificate { get; init; }
+
+    /// <summary>JSON member <c>certificateMode</c>. One of <see cref="CertificateMode"/>.</summary>
+    public string? CertificateMode { get; init; }
+
+    /// <summary>JSON member <c>registrationConfig</c>.</summary>
+    public RegistrationConfig? RegistrationConfig { get; init; }
+
+    /// <summary>Query parameter <c>setAsActive</c>.</summary>
+    public bool? SetAsActive { get; init; }
+
+    /// <summary>JSON member <c>tags</c>.</summary>
+    public IReadOnlyList<Tag>? Tags { get; init; }
+
+    /// <summary>JSON member <c>verificationCertificate</c>. 1 to 65536 characters. Pattern <c>[\s\S]*</c>.</summary>
+    public string? VerificationCertificate { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>RegisterCACertificate</c> operation.</summary>
+public sealed record RegisterCACertificateResponse
+{
+    /// <summary>JSON member <c>certificateArn</c>.</summary>
+    [JsonPropertyName("certificateArn")]
+    public string? CertificateArn { get; init; }
+
+    /// <summary>JSON member <c>certificateId</c>. 64 to 64 characters. Pattern <c>(0x)?[a-fA-F0-9]+</c>.</summary>
+    [JsonPropertyName("certificateId")]
+    public string? CertificateId { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>RegisterCertificate</c> operation.</summary>
 public sealed record RegisterCertificateRequest
 {
@@ -1697,6 +1880,22 @@ public sealed record RegisterThingResponse
     /// <summary>JSON member <c>resourceArns</c>.</summary>
     [JsonPropertyName("resourceArns")]
     public IReadOnlyDictionary<string, string>? ResourceArns { get; init; }
+}
+
+/// <summary>The AWS IoT <c>RegistrationConfig</c> structure.</summary>
+public sealed record RegistrationConfig
+{
+    /// <summary>JSON member <c>roleArn</c>. 20 to 2048 characters.</summary>
+    [JsonPropertyName("roleArn")]
+    public string? RoleArn { get; init; }
+
+    /// <summary>JSON member <c>templateBody</c>. 0 to 10240 characters. Pattern <c>[\s\S]*</c>.</summary>
+    [JsonPropertyName("templateBody")]
+    public string? TemplateBody { get; init; }
+
+    /// <summary>JSON member <c>templateName</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    [JsonPropertyName("templateName")]
+    public string? TemplateName { get; init; }
 }
 
 /// <summary>The input of the AWS IoT <c>RemoveThingFromThingGroup</c> operation.</summary>
@@ -1936,6 +2135,25 @@ public sealed record UntagResourceRequest
 /// <summary>The output of the AWS IoT <c>UntagResource</c> operation.</summary>
 public sealed record UntagResourceResponse;
 
+/// <summary>The input of the AWS IoT <c>UpdateCACertificate</c> operation.</summary>
+public sealed record UpdateCACertificateRequest
+{
+    /// <summary>Required. URI label <c>{caCertificateId}</c>. 64 to 64 characters. Pattern <c>(0x)?[a-fA-F0-9]+</c>.</summary>
+    public required string CertificateId { get; init; }
+
+    /// <summary>Query parameter <c>newAutoRegistrationStatus</c>. One of <see cref="AutoRegistrationStatus"/>.</summary>
+    public string? NewAutoRegistrationStatus { get; init; }
+
+    /// <summary>Query parameter <c>newStatus</c>. One of <see cref="CACertificateStatus"/>.</summary>
+    public string? NewStatus { get; init; }
+
+    /// <summary>JSON member <c>registrationConfig</c>.</summary>
+    public RegistrationConfig? RegistrationConfig { get; init; }
+
+    /// <summary>JSON member <c>removeAutoRegistration</c>.</summary>
+    public bool? RemoveAutoRegistration { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>UpdateCertificate</c> operation.</summary>
 public sealed record UpdateCertificateRequest
 {
@@ -2076,6 +2294,26 @@ public static class AuthDecision
 
     /// <summary><c>IMPLICIT_DENY</c>.</summary>
     public const string ImplicitDeny = "IMPLICIT_DENY";
+}
+
+/// <summary>The values of the AWS IoT <c>AutoRegistrationStatus</c> enumeration (sent and received as strings).</summary>
+public static class AutoRegistrationStatus
+{
+    /// <summary><c>ENABLE</c>.</summary>
+    public const string Enable = "ENABLE";
+
+    /// <summary><c>DISABLE</c>.</summary>
+    public const string Disable = "DISABLE";
+}
+
+/// <summary>The values of the AWS IoT <c>CACertificateStatus</c> enumeration (sent and received as strings).</summary>
+public static class CACertificateStatus
+{
+    /// <summary><c>ACTIVE</c>.</summary>
+    public const string Active = "ACTIVE";
+
+    /// <summary><c>INACTIVE</c>.</summary>
+    public const string Inactive = "INACTIVE";
 }
 
 /// <summary>The values of the AWS IoT <c>CertificateMode</c> enumeration (sent and received as strings).</summary>

@@ -26,6 +26,7 @@ public sealed class ErrorCode
     public static readonly ErrorCode ConflictingResourceUpdate = new("ConflictingResourceUpdateException", 409);
     public static readonly ErrorCode CertificateState = new("CertificateStateException", 406);
     public static readonly ErrorCode CertificateValidation = new("CertificateValidationException", 400);
+    public static readonly ErrorCode RegistrationCodeValidation = new("RegistrationCodeValidationException", 400);
     public static readonly ErrorCode MalformedPolicy = new("MalformedPolicyException", 400);
     public static readonly ErrorCode VersionsLimitExceeded = new("VersionsLimitExceededException", 409);
     public static readonly ErrorCode ResourceRegistrationFailure = new("ResourceRegistrationFailureException", 400);

@@ -25,7 +25,11 @@ public sealed record Certificate(
     long CustomerVersion,
     string GenerationId);
 
-/// <summary>A CA certificate known to Fleetkey; <see cref="Managed"/> marks Fleetkey's own issuing CA.</summary>
+/// <summary>
+/// A CA certificate known to Fleetkey; <see cref="Managed"/> marks Fleetkey's own issuing CA.
+/// <see cref="Mode"/> is DEFAULT or SNI_ONLY; <see cref="Registration"/> is the just-in-time
+/// provisioning config (null: JITR only, or nothing when auto-registration is disabled).
+/// </summary>
 public sealed record CaCertificate(
     string CertificateId,
     string Pem,
@@ -38,7 +42,27 @@ public sealed record CaCertificate(
     DateTimeOffset CreatedAt,
     DateTimeOffset LastModifiedAt,
     long CustomerVersion,
-    string GenerationId);
+    string GenerationId,
+    string Mode = CaCertificateMode.Default,
+    CaRegistrationConfig? Registration = null);
+
+/// <summary>
+/// The template applied to a CA's devices at their first connection: a body (with the role AWS would
+/// assume, kept for describe) or the name of a JITP provisioning template.
+/// </summary>
+public sealed record CaRegistrationConfig(string? TemplateBody, string? TemplateName, string? RoleArn);
+
+public static class CaCertificateMode
+{
+    public const string Default = "DEFAULT";
+    public const string SniOnly = "SNI_ONLY";
+}
+
+public static class AutoRegistrationStatus
+{
+    public const string Enable = "ENABLE";
+    public const string Disable = "DISABLE";
+}
 
 /// <summary>A principal attached to a thing; kind is "cert" for certificates.</summary>
 public sealed record ThingPrincipal(string ThingName, string PrincipalKind, string PrincipalId, string PrincipalType);

@@ -74,6 +74,7 @@ public sealed class TagService(IFleetStore store)
             ResourceKind.ThingGroup => await session.ThingGroups.GetAsync(arn.Name, cancellationToken) is not null,
             ResourceKind.Policy => await session.Policies.GetAsync(arn.Name, cancellationToken) is not null,
             ResourceKind.ProvisioningTemplate => await session.ProvisioningTemplates.GetAsync(arn.Name, cancellationToken) is not null,
+            ResourceKind.CaCertificate => await session.CaCertificates.GetAsync(arn.Name, cancellationToken) is { Managed: false },
             _ => false,
         };
         if (!exists)
@@ -86,6 +87,7 @@ public sealed class TagService(IFleetStore store)
             ResourceKind.ThingType => ThingTypeService.TagKind,
             ResourceKind.ThingGroup => ThingGroupService.TagKind,
             ResourceKind.ProvisioningTemplate => Provisioning.ProvisioningTemplateService.TagKind,
+            ResourceKind.CaCertificate => Security.CaCertificateService.TagKind,
             _ => Security.PolicyService.TagKind,
         };
         return (kind, arn.Name);

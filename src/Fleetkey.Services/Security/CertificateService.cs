@@ -98,7 +98,8 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
             throw new ServiceException(ErrorCode.CertificateState, $"The CA certificate {ca.CertificateId} is not active.");
         }
 
-        return await InsertParsedAsync(session, parsed, ca.CertificateId, status, cancellationToken);
+        // Device certificates inherit their CA's mode (DEFAULT or SNI_ONLY), as on AWS.
+        return await InsertParsedAsync(session, parsed, ca.CertificateId, status, ca.Mode, cancellationToken);
     }
 
     /// <summary>RegisterCertificateWithoutCA: any well-formed certificate, no issuer check.</summary>
@@ -106,10 +107,10 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
     {
         var parsed = Parse(certificatePem);
         var wanted = RegistrationStatus(status, null);
-        return store.WriteAsync((session, ct) => InsertParsedAsync(session, parsed, null, wanted, ct), cancellationToken);
+        return store.WriteAsync((session, ct) => InsertParsedAsync(session, parsed, null, wanted, DefaultMode, ct), cancellationToken);
     }
 
-    private async Task<Certificate> InsertParsedAsync(IStoreSession session, ParsedCertificate parsed, string? caCertificateId, string status, CancellationToken cancellationToken)
+    private async Task<Certificate> InsertParsedAsync(IStoreSession session, ParsedCertificate parsed, string? caCertificateId, string status, string mode, CancellationToken cancellationToken)
     {
         if (parsed.IsCertificateAuthority)
         {
@@ -118,7 +119,7 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
 
         var now = time.GetUtcNow();
         var certificate = new Certificate(
-            parsed.CertificateId, caCertificateId, status, parsed.CertificatePem, DefaultMode,
+            parsed.CertificateId, caCertificateId, status, parsed.CertificatePem, mode,
             parsed.NotBefore, parsed.NotAfter, now, now, 1, Guid.NewGuid().ToString());
         await session.Certificates.InsertAsync(certificate, cancellationToken);
         return certificate;

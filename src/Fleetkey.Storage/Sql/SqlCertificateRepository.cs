@@ -100,41 +100,6 @@ internal static class CreationKeyset
     }
 }
 
-internal sealed class SqlCaCertificateRepository(SqlSession session) : ICaCertificateRepository
-{
-    private const string Columns = "certificate_id, pem, subject, status, auto_registration, managed, not_before, not_after, created_at, last_modified_at, customer_version, generation_id";
-
-    private static CaCertificate Map(DbDataReader r) => new(
-        r.GetString(0),
-        r.GetString(1),
-        r.GetString(2),
-        r.GetString(3),
-        r.GetString(4),
-        r.GetInt64(5) != 0,
-        SqlValues.Instant(r, 6),
-        SqlValues.Instant(r, 7),
-        SqlValues.Instant(r, 8),
-        SqlValues.Instant(r, 9),
-        r.GetInt64(10),
-        r.GetString(11));
-
-    public Task<CaCertificate?> GetAsync(string certificateId, CancellationToken cancellationToken) =>
-        session.QuerySingleAsync($"SELECT {Columns} FROM ca_certificates WHERE certificate_id = @id", Map, cancellationToken, ("@id", certificateId));
-
-    public async Task<IReadOnlyList<CaCertificate>> ListAsync(CancellationToken cancellationToken) =>
-        await session.QueryAsync($"SELECT {Columns} FROM ca_certificates ORDER BY created_at, certificate_id", Map, cancellationToken);
-
-    public Task InsertAsync(CaCertificate c, CancellationToken cancellationToken) =>
-        session.InsertUniqueAsync(
-            $"INSERT INTO ca_certificates ({Columns}) VALUES (@id, @pem, @subject, @status, @auto, @managed, @notBefore, @notAfter, @created, @modified, @customerVersion, @generation)",
-            () => ThrowHelper.AlreadyExists("The CA certificate is already registered", c.CertificateId, new ResourceRef(ResourceKind.CaCertificate, c.CertificateId)),
-            cancellationToken,
-            ("@id", c.CertificateId), ("@pem", c.Pem), ("@subject", c.Subject), ("@status", c.Status), ("@auto", c.AutoRegistrationStatus),
-            ("@managed", c.Managed ? 1 : 0), ("@notBefore", SqlValues.ToDb(c.NotBefore)), ("@notAfter", SqlValues.ToDb(c.NotAfter)),
-            ("@created", SqlValues.ToDb(c.CreatedAt)), ("@modified", SqlValues.ToDb(c.LastModifiedAt)), ("@customerVersion", c.CustomerVersion),
-            ("@generation", c.GenerationId));
-}
-
 internal sealed class SqlThingPrincipalRepository(SqlSession session) : IThingPrincipalRepository
 {
     private static ThingPrincipal Map(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3));

@@ -47,6 +47,7 @@ public static class FleetTransfer
         ("thing_group_members", "group_name, thing_name"),
         ("tags", "resource_kind, resource_name, tag_key"),
         ("ca_certificates", "certificate_id"),
+        ("registration_codes", "account_id"),
         ("certificates", "certificate_id"),
         ("thing_principals", "thing_name, principal_kind, principal_id"),
         ("policies", "name"),

@@ -103,6 +103,11 @@ internal static class FleetkeyCommands
             Description = "Device endpoint: take the source address from the last X-Forwarded-For entry; only behind a proxy that sets it (env FLEETKEY_DEVICE_TRUST_FORWARDED_FOR=true).",
             DefaultValueFactory = _ => string.Equals(Env("FLEETKEY_DEVICE_TRUST_FORWARDED_FOR"), "true", StringComparison.OrdinalIgnoreCase),
         };
+        var jitpKeepConnection = new Option<bool>("--jitp-keep-connection")
+        {
+            Description = "MQTT: keep a device's first connection open once just-in-time provisioning succeeded (AWS IoT closes it) (env FLEETKEY_JITP_KEEP_CONNECTION=true).",
+            DefaultValueFactory = _ => string.Equals(Env("FLEETKEY_JITP_KEEP_CONNECTION"), "true", StringComparison.OrdinalIgnoreCase),
+        };
         foreach (var rate in new[] { deviceRatePerSerial, deviceRatePerAddress })
         {
             rate.Validators.Add(result =>
@@ -136,7 +141,7 @@ internal static class FleetkeyCommands
             }
         });
         var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, mqttPort, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
-            deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor };
+            deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor, jitpKeepConnection };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new ServeSettings
@@ -156,6 +161,7 @@ internal static class FleetkeyCommands
                 DeviceRatePerAddress = parse.GetValue(deviceRatePerAddress),
                 DeviceAuditRetentionDays = parse.GetValue(deviceAuditRetentionDays),
                 DeviceTrustForwardedFor = parse.GetValue(deviceTrustForwardedFor),
+                JitpKeepConnection = parse.GetValue(jitpKeepConnection),
                 CaPassphrase = Env("FLEETKEY_CA_PASSPHRASE"),
             };
             try

@@ -86,6 +86,7 @@ internal static partial class FleetkeyApp
                 o.Port = settings.MqttPort;
                 o.PublicHost = settings.PublicHost;
                 o.AccountId = settings.AccountId;
+                o.JitpKeepConnection = settings.JitpKeepConnection;
             });
         }
 

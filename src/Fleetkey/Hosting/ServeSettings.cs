@@ -56,6 +56,9 @@ internal sealed record ServeSettings
     /// <summary>Device endpoint: take the source address from X-Forwarded-For (only behind a proxy that sets it).</summary>
     public bool DeviceTrustForwardedFor { get; init; }
 
+    /// <summary>MQTT: keep a device's first connection open once just-in-time provisioning succeeded.</summary>
+    public bool JitpKeepConnection { get; init; }
+
     /// <summary>Encrypts the CA private keys at rest (from FLEETKEY_CA_PASSPHRASE, never a flag).</summary>
     public string? CaPassphrase { get; init; }
 }
