@@ -18,6 +18,7 @@ public static class MqttServiceCollectionExtensions
         services.AddSingleton<AuthorizationCache>();
         services.AddSingleton<BrokerMetrics>();
         services.AddSingleton<MqttNetLogBridge>();
+        services.AddSingleton<FleetProvisioningHandler>();
         services.AddSingleton<MqttBroker>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBroker>());
         return services;

@@ -30,6 +30,10 @@ public static class ServiceCollectionExtensions
         // Needs the installation's IotScope (account, default region), which the host registers.
         services.AddSingleton<Provisioning.IProvisioningTemplateResolver, Provisioning.ProvisioningTemplateResolver>();
         services.AddSingleton<Provisioning.EnrollmentService>();
+        services.AddHttpClient(Provisioning.PreProvisioningHookClient.HttpClientName);
+        services.AddSingleton<Provisioning.PreProvisioningHookClient>();
+        services.AddSingleton<Provisioning.FleetProvisioningService>();
+        services.AddHostedService<Provisioning.FleetProvisioningSweep>();
         services.AddDeviceEndpoint();
         return services;
     }
