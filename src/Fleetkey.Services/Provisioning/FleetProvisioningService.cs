@@ -29,6 +29,9 @@ public sealed class FleetProvisioningException(int statusCode, string errorCode,
 /// </summary>
 public sealed record FleetCertificate(string CertificateId, string CertificatePem, string? PrivateKeyPem, string CertificateOwnershipToken);
 
+/// <summary>CreateProvisioningClaim: a temporary claim certificate, its key pair and when it expires.</summary>
+public sealed record ProvisioningClaimCertificate(string CertificateId, string CertificatePem, string PublicKeyPem, string PrivateKeyPem, DateTimeOffset Expiration);
+
 /// <summary>RegisterThing over MQTT: the template's DeviceConfiguration and the thing's name.</summary>
 public sealed record FleetRegistration(string? ThingName, IReadOnlyDictionary<string, string> DeviceConfiguration);
 
@@ -46,6 +49,7 @@ public sealed partial class FleetProvisioningService(
     CertificateService certificates,
     CertificateAuthority authority,
     RegistrationService registration,
+    PolicyService policies,
     IProvisioningTemplateResolver templates,
     PreProvisioningHookClient hooks,
     TimeProvider time,
@@ -57,7 +61,56 @@ public sealed partial class FleetProvisioningService(
     /// <summary>The template parameter that carries the new certificate's id.</summary>
     public const string CertificateIdParameter = "AWS::IoT::Certificate::Id";
 
+    /// <summary>How long a CreateProvisioningClaim certificate is valid, as on AWS.</summary>
+    public static readonly TimeSpan ClaimLifetime = TimeSpan.FromMinutes(5);
+
+    /// <summary>The policy attached to every claim certificate of a template (made on first use).</summary>
+    public static string ClaimPolicyName(string templateName) => "FleetkeyProvisioningClaim-" + templateName;
+
     private const int SweepBatch = 500;
+
+    /// <summary>
+    /// CreateProvisioningClaim: a claim certificate (ACTIVE, valid five minutes, not listed by
+    /// ListCertificates) whose policy allows only connecting and the fleet provisioning topics of the
+    /// template. Fleetkey grants that through a policy it keeps, <see cref="ClaimPolicyName"/>; the
+    /// sweep deletes the certificate once expired.
+    /// </summary>
+    public async Task<ProvisioningClaimCertificate> CreateProvisioningClaimAsync(string templateName, CancellationToken cancellationToken)
+    {
+        var template = await templates.ResolveAsync(templateName, cancellationToken)
+            ?? throw new ServiceException(ErrorCode.ResourceNotFound, ProvisioningTemplateService.NotFoundMessage(templateName));
+        if (!string.Equals(template.TemplateType, ProvisioningTemplateType.FleetProvisioning, StringComparison.Ordinal))
+        {
+            throw new ServiceException(ErrorCode.InvalidRequest, $"The provisioning template {templateName} is of type {template.TemplateType}; provisioning claims are for {ProvisioningTemplateType.FleetProvisioning} templates.");
+        }
+
+        var issued = await authority.IssueWithNewKeyAsync(ClaimLifetime, cancellationToken);
+        var policyName = ClaimPolicyName(templateName);
+        var policyDocument = ClaimPolicyDocument(templateName);
+        await store.WriteAsync(
+            async (session, ct) =>
+            {
+                await certificates.InsertIssuedAsync(session, issued, CertificateStatus.Active, ct);
+                if (await session.Policies.GetAsync(policyName, ct) is null)
+                {
+                    await policies.CreateAsync(session, policyName, policyDocument, ct);
+                }
+
+                await policies.AttachAsync(session, policyName, new PolicyTarget(PolicyTarget.CertificateKind, issued.CertificateId), ct);
+                await session.FleetProvisioning.InsertClaimAsync(new ProvisioningClaim(issued.CertificateId, templateName, time.GetUtcNow(), issued.NotAfter), ct);
+                return true;
+            },
+            cancellationToken);
+        LogClaimCreated(logger, issued.CertificateId, templateName, issued.NotAfter);
+        return new ProvisioningClaimCertificate(issued.CertificateId, issued.CertificatePem, issued.PublicKeyPem, issued.PrivateKeyPem!, issued.NotAfter);
+    }
+
+    private static string ClaimPolicyDocument(string templateName) =>
+        "{\"Version\":\"2012-10-17\",\"Statement\":["
+        + "{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"*\"},"
+        + "{\"Effect\":\"Allow\",\"Action\":[\"iot:Publish\",\"iot:Receive\"],\"Resource\":[\"arn:aws:iot:*:*:topic/$aws/certificates/create/*\",\"arn:aws:iot:*:*:topic/$aws/certificates/create-from-csr/*\",\"arn:aws:iot:*:*:topic/$aws/provisioning-templates/" + templateName + "/provision/*\"]},"
+        + "{\"Effect\":\"Allow\",\"Action\":\"iot:Subscribe\",\"Resource\":[\"arn:aws:iot:*:*:topicfilter/$aws/certificates/create/*\",\"arn:aws:iot:*:*:topicfilter/$aws/certificates/create-from-csr/*\",\"arn:aws:iot:*:*:topicfilter/$aws/provisioning-templates/" + templateName + "/provision/*\"]}"
+        + "]}";
 
     public async Task<FleetCertificate> CreateKeysAndCertificateAsync(ClaimConnection claim, CancellationToken cancellationToken)
     {
@@ -275,6 +328,9 @@ public sealed partial class FleetProvisioningService(
 
     [LoggerMessage(EventId = 9200, EventName = "FleetCertificateCreated", Level = LogLevel.Information, Message = "Fleet provisioning: certificate {CertificateId} created (PENDING_ACTIVATION) for client {ClientId} with claim certificate {ClaimCertificateId}")]
     private static partial void LogCertificateCreated(ILogger logger, string certificateId, string clientId, string claimCertificateId);
+
+    [LoggerMessage(EventId = 9206, EventName = "ProvisioningClaimCreated", Level = LogLevel.Information, Message = "Provisioning claim certificate {CertificateId} created for template {TemplateName}, valid until {Expiration}")]
+    private static partial void LogClaimCreated(ILogger logger, string certificateId, string templateName, DateTimeOffset expiration);
 
     [LoggerMessage(EventId = 9201, EventName = "FleetThingRegistered", Level = LogLevel.Information, Message = "Fleet provisioning: certificate {CertificateId} registered as thing {ThingName} with template {TemplateName} by client {ClientId}")]
     private static partial void LogRegistered(ILogger logger, string certificateId, string thingName, string templateName, string clientId);
