@@ -53,6 +53,8 @@ public sealed partial class PreProvisioningHookClient(IHttpClientFactory clients
             throw Denied();
         }
 
+        // A hook URL may carry a secret (user info, a key in its query): only scheme, host, port and path are logged.
+        target = $"{url.Scheme}://{url.Host}:{url.Port}{url.AbsolutePath}";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
         PreProvisioningHookOutput? output;
