@@ -325,6 +325,25 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateProvisioningClaim_ClaimCertificateCreatesKeysThenExpiresAndIsSwept()
+    {
+        var claim = await Service<FleetProvisioningService>().CreateProvisioningClaimAsync(Template, None);
+        var requester = await ConnectAsync(Usable(claim.CertificatePem, claim.PrivateKeyPem), "claim-temporary");
+
+        var created = await CreateKeysAsync(requester);
+
+        Assert.Matches("^[0-9a-f]{64}$", created["certificateId"]!.GetValue<string>());
+        Assert.Equal(_host.Time.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds(), claim.Expiration.ToUnixTimeSeconds(), 2.0);
+        var store = _host.Services.GetRequiredService<IFleetStore>();
+        Assert.NotNull(await store.ReadAsync((s, ct) => s.FleetProvisioning.GetClaimAsync(claim.CertificateId, ct), None));
+        _host.Time.Advance(TimeSpan.FromMinutes(6));
+        await Service<FleetProvisioningService>().SweepAsync(None);
+        Assert.Null(await store.ReadAsync((s, ct) => s.Certificates.GetAsync(claim.CertificateId, ct), None));
+        Assert.Null(await store.ReadAsync((s, ct) => s.FleetProvisioning.GetClaimAsync(claim.CertificateId, ct), None));
+        Assert.NotNull(await store.ReadAsync((s, ct) => s.Policies.GetAsync(FleetProvisioningService.ClaimPolicyName(Template), ct), None));
+    }
+
+    [Fact]
     public async Task Publish_ForgedAnswer_RefusedWhateverThePolicy()
     {
         var forger = await ConnectAsync(_claim, "claim-forger");
