@@ -26,13 +26,4 @@ trap 'rm -f "$out"' EXIT
 AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1 node --test --test-reporter=tap fleet.test.js 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 
-passed="$(grep -E '^# pass [0-9]+$' "$out" | tail -n 1 | grep -oE '[0-9]+' || true)"
-failed="$(grep -E '^# fail [0-9]+$' "$out" | tail -n 1 | grep -oE '[0-9]+' || true)"
-skipped="$(grep -E '^# skipped [0-9]+$' "$out" | tail -n 1 | grep -oE '[0-9]+' || true)"
-if [[ -z "$passed" || -z "$failed" ]]; then
-  echo "fleet: ${passed:-0} passed, $(( ${failed:-0} > 0 ? ${failed:-0} : 1 )) failed"
-  exit 1
-fi
-if [[ "$rc" -ne 0 && "$failed" -eq 0 ]]; then failed=1; fi
-echo "fleet: $passed passed, $failed failed, ${skipped:-0} skipped"
-[[ "$failed" -eq 0 && "$rc" -eq 0 ]]
+bash ../tap_summary.sh fleet "$out" "$rc"
