@@ -166,4 +166,7 @@ internal sealed partial class FleetProvisioningHandler(FleetProvisioningService 
 
     [LoggerMessage(EventId = 8201, EventName = "FleetProvisioningFailed", Level = LogLevel.Error, Message = "Fleet provisioning {Operation} of {ClientId} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string clientId, Operation operation);
+
+    [LoggerMessage(EventId = 8202, EventName = "FleetProvisioningAnswerFailed", Level = LogLevel.Error, Message = "Fleet provisioning {Operation}: the answer to {ClientId} could not be sent")]
+    internal static partial void LogAnswerFailed(ILogger logger, Exception exception, string clientId, Operation operation);
 }

@@ -468,6 +468,10 @@ internal sealed partial class MqttBroker(
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
         }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            FleetProvisioningHandler.LogAnswerFailed(logger, exception, session.ClientId, request.Operation);
+        }
     }
 
     private async Task NotifyObserversAsync(DeviceConnection connection)
