@@ -233,10 +233,16 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = new CertificateRequest("CN=cbor-device", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
 
-        await requester.PublishAsync("$aws/certificates/create-from-csr/cbor", Cbor(w => { w.WriteTextString("certificateSigningRequest"); w.WriteTextString(csr); }, 1));
+        // Written by hand (RFC 8949), not by the library the broker uses: an indefinite-length map (0xBF …
+        // 0xFF) with a 25-byte text key (0x78 0x19) and the CSR as a two-byte-length text string (0x79).
+        var csrBytes = Encoding.UTF8.GetBytes(csr);
+        byte[] request = [0xBF, 0x78, 0x19, .. Encoding.UTF8.GetBytes("certificateSigningRequest"), 0x79, (byte)(csrBytes.Length >> 8), (byte)csrBytes.Length, .. csrBytes, 0xFF];
+        await requester.PublishAsync("$aws/certificates/create-from-csr/cbor", request);
         var (topic, payload) = await requester.NextAsync();
 
         Assert.Equal("$aws/certificates/create-from-csr/cbor/accepted", topic);
+        // A definite map of three (0xA3) whose first key is the 25-byte "certificateOwnershipToken".
+        Assert.Equal([0xA3, 0x78, 0x19, .. Encoding.UTF8.GetBytes("certificateOwnershipToken")], payload[..28]);
         var created = ReadCbor(payload);
         Assert.Equal(["certificateOwnershipToken", "certificateId", "certificatePem"], created.Keys);
         var prefix = $"$aws/provisioning-templates/{Template}/provision/cbor";
