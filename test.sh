@@ -86,6 +86,7 @@ suite() {
 suite "compat (boto3)" compat python3 tests/compat/run.py
 suite "compat (aws cli)" cli bash tests/compat/cli_smoke.sh
 suite "seed (register-thing.js with aws-sdk v2)" seed bash tests/seed/run.sh
+suite "fleet provisioning (aws-iot-device-sdk-v2)" fleet bash tests/fleet/run.sh
 # Issue 6: every benchmark scenario for a few seconds against a real server; only "no errors" is asserted.
 suite "bench (quick: every scenario against a real server)" bench bash bench/smoke.sh
 end_pass_database
@@ -109,6 +110,7 @@ if [ -n "$server_url" ]; then
   suite "compat (boto3) (PostgreSQL)" compat python3 tests/compat/run.py
   suite "compat (aws cli) (PostgreSQL)" cli bash tests/compat/cli_smoke.sh
   suite "seed (register-thing.js with aws-sdk v2) (PostgreSQL)" seed bash tests/seed/run.sh
+  suite "fleet provisioning (aws-iot-device-sdk-v2) (PostgreSQL)" fleet bash tests/fleet/run.sh
   end_pass_database
   postgres_counts="$((passed - before_passed)) passed, $((failed - before_failed)) failed, $((skipped - before_skipped)) skipped in $((SECONDS - pass_start)) s"
 elif [ "${CI:-}" = "true" ]; then

@@ -47,6 +47,7 @@ internal sealed partial class MqttBroker(
     BrokerMetrics metrics,
     TimeProvider time,
     MqttNetLogBridge mqttNetLog,
+    FleetProvisioningHandler fleetProvisioning,
     ILogger<MqttBroker> logger) : IHostedService, IAsyncDisposable
 {
     private const string SessionItemKey = "fleetkey.device";
@@ -324,10 +325,18 @@ internal sealed partial class MqttBroker(
         var session = Find(args.ClientId, args.SessionItems);
         var topic = args.ApplicationMessage.Topic;
         var authorization = session is null ? null : await AuthorizationAsync(session, args.CancellationToken);
-        var reserved = topic.StartsWith(ReservedEventsPrefix, StringComparison.Ordinal);
+        var reserved = topic.StartsWith(ReservedEventsPrefix, StringComparison.Ordinal) || FleetProvisioningHandler.IsAnswerTopic(topic);
         if (authorization is { IsActive: true } && !reserved && authorization.MayPublish(topic))
         {
             metrics.Published();
+            if (FleetProvisioningHandler.Parse(topic) is { } request)
+            {
+                // Fleet provisioning: answered to this connection only, never forwarded (it may carry a token).
+                args.ProcessPublish = false;
+                var payload = new System.Buffers.ReadOnlySequence<byte>(System.Buffers.BuffersExtensions.ToArray(args.ApplicationMessage.Payload));
+                _ = Task.Run(() => AnswerFleetProvisioningAsync(session!, request, payload));
+            }
+
             return;
         }
 
@@ -364,9 +373,14 @@ internal sealed partial class MqttBroker(
     private async Task InterceptDeliveryAsync(InterceptingClientApplicationMessageEnqueueEventArgs args)
     {
         var topic = args.ApplicationMessage.Topic;
-        var authorization = _sessions.TryGetValue(args.ReceiverClientId, out var session)
-            ? await AuthorizationAsync(session, _stopping.Token)
-            : null;
+        _sessions.TryGetValue(args.ReceiverClientId, out var session);
+        if (!fleetProvisioning.MayDeliver(args.ApplicationMessage, session))
+        {
+            args.AcceptEnqueue = false;
+            return;
+        }
+
+        var authorization = session is not null ? await AuthorizationAsync(session, _stopping.Token) : null;
         if (authorization is { IsActive: true } && authorization.MayReceive(topic))
         {
             return;
@@ -467,6 +481,30 @@ internal sealed partial class MqttBroker(
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task AnswerFleetProvisioningAsync(DeviceSession session, FleetProvisioningHandler.Request request, System.Buffers.ReadOnlySequence<byte> payload)
+    {
+        try
+        {
+            var (topic, answer) = await fleetProvisioning.HandleAsync(session, request, payload, _stopping.Token);
+            if (_server is null || _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(answer).Build();
+            fleetProvisioning.Address(message, session);
+            await _server.InjectApplicationMessage(
+                new InjectedMqttApplicationMessage(message) { SenderClientId = _brokerClientId }, _stopping.Token);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            FleetProvisioningHandler.LogAnswerFailed(logger, exception, session.ClientId, request.Operation);
         }
     }
 

@@ -20,6 +20,7 @@ public static class MqttServiceCollectionExtensions
         services.AddSingleton<MqttNetLogBridge>();
         services.AddSingleton<JustInTimeConnections>();
         services.AddHostedService<RegisteredCaRefresher>();
+        services.AddSingleton<FleetProvisioningHandler>();
         services.AddSingleton<MqttBroker>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBroker>());
         return services;

@@ -138,13 +138,19 @@ public sealed class CertificateAuthority : IDisposable
     /// The key comes from the background pool when one is ready. <see cref="IssuedCertificate.PrivateKeyPem"/>
     /// is PKCS#1 ("RSA PRIVATE KEY") or SEC 1 ("EC PRIVATE KEY"), as AWS returns it; Fleetkey keeps no copy.
     /// </remarks>
-    public async Task<IssuedCertificate> IssueWithNewKeyAsync(CancellationToken cancellationToken)
+    public Task<IssuedCertificate> IssueWithNewKeyAsync(CancellationToken cancellationToken) => IssueWithNewKeyAsync(null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="IssueWithNewKeyAsync(CancellationToken)"/>, valid for <paramref name="validity"/> from
+    /// now (a short-lived certificate such as CreateProvisioningClaim's) instead of the device validity.
+    /// </summary>
+    public async Task<IssuedCertificate> IssueWithNewKeyAsync(TimeSpan? validity, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
         using var key = await _keyPool.TakeAsync(cancellationToken);
         var publicKey = new PublicKey(key);
-        var issued = IssueDevice(DeviceSubjectName, publicKey);
+        var issued = IssueDevice(DeviceSubjectName, publicKey, validity);
         return issued with { PrivateKeyPem = Keys.ExportDevicePrivateKeyPem(key) };
     }
 
@@ -225,11 +231,11 @@ public sealed class CertificateAuthority : IDisposable
         Issuing.Dispose();
     }
 
-    private IssuedCertificate IssueDevice(X500DistinguishedName subject, PublicKey publicKey)
+    private IssuedCertificate IssueDevice(X500DistinguishedName subject, PublicKey publicKey, TimeSpan? validityOverride = null)
     {
         var now = Certificates.Now(_time);
         var notBefore = now - Certificates.Backdate;
-        var notAfter = Min(_deviceValidity is { } validity ? now + validity : AwsDeviceNotAfter, Issuing.NotAfter);
+        var notAfter = Min((validityOverride ?? _deviceValidity) is { } validity ? now + validity : AwsDeviceNotAfter, Issuing.NotAfter);
 
         // keyEncipherment only where the key can do it: RSA key transport (TLS 1.2 RSA kex).
         var usage = publicKey.Oid.Value == Certificates.RsaEncryptionOid

@@ -33,6 +33,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Provisioning.IProvisioningTemplateResolver, Provisioning.ProvisioningTemplateResolver>();
         services.AddSingleton<Provisioning.EnrollmentService>();
         services.AddSingleton<Provisioning.JustInTimeProvisioning>();
+        services.AddHttpClient(Provisioning.PreProvisioningHookClient.HttpClientName);
+        services.AddSingleton<Provisioning.PreProvisioningHookClient>();
+        services.AddSingleton<Provisioning.FleetProvisioningService>();
+        services.AddHostedService<Provisioning.FleetProvisioningSweep>();
         services.AddDeviceEndpoint();
         return services;
     }

@@ -60,6 +60,45 @@ public interface IStoreSession
     IEnrollmentGroupRepository EnrollmentGroups { get; }
 
     IEnrollmentRepository Enrollments { get; }
+
+    IFleetProvisioningRepository FleetProvisioning { get; }
+}
+
+/// <summary>
+/// A certificateOwnershipToken as stored: the SHA-256 of the token (never the token), the certificate it
+/// owns, and the claim connection it was given to (its certificate and client id).
+/// </summary>
+public sealed record OwnershipToken(string TokenHash, string CertificateId, string ClaimCertificateId, string ClientId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+
+/// <summary>A temporary claim certificate of CreateProvisioningClaim and the template it provisions with.</summary>
+public sealed record ProvisioningClaim(string CertificateId, string TemplateName, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+
+/// <summary>Fleet provisioning by claim: ownership tokens (single use) and temporary claim certificates.</summary>
+public interface IFleetProvisioningRepository
+{
+    Task InsertTokenAsync(OwnershipToken token, CancellationToken cancellationToken);
+
+    Task<OwnershipToken?> GetTokenAsync(string tokenHash, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the token and returns it: a token is returned once, also across nodes; null when it is
+    /// unknown or was already taken.
+    /// </summary>
+    Task<OwnershipToken?> TakeTokenAsync(string tokenHash, CancellationToken cancellationToken);
+
+    /// <summary>Tokens that expired before <paramref name="now"/>, oldest first.</summary>
+    Task<IReadOnlyList<OwnershipToken>> ListExpiredTokensAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    Task<bool> DeleteTokenAsync(string tokenHash, CancellationToken cancellationToken);
+
+    Task InsertClaimAsync(ProvisioningClaim claim, CancellationToken cancellationToken);
+
+    Task<ProvisioningClaim?> GetClaimAsync(string certificateId, CancellationToken cancellationToken);
+
+    /// <summary>Claims that expired before <paramref name="now"/>, oldest first.</summary>
+    Task<IReadOnlyList<ProvisioningClaim>> ListExpiredClaimsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    Task<bool> DeleteClaimAsync(string certificateId, CancellationToken cancellationToken);
 }
 
 /// <summary>One request to the device endpoint, as the audit log keeps it (never a signature or a secret).</summary>

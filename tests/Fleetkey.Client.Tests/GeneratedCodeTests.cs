@@ -48,6 +48,6 @@ public sealed class GeneratedCodeTests
             .ToList();
 
         Assert.True(uncalled.Count == 0, "not called by any integration test: " + string.Join(", ", uncalled));
-        Assert.Equal(72, typeof(IIotClient).GetMethods(BindingFlags.Public | BindingFlags.Instance).Length);
+        Assert.Equal(73, typeof(IIotClient).GetMethods(BindingFlags.Public | BindingFlags.Instance).Length);
     }
 }

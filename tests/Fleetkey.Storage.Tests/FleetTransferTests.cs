@@ -76,6 +76,12 @@ public sealed class FleetTransferTests
         Assert.Equal("root-key", ca!.RootKeyPem);
         Assert.True(ca.KeysEncrypted);
 
+        // Fleet provisioning: an unused ownership token and a provisioning claim move along.
+        var token = await target.Store.ReadAsync((s, ct) => s.FleetProvisioning.GetTokenAsync("token-hash-1", ct), CancellationToken.None);
+        Assert.Equal(new OwnershipToken("token-hash-1", "cert-id-1", "claim-cert-1", "claim-client", Start, Start.AddHours(1)), token);
+        var claim = await target.Store.ReadAsync((s, ct) => s.FleetProvisioning.GetClaimAsync("claim-cert-2", ct), CancellationToken.None);
+        Assert.Equal(new ProvisioningClaim("claim-cert-2", "a-template", Start, Start.AddMinutes(5)), claim);
+
         // The device endpoint's state: a used token stays used, the audit and registrations move along.
         Assert.True(await target.Store.ReadAsync((s, ct) => s.DeviceEndpoint.IsSignatureUsedAsync("sig-hash-1", ct), CancellationToken.None));
         Assert.Equal(
@@ -269,6 +275,8 @@ public sealed class FleetTransferTests
                 await s.DeviceEndpoint.InsertAttemptAsync(new DeviceAttempt(TransferAttemptId, Start, "sensor-1", "192.0.2.1", "registered", null, "cert-id-1"), ct);
                 await s.EnrollmentGroups.InsertAsync(new EnrollmentGroup("line-2", "factory", "SN-[0-9]+", true, false, new Dictionary<string, string> { ["Site"] = "plant-1" }, [1, 2, 3, 250], [9, 9], Start, Start.AddHours(2)), ct);
                 await s.Enrollments.InsertAsync(new Enrollment("SN-0042", "factory", false, true, new Dictionary<string, string>(), [0, 255, 7], null, Start, Start), ct);
+                await s.FleetProvisioning.InsertTokenAsync(new OwnershipToken("token-hash-1", "cert-id-1", "claim-cert-1", "claim-client", Start, Start.AddHours(1)), ct);
+                await s.FleetProvisioning.InsertClaimAsync(new ProvisioningClaim("claim-cert-2", "a-template", Start, Start.AddMinutes(5)), ct);
                 return true;
             },
             CancellationToken.None);

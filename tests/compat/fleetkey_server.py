@@ -330,6 +330,18 @@ def _atexit_stop() -> None:
 
 # --------------------------------------------------------------------------- clients
 
+def start_mqtt_server(log_name: str):
+    """A private server with the MQTT broker (EC device keys), its boto3 client, a temporary folder and
+    the CA chain devices trust saved there: (server, client, folder, ca_path). Stop with server.cleanup()."""
+    server = FleetkeyServer(log_name=log_name, mqtt=True, extra_args=["--device-key-algorithm", "ec-p256"])
+    server.start()
+    folder = tempfile.mkdtemp(prefix=f"fleetkey-{log_name}-")
+    ca = os.path.join(folder, "ca.pem")
+    with urllib.request.urlopen(server.endpoint + "/ca.pem", timeout=10) as r, open(ca, "wb") as f:
+        f.write(r.read())
+    return server, make_client(server), folder, ca
+
+
 def make_client(server=None, access_key_id=None, secret_access_key=None, region=REGION,
                 validate=True):
     import boto3

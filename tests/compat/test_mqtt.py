@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import unittest
@@ -86,13 +85,7 @@ class MqttBrokerTests(CompatTestCase):
         missing = [tool for tool in ("mosquitto_pub", "mosquitto_sub") if shutil.which(tool) is None]
         if missing:
             raise AssertionError(f"{', '.join(missing)} not found: install the Debian package mosquitto-clients (.ci/run does)")
-        cls.server = fk.FleetkeyServer(log_name="mqtt", mqtt=True, extra_args=["--device-key-algorithm", "ec-p256"])
-        cls.server.start()
-        cls.iot = fk.make_client(cls.server)
-        cls.tmp = tempfile.mkdtemp(prefix="fleetkey-mqtt-")
-        cls.ca = os.path.join(cls.tmp, "ca.pem")
-        with urllib.request.urlopen(cls.server.endpoint + "/ca.pem", timeout=10) as r, open(cls.ca, "wb") as f:
-            f.write(r.read())
+        cls.server, cls.iot, cls.tmp, cls.ca = fk.start_mqtt_server("mqtt")
 
     @classmethod
     def tearDownClass(cls):

@@ -59,8 +59,8 @@ function logTail (server, lines = 60) {
 
 // Starts `fleetkey serve` on a fresh data directory and free loopback ports, with the given root
 // access key, on `database` (a PostgreSQL URL) or SQLite when it is null, and waits until /health
-// answers 200. Returns { name, proc, endpoint, port, dataDir, logPath, database, exited, done }.
-async function startFleetkey ({ name, database = null, accessKeyId, secretAccessKey, healthTimeoutMs = 60000 }) {
+// answers 200; `mqttPort` 0 (the default) runs no broker. Returns { name, proc, endpoint, port, dataDir, logPath, database, exited, done }.
+async function startFleetkey ({ name, database = null, accessKeyId, secretAccessKey, healthTimeoutMs = 60000, mqttPort = 0 }) {
   if (!fs.existsSync(DLL)) {
     throw new Error(`${DLL} not found: build with \`dotnet build Fleetkey.slnx -c Release\` in ${REPO_ROOT} or set FLEETKEY_DLL`)
   }
@@ -71,7 +71,7 @@ async function startFleetkey ({ name, database = null, accessKeyId, secretAccess
   const endpoint = `http://127.0.0.1:${port}`
   const logFd = fs.openSync(logPath, 'a')
   const args = [DLL, 'serve', '--data', dataDir, '--http', endpoint,
-    '--device-http', `http://127.0.0.1:${devicePort}`, '--mqtt-port', '0',
+    '--device-http', `http://127.0.0.1:${devicePort}`, '--mqtt-port', String(mqttPort),
     ...(database ? ['--database', database] : [])]
   const proc = spawn('dotnet', args, {
     cwd: REPO_ROOT,

@@ -30,14 +30,4 @@ NODE_PATH="$PWD/node_modules" AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1 \
   node --test --test-reporter=tap seed.test.js two_nodes.test.js 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 
-passed="$(grep -E '^# pass [0-9]+$' "$out" | tail -n 1 | grep -oE '[0-9]+' || true)"
-failed="$(grep -E '^# fail [0-9]+$' "$out" | tail -n 1 | grep -oE '[0-9]+' || true)"
-skipped="$(grep -E '^# skipped [0-9]+$' "$out" | tail -n 1 | grep -oE '[0-9]+' || true)"
-if [[ -z "$passed" || -z "$failed" ]]; then
-  # No summary: node itself failed before or while running the tests.
-  echo "seed: ${passed:-0} passed, $(( ${failed:-0} > 0 ? ${failed:-0} : 1 )) failed"
-  exit 1
-fi
-if [[ "$rc" -ne 0 && "$failed" -eq 0 ]]; then failed=1; fi
-echo "seed: $passed passed, $failed failed, ${skipped:-0} skipped"
-[[ "$failed" -eq 0 && "$rc" -eq 0 ]]
+bash ../tap_summary.sh seed "$out" "$rc"

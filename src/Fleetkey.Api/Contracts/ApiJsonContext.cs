@@ -99,6 +99,7 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(TestAuthorizationResponse))]
 [JsonSerializable(typeof(RegisterThingRequest))]
 [JsonSerializable(typeof(RegisterThingResponse))]
+[JsonSerializable(typeof(CreateProvisioningClaimResponse))]
 [JsonSerializable(typeof(CreateProvisioningTemplateRequest))]
 [JsonSerializable(typeof(CreateProvisioningTemplateResponse))]
 [JsonSerializable(typeof(ProvisioningTemplateNameRequest))]

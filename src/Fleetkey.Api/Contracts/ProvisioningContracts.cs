@@ -99,3 +99,9 @@ internal sealed record ProvisioningTemplateVersionSummary(
 internal sealed record ListProvisioningTemplateVersionsResponse(
     [property: JsonPropertyName("versions")] IReadOnlyList<ProvisioningTemplateVersionSummary> Versions,
     [property: JsonPropertyName("nextToken")] string? NextToken);
+
+internal sealed record CreateProvisioningClaimResponse(
+    [property: JsonPropertyName("certificateId")] string CertificateId,
+    [property: JsonPropertyName("certificatePem")] string CertificatePem,
+    [property: JsonPropertyName("keyPair")] KeyPairDto KeyPair,
+    [property: JsonPropertyName("expiration")] DateTimeOffset Expiration);

@@ -13,7 +13,16 @@ internal static class ProvisioningEndpoints
     public static IEndpointRouteBuilder MapProvisioning(this IEndpointRouteBuilder routes)
     {
         routes.MapAws("RegisterThing", RegisterThing);
+        routes.MapAws("CreateProvisioningClaim", CreateProvisioningClaim);
         return routes;
+    }
+
+    private static async Task<JsonHttpResult<CreateProvisioningClaimResponse>> CreateProvisioningClaim(AwsRequest<ProvisioningTemplateNameRequest> request, FleetProvisioningService fleet, CancellationToken cancellationToken)
+    {
+        var claim = await fleet.CreateProvisioningClaimAsync(request.Input.TemplateName, cancellationToken);
+        return TypedResults.Json(
+            new CreateProvisioningClaimResponse(claim.CertificateId, claim.CertificatePem, new KeyPairDto(claim.PublicKeyPem, claim.PrivateKeyPem), claim.Expiration),
+            ApiJsonContext.Default.CreateProvisioningClaimResponse);
     }
 
     private static async Task<JsonHttpResult<RegisterThingResponse>> RegisterThing(AwsRequest<RegisterThingRequest> request, RegistrationService registration, CancellationToken cancellationToken)

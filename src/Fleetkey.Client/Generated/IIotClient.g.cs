@@ -96,6 +96,18 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<CreatePolicyVersionResponse> CreatePolicyVersionAsync(CreatePolicyVersionRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>CreateProvisioningClaim</c>: <c>POST /provisioning-templates/{templateName}/provisioning-claim</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<CreateProvisioningClaimResponse> CreateProvisioningClaimAsync(CreateProvisioningClaimRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>CreateProvisioningTemplate</c>: <c>POST /provisioning-templates</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>

@@ -93,6 +93,14 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task<CreateProvisioningClaimResponse> CreateProvisioningClaimAsync(CreateProvisioningClaimRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("CreateProvisioningClaim", HttpMethod.Post, $"/provisioning-templates/{OperationRequest.Label(request.TemplateName, "TemplateName")}/provisioning-claim");
+        return SendAsync(operation, IotJsonContext.Default.CreateProvisioningClaimResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<CreateProvisioningTemplateResponse> CreateProvisioningTemplateAsync(CreateProvisioningTemplateRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -18,6 +18,7 @@ namespace Fleetkey.Client;
 [JsonSerializable(typeof(CreateKeysAndCertificateResponse), TypeInfoPropertyName = "CreateKeysAndCertificateResponse")]
 [JsonSerializable(typeof(CreatePolicyResponse), TypeInfoPropertyName = "CreatePolicyResponse")]
 [JsonSerializable(typeof(CreatePolicyVersionResponse), TypeInfoPropertyName = "CreatePolicyVersionResponse")]
+[JsonSerializable(typeof(CreateProvisioningClaimResponse), TypeInfoPropertyName = "CreateProvisioningClaimResponse")]
 [JsonSerializable(typeof(CreateProvisioningTemplateResponse), TypeInfoPropertyName = "CreateProvisioningTemplateResponse")]
 [JsonSerializable(typeof(CreateProvisioningTemplateVersionResponse), TypeInfoPropertyName = "CreateProvisioningTemplateVersionResponse")]
 [JsonSerializable(typeof(CreateThingGroupResponse), TypeInfoPropertyName = "CreateThingGroupResponse")]

@@ -398,6 +398,33 @@ public sealed record CreatePolicyVersionResponse
     public string? PolicyVersionId { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>CreateProvisioningClaim</c> operation.</summary>
+public sealed record CreateProvisioningClaimRequest
+{
+    /// <summary>Required. URI label <c>{templateName}</c>. 1 to 36 characters. Pattern <c>^[0-9A-Za-z_-]+$</c>.</summary>
+    public required string TemplateName { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>CreateProvisioningClaim</c> operation.</summary>
+public sealed record CreateProvisioningClaimResponse
+{
+    /// <summary>JSON member <c>certificateId</c>. 64 to 64 characters. Pattern <c>(0x)?[a-fA-F0-9]+</c>.</summary>
+    [JsonPropertyName("certificateId")]
+    public string? CertificateId { get; init; }
+
+    /// <summary>JSON member <c>certificatePem</c>. 1 to 65536 characters. Pattern <c>[\s\S]*</c>.</summary>
+    [JsonPropertyName("certificatePem")]
+    public string? CertificatePem { get; init; }
+
+    /// <summary>JSON member <c>expiration</c>. Epoch seconds on the wire.</summary>
+    [JsonPropertyName("expiration")]
+    public DateTimeOffset? Expiration { get; init; }
+
+    /// <summary>JSON member <c>keyPair</c>.</summary>
+    [JsonPropertyName("keyPair")]
+    public KeyPair? KeyPair { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>CreateProvisioningTemplate</c> operation.</summary>
 public sealed record CreateProvisioningTemplateRequest
 {

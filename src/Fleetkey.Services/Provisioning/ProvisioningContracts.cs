@@ -2,9 +2,10 @@ namespace Fleetkey.Services.Provisioning;
 
 /// <summary>
 /// A stored provisioning template as provisioning uses it: the body of its default version.
-/// <see cref="TemplateType"/> is <c>FLEET_PROVISIONING</c> or <c>JITP</c>.
+/// <see cref="TemplateType"/> is <c>FLEET_PROVISIONING</c> or <c>JITP</c>; <see cref="PreProvisioningHook"/>
+/// the hook's target (a Lambda ARN, or the http(s) URL Fleetkey calls instead), null without a hook.
 /// </summary>
-public sealed record ResolvedTemplate(string TemplateName, string TemplateArn, string TemplateBody, bool Enabled, string TemplateType);
+public sealed record ResolvedTemplate(string TemplateName, string TemplateArn, string TemplateBody, bool Enabled, string TemplateType, string? PreProvisioningHook = null);
 
 /// <summary>Looks up stored provisioning templates (CreateProvisioningTemplate and its family) by name.</summary>
 public interface IProvisioningTemplateResolver

@@ -22,6 +22,7 @@ internal sealed class ProvisioningTemplateResolver(ProvisioningTemplateService t
             Arn.For(scope, ResourceKind.ProvisioningTemplate, template.Name),
             found.DefaultVersion.Body,
             template.Enabled,
-            template.Type);
+            template.Type,
+            template.HookTargetArn);
     }
 }

@@ -13,8 +13,8 @@ namespace Fleetkey.Services.Provisioning;
 /// Provisioning templates (CreateProvisioningTemplate and its family) and their versions, as AWS
 /// keeps them: at most five versions, ids never reused, the default version cannot be deleted, the
 /// type fixed at creation. Every body is checked by the template engine before it is stored.
-/// Fleetkey has no IAM and no Lambda: the provisioning role and the pre-provisioning hook are
-/// checked for form and kept, not used.
+/// Fleetkey has no IAM and no Lambda: the provisioning role is checked for form and kept, not used;
+/// a pre-provisioning hook may be an http(s) URL, which fleet provisioning calls instead of a Lambda.
 /// </summary>
 public sealed partial class ProvisioningTemplateService(IFleetStore store, TimeProvider time)
 {
@@ -329,9 +329,10 @@ public sealed partial class ProvisioningTemplateService(IFleetStore store, TimeP
             problems.Add($"preProvisioningHook is only supported by templates of type {ProvisioningTemplateType.FleetProvisioning}.");
         }
 
-        if (!LambdaArnPattern().IsMatch(hook.TargetArn))
+        // Fleetkey has no Lambda: an http(s) URL (a webhook called with AWS's hook input) stands in for one.
+        if (!LambdaArnPattern().IsMatch(hook.TargetArn) && PreProvisioningHookClient.AsUrl(hook.TargetArn) is null)
         {
-            problems.Add($"preProvisioningHook.targetArn '{hook.TargetArn}' is not a Lambda function ARN; only Lambda functions can be pre-provisioning hooks.");
+            problems.Add($"preProvisioningHook.targetArn '{hook.TargetArn}' is neither a Lambda function ARN nor an http(s) URL (Fleetkey calls a URL instead of a Lambda).");
         }
     }
 

@@ -56,7 +56,8 @@ internal sealed class SqlCertificateRepository(SqlSession session) : ICertificat
 
     public async Task<IReadOnlyList<Certificate>> ListAsync(string? caCertificateId, bool ascending, string? after, int limit, CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder($"SELECT {Columns} FROM certificates WHERE 1 = 1");
+        // Temporary claim certificates (CreateProvisioningClaim) are not listed, as on AWS.
+        var sql = new StringBuilder($"SELECT {Columns} FROM certificates WHERE NOT EXISTS (SELECT 1 FROM provisioning_claims WHERE provisioning_claims.certificate_id = certificates.certificate_id)");
         if (caCertificateId is not null)
         {
             sql.Append(" AND ca_certificate_id = @ca");

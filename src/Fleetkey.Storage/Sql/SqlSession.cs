@@ -47,6 +47,7 @@ internal sealed class SqlSession : IStoreSession
         ProvisioningTemplates = new SqlProvisioningTemplateRepository(this);
         EnrollmentGroups = new SqlEnrollmentGroupRepository(this);
         Enrollments = new SqlEnrollmentRepository(this);
+        FleetProvisioning = new SqlFleetProvisioningRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -79,6 +80,8 @@ internal sealed class SqlSession : IStoreSession
     public IEnrollmentGroupRepository EnrollmentGroups { get; }
 
     public IEnrollmentRepository Enrollments { get; }
+
+    public IFleetProvisioningRepository FleetProvisioning { get; }
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {

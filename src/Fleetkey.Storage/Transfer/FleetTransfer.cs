@@ -60,6 +60,8 @@ public static class FleetTransfer
         ("provisioning_template_versions", "template_name, version_id"),
         ("enrollment_groups", "name"),
         ("enrollments", "serial_number"),
+        ("fleet_ownership_tokens", "token_hash"),
+        ("provisioning_claims", "certificate_id"),
         (CaMaterialTable, "id"),
     ];
 

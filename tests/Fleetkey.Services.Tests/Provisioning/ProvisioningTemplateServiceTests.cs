@@ -80,7 +80,8 @@ public sealed class ProvisioningTemplateServiceTests : IAsyncLifetime
         { "t", "arn:aws:iam::123456789012:user/someone", null, null, "provisioningRoleArn" },
         { "t", RoleArn, "CLAIM", null, "type 'CLAIM'" },
         { "t", RoleArn, "JITP", HookArn, "only supported by templates of type FLEET_PROVISIONING" },
-        { "t", RoleArn, null, "arn:aws:sns:eu-west-1:123456789012:topic", "not a Lambda function ARN" },
+        { "t", RoleArn, null, "arn:aws:sns:eu-west-1:123456789012:topic", "neither a Lambda function ARN nor an http(s) URL" },
+        { "t", RoleArn, null, "ftp://hooks.example.com/hook", "neither a Lambda function ARN nor an http(s) URL" },
     };
 
     [Theory]
@@ -90,6 +91,16 @@ public sealed class ProvisioningTemplateServiceTests : IAsyncLifetime
         var request = new NewTemplate(name, SeedBody, role, null, null, type, hookTarget is null ? null : new Hook(hookTarget, null));
 
         await ServiceAssert.ThrowsAsync(ErrorCode.InvalidRequest, () => _templates.CreateAsync(request, None), messagePart);
+    }
+
+    [Theory]
+    [InlineData("https://hooks.example.com/provision?key=1")]
+    [InlineData("http://127.0.0.1:9000/hook")]
+    public async Task CreateAsync_HookIsAnHttpUrl_KeptAsTheTarget(string url)
+    {
+        var created = await _templates.CreateAsync(new NewTemplate("hooked", SeedBody, RoleArn, null, null, null, new Hook(url, null)), None);
+
+        Assert.Equal(url, created.Template.HookTargetArn);
     }
 
     [Fact]
