@@ -46,7 +46,7 @@ internal static class ReportWriter
         }
 
         output.WriteLine();
-        output.WriteLine("Latency is per operation (a device is 2 requests to register and 5 to unregister; for mqtt-connect to the CONNACK, for mqtt-publish to the PUBACK), failed ones included. CPU columns are cores busy on average during the measurement (1.00 = one core all the time): the server process, the bench process, and everything else on the machine (other builds and benchmarks share it).");
+        output.WriteLine("Latency is per operation (a device is 2 requests to register and 5 to unregister; for mqtt-connect to the CONNACK, for mqtt-publish to the PUBACK; for fleet-provisioning from the claim connect to the CONNACK of the new certificate), failed ones included. CPU columns are cores busy on average during the measurement (1.00 = one core all the time): the server process, the bench process, and everything else on the machine (other builds and benchmarks share it).");
         output.WriteLine();
         output.WriteLine(F($"Where the CPU went, per operation (CPU µs: CPU time over operations done; less sensitive to other load than the rates, though a saturated machine still inflates it). Fleetkey.Client alone is the bench's CPU for the same calls against canned answers, without the HTTP stack; crypto alone is the scenario's ceiling operation. The CPU-bound limit is the rate at which the server and the bench together would keep all {m.Cores} cores busy with nothing else running; a result well under it with idle CPU left waited on something else (store commits, locks, too few requests in flight)."));
         output.WriteLine();
