@@ -44,6 +44,7 @@ internal sealed partial class MqttBroker(
     IFleetStore store,
     IEnumerable<IDeviceConnectionObserver> observers,
     JustInTimeConnections justInTime,
+    ClientCertificateVerifier verifier,
     BrokerMetrics metrics,
     TimeProvider time,
     MqttNetLogBridge mqttNetLog,
@@ -159,21 +160,7 @@ internal sealed partial class MqttBroker(
         var owned = certificate as X509Certificate2 is null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
         using var disposeOwned = owned;
         var presented = owned ?? (X509Certificate2)certificate;
-        using var verifier = new X509Chain();
-        verifier.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        verifier.ChainPolicy.CustomTrustStore.Add(authority.Root);
-        verifier.ChainPolicy.ExtraStore.Add(authority.Issuing);
-        verifier.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        verifier.ChainPolicy.VerificationTime = time.GetUtcNow().UtcDateTime;
-        var trusted = verifier.Build(presented) || justInTime.IsTrusted(presented);
-        foreach (var element in verifier.ChainElements)
-        {
-            if (!ReferenceEquals(element.Certificate, presented))
-            {
-                element.Certificate.Dispose();
-            }
-        }
-
+        var trusted = verifier.IsTrusted(presented);
         if (!trusted)
         {
             metrics.Refused("untrusted_certificate");
