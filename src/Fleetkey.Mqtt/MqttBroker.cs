@@ -77,15 +77,28 @@ internal sealed partial class MqttBroker(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _serverCertificate = IssueServerCertificate();
-        var serverOptions = new MqttServerOptionsBuilder()
-            .WithoutDefaultEndpoint()
-            .WithEncryptedEndpoint()
-            .WithEncryptedEndpointPort(_options.Port)
-            .WithEncryptionCertificate(_serverCertificate)
-            .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
-            .WithClientCertificate(ValidateClientCertificate, false)
-            .Build();
-        var server = new MqttServerFactory(mqttNetLog).CreateMqttServer(serverOptions);
+        var serverOptions = new MqttServerOptionsBuilder().WithoutDefaultEndpoint().Build();
+        var chainPolicy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+        };
+        chainPolicy.CustomTrustStore.Add(authority.Root);
+        chainPolicy.ExtraStore.Add(authority.Issuing);
+        var tls = new SslServerAuthenticationOptions
+        {
+            // Made once: the server's chain (its issuing CA sent along) and native TLS context serve every handshake.
+            ServerCertificateContext = SslStreamCertificateContext.Create(_serverCertificate, [authority.Issuing], offline: true),
+            ClientCertificateRequired = true,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+
+            // SslStream checks the client's chain before the callback; anchored in Fleetkey's root it does not search the system's stores.
+            CertificateChainPolicy = chainPolicy,
+            RemoteCertificateValidationCallback = ValidateClientCertificate,
+        };
+        var adapter = new TlsServerAdapter(_options.Port, tls, mqttNetLog, logger);
+        var server = new MqttServerFactory(mqttNetLog).CreateMqttServer(serverOptions, [adapter], mqttNetLog);
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.ClientConnectedAsync += ClientConnectedAsync;
         server.ClientDisconnectedAsync += ClientDisconnectedAsync;
