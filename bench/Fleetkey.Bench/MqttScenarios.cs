@@ -15,6 +15,7 @@ internal sealed class MqttConnectScenario(BenchContext context) : Scenario(conte
 {
     private readonly ConcurrentQueue<MqttDevice> _idle = new();
     private readonly MqttClientFactory _factory = new();
+    private DeviceTlsAdapterFactory? _tls;
     private MqttDevice[] _devices = [];
 
     public override string Name => "mqtt-connect";
@@ -54,7 +55,7 @@ internal sealed class MqttConnectScenario(BenchContext context) : Scenario(conte
 
         try
         {
-            using var client = _factory.CreateMqttClient();
+            using var client = _factory.CreateMqttClient(_tls ??= new DeviceTlsAdapterFactory(Context.Mqtt!));
             await MqttDevices.ConnectAsync(client, MqttDevices.ClientOptions(Context.Mqtt!, device, Context.Options.RequestTimeout), cancellationToken);
             LoadDriver.EndTiming();
             await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), cancellationToken);
