@@ -96,6 +96,10 @@ internal sealed partial class MqttBroker(
             // SslStream checks the client's chain before the callback; anchored in Fleetkey's root it does not search the system's stores.
             CertificateChainPolicy = chainPolicy,
             RemoteCertificateValidationCallback = ValidateClientCertificate,
+
+            // No resumed sessions: every connection presents its certificate and gets it checked (a CA set
+            // INACTIVE refuses its devices at the next handshake), as when each handshake had its own context.
+            AllowTlsResume = false,
         };
         var adapter = new TlsServerAdapter(_options.Port, tls, mqttNetLog, logger);
         var server = new MqttServerFactory(mqttNetLog).CreateMqttServer(serverOptions, [adapter], mqttNetLog);
