@@ -15,6 +15,7 @@ internal sealed class MqttConnectScenario(BenchContext context) : Scenario(conte
 {
     private readonly ConcurrentQueue<MqttDevice> _idle = new();
     private readonly MqttClientFactory _factory = new();
+    private DeviceTlsAdapterFactory? _tls;
     private MqttDevice[] _devices = [];
 
     public override string Name => "mqtt-connect";
@@ -22,7 +23,7 @@ internal sealed class MqttConnectScenario(BenchContext context) : Scenario(conte
     public override string Unit => "connects";
 
     public override string Description =>
-        $"a new MQTTnet client (MQTT 5, clean start) connects as one of {Context.Options.MqttDevices:N0} devices (EC P-256 keys, certificates from CreateCertificateFromCsr, " +
+        $"a new MQTTnet client (MQTT 5, clean start) over a device-like TLS connection (the device's certificate context made once, the server's chain and name verified every time, no session resumption) connects as one of {Context.Options.MqttDevices:N0} devices (EC P-256 keys, certificates from CreateCertificateFromCsr, " +
         $"each attached to its thing and to a policy allowing iot:Connect as that thing): TCP + TLS handshake with the device certificate + CONNECT → CONNACK Success, " +
         $"which the broker sends after looking the certificate up (ACTIVE) and evaluating iot:Connect; then DISCONNECT. Latency is to the CONNACK; the DISCONNECT " +
         $"(sent and the socket closed) is not in the latency but is in the loop, so the rate counts whole connect-disconnect cycles. A device is never used by two " +
@@ -54,7 +55,7 @@ internal sealed class MqttConnectScenario(BenchContext context) : Scenario(conte
 
         try
         {
-            using var client = _factory.CreateMqttClient();
+            using var client = _factory.CreateMqttClient(_tls ??= new DeviceTlsAdapterFactory(Context.Mqtt!));
             await MqttDevices.ConnectAsync(client, MqttDevices.ClientOptions(Context.Mqtt!, device, Context.Options.RequestTimeout), cancellationToken);
             LoadDriver.EndTiming();
             await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), cancellationToken);

@@ -3,21 +3,19 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleetkey.Core.Errors;
 using Fleetkey.Services.Provisioning;
-using Fleetkey.Services.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Fleetkey.Mqtt;
 
 /// <summary>
-/// What the broker does with a device certificate signed by a CA registered by its owner: accept it
-/// at TLS when the CA is ACTIVE, and at CONNECT run just-in-time registration (JITR: the certificate
+/// What the broker does with a device certificate signed by a CA registered by its owner (accepted at
+/// TLS when the CA is ACTIVE: see <see cref="ClientCertificateVerifier"/>): at CONNECT it runs just-in-time registration (JITR: the certificate
 /// becomes PENDING_ACTIVATION, the registration event is published, the connection is refused) or
 /// provisioning (JITP: the CA's template is applied; the connection is then closed as AWS closes it,
 /// or kept when <see cref="MqttBrokerOptions.JitpKeepConnection"/>).
 /// </summary>
 internal sealed partial class JustInTimeConnections(
-    RegisteredCaTrust trust,
     JustInTimeProvisioning provisioning,
     IOptions<MqttBrokerOptions> options,
     TimeProvider time,
@@ -27,9 +25,6 @@ internal sealed partial class JustInTimeConnections(
     public sealed record Decision(bool Continue, string? RefusalReason, string? EventTopic, byte[]? EventPayload);
 
     private readonly MqttBrokerOptions _options = options.Value;
-
-    /// <summary>Whether the certificate chains to a registered ACTIVE CA (the TLS handshake's question).</summary>
-    public bool IsTrusted(X509Certificate2 certificate) => trust.FindIssuer(certificate) is not null;
 
     /// <summary>
     /// Registers or provisions a certificate that is unknown or PENDING_ACTIVATION; null when it does

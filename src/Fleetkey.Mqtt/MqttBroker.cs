@@ -44,6 +44,7 @@ internal sealed partial class MqttBroker(
     IFleetStore store,
     IEnumerable<IDeviceConnectionObserver> observers,
     JustInTimeConnections justInTime,
+    ClientCertificateVerifier verifier,
     BrokerMetrics metrics,
     TimeProvider time,
     MqttNetLogBridge mqttNetLog,
@@ -77,15 +78,32 @@ internal sealed partial class MqttBroker(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _serverCertificate = IssueServerCertificate();
-        var serverOptions = new MqttServerOptionsBuilder()
-            .WithoutDefaultEndpoint()
-            .WithEncryptedEndpoint()
-            .WithEncryptedEndpointPort(_options.Port)
-            .WithEncryptionCertificate(_serverCertificate)
-            .WithEncryptionSslProtocol(SslProtocols.Tls12 | SslProtocols.Tls13)
-            .WithClientCertificate(ValidateClientCertificate, false)
-            .Build();
-        var server = new MqttServerFactory(mqttNetLog).CreateMqttServer(serverOptions);
+        var serverOptions = new MqttServerOptionsBuilder().WithoutDefaultEndpoint().Build();
+        var chainPolicy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+        };
+        chainPolicy.CustomTrustStore.Add(authority.Root);
+        chainPolicy.ExtraStore.Add(authority.Issuing);
+        var tls = new SslServerAuthenticationOptions
+        {
+            // Made once: the server's chain (its issuing CA sent along) and native TLS context serve every handshake.
+            ServerCertificateContext = SslStreamCertificateContext.Create(_serverCertificate, [authority.Issuing], offline: true),
+            ClientCertificateRequired = true,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+
+            // SslStream checks the client's chain before the callback; anchored in Fleetkey's root it does not search the system's stores.
+            CertificateChainPolicy = chainPolicy,
+            RemoteCertificateValidationCallback = ValidateClientCertificate,
+
+            // No resumed sessions: every connection presents its certificate and gets it checked (a CA set
+            // INACTIVE refuses its devices at the next handshake), as when each handshake had its own context.
+            AllowTlsResume = false,
+        };
+        var adapter = new TlsServerAdapter(_options.Port, tls, mqttNetLog, logger);
+        var server = new MqttServerFactory(mqttNetLog).CreateMqttServer(serverOptions, [adapter], mqttNetLog);
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.ClientConnectedAsync += ClientConnectedAsync;
         server.ClientDisconnectedAsync += ClientDisconnectedAsync;
@@ -160,21 +178,7 @@ internal sealed partial class MqttBroker(
         var owned = certificate as X509Certificate2 is null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
         using var disposeOwned = owned;
         var presented = owned ?? (X509Certificate2)certificate;
-        using var verifier = new X509Chain();
-        verifier.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        verifier.ChainPolicy.CustomTrustStore.Add(authority.Root);
-        verifier.ChainPolicy.ExtraStore.Add(authority.Issuing);
-        verifier.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        verifier.ChainPolicy.VerificationTime = time.GetUtcNow().UtcDateTime;
-        var trusted = verifier.Build(presented) || justInTime.IsTrusted(presented);
-        foreach (var element in verifier.ChainElements)
-        {
-            if (!ReferenceEquals(element.Certificate, presented))
-            {
-                element.Certificate.Dispose();
-            }
-        }
-
+        var trusted = verifier.IsTrusted(presented);
         if (!trusted)
         {
             metrics.Refused("untrusted_certificate");

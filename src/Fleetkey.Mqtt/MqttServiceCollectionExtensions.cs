@@ -19,6 +19,7 @@ public static class MqttServiceCollectionExtensions
         services.AddSingleton<BrokerMetrics>();
         services.AddSingleton<MqttNetLogBridge>();
         services.AddSingleton<JustInTimeConnections>();
+        services.AddSingleton<ClientCertificateVerifier>();
         services.AddHostedService<RegisteredCaRefresher>();
         services.AddSingleton<FleetProvisioningHandler>();
         services.AddSingleton<MqttBroker>();

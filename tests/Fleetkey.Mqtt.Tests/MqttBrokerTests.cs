@@ -262,6 +262,66 @@ public sealed class MqttBrokerTests : IAsyncLifetime
         Assert.Equal(["miss"], lookups.Results);
     }
 
+    [Fact]
+    public async Task TlsVerdict_RememberedThenCertificateExpires_Refused()
+    {
+        var device = await DeviceAsync("dev-exp", Policy(ConnectAsThing));
+        var (client, result) = await ConnectAsync(device, "dev-exp");
+        Assert.Equal(nameof(MqttClientConnectResultCode.Success), result);
+        await DisconnectAndWaitAsync(client, "dev-exp");
+        Assert.True(Service<ClientCertificateVerifier>().Count > 0);
+
+        // Its own clock: advancing the host's by a year would run the broker's poll timers for every interval in it.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(_host.Time.GetUtcNow());
+        var verifier = new ClientCertificateVerifier(Service<CertificateAuthority>(), Service<RegisteredCaTrust>(), time);
+        Assert.True(verifier.IsTrusted(device.Certificate));
+        Assert.Equal(1, verifier.Count);
+
+        time.Advance(device.Certificate.NotAfter.ToUniversalTime() - time.GetUtcNow().UtcDateTime + TimeSpan.FromMinutes(1));
+
+        Assert.False(verifier.IsTrusted(device.Certificate));
+        Assert.Equal(0, verifier.Count);
+    }
+
+    [Fact]
+    public async Task TlsVerdict_RememberedForRegisteredCa_CaSetInactive_HandshakeRefused()
+    {
+        var cas = Service<CaCertificateService>();
+        using var caKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=Owner CA", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        var now = _host.Time.GetUtcNow();
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(5));
+        X509Certificate2 Issue(string subject, System.Security.Cryptography.ECDsa key)
+        {
+            var request = new CertificateRequest(subject, key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+            return request.Create(ca, now.AddDays(-1), now.AddYears(1), System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        }
+
+        using var verificationKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        using var verification = Issue("CN=" + await cas.GetRegistrationCodeAsync(Scope, None), verificationKey);
+        var registered = await cas.RegisterAsync(
+            Scope, new CaCertificateService.NewCaCertificate(ca.ExportCertificatePem(), verification.ExportCertificatePem(), true, false, null, null, null), None);
+        using var deviceKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        using var issued = Issue("CN=owner-device", deviceKey);
+        using var withKey = issued.CopyWithPrivateKey(deviceKey);
+        var device = new Device(DeviceAuthorizationService.CertificateId(issued), X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null));
+
+        // Accepted at TLS (the CA is ACTIVE), refused at CONNECT: the certificate is not registered and auto-registration is off.
+        var (_, accepted) = await ConnectAsync(device, "owner-device");
+        Assert.Contains(nameof(MqttClientConnectResultCode.NotAuthorized), accepted, StringComparison.Ordinal);
+        var verifier = Service<ClientCertificateVerifier>();
+        Assert.True(verifier.IsTrusted(device.Certificate));
+
+        await cas.UpdateAsync(registered.CertificateId, new CaCertificateService.CaCertificateUpdate(CertificateStatus.Inactive, null, null, false), None);
+
+        Assert.False(verifier.IsTrusted(device.Certificate));
+        var (_, refused) = await ConnectAsync(device, "owner-device");
+        Assert.DoesNotContain(nameof(MqttClientConnectResultCode.NotAuthorized), refused, StringComparison.Ordinal);
+        Assert.DoesNotContain(nameof(MqttClientConnectResultCode.Success), refused, StringComparison.Ordinal);
+    }
+
     /// <summary>Disconnects and waits until the broker has seen it (and so handed the device's cache entry to <see cref="AuthorizationCache.Forget"/>).</summary>
     private async Task DisconnectAndWaitAsync(IMqttClient client, string clientId)
     {
