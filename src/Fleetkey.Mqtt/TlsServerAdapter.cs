@@ -29,6 +29,9 @@ internal sealed partial class TlsServerAdapter(
 {
     private const int Backlog = 1024;
 
+    // A client that opens the socket and never completes the handshake does not hold it for longer.
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
+
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task? _accepting;
@@ -102,7 +105,11 @@ internal sealed partial class TlsServerAdapter(
         try
         {
             socket.NoDelay = true;
-            await stream.AuthenticateAsServerAsync(tls, cancellationToken);
+            using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                handshake.CancelAfter(HandshakeTimeout);
+                await stream.AuthenticateAsServerAsync(tls, handshake.Token);
+            }
             var certificate = stream.RemoteCertificate switch
             {
                 null => null,

@@ -148,6 +148,28 @@ public sealed class MqttBrokerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Handshake_ClientSendsNothing_ConnectionClosedByTheBroker()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, _port);
+
+        // The broker gives up on the TLS handshake after 10 s and closes: the read ends (0 bytes or a reset).
+        var buffer = new byte[16];
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        int read;
+        try
+        {
+            read = await socket.ReceiveAsync(buffer, SocketFlags.None, wait.Token);
+        }
+        catch (SocketException)
+        {
+            read = 0;
+        }
+
+        Assert.Equal(0, read);
+    }
+
+    [Fact]
     public async Task Connect_SelfSignedCertificate_TlsHandshakeFailsAndNoErrorLogged()
     {
         using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
