@@ -40,6 +40,10 @@ internal sealed partial class DeviceKeyPool : IDisposable
     /// <summary>Keys a request takes from the store when the memory buffer is empty (one for itself).</summary>
     internal const int DirectTakeBatch = 8;
 
+    // How long, at most, a request that finds the pool empty waits for keys on their way from the store.
+    private const int MaxInFlightWaits = 100;
+    private static readonly TimeSpan InFlightWait = TimeSpan.FromMilliseconds(1);
+
     private static readonly TimeSpan RecountInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan BusyPoll = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
@@ -61,6 +65,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
     private Task _prefetcher = Task.CompletedTask;
     private int _buffered;
     private int _pendingCount;
+    private int _storeTakesInFlight;
     private int _stored;
     private long _generated;
     private long _handedOutPooled;
@@ -215,20 +220,52 @@ internal sealed partial class DeviceKeyPool : IDisposable
     public async ValueTask<AsymmetricAlgorithm> TakeAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (TryDequeue() is { } key)
+        for (var wait = 0; ; wait++)
         {
-            return key;
-        }
+            if (TryDequeue() is { } key)
+            {
+                return key;
+            }
 
-        if (_store is not null && (Stored > 0 || Volatile.Read(ref _pendingCount) > 0))
-        {
-            key = TakePending() ?? await TakeFromStoreAsync(cancellationToken);
+            if (_store is null)
+            {
+                break;
+            }
+
+            key = TakePending();
+            var tookFromStore = false;
+            if (key is null && Stored > 0)
+            {
+                key = await TakeFromStoreAsync(cancellationToken);
+                tookFromStore = true;
+            }
+
             if (key is not null)
             {
                 Interlocked.Increment(ref _handedOutPooled);
                 Wake();
                 return key;
             }
+
+            if (wait >= MaxInFlightWaits)
+            {
+                break;
+            }
+
+            // The store had nothing left: other requests' batches may have filled the buffer meanwhile.
+            if (tookFromStore)
+            {
+                continue;
+            }
+
+            // The store looks empty, but another request's (or the prefetch's) batch may be on its way
+            // to the buffer: wait for it rather than generate a key.
+            if (Volatile.Read(ref _storeTakesInFlight) == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(InFlightWait, _time, cancellationToken);
         }
 
         Interlocked.Increment(ref _handedOutGenerated);
@@ -275,21 +312,8 @@ internal sealed partial class DeviceKeyPool : IDisposable
     }
 
     // The buffer is empty: one key for this request and the rest of a batch for the next ones.
-    private async Task<AsymmetricAlgorithm?> TakeFromStoreAsync(CancellationToken cancellationToken)
-    {
-        var keys = await TakeStoredAsync(DirectTakeBatch, cancellationToken);
-        if (keys.Count == 0)
-        {
-            return null;
-        }
-
-        foreach (var extra in keys.Skip(1))
-        {
-            Enqueue(extra);
-        }
-
-        return keys[0];
-    }
+    private async Task<AsymmetricAlgorithm?> TakeFromStoreAsync(CancellationToken cancellationToken) =>
+        (await MoveStoredAsync(DirectTakeBatch, keepOne: true, cancellationToken)).Kept;
 
     /// <summary>
     /// Stops filling and puts the keys held in memory back in the store, so a restart loses none.
@@ -563,47 +587,61 @@ internal sealed partial class DeviceKeyPool : IDisposable
                 return;
             }
 
-            var taken = await TakeStoredAsync(want, cancellationToken);
-            foreach (var key in taken)
-            {
-                Enqueue(key);
-            }
-
-            if (taken.Count == 0)
+            var (taken, _) = await MoveStoredAsync(want, keepOne: false, cancellationToken);
+            if (taken == 0)
             {
                 return;
             }
         }
     }
 
-    // Removes up to `count` keys from the store and opens them (a key sealed under another passphrase is discarded).
-    private async Task<List<AsymmetricAlgorithm>> TakeStoredAsync(int count, CancellationToken cancellationToken)
+    // Removes up to `count` keys from the store into the buffer (a key sealed under another passphrase
+    // is discarded), keeping one out for the caller if asked; returns how many rows it took. While it
+    // runs, requests that find the buffer empty wait for its keys instead of generating their own.
+    private async Task<(int Taken, AsymmetricAlgorithm? Kept)> MoveStoredAsync(int count, bool keepOne, CancellationToken cancellationToken)
     {
-        var taken = await _store!.TakeAsync(Algorithm, count, cancellationToken);
-        if (taken.Count < count)
+        Interlocked.Increment(ref _storeTakesInFlight);
+        try
         {
-            Volatile.Write(ref _stored, 0);
-        }
-        else
-        {
-            Interlocked.Add(ref _stored, -taken.Count);
-        }
-
-        var keys = new List<AsymmetricAlgorithm>(taken.Count);
-        foreach (var sealedKey in taken)
-        {
-            if (_sealer.Open(sealedKey) is { } key)
+            var taken = await _store!.TakeAsync(Algorithm, count, cancellationToken);
+            if (taken.Count < count)
             {
-                keys.Add(key);
+                Volatile.Write(ref _stored, 0);
             }
-        }
+            else
+            {
+                Interlocked.Add(ref _stored, -taken.Count);
+            }
 
-        if (keys.Count < taken.Count)
+            AsymmetricAlgorithm? kept = null;
+            var unusable = 0;
+            foreach (var sealedKey in taken)
+            {
+                if (_sealer.Open(sealedKey) is not { } key)
+                {
+                    unusable++;
+                }
+                else if (keepOne && kept is null)
+                {
+                    kept = key;
+                }
+                else
+                {
+                    Enqueue(key);
+                }
+            }
+
+            if (unusable > 0)
+            {
+                LogUnusableKeys(_logger, unusable);
+            }
+
+            return (taken.Count, kept);
+        }
+        finally
         {
-            LogUnusableKeys(_logger, taken.Count - keys.Count);
+            Interlocked.Decrement(ref _storeTakesInFlight);
         }
-
-        return keys;
     }
 
     private void Enqueue(AsymmetricAlgorithm key)

@@ -177,6 +177,31 @@ public sealed class DeviceKeyPoolTests
     }
 
     [Fact]
+    public async Task Persistent_ConcurrentTakesWhileABatchIsOnItsWay_WaitForItInsteadOfGenerating()
+    {
+        var store = new MemoryKeyStore();
+        using (var filler = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: DeviceKeyPool.DirectTakeBatch, store, bufferSize: 1))
+        {
+            await filler.PrepareAsync(CancellationToken.None);
+            filler.Start();
+            await WaitUntilAsync(() => filler.Available == DeviceKeyPool.DirectTakeBatch);
+            await filler.StopAsync(CancellationToken.None);
+        }
+
+        // One request's batch takes every stored key; the others find the store empty while those
+        // keys are still on their way to the buffer (as at the end of a burst).
+        store.TakeDelay = TimeSpan.FromMilliseconds(200);
+        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: DeviceKeyPool.DirectTakeBatch, store, bufferSize: 16);
+        await pool.PrepareAsync(CancellationToken.None);
+
+        var keys = await Task.WhenAll(Enumerable.Range(0, DeviceKeyPool.DirectTakeBatch).Select(_ => pool.TakeAsync(CancellationToken.None).AsTask()));
+
+        Assert.Equal(((long)DeviceKeyPool.DirectTakeBatch, 0L), pool.HandedOut);
+        Assert.Equal(DeviceKeyPool.DirectTakeBatch, keys.Select(k => Convert.ToBase64String(k.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
+        Array.ForEach(keys, k => k.Dispose());
+    }
+
+    [Fact]
     public async Task Persistent_WithPassphrase_StoresOnlySealedKeysAndDropsOldPlainOnes()
     {
         var store = new MemoryKeyStore();
@@ -264,14 +289,24 @@ public sealed class DeviceKeyPoolTests
             return Task.CompletedTask;
         }
 
-        public Task<IReadOnlyList<SealedDeviceKey>> TakeAsync(KeyAlgorithm algorithm, int count, CancellationToken cancellationToken)
+        /// <summary>How long a take's answer takes to come back after the keys left the store (a database round trip).</summary>
+        public TimeSpan TakeDelay { get; set; }
+
+        public async Task<IReadOnlyList<SealedDeviceKey>> TakeAsync(KeyAlgorithm algorithm, int count, CancellationToken cancellationToken)
         {
+            List<SealedDeviceKey> taken;
             lock (_keys)
             {
-                var taken = _keys.Where(k => k.Algorithm == algorithm).Take(count).ToList();
+                taken = _keys.Where(k => k.Algorithm == algorithm).Take(count).ToList();
                 taken.ForEach(k => _keys.Remove(k));
-                return Task.FromResult<IReadOnlyList<SealedDeviceKey>>(taken);
             }
+
+            if (TakeDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(TakeDelay, cancellationToken);
+            }
+
+            return taken;
         }
 
         public Task<int> CountAsync(KeyAlgorithm algorithm, CancellationToken cancellationToken)
