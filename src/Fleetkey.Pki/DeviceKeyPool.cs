@@ -67,6 +67,11 @@ internal sealed partial class DeviceKeyPool : IDisposable
     private int _pendingCount;
     private int _storeTakesInFlight;
     private int _stored;
+
+    // Bumped (under _storedLock) by every change this node makes to _stored, so that a recount that
+    // raced with one is not written over it (a recount read before a flush would hide that flush's keys).
+    private long _storedVersion;
+    private readonly Lock _storedLock = new();
     private long _generated;
     private long _handedOutPooled;
     private long _handedOutGenerated;
@@ -524,7 +529,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
         }
 
         await _store.AddAsync(keys.Select(k => _sealer.Seal(Algorithm, k)).ToList(), cancellationToken);
-        Interlocked.Add(ref _stored, keys.Count);
+        AdjustStored(keys.Count);
     }
 
     // Keeps the in-memory buffer full from the store, so a request never waits for the database.
@@ -540,7 +545,16 @@ internal sealed partial class DeviceKeyPool : IDisposable
                 if (_time.GetElapsedTime(lastCount) >= RecountInterval)
                 {
                     // Other nodes take keys from the same store: the count is refreshed, not only tracked.
-                    Volatile.Write(ref _stored, await _store!.CountAsync(Algorithm, token));
+                    var version = Interlocked.Read(ref _storedVersion);
+                    var counted = await _store!.CountAsync(Algorithm, token);
+                    lock (_storedLock)
+                    {
+                        if (_storedVersion == version)
+                        {
+                            Volatile.Write(ref _stored, counted);
+                        }
+                    }
+
                     lastCount = _time.GetTimestamp();
                     if (Available < Capacity)
                     {
@@ -604,14 +618,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
         try
         {
             var taken = await _store!.TakeAsync(Algorithm, count, cancellationToken);
-            if (taken.Count < count)
-            {
-                Volatile.Write(ref _stored, 0);
-            }
-            else
-            {
-                Interlocked.Add(ref _stored, -taken.Count);
-            }
+            AdjustStored(-taken.Count, emptied: taken.Count < count);
 
             AsymmetricAlgorithm? kept = null;
             var unusable = 0;
@@ -641,6 +648,15 @@ internal sealed partial class DeviceKeyPool : IDisposable
         finally
         {
             Interlocked.Decrement(ref _storeTakesInFlight);
+        }
+    }
+
+    private void AdjustStored(int delta, bool emptied = false)
+    {
+        lock (_storedLock)
+        {
+            Volatile.Write(ref _stored, emptied ? 0 : Math.Max(0, _stored + delta));
+            _storedVersion++;
         }
     }
 
