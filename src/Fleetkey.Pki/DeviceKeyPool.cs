@@ -38,11 +38,12 @@ internal sealed partial class DeviceKeyPool : IDisposable
     internal const int StoreBatch = 8;
 
     /// <summary>Keys a request takes from the store when the memory buffer is empty (one for itself).</summary>
-    internal const int DirectTakeBatch = 8;
+    internal const int DirectTakeBatch = 32;
 
-    // How long, at most, a request that finds the pool empty waits for keys on their way from the store.
-    private const int MaxInFlightWaits = 100;
-    private static readonly TimeSpan InFlightWait = TimeSpan.FromMilliseconds(1);
+    // How long, at most, a request that finds the pool empty waits for keys on their way from the store
+    // (behind a busy single writer a take can wait seconds; a generated RSA key costs ~0.2 s of CPU).
+    private static readonly TimeSpan MaxInFlightWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan InFlightWait = TimeSpan.FromMilliseconds(2);
 
     private static readonly TimeSpan RecountInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan BusyPoll = TimeSpan.FromMilliseconds(20);
@@ -225,7 +226,8 @@ internal sealed partial class DeviceKeyPool : IDisposable
     public async ValueTask<AsymmetricAlgorithm> TakeAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        for (var wait = 0; ; wait++)
+        var started = _time.GetTimestamp();
+        while (true)
         {
             if (TryDequeue() is { } key)
             {
@@ -252,7 +254,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
                 return key;
             }
 
-            if (wait >= MaxInFlightWaits)
+            if (_time.GetElapsedTime(started) >= MaxInFlightWait)
             {
                 break;
             }

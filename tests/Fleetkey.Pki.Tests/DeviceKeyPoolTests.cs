@@ -137,42 +137,43 @@ public sealed class DeviceKeyPoolTests
     [Fact]
     public async Task Persistent_EmptyBufferWithStoredKeys_TakesABatchFromTheStoreInsteadOfGenerating()
     {
+        const int Total = DeviceKeyPool.DirectTakeBatch + 12;
         var store = new MemoryKeyStore();
-        using (var filler = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 20, store, bufferSize: 1))
+        using (var filler = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: Total, store, bufferSize: 1))
         {
             await filler.PrepareAsync(CancellationToken.None);
             filler.Start();
-            await WaitUntilAsync(() => filler.Available == 20);
+            await WaitUntilAsync(() => filler.Available == Total);
             await filler.StopAsync(CancellationToken.None);
         }
 
-        Assert.Equal(20, store.Count);
+        Assert.Equal(Total, store.Count);
 
         // Not started: nothing tops the buffer up, as in a burst that outruns the prefetch.
-        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 20, store, bufferSize: 16);
+        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: Total, store, bufferSize: 16);
         await pool.PrepareAsync(CancellationToken.None);
         Assert.Equal(0, pool.Buffered);
 
         using var first = await pool.TakeAsync(CancellationToken.None);
         Assert.Equal((1L, 0L), pool.HandedOut);
-        Assert.Equal(20 - DeviceKeyPool.DirectTakeBatch, store.Count);
+        Assert.Equal(Total - DeviceKeyPool.DirectTakeBatch, store.Count);
         Assert.Equal(DeviceKeyPool.DirectTakeBatch - 1, pool.Buffered);
 
         // The rest of the batch serves the next requests; then the store again; never a generated key.
         var keys = new List<AsymmetricAlgorithm>();
-        for (var i = 0; i < 19; i++)
+        for (var i = 0; i < Total - 1; i++)
         {
             keys.Add(await pool.TakeAsync(CancellationToken.None));
         }
 
-        Assert.Equal((20L, 0L), pool.HandedOut);
+        Assert.Equal(((long)Total, 0L), pool.HandedOut);
         Assert.Equal(0, pool.Generated);
         Assert.Equal(0, store.Count);
-        Assert.Equal(20, keys.Append(first).Select(k => Convert.ToBase64String(k.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(Total, keys.Append(first).Select(k => Convert.ToBase64String(k.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
 
         // The pool is empty now: the next key is generated on demand.
         using var generated = await pool.TakeAsync(CancellationToken.None);
-        Assert.Equal((20L, 1L), pool.HandedOut);
+        Assert.Equal(((long)Total, 1L), pool.HandedOut);
         keys.ForEach(k => k.Dispose());
     }
 
