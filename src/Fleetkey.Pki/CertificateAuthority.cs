@@ -149,9 +149,8 @@ public sealed class CertificateAuthority : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
         using var key = await _keyPool.TakeAsync(cancellationToken);
-        var publicKey = new PublicKey(key);
-        var issued = IssueDevice(DeviceSubjectName, publicKey, validity);
-        return issued with { PrivateKeyPem = Keys.ExportDevicePrivateKeyPem(key) };
+        var issued = IssueDevice(DeviceSubjectName, key.PublicKey, validity);
+        return issued with { PrivateKeyPem = key.ExportPrivateKeyPem() };
     }
 
     /// <summary>Signs a PEM CSR after verifying its signature and key; throws <see cref="PkiException"/>.</summary>

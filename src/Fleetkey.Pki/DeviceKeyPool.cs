@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -54,8 +53,8 @@ internal sealed partial class DeviceKeyPool : IDisposable
     private readonly IDeviceKeyStore? _store;
     private readonly DeviceKeySealer _sealer;
     private readonly TimeProvider _time;
-    private readonly ConcurrentQueue<AsymmetricAlgorithm> _buffer = new();
-    private readonly List<AsymmetricAlgorithm> _pending = [];
+    private readonly ConcurrentQueue<DeviceKey> _buffer = new();
+    private readonly List<DeviceKey> _pending = [];
     private readonly Queue<long> _generatedAt = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly AutoResetEvent _generatorWake = new(initialState: false);
@@ -223,7 +222,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
     /// requests behind it) rather than generating: a stored key costs a database round trip and an
     /// unseal, a generated RSA key ~0.3 s of CPU. Only an empty pool generates on demand.
     /// </remarks>
-    public async ValueTask<AsymmetricAlgorithm> TakeAsync(CancellationToken cancellationToken)
+    public async ValueTask<DeviceKey> TakeAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var started = _time.GetTimestamp();
@@ -277,10 +276,10 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
         Interlocked.Increment(ref _handedOutGenerated);
         Wake();
-        return Keys.Generate(Algorithm);
+        return DeviceKey.Generate(Algorithm);
     }
 
-    private AsymmetricAlgorithm? TryDequeue()
+    private DeviceKey? TryDequeue()
     {
         if (!_buffer.TryDequeue(out var key))
         {
@@ -302,7 +301,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
     }
 
     // A key the generator made but has not stored yet: no round trip.
-    private AsymmetricAlgorithm? TakePending()
+    private DeviceKey? TakePending()
     {
         lock (_pending)
         {
@@ -319,7 +318,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
     }
 
     // The buffer is empty: one key for this request and the rest of a batch for the next ones.
-    private async Task<AsymmetricAlgorithm?> TakeFromStoreAsync(CancellationToken cancellationToken) =>
+    private async Task<DeviceKey?> TakeFromStoreAsync(CancellationToken cancellationToken) =>
         (await MoveStoredAsync(DirectTakeBatch, keepOne: true, cancellationToken)).Kept;
 
     /// <summary>
@@ -344,7 +343,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
             return;
         }
 
-        var keys = new List<AsymmetricAlgorithm>();
+        var keys = new List<DeviceKey>();
         lock (_pending)
         {
             keys.AddRange(_pending);
@@ -447,7 +446,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
                 }
 
                 _filling = true;
-                var key = Keys.Generate(Algorithm);
+                var key = DeviceKey.Generate(Algorithm);
                 if (token.IsCancellationRequested)
                 {
                     key.Dispose();
@@ -488,7 +487,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
     // Writes the generated keys to the store (on the generator thread; blocking is fine there).
     private void Flush(CancellationToken cancellationToken)
     {
-        List<AsymmetricAlgorithm> keys;
+        List<DeviceKey> keys;
         lock (_pending)
         {
             if (_pending.Count == 0)
@@ -523,14 +522,14 @@ internal sealed partial class DeviceKeyPool : IDisposable
         }
     }
 
-    private async Task StoreAsync(List<AsymmetricAlgorithm> keys, CancellationToken cancellationToken)
+    private async Task StoreAsync(List<DeviceKey> keys, CancellationToken cancellationToken)
     {
         if (keys.Count == 0 || _store is null)
         {
             return;
         }
 
-        await _store.AddAsync(keys.Select(k => _sealer.Seal(Algorithm, k)).ToList(), cancellationToken);
+        await _store.AddAsync(keys.Select(k => _sealer.Seal(k)).ToList(), cancellationToken);
         AdjustStored(keys.Count);
     }
 
@@ -614,7 +613,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
     // Removes up to `count` keys from the store into the buffer (a key sealed under another passphrase
     // is discarded), keeping one out for the caller if asked; returns how many rows it took. While it
     // runs, requests that find the buffer empty wait for its keys instead of generating their own.
-    private async Task<(int Taken, AsymmetricAlgorithm? Kept)> MoveStoredAsync(int count, bool keepOne, CancellationToken cancellationToken)
+    private async Task<(int Taken, DeviceKey? Kept)> MoveStoredAsync(int count, bool keepOne, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _storeTakesInFlight);
         try
@@ -622,7 +621,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
             var taken = await _store!.TakeAsync(Algorithm, count, cancellationToken);
             AdjustStored(-taken.Count, emptied: taken.Count < count);
 
-            AsymmetricAlgorithm? kept = null;
+            DeviceKey? kept = null;
             var unusable = 0;
             foreach (var sealedKey in taken)
             {
@@ -662,7 +661,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
         }
     }
 
-    private void Enqueue(AsymmetricAlgorithm key)
+    private void Enqueue(DeviceKey key)
     {
         _buffer.Enqueue(key);
         Interlocked.Increment(ref _buffered);

@@ -29,18 +29,18 @@ internal sealed class DeviceKeySealer
     /// <summary>Derives this node's key-encryption key now, so the first seal does not pay for it.</summary>
     public void Warm() => _sealer.Warm();
 
-    public SealedDeviceKey Seal(KeyAlgorithm algorithm, AsymmetricAlgorithm key)
+    public SealedDeviceKey Seal(DeviceKey key)
     {
-        var der = key.ExportPkcs8PrivateKey();
+        var der = key.ExportPkcs8();
         if (!_sealer.Encrypts)
         {
-            return new SealedDeviceKey(algorithm, der, null);
+            return new SealedDeviceKey(key.Algorithm, der, null);
         }
 
         try
         {
-            var sealedKey = _sealer.Seal(der, AssociatedData(algorithm));
-            return new SealedDeviceKey(algorithm, sealedKey.Data, sealedKey.KekSalt);
+            var sealedKey = _sealer.Seal(der, AssociatedData(key.Algorithm));
+            return new SealedDeviceKey(key.Algorithm, sealedKey.Data, sealedKey.KekSalt);
         }
         finally
         {
@@ -52,7 +52,7 @@ internal sealed class DeviceKeySealer
     /// The key inside, or null when it cannot be used here: sealed under another passphrase, stored
     /// in the clear while a passphrase is configured, damaged, or not of its stated algorithm.
     /// </summary>
-    public AsymmetricAlgorithm? Open(SealedDeviceKey sealedKey)
+    public DeviceKey? Open(SealedDeviceKey sealedKey)
     {
         if ((sealedKey.KekSalt is null) == _sealer.Encrypts)
         {
@@ -61,7 +61,7 @@ internal sealed class DeviceKeySealer
 
         if (sealedKey.KekSalt is null)
         {
-            return Import(sealedKey.Algorithm, sealedKey.Data);
+            return DeviceKey.FromPkcs8(sealedKey.Algorithm, sealedKey.Data);
         }
 
         var der = _sealer.Open(new SealedSecret(sealedKey.Data, sealedKey.KekSalt), AssociatedData(sealedKey.Algorithm));
@@ -72,7 +72,7 @@ internal sealed class DeviceKeySealer
 
         try
         {
-            return Import(sealedKey.Algorithm, der);
+            return DeviceKey.FromPkcs8(sealedKey.Algorithm, der);
         }
         finally
         {
@@ -82,37 +82,6 @@ internal sealed class DeviceKeySealer
 
     // The algorithm is bound to the ciphertext: a row relabelled in the database fails to open.
     private static byte[] AssociatedData(KeyAlgorithm algorithm) => Encoding.ASCII.GetBytes(PkiOptions.FormatAlgorithm(algorithm));
-
-    private static AsymmetricAlgorithm? Import(KeyAlgorithm algorithm, byte[] der)
-    {
-        AsymmetricAlgorithm key = algorithm switch
-        {
-            KeyAlgorithm.Rsa2048 => RSA.Create(),
-            KeyAlgorithm.EcP256 or KeyAlgorithm.EcP384 => ECDsa.Create(),
-            _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown key algorithm."),
-        };
-
-        try
-        {
-            key.ImportPkcs8PrivateKey(der, out var read);
-            var expected = algorithm switch
-            {
-                KeyAlgorithm.Rsa2048 => key is RSA { KeySize: 2048 },
-                KeyAlgorithm.EcP256 => key is ECDsa { KeySize: 256 },
-                _ => key is ECDsa { KeySize: 384 },
-            };
-            if (read == der.Length && expected)
-            {
-                return key;
-            }
-        }
-        catch (CryptographicException)
-        {
-        }
-
-        key.Dispose();
-        return null;
-    }
 }
 
 /// <summary>A pre-generated device key as kept at rest (see <see cref="IDeviceKeyStore"/>).</summary>

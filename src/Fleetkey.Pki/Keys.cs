@@ -22,17 +22,6 @@ internal static class Keys
         return key;
     }
 
-    /// <summary>
-    /// The private key PEM the AWS SDKs hand out for CreateKeysAndCertificate: PKCS#1 for RSA and
-    /// SEC 1 for EC, not PKCS#8, so device code written against AWS reads it unchanged.
-    /// </summary>
-    public static string ExportDevicePrivateKeyPem(AsymmetricAlgorithm key) => key switch
-    {
-        RSA rsa => rsa.ExportRSAPrivateKeyPem(),
-        ECDsa ec => ec.ExportECPrivateKeyPem(),
-        _ => throw new ArgumentException("Unsupported key type.", nameof(key)),
-    };
-
     /// <summary>A second instance of the same key, for callers that must not share one instance across threads.</summary>
     public static AsymmetricAlgorithm Clone(AsymmetricAlgorithm key)
     {

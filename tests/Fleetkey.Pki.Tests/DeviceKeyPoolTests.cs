@@ -19,10 +19,9 @@ public sealed class DeviceKeyPoolTests
         await WaitUntilAsync(() => pool.Generated == 4 && pool.Available == 3);
 
         using var second = await pool.TakeAsync(CancellationToken.None);
-        var a = Assert.IsAssignableFrom<ECDsa>(first);
-        var b = Assert.IsAssignableFrom<ECDsa>(second);
-        Assert.Equal(256, a.KeySize);
-        Assert.NotEqual(a.ExportSubjectPublicKeyInfo(), b.ExportSubjectPublicKeyInfo());
+        Assert.Equal(KeyAlgorithm.EcP256, first.Algorithm);
+        Assert.Equal(256, first.PublicKey.GetECDsaPublicKey()!.KeySize);
+        Assert.NotEqual(first.PublicKey.ExportSubjectPublicKeyInfo(), second.PublicKey.ExportSubjectPublicKeyInfo());
     }
 
     [Fact]
@@ -38,7 +37,7 @@ public sealed class DeviceKeyPoolTests
         {
             var watch = Stopwatch.StartNew();
             using var key = await pool.TakeAsync(CancellationToken.None);
-            _ = key.ExportSubjectPublicKeyInfo();
+            _ = key.ExportPrivateKeyPem();
             fastest = watch.Elapsed < fastest ? watch.Elapsed : fastest;
         }
 
@@ -52,7 +51,7 @@ public sealed class DeviceKeyPoolTests
 
         using var key = await pool.TakeAsync(CancellationToken.None);
 
-        Assert.Equal(2048, Assert.IsAssignableFrom<RSA>(key).KeySize);
+        Assert.Equal(2048, key.PublicKey.GetRSAPublicKey()!.KeySize);
         Assert.Equal(0, pool.Available);
     }
 
@@ -62,13 +61,13 @@ public sealed class DeviceKeyPoolTests
         using var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 1));
 
         // More keys than the pool holds, at once: whatever is not pooled is made on the spot.
-        var keys = new List<AsymmetricAlgorithm>();
+        var keys = new List<DeviceKey>();
         for (var i = 0; i < 4; i++)
         {
             keys.Add(await pool.TakeAsync(CancellationToken.None));
         }
 
-        Assert.Equal(4, keys.Select(k => Convert.ToBase64String(k.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(4, keys.Select(k => Convert.ToBase64String(k.PublicKey.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
         keys.ForEach(k => k.Dispose());
     }
 
@@ -160,7 +159,7 @@ public sealed class DeviceKeyPoolTests
         Assert.Equal(DeviceKeyPool.DirectTakeBatch - 1, pool.Buffered);
 
         // The rest of the batch serves the next requests; then the store again; never a generated key.
-        var keys = new List<AsymmetricAlgorithm>();
+        var keys = new List<DeviceKey>();
         for (var i = 0; i < Total - 1; i++)
         {
             keys.Add(await pool.TakeAsync(CancellationToken.None));
@@ -169,7 +168,7 @@ public sealed class DeviceKeyPoolTests
         Assert.Equal(((long)Total, 0L), pool.HandedOut);
         Assert.Equal(0, pool.Generated);
         Assert.Equal(0, store.Count);
-        Assert.Equal(Total, keys.Append(first).Select(k => Convert.ToBase64String(k.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(Total, keys.Append(first).Select(k => Convert.ToBase64String(k.PublicKey.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
 
         // The pool is empty now: the next key is generated on demand.
         using var generated = await pool.TakeAsync(CancellationToken.None);
@@ -198,7 +197,7 @@ public sealed class DeviceKeyPoolTests
         var keys = await Task.WhenAll(Enumerable.Range(0, DeviceKeyPool.DirectTakeBatch).Select(_ => pool.TakeAsync(CancellationToken.None).AsTask()));
 
         Assert.Equal(((long)DeviceKeyPool.DirectTakeBatch, 0L), pool.HandedOut);
-        Assert.Equal(DeviceKeyPool.DirectTakeBatch, keys.Select(k => Convert.ToBase64String(k.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(DeviceKeyPool.DirectTakeBatch, keys.Select(k => Convert.ToBase64String(k.PublicKey.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
         Array.ForEach(keys, k => k.Dispose());
     }
 
@@ -226,12 +225,13 @@ public sealed class DeviceKeyPoolTests
     public void Sealer_OpensOwnKeys_AndRefusesOtherPassphraseTamperingAndRelabelling()
     {
         var sealer = new DeviceKeySealer("passphrase one");
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var sealedKey = sealer.Seal(KeyAlgorithm.EcP256, key);
+        using var key = DeviceKey.Generate(KeyAlgorithm.EcP256);
+        var sealedKey = sealer.Seal(key);
 
-        using (var opened = Assert.IsAssignableFrom<ECDsa>(sealer.Open(sealedKey)))
+        using (var opened = sealer.Open(sealedKey))
         {
-            Assert.Equal(key.ExportSubjectPublicKeyInfo(), opened.ExportSubjectPublicKeyInfo());
+            Assert.NotNull(opened);
+            Assert.Equal(key.PublicKey.ExportSubjectPublicKeyInfo(), opened.PublicKey.ExportSubjectPublicKeyInfo());
         }
 
         // Another node with the same passphrase (its own salt) opens it too.
@@ -244,7 +244,7 @@ public sealed class DeviceKeyPoolTests
         Assert.Null(sealer.Open(sealedKey with { Data = tampered }));
 
         // A key stored in the clear is not used once a passphrase is configured.
-        Assert.Null(sealer.Open(new SealedDeviceKey(KeyAlgorithm.EcP256, key.ExportPkcs8PrivateKey(), null)));
+        Assert.Null(sealer.Open(new SealedDeviceKey(KeyAlgorithm.EcP256, key.ExportPkcs8(), null)));
     }
 
     private static DeviceKeyPool Started(DeviceKeyPool pool)

@@ -98,7 +98,7 @@ public sealed class DeviceKeyPoolStoreTests
         Assert.Equal(10, restarted.Stored);
         restarted.Start(isIdle: () => false);
         await WaitUntilAsync(() => restarted.Buffered == 10);
-        var handedOut = new List<System.Security.Cryptography.AsymmetricAlgorithm>();
+        var handedOut = new List<DeviceKey>();
         for (var i = 0; i < 10; i++)
         {
             handedOut.Add(await restarted.TakeAsync(None));
@@ -106,7 +106,7 @@ public sealed class DeviceKeyPoolStoreTests
 
         Assert.Equal((10L, 0L), restarted.HandedOut);
         Assert.Equal(0, restarted.Generated);
-        Assert.Equal(10, handedOut.Select(k => Convert.ToBase64String(k.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(10, handedOut.Select(k => Convert.ToBase64String(k.PublicKey.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
         Assert.Empty(await RawRowsAsync(test.Store));
         handedOut.ForEach(k => k.Dispose());
     }
