@@ -122,7 +122,7 @@ public sealed class RegistrationService(
             await ApplyPolicyAsync(session, policyPlan, cancellationToken);
             if (certificate is not null)
             {
-                await policies.AttachAsync(session, policyPlan.PolicyName, new PolicyTarget(PolicyTarget.CertificateKind, certificate.CertificateId), cancellationToken);
+                await policies.AttachExistingAsync(session, policyPlan.PolicyName, new PolicyTarget(PolicyTarget.CertificateKind, certificate.CertificateId), cancellationToken);
             }
 
             resources[policyPlan.LogicalName] = new ResourceRef(ResourceKind.Policy, policyPlan.PolicyName);
@@ -133,7 +133,7 @@ public sealed class RegistrationService(
             await ApplyThingAsync(session, thingPlan, cancellationToken);
             if (certificate is not null)
             {
-                await principals.AttachAsync(session, thingPlan.ThingName, certificate.CertificateId, ThingPrincipalType.NonExclusive, cancellationToken);
+                await principals.AttachExistingAsync(session, thingPlan.ThingName, certificate.CertificateId, ThingPrincipalType.NonExclusive, cancellationToken);
             }
 
             resources[thingPlan.LogicalName] = new ResourceRef(ResourceKind.Thing, thingPlan.ThingName);
@@ -197,12 +197,8 @@ public sealed class RegistrationService(
             var attributes = plan.Attributes ?? Attributes.Empty;
             NameRules.EnsureAttributes(attributes, "AttributePayload");
             Attributes.EnsureThingLimit(Attributes.Normalize(attributes), plan.ThingTypeName);
-            await things.CreateAsync(session, plan.ThingName, plan.ThingTypeName, Attributes.Normalize(attributes), cancellationToken);
-            foreach (var group in plan.ThingGroups ?? [])
-            {
-                await groups.AddThingAsync(session, group, plan.ThingName, cancellationToken);
-            }
-
+            await things.InsertNewAsync(session, plan.ThingName, plan.ThingTypeName, Attributes.Normalize(attributes), cancellationToken);
+            await groups.AddNewThingAsync(session, plan.ThingGroups ?? [], plan.ThingName, cancellationToken);
             return;
         }
 

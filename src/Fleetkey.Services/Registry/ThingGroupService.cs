@@ -176,6 +176,35 @@ public sealed class ThingGroupService(IFleetStore store, TimeProvider time)
             return;
         }
 
+        EnsureCanJoin(thingName, group, current);
+        await session.ThingGroups.AddThingAsync(groupName, thingName, time.GetUtcNow(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds a thing created in the caller's transaction (so in no group yet) to <paramref name="groupNames"/>,
+    /// with the rules of <see cref="AddThingAsync(IStoreSession, string, string, CancellationToken)"/>
+    /// checked among those groups, without reading the thing or its memberships again.
+    /// </summary>
+    internal async Task AddNewThingAsync(IStoreSession session, IReadOnlyList<string> groupNames, string thingName, CancellationToken cancellationToken)
+    {
+        var added = new List<ThingGroup>(groupNames.Count);
+        foreach (var groupName in groupNames)
+        {
+            var group = await session.ThingGroups.GetAsync(groupName, cancellationToken) ?? ThrowHelper.NotFound<ThingGroup>(NotFoundMessage(groupName));
+            if (added.Any(g => string.Equals(g.Name, groupName, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            EnsureCanJoin(thingName, group, added);
+            await session.ThingGroups.AddThingAsync(groupName, thingName, time.GetUtcNow(), cancellationToken);
+            added.Add(group);
+        }
+    }
+
+    // A thing is in one group of a hierarchy at most, and in at most MaxGroupsPerThing groups.
+    private static void EnsureCanJoin(string thingName, ThingGroup group, IReadOnlyList<ThingGroup> current)
+    {
         var sameHierarchy = current.FirstOrDefault(g => string.Equals(g.RootName, group.RootName, StringComparison.Ordinal));
         if (sameHierarchy is not null)
         {
@@ -187,8 +216,6 @@ public sealed class ThingGroupService(IFleetStore store, TimeProvider time)
         {
             ThrowHelper.InvalidRequest($"Thing {thingName} is already in {NameRules.MaxGroupsPerThing} thing groups, the most a thing can be in.");
         }
-
-        await session.ThingGroups.AddThingAsync(groupName, thingName, time.GetUtcNow(), cancellationToken);
     }
 
     internal static async Task RemoveThingAsync(IStoreSession session, string groupName, string thingName, CancellationToken cancellationToken)

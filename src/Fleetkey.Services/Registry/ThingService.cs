@@ -42,6 +42,12 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
             ThrowHelper.AlreadyExists($"Thing {name} already exists in account with different attributes", existing.ThingId, new ResourceRef(ResourceKind.Thing, name));
         }
 
+        return await InsertNewAsync(session, name, typeName, attributes, cancellationToken);
+    }
+
+    /// <summary>Creates a thing the caller's transaction has already found absent (RegisterThing), without looking again.</summary>
+    internal async Task<Thing> InsertNewAsync(IStoreSession session, string name, string? typeName, IReadOnlyDictionary<string, string> attributes, CancellationToken cancellationToken)
+    {
         if (typeName is not null)
         {
             await EnsureUsableTypeAsync(session, typeName, "create new thing with", cancellationToken);

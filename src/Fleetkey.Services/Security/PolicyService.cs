@@ -168,6 +168,12 @@ public sealed class PolicyService(IFleetStore store, TimeProvider time)
     internal async Task AttachAsync(IStoreSession session, string name, PolicyTarget target, CancellationToken cancellationToken)
     {
         _ = await RequireAsync(session, name, cancellationToken);
+        await AttachExistingAsync(session, name, target, cancellationToken);
+    }
+
+    /// <summary>As <see cref="AttachAsync(IStoreSession, string, PolicyTarget, CancellationToken)"/> for a policy the caller's transaction has already read or created.</summary>
+    internal async Task AttachExistingAsync(IStoreSession session, string name, PolicyTarget target, CancellationToken cancellationToken)
+    {
         var attached = await session.Policies.ListAttachedAsync([target], null, MaxPoliciesPerTarget + 1, cancellationToken);
         if (attached.Contains(name, StringComparer.Ordinal))
         {

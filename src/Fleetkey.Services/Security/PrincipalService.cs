@@ -28,6 +28,12 @@ public sealed class PrincipalService(IFleetStore store, TimeProvider time)
     {
         _ = await session.Things.GetAsync(thingName, cancellationToken) ?? ThrowHelper.NotFound<Thing>(ThingService.NotFoundMessage(thingName));
         _ = await session.Certificates.GetAsync(certificateId, cancellationToken) ?? ThrowHelper.NotFound<Certificate>(CertificateService.NotFoundMessage(certificateId));
+        await AttachExistingAsync(session, thingName, certificateId, type, cancellationToken);
+    }
+
+    /// <summary>As <see cref="AttachAsync(IStoreSession, string, string, string, CancellationToken)"/> for a thing and certificate the caller's transaction has already read or created.</summary>
+    internal async Task AttachExistingAsync(IStoreSession session, string thingName, string certificateId, string type, CancellationToken cancellationToken)
+    {
         var others = (await session.ThingPrincipals.ListForPrincipalAsync(PolicyTarget.CertificateKind, certificateId, null, 1000, cancellationToken))
             .Where(p => !string.Equals(p.ThingName, thingName, StringComparison.Ordinal))
             .ToList();

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Fleetkey.Core.Errors;
 
@@ -69,6 +71,19 @@ public abstract class SqlFleetStore : IFleetStore
     /// are committed together by one writer (see <see cref="GroupCommitAsync"/>).
     /// </summary>
     protected virtual bool GroupsWrites => false;
+
+    /// <summary>The meter of the store's own instruments (the group-commit writer), for the server's metrics.</summary>
+    public const string MeterName = "Fleetkey.Storage";
+
+    private static readonly Meter StoreMeter = new(MeterName);
+    private static readonly Counter<long> GroupWrites = StoreMeter.CreateCounter<long>(
+        "fleetkey.store.group_commit.writes", "{transaction}", "Write transactions run by the group-commit writer (SQLite), committed or failed.");
+
+    private static readonly Counter<long> GroupCommits = StoreMeter.CreateCounter<long>(
+        "fleetkey.store.group_commit.commits", "{commit}", "Database commits of the group-commit writer; writes over commits is the mean group size.");
+
+    private static readonly Counter<double> WriterBusy = StoreMeter.CreateCounter<double>(
+        "fleetkey.store.group_commit.busy", "s", "Time the single group-commit writer spent running write transactions; its rate is the writer's utilisation (1 = saturated).");
 
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _writerStart = new();
@@ -198,17 +213,30 @@ public abstract class SqlFleetStore : IFleetStore
                 }
             }
 
+            if (group.Count == 0)
+            {
+                continue;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var commits = 1;
             if (group.Count == 1)
             {
                 await RunAloneAsync(group[0]);
             }
-            else if (group.Count > 1 && !await TryRunGroupAsync(group))
+            else if (!await TryRunGroupAsync(group))
             {
                 foreach (var pending in group)
                 {
                     await RunAloneAsync(pending);
                 }
+
+                commits = group.Count;
             }
+
+            WriterBusy.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            GroupWrites.Add(group.Count);
+            GroupCommits.Add(commits);
         }
     }
 

@@ -9,6 +9,7 @@ using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Security;
 using Fleetkey.Services.Telemetry;
 using Fleetkey.Storage;
+using Fleetkey.Storage.Sql;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Metrics;
 
@@ -94,7 +95,7 @@ internal static partial class FleetkeyApp
         var meter = new Meter(ServerActivity.MeterName, typeof(FleetkeyApp).Assembly.GetName().Version?.ToString());
         builder.Services.AddSingleton(meter);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(ServerActivity.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
+            .AddMeter(ServerActivity.MeterName, SqlFleetStore.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
             .AddPrometheusExporter());
         configure?.Invoke(builder);
 

@@ -253,6 +253,39 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RegisterThingAsync_NewThingInTwoGroupsOfOneHierarchy_FailsAndNothingWritten()
+    {
+        await SeedWorldAsync();
+        await _s.CreateGroupAsync("NewDevicesLine2", parent: Group);
+        var certificate = await _s.CreateCertificateAsync(active: true);
+        var template = JsonNode.Parse(Seed.Value)!.AsObject();
+        template["Resources"]!["thing"]!["Properties"]!["ThingGroups"] = new JsonArray(Group, "NewDevicesLine2");
+
+        var exception = await Assert.ThrowsAsync<ServiceException>(() => RegisterAsync(template.ToJsonString(), SeedParameters("SN-0001", certificate.CertificateId)));
+
+        Assert.Contains("only one group of a hierarchy", exception.Message, StringComparison.Ordinal);
+        Assert.Null(await _s.Db.GetThingAsync("SN-0001"));
+        Assert.Empty(await _s.Db.ThingsInGroupAsync(Group));
+        Assert.Empty(await _s.PoliciesOfCertificateAsync(certificate.CertificateId));
+    }
+
+    [Fact]
+    public async Task RegisterThingAsync_NewThingGroupListedTwice_AddedOnce()
+    {
+        await SeedWorldAsync();
+        await _s.CreateGroupAsync("Floor1");
+        var certificate = await _s.CreateCertificateAsync(active: true);
+        var template = JsonNode.Parse(Seed.Value)!.AsObject();
+        template["Resources"]!["thing"]!["Properties"]!["ThingGroups"] = new JsonArray(Group, "Floor1", Group);
+
+        await RegisterAsync(template.ToJsonString(), SeedParameters("SN-0001", certificate.CertificateId));
+
+        Assert.Equal(["SN-0001"], await _s.Db.ThingsInGroupAsync(Group));
+        Assert.Equal(["SN-0001"], await _s.Db.ThingsInGroupAsync("Floor1"));
+        Assert.Equal(["SN-0001"], await _s.ThingsOfCertificateAsync(certificate.CertificateId));
+    }
+
+    [Fact]
     public async Task RegisterThingAsync_RevokedCertificate_FailsAndNothingWritten()
     {
         await SeedWorldAsync();
