@@ -53,6 +53,9 @@ internal sealed record ScenarioReport(
 
     /// <summary>Device keys the server handed out during the measurement, by source (null when it handed out none).</summary>
     public KeyPoolUse? DeviceKeys { get; init; }
+
+    /// <summary>The store's group-commit writer during the measurement (null on PostgreSQL, or when nothing was written).</summary>
+    public StoreWriterUse? StoreWriter { get; init; }
 }
 
 /// <summary>How the load was applied.</summary>

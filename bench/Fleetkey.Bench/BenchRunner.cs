@@ -149,14 +149,16 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                 settled = await SettleAsync(scenario.Name, context.ServerPid, cancellationToken);
             }
 
-            var keysBefore = await KeyPoolProbe.ReadAsync(context.Client.Endpoint, cancellationToken);
+            var countersBefore = await ServerMetricsProbe.ReadAsync(context.Client.Endpoint, cancellationToken);
             var measure = progress.Begin($"{scenario.Name}: {mode}", scenario.CountMode ? options.Devices!.Value : options.Duration.TotalSeconds);
             var plan = scenario.CountMode
                 ? new LoadPlan(options.Concurrency, null, options.Devices)
                 : new LoadPlan(options.Concurrency, options.Duration, null);
             scenario.MeasurementStarting();
             var result = await LoadDriver.RunAsync(plan, scenario.RunOnceAsync, context.NextSequence, context.ServerPid, measure, cancellationToken);
-            var keys = keysBefore is null ? null : (await KeyPoolProbe.ReadAsync(context.Client.Endpoint, cancellationToken))?.Since(keysBefore);
+            var counters = countersBefore is null ? null : (await ServerMetricsProbe.ReadAsync(context.Client.Endpoint, cancellationToken))?.Since(countersBefore);
+            var keys = counters?.Keys;
+            var writer = counters?.Writer is { Writes: > 0 } used ? used : null;
             var ceiling = ceilings.FirstOrDefault(c => c.Name == scenario.Ceiling);
             var ratio = ceiling is null ? (double?)null : result.Rate / ceiling.Rate;
             var failure = result.Succeeded == 0 ? $"no {scenario.Unit} done"
@@ -170,6 +172,12 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                 notes = [.. notes, string.Create(CultureInfo.InvariantCulture, $"Device keys handed out while measuring: {keys.FromPool:N0} from the key pool, {keys.OnDemand:N0} generated on demand (server metric fleetkey_key_pool_handed_out).")];
             }
 
+            if (writer is not null)
+            {
+                notes = [.. notes, string.Create(CultureInfo.InvariantCulture,
+                    $"Store writer (SQLite group commit) while measuring: {writer.Writes:N0} write transactions in {writer.Commits:N0} commits ({(double)writer.Writes / Math.Max(1, writer.Commits):N1} a commit), busy {writer.Utilisation(result.Seconds):P0} of the time, {writer.BusySeconds * 1e6 / writer.Writes:N0} µs a write transaction (server metrics fleetkey_store_group_commit_*).")];
+            }
+
             foreach (var note in notes)
             {
                 progress.Begin(scenario.Name, 0).Complete(note);
@@ -178,6 +186,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             return new ScenarioReport(scenario.Name, scenario.Unit, scenario.Description, mode, failure, warmup, settled, result, ceiling?.Name, ceiling?.Rate, ratio, notes)
             {
                 DeviceKeys = keys is { FromPool: 0, OnDemand: 0 } ? null : keys,
+                StoreWriter = writer,
             };
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
