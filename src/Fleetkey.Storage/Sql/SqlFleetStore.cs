@@ -68,7 +68,7 @@ public abstract class SqlFleetStore : IFleetStore
 
     /// <summary>
     /// Where the database admits one writer at a time (SQLite): whether concurrent write transactions
-    /// are committed together by one writer (see <see cref="GroupCommitAsync"/>).
+    /// are committed together by one writer (see <see cref="GroupCommit"/>).
     /// </summary>
     protected virtual bool GroupsWrites => false;
 
@@ -173,7 +173,7 @@ public abstract class SqlFleetStore : IFleetStore
         {
             lock (_writerStart)
             {
-                _writer ??= Task.Run(GroupCommitAsync, CancellationToken.None);
+                _writer ??= StartWriterThread();
             }
         }
 
@@ -195,10 +195,36 @@ public abstract class SqlFleetStore : IFleetStore
     /// other. If the group itself fails (BEGIN, COMMIT, a busy database), nothing of it is kept and
     /// each write runs again on its own, with the usual retries.
     /// </summary>
-    private async Task GroupCommitAsync()
+    // The writer has a thread of its own: it runs SQLite synchronously anyway, and on the thread pool
+    // each group waited for a worker behind the requests' own work (groups of 15 writes instead of 19,
+    // ~3% fewer devices/s in seed-register, within the noise of single runs).
+    private Task StartWriterThread()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                GroupCommit();
+                done.SetResult();
+            }
+            catch (Exception exception)
+            {
+                done.SetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Fleetkey store writer",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void GroupCommit()
     {
         var group = new List<PendingWrite>(MaxGroup);
-        while (await _writes.Reader.WaitToReadAsync())
+        while (_writes.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             group.Clear();
             while (group.Count < MaxGroup && _writes.Reader.TryRead(out var pending))
@@ -222,13 +248,13 @@ public abstract class SqlFleetStore : IFleetStore
             var commits = 1;
             if (group.Count == 1)
             {
-                await RunAloneAsync(group[0]);
+                RunAloneAsync(group[0]).GetAwaiter().GetResult();
             }
-            else if (!await TryRunGroupAsync(group))
+            else if (!TryRunGroupAsync(group).GetAwaiter().GetResult())
             {
                 foreach (var pending in group)
                 {
-                    await RunAloneAsync(pending);
+                    RunAloneAsync(pending).GetAwaiter().GetResult();
                 }
 
                 commits = group.Count;
