@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using Fleetkey.Services.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Fleetkey.Services.Devices;
@@ -8,30 +8,19 @@ namespace Fleetkey.Services.Devices;
 /// token is refused anyway) and audit rows past the retention. Every node prunes; deleting what another
 /// node already deleted costs nothing.
 /// </summary>
-internal sealed partial class DeviceEndpointMaintenance(DeviceRegistrationService devices, TimeProvider time, ILogger<DeviceEndpointMaintenance> logger) : BackgroundService
+internal sealed partial class DeviceEndpointMaintenance(DeviceRegistrationService devices, TimeProvider time, ILogger<DeviceEndpointMaintenance> logger)
+    : PeriodicMaintenance(TimeSpan.FromMinutes(10), time)
 {
-    public static readonly TimeSpan Period = TimeSpan.FromMinutes(10);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(Period, time);
-        do
+        var (signatures, attempts) = await devices.PruneAsync(cancellationToken);
+        if (signatures + attempts > 0)
         {
-            try
-            {
-                var (signatures, attempts) = await devices.PruneAsync(stoppingToken);
-                if (signatures + attempts > 0)
-                {
-                    LogPruned(logger, signatures, attempts);
-                }
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                LogPruneFailed(logger, exception);
-            }
+            LogPruned(logger, signatures, attempts);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+
+    protected override void OnFailed(Exception exception) => LogPruneFailed(logger, exception);
 
     [LoggerMessage(EventId = 710, EventName = "DeviceTablesPruned", Level = LogLevel.Debug, Message = "Pruned {Signatures} expired device signatures and {Attempts} old device audit rows")]
     private static partial void LogPruned(ILogger logger, int signatures, int attempts);

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using Fleetkey.Services.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Fleetkey.Services.Provisioning;
@@ -8,30 +8,19 @@ namespace Fleetkey.Services.Provisioning;
 /// certificates (still PENDING_ACTIVATION and attached to nothing), and expired provisioning claims
 /// with their claim certificates. Every node sweeps; what another node already removed is skipped.
 /// </summary>
-internal sealed partial class FleetProvisioningSweep(FleetProvisioningService fleet, TimeProvider time, ILogger<FleetProvisioningSweep> logger) : BackgroundService
+internal sealed partial class FleetProvisioningSweep(FleetProvisioningService fleet, TimeProvider time, ILogger<FleetProvisioningSweep> logger)
+    : PeriodicMaintenance(TimeSpan.FromMinutes(1), time)
 {
-    public static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(Period, time);
-        do
+        var (tokens, certificates) = await fleet.SweepAsync(cancellationToken);
+        if (tokens + certificates > 0)
         {
-            try
-            {
-                var (tokens, certificates) = await fleet.SweepAsync(stoppingToken);
-                if (tokens + certificates > 0)
-                {
-                    LogSwept(logger, tokens, certificates);
-                }
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                LogSweepFailed(logger, exception);
-            }
+            LogSwept(logger, tokens, certificates);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
+
+    protected override void OnFailed(Exception exception) => LogSweepFailed(logger, exception);
 
     [LoggerMessage(EventId = 9204, EventName = "FleetProvisioningSwept", Level = LogLevel.Debug, Message = "Removed {Tokens} expired ownership tokens and {Certificates} unclaimed certificates")]
     private static partial void LogSwept(ILogger logger, int tokens, int certificates);
