@@ -158,7 +158,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             var result = await LoadDriver.RunAsync(plan, scenario.RunOnceAsync, context.NextSequence, context.ServerPid, measure, cancellationToken);
             var counters = countersBefore is null ? null : (await ServerMetricsProbe.ReadAsync(context.Client.Endpoint, cancellationToken))?.Since(countersBefore);
             var keys = counters?.Keys;
-            var writer = counters?.Writer is { Writes: > 0 } used ? used : null;
+            var writer = counters?.Writer is { Writes: >= 100 } used ? used : null;
             var ceiling = ceilings.FirstOrDefault(c => c.Name == scenario.Ceiling);
             var ratio = ceiling is null ? (double?)null : result.Rate / ceiling.Rate;
             var failure = result.Succeeded == 0 ? $"no {scenario.Unit} done"
