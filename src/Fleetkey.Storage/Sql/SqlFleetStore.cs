@@ -289,7 +289,17 @@ public abstract class SqlFleetStore : IFleetStore
     private async Task<bool> TryRunGroupAsync(List<PendingWrite> group)
     {
         var outcomes = new (object? Value, Exception? Error)[group.Count];
-        var connection = await OpenConnectionAsync(CancellationToken.None);
+        DbConnection connection;
+        try
+        {
+            connection = await OpenConnectionAsync(CancellationToken.None);
+        }
+        catch (DbException)
+        {
+            // No connection (the database cannot be opened): each write then fails on its own, and the writer lives on.
+            return false;
+        }
+
         try
         {
             await using (var transaction = await BeginTransactionAsync(connection, write: true, CancellationToken.None))
