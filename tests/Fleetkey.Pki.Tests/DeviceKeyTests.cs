@@ -97,7 +97,7 @@ public sealed class DeviceKeyTests
     }
 
     [Fact]
-    public void Dispose_ClearsTheKeyAndRefusesExports()
+    public void Dispose_RefusesExports()
     {
         var key = DeviceKey.FromPkcs8(KeyAlgorithm.Rsa2048, RsaPkcs8.Value)!;
 
