@@ -204,6 +204,13 @@ public interface IThingRepository
     /// <summary>Inserts a new thing; throws ResourceAlreadyExists when the name is taken.</summary>
     Task InsertAsync(Thing thing, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Inserts a new thing unless its name is taken (then changes nothing and returns false), without
+    /// reading first: on PostgreSQL a read of an absent name locks (SERIALIZABLE) the index page every
+    /// concurrent registration of a neighbouring name writes to.
+    /// </summary>
+    Task<bool> TryInsertAsync(Thing thing, CancellationToken cancellationToken);
+
     /// <summary>Replaces type, attributes and version of an existing thing.</summary>
     Task UpdateAsync(Thing thing, CancellationToken cancellationToken);
 

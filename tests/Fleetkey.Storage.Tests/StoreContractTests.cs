@@ -32,6 +32,28 @@ public sealed class StoreContractTests
 
     [Theory]
     [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
+    public async Task TryInsert_InsertsANewThing_AndLeavesAnExistingOneAsItWas(string kind)
+    {
+        await using var test = await TestStores.CreateAsync(kind, _time);
+        var first = NewThing("maybe", new Dictionary<string, string> { ["serial"] = "1" });
+        Assert.True(await test.Store.WriteAsync((s, ct) => s.Things.TryInsertAsync(first, ct), CancellationToken.None));
+
+        var second = NewThing("maybe", new Dictionary<string, string> { ["serial"] = "2" });
+        Assert.False(await test.Store.WriteAsync((s, ct) => s.Things.TryInsertAsync(second, ct), CancellationToken.None));
+
+        var stored = await test.Store.ReadAsync((s, ct) => s.Things.GetAsync("maybe", ct), CancellationToken.None);
+        Assert.Equal(first.ThingId, stored!.ThingId);
+        Assert.Equal("1", stored.Attributes["serial"]);
+
+        // The attribute index holds the first thing's attribute only (the second wrote none).
+        var bySerial = await test.Store.ReadAsync((s, ct) => s.Things.ListAsync(new ThingQuery("serial", "2", false, null), null, 10, ct), CancellationToken.None);
+        Assert.Empty(bySerial);
+        var byFirst = await test.Store.ReadAsync((s, ct) => s.Things.ListAsync(new ThingQuery("serial", "1", false, null), null, 10, ct), CancellationToken.None);
+        Assert.Equal("maybe", Assert.Single(byFirst).Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
     public async Task Write_DelegateThrows_RollsBackEveryStatement(string kind)
     {
         await using var test = await TestStores.CreateAsync(kind, _time);

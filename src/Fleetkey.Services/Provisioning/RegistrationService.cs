@@ -191,16 +191,18 @@ public sealed class RegistrationService(
 
     private async Task ApplyThingAsync(IStoreSession session, PlannedThing plan, CancellationToken cancellationToken)
     {
-        var existing = await session.Things.GetAsync(plan.ThingName, cancellationToken);
-        if (existing is null)
+        // A new thing is inserted without looking for it first (see IThingRepository.TryInsertAsync).
+        // What a new thing could not be (its attributes, an unusable type) is an error only when the
+        // thing does not exist.
+        var attributes = Attributes.Normalize(plan.Attributes ?? Attributes.Empty);
+        var refusal = await NewThingRefusalAsync(session, plan, attributes, cancellationToken);
+        if (refusal is null && await things.TryInsertNewAsync(session, plan.ThingName, plan.ThingTypeName, attributes, cancellationToken) is not null)
         {
-            var attributes = plan.Attributes ?? Attributes.Empty;
-            NameRules.EnsureAttributes(attributes, "AttributePayload");
-            Attributes.EnsureThingLimit(Attributes.Normalize(attributes), plan.ThingTypeName);
-            await things.InsertNewAsync(session, plan.ThingName, plan.ThingTypeName, Attributes.Normalize(attributes), cancellationToken);
             await groups.AddNewThingAsync(session, plan.ThingGroups ?? [], plan.ThingName, cancellationToken);
             return;
         }
+
+        var existing = await session.Things.GetAsync(plan.ThingName, cancellationToken) ?? throw refusal!;
 
         // The thing exists: each part changes only as its OverrideSettings say (DO_NOTHING when absent).
         var updated = existing;
@@ -255,6 +257,25 @@ public sealed class RegistrationService(
                     await groups.AddThingAsync(session, group, plan.ThingName, cancellationToken);
                 }
             }
+        }
+    }
+
+    private static async Task<ServiceException?> NewThingRefusalAsync(IStoreSession session, PlannedThing plan, IReadOnlyDictionary<string, string> attributes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            NameRules.EnsureAttributes(plan.Attributes ?? Attributes.Empty, "AttributePayload");
+            Attributes.EnsureThingLimit(attributes, plan.ThingTypeName);
+            if (plan.ThingTypeName is not null)
+            {
+                await ThingService.EnsureUsableTypeAsync(session, plan.ThingTypeName, "create new thing with", cancellationToken);
+            }
+
+            return null;
+        }
+        catch (ServiceException exception)
+        {
+            return exception;
         }
     }
 

@@ -58,6 +58,17 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
         return thing;
     }
 
+    /// <summary>
+    /// Creates a thing in the caller's transaction unless one of that name exists (then null, nothing
+    /// changed), without reading it first (RegisterThing: see <see cref="IThingRepository.TryInsertAsync"/>).
+    /// The caller has checked its type with <see cref="EnsureUsableTypeAsync"/>.
+    /// </summary>
+    internal async Task<Thing?> TryInsertNewAsync(IStoreSession session, string name, string? typeName, IReadOnlyDictionary<string, string> attributes, CancellationToken cancellationToken)
+    {
+        var thing = new Thing(name, Guid.NewGuid().ToString(), typeName, attributes, 1, time.GetUtcNow());
+        return await session.Things.TryInsertAsync(thing, cancellationToken) ? thing : null;
+    }
+
     public async Task<Thing> DescribeAsync(string name, CancellationToken cancellationToken) =>
         await store.ReadAsync((session, ct) => session.Things.GetAsync(name, ct), cancellationToken)
         ?? ThrowHelper.NotFound<Thing>(NotFoundMessage(name));

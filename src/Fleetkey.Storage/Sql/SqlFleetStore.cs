@@ -72,7 +72,7 @@ public abstract class SqlFleetStore : IFleetStore
     /// </summary>
     protected virtual bool GroupsWrites => false;
 
-    /// <summary>The meter of the store's own instruments (the group-commit writer), for the server's metrics.</summary>
+    /// <summary>The meter of the store's own instruments (the group-commit writer, retries), for the server's metrics.</summary>
     public const string MeterName = "Fleetkey.Storage";
 
     private static readonly Meter StoreMeter = new(MeterName);
@@ -84,6 +84,9 @@ public abstract class SqlFleetStore : IFleetStore
 
     private static readonly Counter<double> WriterBusy = StoreMeter.CreateCounter<double>(
         "fleetkey.store.group_commit.busy", "s", "Time the single group-commit writer spent running write transactions; its rate is the writer's utilisation (1 = saturated).");
+
+    private static readonly Counter<long> Retries = StoreMeter.CreateCounter<long>(
+        "fleetkey.store.retries", "{transaction}", "Transactions run again because the database asked for it (PostgreSQL serialization failures and deadlocks between concurrent writers); a measure of write contention.");
 
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _writerStart = new();
@@ -126,6 +129,7 @@ public abstract class SqlFleetStore : IFleetStore
             }
             catch (DbException exception) when (Dialect.IsRetryable(exception) && attempt < MaxAttempts)
             {
+                Retries.Add(1);
                 await Task.Delay(RetryDelay(attempt), cancellationToken);
             }
             catch (DbException exception) when (Dialect.IsRetryable(exception))

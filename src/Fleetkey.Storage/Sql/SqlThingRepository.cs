@@ -28,15 +28,35 @@ internal sealed class SqlThingRepository(SqlSession session) : IThingRepository
     public Task<Thing?> GetAsync(string name, CancellationToken cancellationToken) =>
         session.QuerySingleAsync(SelectByName, Map, cancellationToken, ("@name", name));
 
+    private const string Insert =
+        "INSERT INTO things (name, thing_id, type_name, attributes, version, created_at) VALUES (@name, @id, @type, @attributes, @version, @created)";
+
+    private static (string Name, object? Value)[] InsertParameters(Thing thing) =>
+    [
+        ("@name", thing.Name), ("@id", thing.ThingId), ("@type", thing.TypeName), ("@attributes", SqlValues.ToJson(thing.Attributes)),
+        ("@version", thing.Version), ("@created", SqlValues.ToDb(thing.CreatedAt)),
+    ];
+
     public async Task InsertAsync(Thing thing, CancellationToken cancellationToken)
     {
         await session.InsertUniqueAsync(
-            "INSERT INTO things (name, thing_id, type_name, attributes, version, created_at) VALUES (@name, @id, @type, @attributes, @version, @created)",
+            Insert,
             () => ThrowHelper.AlreadyExists($"Thing {thing.Name} already exists with different attributes", null, new ResourceRef(ResourceKind.Thing, thing.Name)),
             cancellationToken,
-            ("@name", thing.Name), ("@id", thing.ThingId), ("@type", thing.TypeName), ("@attributes", SqlValues.ToJson(thing.Attributes)),
-            ("@version", thing.Version), ("@created", SqlValues.ToDb(thing.CreatedAt)));
+            InsertParameters(thing));
         await InsertAttributesAsync(thing, cancellationToken);
+    }
+
+    public async Task<bool> TryInsertAsync(Thing thing, CancellationToken cancellationToken)
+    {
+        var inserted = await session.ExecuteAsync($"{Insert} ON CONFLICT (name) DO NOTHING", cancellationToken, InsertParameters(thing));
+        if (inserted == 0)
+        {
+            return false;
+        }
+
+        await InsertAttributesAsync(thing, cancellationToken);
+        return true;
     }
 
     public async Task UpdateAsync(Thing thing, CancellationToken cancellationToken)

@@ -559,4 +559,33 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
         Assert.Equal(1, thing.Version);
         Assert.Equal(["SN-0001"], await _s.ThingsOfCertificateAsync(certificate.CertificateId));
     }
+
+    [Fact]
+    public async Task RegisterThingAsync_NewThingOfDeprecatedType_InvalidRequestAndNothingWritten()
+    {
+        await SeedWorldAsync();
+        await _s.Db.ThingTypes.DeprecateAsync(ThingType, undo: false, None);
+        var certificate = await _s.CreateCertificateAsync(active: false);
+
+        await ServiceAssert.ThrowsAsync(ErrorCode.InvalidRequest, () => RegisterAsync(SeedWith(null), SeedParameters("SN-0001", certificate.CertificateId)));
+
+        Assert.Null(await _s.Db.GetThingAsync("SN-0001"));
+        Assert.Empty(await _s.ThingsOfCertificateAsync(certificate.CertificateId));
+        Assert.Empty(await _s.Db.ThingsInGroupAsync(Group));
+    }
+
+    [Fact]
+    public async Task RegisterThingAsync_ExistingThingOfTypeDeprecatedLater_Registers()
+    {
+        // A deprecated type refuses new things only: the existing thing keeps it and gets the certificate.
+        var certificate = await ExistingThingAsync(Attrs(("serialNumber", "old")));
+        await _s.Db.ThingTypes.DeprecateAsync(ThingType, undo: false, None);
+
+        await RegisterAsync(SeedWith(null), SeedParameters("new", certificate.CertificateId, thingName: "SN-0001"));
+
+        var thing = await StoredThingAsync("SN-0001");
+        Assert.Equal(ThingType, thing.TypeName);
+        Assert.Equal(Attrs(("serialNumber", "old")), thing.Attributes);
+        Assert.Equal(["SN-0001"], await _s.ThingsOfCertificateAsync(certificate.CertificateId));
+    }
 }
