@@ -178,6 +178,12 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                     $"Store writer (SQLite group commit) while measuring: {writer.Writes:N0} write transactions in {writer.Commits:N0} commits ({(double)writer.Writes / Math.Max(1, writer.Commits):N1} a commit), busy {writer.Utilisation(result.Seconds):P0} of the time, {writer.BusySeconds * 1e6 / writer.Writes:N0} µs a write transaction (server metrics fleetkey_store_group_commit_*).")];
             }
 
+            if (counters is { Retries: > 0 and var retries })
+            {
+                notes = [.. notes, string.Create(CultureInfo.InvariantCulture,
+                    $"Store transactions retried while measuring: {retries:N0} (database serialization conflicts between concurrent writers; server metric fleetkey_store_retries_total).")];
+            }
+
             foreach (var note in notes)
             {
                 progress.Begin(scenario.Name, 0).Complete(note);

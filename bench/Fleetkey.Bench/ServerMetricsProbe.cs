@@ -16,18 +16,23 @@ internal sealed record StoreWriterUse(long Writes, long Commits, double BusySeco
     public double Utilisation(double seconds) => seconds > 0 ? BusySeconds / seconds : 0;
 }
 
-/// <summary>The server counters the report explains a run with, as read from its /metrics.</summary>
-internal sealed record ServerCounters(KeyPoolUse? Keys, StoreWriterUse? Writer)
+/// <summary>
+/// The server counters the report explains a run with, as read from its /metrics. <see cref="Retries"/>:
+/// transactions the store ran again after a database conflict (the counter appears with the first).
+/// </summary>
+internal sealed record ServerCounters(KeyPoolUse? Keys, StoreWriterUse? Writer, long Retries)
 {
     public ServerCounters Since(ServerCounters before) => new(
         Keys is null || before.Keys is null ? null : new KeyPoolUse(Keys.FromPool - before.Keys.FromPool, Keys.OnDemand - before.Keys.OnDemand),
-        Writer is null || before.Writer is null ? null : new StoreWriterUse(Writer.Writes - before.Writer.Writes, Writer.Commits - before.Writer.Commits, Writer.BusySeconds - before.Writer.BusySeconds));
+        Writer is null || before.Writer is null ? null : new StoreWriterUse(Writer.Writes - before.Writer.Writes, Writer.Commits - before.Writer.Commits, Writer.BusySeconds - before.Writer.BusySeconds),
+        Retries - before.Retries);
 }
 
 /// <summary>
 /// Reads the server's Prometheus <c>/metrics</c>: the key pool's <c>fleetkey_key_pool_handed_out_total{source=…}</c>
 /// (whether a seed-register run was served by the pool or by keys generated while measuring) and the
-/// store's <c>fleetkey_store_group_commit_*</c> (how busy the single SQLite writer was).
+/// store's <c>fleetkey_store_group_commit_*</c> (how busy the single SQLite writer was) and
+/// <c>fleetkey_store_retries_total</c> (PostgreSQL transactions retried after serialization conflicts).
 /// </summary>
 internal static partial class ServerMetricsProbe
 {
@@ -44,7 +49,8 @@ internal static partial class ServerMetricsProbe
             return null;
         }
 
-        return new ServerCounters(ReadKeys(text), ReadWriter(text));
+        var retries = StoreRetries().Match(text);
+        return new ServerCounters(ReadKeys(text), ReadWriter(text), retries.Success ? (long)Parse(retries) : 0);
     }
 
     private static KeyPoolUse? ReadKeys(string text)
@@ -95,6 +101,9 @@ internal static partial class ServerMetricsProbe
 
     [GeneratedRegex(@"^fleetkey_key_pool_handed_out(?:_total)?\{(?<labels>[^}]*)\} (?<value>[0-9.eE+]+)", RegexOptions.Multiline)]
     private static partial Regex HandedOut();
+
+    [GeneratedRegex(@"^fleetkey_store_retries(?:_total)?(?:\{[^}]*\})? (?<value>[0-9.eE+]+)", RegexOptions.Multiline)]
+    private static partial Regex StoreRetries();
 
     [GeneratedRegex(@"^fleetkey_store_group_commit_(?<name>writes|commits|busy_seconds)(?:_total)?(?:\{[^}]*\})? (?<value>[0-9.eE+]+)", RegexOptions.Multiline)]
     private static partial Regex GroupCommit();
