@@ -202,7 +202,10 @@ public sealed class RegistrationService(
             return;
         }
 
-        var existing = await session.Things.GetAsync(plan.ThingName, cancellationToken) ?? throw refusal!;
+        // Not inserted: the name is taken (a conflict with a row this transaction cannot see is a
+        // serialization failure, retried), unless a check refused the new thing.
+        var existing = await session.Things.GetAsync(plan.ThingName, cancellationToken)
+            ?? throw (Exception?)refusal ?? new InvalidOperationException($"Thing {plan.ThingName} was neither inserted nor found.");
 
         // The thing exists: each part changes only as its OverrideSettings say (DO_NOTHING when absent).
         var updated = existing;

@@ -86,7 +86,7 @@ public abstract class SqlFleetStore : IFleetStore
         "fleetkey.store.group_commit.busy", "s", "Time the single group-commit writer spent running write transactions; its rate is the writer's utilisation (1 = saturated).");
 
     private static readonly Counter<long> Retries = StoreMeter.CreateCounter<long>(
-        "fleetkey.store.retries", "{transaction}", "Transactions run again because the database asked for it (PostgreSQL serialization failures and deadlocks between concurrent writers); a measure of write contention.");
+        "fleetkey.store.retries", "{transaction}", "Transactions run again because the database asked for it (PostgreSQL serialization failures and deadlocks between concurrent writers, SQLite busy); a measure of write contention.");
 
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _writerStart = new();
