@@ -28,8 +28,8 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
         return store.WriteAsync((session, ct) => CreateAsync(session, name, typeName, wanted, ct), cancellationToken);
     }
 
-    /// <summary>Creates a thing inside a caller's transaction (RegisterThing reuses this).</summary>
-    internal async Task<Thing> CreateAsync(IStoreSession session, string name, string? typeName, IReadOnlyDictionary<string, string> attributes, CancellationToken cancellationToken)
+    // CreateThing is idempotent: the same name, type and attributes again answer the existing thing.
+    private async Task<Thing> CreateAsync(IStoreSession session, string name, string? typeName, IReadOnlyDictionary<string, string> attributes, CancellationToken cancellationToken)
     {
         var existing = await session.Things.GetAsync(name, cancellationToken);
         if (existing is not null)
@@ -42,12 +42,6 @@ public sealed class ThingService(IFleetStore store, TimeProvider time)
             ThrowHelper.AlreadyExists($"Thing {name} already exists in account with different attributes", existing.ThingId, new ResourceRef(ResourceKind.Thing, name));
         }
 
-        return await InsertNewAsync(session, name, typeName, attributes, cancellationToken);
-    }
-
-    /// <summary>Creates a thing the caller's transaction has already found absent (RegisterThing), without looking again.</summary>
-    internal async Task<Thing> InsertNewAsync(IStoreSession session, string name, string? typeName, IReadOnlyDictionary<string, string> attributes, CancellationToken cancellationToken)
-    {
         if (typeName is not null)
         {
             await EnsureUsableTypeAsync(session, typeName, "create new thing with", cancellationToken);
