@@ -61,7 +61,16 @@ end_pass_database() {
 export FLEETKEY_TEST_STORE=sqlite
 pass_start=$SECONDS
 pass_database
+# The fuzz suite (tests/Fleetkey.Fuzz.Tests) runs with the others; each target appends the inputs it
+# tried to this file. FLEETKEY_FUZZ_SCALE=N multiplies every count (the long run, see README).
+export FLEETKEY_FUZZ_REPORT="$log_dir/fuzz.tsv"
+: > "$FLEETKEY_FUZZ_REPORT"
 xunit "xunit" xunit dotnet test Fleetkey.slnx -c Release --no-build -nologo
+echo "== fuzz suite (inputs tried per target)"
+awk -F '\t' '{ cases[$1] += $2; secs[$1] += $3; total += $2 }
+  END { for (t in cases) printf "  %-40s %10d inputs %8.1f s\n", t, cases[t], secs[t]; printf "fuzz: %d inputs across %d targets\n", total, length(cases) }' \
+  "$FLEETKEY_FUZZ_REPORT" | sort
+unset FLEETKEY_FUZZ_REPORT
 
 export FLEETKEY_DLL="$PWD/src/Fleetkey/bin/Release/net10.0/fleetkey.dll"
 
