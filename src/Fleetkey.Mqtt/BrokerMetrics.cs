@@ -7,6 +7,7 @@ internal sealed class BrokerMetrics
 {
     private readonly Counter<long> _connects;
     private readonly Counter<long> _refusals;
+    private readonly Counter<long> _violations;
     private readonly Counter<long> _denials;
     private readonly Counter<long> _messages;
     private readonly Counter<long> _revocations;
@@ -18,7 +19,10 @@ internal sealed class BrokerMetrics
         ArgumentNullException.ThrowIfNull(meter);
         meter.CreateObservableUpDownCounter("fleetkey.mqtt.connections", () => Volatile.Read(ref _connected), "{connection}", "Devices connected to the MQTT broker.");
         _connects = meter.CreateCounter<long>("fleetkey.mqtt.connects", "{connection}", "MQTT connections accepted.");
-        _refusals = meter.CreateCounter<long>("fleetkey.mqtt.connect_refusals", "{connection}", "MQTT connections refused, by reason.");
+        _refusals = meter.CreateCounter<long>(
+            "fleetkey.mqtt.connect_refusals", "{connection}", "MQTT connections refused before they became a session (at accept, in the TLS handshake, before or at CONNECT), by reason.");
+        _violations = meter.CreateCounter<long>(
+            "fleetkey.mqtt.protocol_violations", "{connection}", "MQTT sessions closed for a packet that broke a rule or a limit (packet_too_large, topic_invalid, …), by reason.");
         _denials = meter.CreateCounter<long>("fleetkey.mqtt.authorization_denials", "{operation}", "Publishes, subscriptions and deliveries refused by policy, by action.");
         _messages = meter.CreateCounter<long>("fleetkey.mqtt.messages_published", "{message}", "Messages devices published that policies allowed.");
         _revocations = meter.CreateCounter<long>("fleetkey.mqtt.revocation_disconnects", "{connection}", "Connections closed because the certificate or its policies no longer allow them.");
@@ -35,6 +39,8 @@ internal sealed class BrokerMetrics
     public void Disconnected() => Interlocked.Decrement(ref _connected);
 
     public void Refused(string reason) => _refusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Violated(string reason) => _violations.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Denied(string action) => _denials.Add(1, new KeyValuePair<string, object?>("action", action));
 

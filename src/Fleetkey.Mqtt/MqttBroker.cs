@@ -1,17 +1,14 @@
 using System.Collections;
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Security;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using Fleetkey.Core.Registry;
-using Fleetkey.Pki;
 using Fleetkey.Services.Security;
 using Fleetkey.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MQTTnet;
+using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 
@@ -39,12 +36,13 @@ namespace Fleetkey.Mqtt;
 /// </remarks>
 internal sealed partial class MqttBroker(
     IOptions<MqttBrokerOptions> options,
-    CertificateAuthority authority,
+    DeviceTlsHandshake handshake,
+    ConnectionLimiter limiter,
     AuthorizationCache authorizations,
     IFleetStore store,
     IEnumerable<IDeviceConnectionObserver> observers,
     JustInTimeConnections justInTime,
-    ClientCertificateVerifier verifier,
+    RetainedMessageBudget retained,
     BrokerMetrics metrics,
     TimeProvider time,
     MqttNetLogBridge mqttNetLog,
@@ -52,9 +50,6 @@ internal sealed partial class MqttBroker(
     ILogger<MqttBroker> logger) : IHostedService, IAsyncDisposable
 {
     private const string SessionItemKey = "fleetkey.device";
-
-    // AWS IoT Core's client id limit (128 bytes; ids are mostly ASCII).
-    private const int MaxClientIdLength = 128;
 
     // Topics only the broker publishes to: a device may not forge lifecycle events, whatever its policy.
     private const string ReservedEventsPrefix = "$aws/events/";
@@ -68,7 +63,6 @@ internal sealed partial class MqttBroker(
     private readonly string _brokerClientId = "$fleetkey-broker-" + Guid.NewGuid().ToString("N");
     private readonly CancellationTokenSource _stopping = new();
     private MqttServer? _server;
-    private X509Certificate2? _serverCertificate;
     private Task? _watcher;
     private int _disposed;
 
@@ -77,38 +71,19 @@ internal sealed partial class MqttBroker(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _serverCertificate = IssueServerCertificate();
-        var serverOptions = new MqttServerOptionsBuilder().WithoutDefaultEndpoint().Build();
-        var chainPolicy = new X509ChainPolicy
-        {
-            TrustMode = X509ChainTrustMode.CustomRootTrust,
-            RevocationMode = X509RevocationMode.NoCheck,
-        };
-        chainPolicy.CustomTrustStore.Add(authority.Root);
-        chainPolicy.ExtraStore.Add(authority.Issuing);
-        var tls = new SslServerAuthenticationOptions
-        {
-            // Made once: the server's chain (its issuing CA sent along) and native TLS context serve every handshake.
-            ServerCertificateContext = SslStreamCertificateContext.Create(_serverCertificate, [authority.Issuing], offline: true),
-            ClientCertificateRequired = true,
-            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-
-            // SslStream checks the client's chain before the callback; anchored in Fleetkey's root it does not search the system's stores.
-            CertificateChainPolicy = chainPolicy,
-            RemoteCertificateValidationCallback = ValidateClientCertificate,
-
-            // No resumed sessions: every connection presents its certificate and gets it checked (a CA set
-            // INACTIVE refuses its devices at the next handshake), as when each handshake had its own context.
-            AllowTlsResume = false,
-        };
-        var adapter = new TlsServerAdapter(_options.Port, tls, mqttNetLog, logger);
+        var serverOptions = new MqttServerOptionsBuilder()
+            .WithoutDefaultEndpoint()
+            .WithMaxPendingMessagesPerClient(MqttBrokerOptions.MaxQueuedMessagesPerClient)
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
+            .Build();
+        var adapter = new TlsServerAdapter(handshake.CreateOptions(), _options, limiter, metrics, mqttNetLog, logger);
         var server = new MqttServerFactory(mqttNetLog).CreateMqttServer(serverOptions, [adapter], mqttNetLog);
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.ClientConnectedAsync += ClientConnectedAsync;
         server.ClientDisconnectedAsync += ClientDisconnectedAsync;
         server.InterceptingPublishAsync += InterceptPublishAsync;
         server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        server.InterceptingUnsubscriptionAsync += InterceptUnsubscriptionAsync;
         server.InterceptingClientEnqueueAsync += InterceptDeliveryAsync;
         await server.StartAsync();
         _server = server;
@@ -140,68 +115,26 @@ internal sealed partial class MqttBroker(
 
         await _stopping.CancelAsync();
         _server?.Dispose();
-        _serverCertificate?.Dispose();
         _stopping.Dispose();
-    }
-
-    private X509Certificate2 IssueServerCertificate()
-    {
-        var dnsNames = new List<string> { "localhost" };
-        var addresses = new List<IPAddress> { IPAddress.Loopback };
-        if (IPAddress.TryParse(_options.PublicHost, out var address))
-        {
-            if (!address.Equals(IPAddress.Loopback))
-            {
-                addresses.Add(address);
-            }
-        }
-        else if (!string.Equals(_options.PublicHost, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            dnsNames.Insert(0, _options.PublicHost);
-        }
-
-        return authority.IssueServerCertificate(dnsNames, addresses, _options.ServerCertificateValidity);
-    }
-
-    // TLS: the client certificate must chain to Fleetkey's root through its issuing CA, or be signed by a
-    // CA registered by its owner and ACTIVE (the device may send that CA in its chain or not). A
-    // certificate from anyone else (self-signed included) fails the handshake, as on AWS IoT.
-    private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (certificate is null)
-        {
-            metrics.Refused("no_certificate");
-            return false;
-        }
-
-        // The certificate belongs to the TLS stream (MQTTnet hands it to the CONNECT check): never dispose it.
-        var owned = certificate as X509Certificate2 is null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
-        using var disposeOwned = owned;
-        var presented = owned ?? (X509Certificate2)certificate;
-        var trusted = verifier.IsTrusted(presented);
-        if (!trusted)
-        {
-            metrics.Refused("untrusted_certificate");
-            var certificateId = DeviceAuthorizationService.CertificateId(presented);
-            LogUntrusted(logger, certificateId);
-        }
-
-        return trusted;
     }
 
     private async Task ValidateConnectionAsync(ValidatingConnectionEventArgs args)
     {
         var certificate = args.ClientCertificate;
         var clientId = args.ClientId ?? string.Empty;
+        var state = (args.ChannelAdapter as DeviceChannelAdapter)?.State ?? new MqttConnectionState();
         if (certificate is null)
         {
             Refuse(args, MqttConnectReasonCode.NotAuthorized, "no_certificate");
             return;
         }
 
-        if (clientId.Length == 0 || clientId.Length > MaxClientIdLength)
+        // What the CONNECT itself breaks (client id, will, enhanced authentication): DeviceChannelAdapter found it.
+        if (state.ConnectRefusal is { } refusal)
         {
-            Refuse(args, MqttConnectReasonCode.ClientIdentifierNotValid, "client_id");
+            var (printable, refusedId) = (Printable(clientId), DeviceAuthorizationService.CertificateId(certificate));
+            LogRefused(logger, printable, refusedId, refusal.Reason);
+            Refuse(args, refusal.Code, refusal.Reason);
             return;
         }
 
@@ -271,14 +204,29 @@ internal sealed partial class MqttBroker(
             args.ProtocolVersion,
             Guid.NewGuid().ToString("N"),
             (args.RemoteEndPoint as IPEndPoint)?.Address.ToString(),
-            time.GetUtcNow());
+            time.GetUtcNow(),
+            state);
     }
 
     private void Refuse(ValidatingConnectionEventArgs args, MqttConnectReasonCode code, string reason)
     {
-        args.ReasonCode = code;
+        // MQTT 3.1.1 has five return codes: a reason it cannot say becomes "not authorized", as on AWS IoT.
+        args.ReasonCode = args.ProtocolVersion == MqttProtocolVersion.V500
+            || code is MqttConnectReasonCode.NotAuthorized or MqttConnectReasonCode.ClientIdentifierNotValid or MqttConnectReasonCode.ServerUnavailable
+            ? code
+            : MqttConnectReasonCode.NotAuthorized;
         metrics.Refused(reason);
     }
+
+    // A client id is logged before it was found valid: its control characters are not.
+    private static string Printable(string text) =>
+        string.Create(Math.Min(text.Length, 160), text, static (span, t) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = char.IsControl(t[i]) || char.IsSurrogate(t[i]) ? '?' : t[i];
+            }
+        });
 
     private async Task ClientConnectedAsync(ClientConnectedEventArgs args)
     {
@@ -290,7 +238,11 @@ internal sealed partial class MqttBroker(
         _sessions[session.ClientId] = session;
         metrics.Connected();
         LogConnected(logger, session.ClientId, session.CertificateId);
-        await PublishAsync(PresenceEvents.ConnectedTopic(session.ClientId), PresenceEvents.Connected(session, time.GetUtcNow()));
+        if (MqttInputRules.HasLifecycleEvents(session.ClientId))
+        {
+            await PublishAsync(PresenceEvents.ConnectedTopic(session.ClientId), PresenceEvents.Connected(session, time.GetUtcNow()));
+        }
+
         _ = NotifyObserversAsync(new DeviceConnection(session.CertificateId, session.ClientId, session.ThingName, session.ConnectedAt));
     }
 
@@ -312,11 +264,17 @@ internal sealed partial class MqttBroker(
         {
             MqttClientDisconnectType.Clean => (true, "CLIENT_INITIATED_DISCONNECT"),
             MqttClientDisconnectType.Takeover => (false, "DUPLICATE_CLIENTID"),
+            _ when session.State.Violation is not null => (false, "CLIENT_ERROR"),
             _ when args.ReasonCode == MqttDisconnectReasonCode.NotAuthorized => (false, "AUTHORIZATION_FAILURE"),
             _ => (false, "CONNECTION_LOST"),
         };
         LogDisconnected(logger, session.ClientId, reason);
-        await PublishAsync(PresenceEvents.DisconnectedTopic(session.ClientId), PresenceEvents.Disconnected(session, time.GetUtcNow(), clientInitiated, reason));
+
+        // As on AWS IoT, a client id with + or # gets no lifecycle events: their topic would be a filter.
+        if (MqttInputRules.HasLifecycleEvents(session.ClientId))
+        {
+            await PublishAsync(PresenceEvents.DisconnectedTopic(session.ClientId), PresenceEvents.Disconnected(session, time.GetUtcNow(), clientInitiated, reason));
+        }
     }
 
     private async Task InterceptPublishAsync(InterceptingPublishEventArgs args)
@@ -332,6 +290,23 @@ internal sealed partial class MqttBroker(
         var reserved = topic.StartsWith(ReservedEventsPrefix, StringComparison.Ordinal) || FleetProvisioningHandler.IsAnswerTopic(topic);
         if (authorization is { IsActive: true } && !reserved && authorization.MayPublish(topic))
         {
+            if (args.ApplicationMessage.Retain && !retained.TryRetain(topic, args.ApplicationMessage.Payload.Length))
+            {
+                metrics.Violated("retained_quota");
+                LogRetainedQuota(logger, args.ClientId ?? string.Empty, topic);
+                args.ProcessPublish = false;
+                if (session is { IsMqtt5: true })
+                {
+                    args.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+                }
+                else
+                {
+                    args.CloseConnection = true;
+                }
+
+                return;
+            }
+
             metrics.Published();
             if (FleetProvisioningHandler.Parse(topic) is { } request)
             {
@@ -360,10 +335,32 @@ internal sealed partial class MqttBroker(
     private async Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs args)
     {
         var session = Find(args.ClientId, args.SessionItems);
-        var filter = args.TopicFilter.Topic;
+        var filter = args.TopicFilter.Topic ?? string.Empty;
+        if (MqttInputRules.TopicFilterProblem(filter) is not null)
+        {
+            metrics.Violated("topic_filter_invalid");
+            args.ProcessSubscription = false;
+            args.Response.ReasonCode = MqttSubscribeReasonCode.TopicFilterInvalid;
+            return;
+        }
+
         var authorization = session is null ? null : await AuthorizationAsync(session, args.CancellationToken);
         if (authorization is { IsActive: true } && authorization.MaySubscribe(filter))
         {
+            if (!session!.State.TryAddSubscription(filter, MqttBrokerOptions.MaxSubscriptionsPerConnection))
+            {
+                metrics.Violated("subscription_quota");
+                args.ProcessSubscription = false;
+                args.Response.ReasonCode = MqttSubscribeReasonCode.QuotaExceeded;
+                return;
+            }
+
+            // QoS 2 is not supported (as on AWS IoT): such a subscription is granted QoS 1.
+            if (args.Response.ReasonCode == MqttSubscribeReasonCode.GrantedQoS2)
+            {
+                args.Response.ReasonCode = MqttSubscribeReasonCode.GrantedQoS1;
+            }
+
             return;
         }
 
@@ -372,6 +369,12 @@ internal sealed partial class MqttBroker(
         args.ProcessSubscription = false;
         args.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
         args.CloseConnection = authorization is not { IsActive: true };
+    }
+
+    private Task InterceptUnsubscriptionAsync(InterceptingUnsubscriptionEventArgs args)
+    {
+        Find(args.ClientId, args.SessionItems)?.State.RemoveSubscription(args.Topic);
+        return Task.CompletedTask;
     }
 
     private async Task InterceptDeliveryAsync(InterceptingClientApplicationMessageEnqueueEventArgs args)
@@ -530,9 +533,6 @@ internal sealed partial class MqttBroker(
     [LoggerMessage(EventId = 8000, EventName = "MqttStarted", Level = LogLevel.Information, Message = "MQTT broker listening on port {Port} (TLS, client certificates required) for {PublicHost}")]
     private static partial void LogStarted(ILogger logger, int port, string publicHost);
 
-    [LoggerMessage(EventId = 8001, EventName = "MqttUntrustedCertificate", Level = LogLevel.Information, Message = "TLS client certificate {CertificateId} does not chain to Fleetkey's CA")]
-    private static partial void LogUntrusted(ILogger logger, string certificateId);
-
     [LoggerMessage(EventId = 8002, EventName = "MqttConnectRefused", Level = LogLevel.Information, Message = "MQTT connect of {ClientId} with certificate {CertificateId} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string clientId, string certificateId, string reason);
 
@@ -553,6 +553,9 @@ internal sealed partial class MqttBroker(
 
     [LoggerMessage(EventId = 8008, EventName = "MqttWatchFailed", Level = LogLevel.Error, Message = "MQTT revocation check failed; retrying at the next tick")]
     private static partial void LogWatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 8012, EventName = "MqttRetainedQuota", Level = LogLevel.Information, Message = "MQTT client {ClientId}: retained message on {Topic} refused, the node's retained-message quota is full")]
+    private static partial void LogRetainedQuota(ILogger logger, string clientId, string topic);
 
     [LoggerMessage(EventId = 8009, EventName = "MqttObserverFailed", Level = LogLevel.Error, Message = "Connection observer {Observer} failed for {ClientId}")]
     private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer, string clientId);

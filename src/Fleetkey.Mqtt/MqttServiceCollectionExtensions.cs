@@ -14,12 +14,17 @@ public static class MqttServiceCollectionExtensions
             .Configure(configure)
             .Validate(o => o.Port is > 0 and <= 65535, "The MQTT port must be between 1 and 65535.")
             .Validate(o => o.RevocationPollInterval > TimeSpan.Zero, "The revocation poll interval must be positive.")
+            .Validate(o => o.Validate().Count == 0, "The MQTT limits are out of range (see MqttBrokerOptions.Validate).")
             .ValidateOnStart();
         services.AddSingleton<AuthorizationCache>();
         services.AddSingleton<BrokerMetrics>();
         services.AddSingleton<MqttNetLogBridge>();
         services.AddSingleton<JustInTimeConnections>();
         services.AddSingleton<ClientCertificateVerifier>();
+        services.AddSingleton<CertificateAdmission>();
+        services.AddSingleton<DeviceTlsHandshake>();
+        services.AddSingleton<ConnectionLimiter>();
+        services.AddSingleton<RetainedMessageBudget>();
         services.AddHostedService<RegisteredCaRefresher>();
         services.AddSingleton<FleetProvisioningHandler>();
         services.AddSingleton<MqttBroker>();

@@ -22,15 +22,14 @@ namespace Fleetkey.Mqtt;
 /// handshake.
 /// </summary>
 internal sealed partial class TlsServerAdapter(
-    int port,
     SslServerAuthenticationOptions tls,
+    MqttBrokerOptions options,
+    ConnectionLimiter limiter,
+    BrokerMetrics metrics,
     IMqttNetLogger mqttNetLog,
     ILogger<MqttBroker> logger) : IMqttServerAdapter
 {
     private const int Backlog = 1024;
-
-    // A client that opens the socket and never completes the handshake does not hold it for longer.
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
@@ -38,23 +37,23 @@ internal sealed partial class TlsServerAdapter(
 
     public Func<IMqttChannelAdapter, Task>? ClientHandler { get; set; }
 
-    public Task StartAsync(MqttServerOptions options, IMqttNetLogger logger)
+    public Task StartAsync(MqttServerOptions serverOptions, IMqttNetLogger mqttNetLogger)
     {
         Socket listener;
         if (Socket.OSSupportsIPv6)
         {
             listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-            listener.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
+            listener.Bind(new IPEndPoint(IPAddress.IPv6Any, options.Port));
         }
         else
         {
             listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Any, port));
+            listener.Bind(new IPEndPoint(IPAddress.Any, options.Port));
         }
 
         listener.Listen(Backlog);
         _listener = listener;
-        _accepting = AcceptAsync(listener, options, _stopping.Token);
+        _accepting = AcceptAsync(listener, serverOptions, _stopping.Token);
         return Task.CompletedTask;
     }
 
@@ -75,7 +74,7 @@ internal sealed partial class TlsServerAdapter(
         _stopping.Dispose();
     }
 
-    private async Task AcceptAsync(Socket listener, MqttServerOptions options, CancellationToken cancellationToken)
+    private async Task AcceptAsync(Socket listener, MqttServerOptions serverOptions, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -94,31 +93,59 @@ internal sealed partial class TlsServerAdapter(
                 continue;
             }
 
-            _ = Task.Run(() => ServeAsync(socket, options, cancellationToken), CancellationToken.None);
+            _ = Task.Run(() => ServeAsync(socket, serverOptions, cancellationToken), CancellationToken.None);
         }
     }
 
-    private async Task ServeAsync(Socket socket, MqttServerOptions options, CancellationToken cancellationToken)
+    private async Task ServeAsync(Socket socket, MqttServerOptions serverOptions, CancellationToken cancellationToken)
     {
         var remote = socket.RemoteEndPoint;
+        using var lease = limiter.TryAdmit(remote);
+        if (lease is null)
+        {
+            // Over a limit: closed before the handshake costs anything.
+            socket.Dispose();
+            return;
+        }
+
         var stream = new SslStream(new NetworkStream(socket, ownsSocket: true));
+
+        // From accept to a complete CONNECT, TLS included: a slow or silent client holds its slot no longer.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.ConnectTimeout);
         try
         {
             socket.NoDelay = true;
-            using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            try
             {
-                handshake.CancelAfter(HandshakeTimeout);
-                await stream.AuthenticateAsServerAsync(tls, handshake.Token);
+                await stream.AuthenticateAsServerAsync(tls, deadline.Token);
             }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                metrics.Refused("connect_timeout");
+                throw;
+            }
+
             var certificate = stream.RemoteCertificate switch
             {
                 null => null,
                 X509Certificate2 certificate2 => certificate2,
                 { } other => X509CertificateLoader.LoadCertificate(other.GetRawCertData()),
             };
-            var channel = new MqttTcpChannel(stream, socket.LocalEndPoint, remote, certificate);
-            var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax));
-            using var adapter = new MqttChannelAdapter(channel, formatter, mqttNetLog) { AllowPacketFragmentation = true };
+            var state = new MqttConnectionState();
+            var guard = new PacketFrameGuard(
+                new MqttTcpChannel(stream, socket.LocalEndPoint, remote, certificate), state, options.MaxConnectBytes, options.MaxPacketBytes, metrics);
+            _ = guard.ConnectReceived.ContinueWith(_ => lease.Connected(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await using var connectDeadline = deadline.Token.Register(() =>
+            {
+                if (!guard.ConnectReceived.IsCompleted)
+                {
+                    guard.Close("connect_timeout");
+                }
+            });
+            var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize, serverOptions.WriterBufferSizeMax));
+            using var adapter = new DeviceChannelAdapter(
+                new MqttChannelAdapter(guard, formatter, mqttNetLog) { AllowPacketFragmentation = true }, state, options, metrics);
             if (ClientHandler is { } handler)
             {
                 await handler(adapter);

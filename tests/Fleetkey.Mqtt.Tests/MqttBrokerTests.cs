@@ -138,13 +138,17 @@ public sealed class MqttBrokerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Connect_InactiveCertificate_NotAuthorized()
+    public async Task Handshake_InactiveCertificate_RefusedBeforeAnyMqtt()
     {
         var device = await DeviceAsync("dev-3", Policy(ConnectAsThing), active: false);
+        using var refusals = new MetricRecorder(Service<Meter>(), "fleetkey.mqtt.connect_refusals", "reason");
 
         var (_, result) = await ConnectAsync(device, "dev-3");
 
-        Assert.Contains(nameof(MqttClientConnectResultCode.NotAuthorized), result, StringComparison.Ordinal);
+        // No CONNACK at all: the TLS handshake failed, so the CONNECT was never read.
+        Assert.DoesNotContain(nameof(MqttClientConnectResultCode.NotAuthorized), result, StringComparison.Ordinal);
+        Assert.DoesNotContain(nameof(MqttClientConnectResultCode.Success), result, StringComparison.Ordinal);
+        Assert.Equal(["certificate_not_active"], refusals.Values);
     }
 
     [Fact]
@@ -260,28 +264,31 @@ public sealed class MqttBrokerTests : IAsyncLifetime
         var device = await DeviceAsync("dev-8", Policy(ConnectAsThing));
         var (first, _) = await ConnectAsync(device, "dev-8");
         await DisconnectAndWaitAsync(first, "dev-8");
-        using var lookups = new LookupRecorder(Service<Meter>());
+        using var lookups = new MetricRecorder(Service<Meter>(), "fleetkey.mqtt.authorization_lookups", "result");
 
         var (second, result) = await ConnectAsync(device, "dev-8");
 
         Assert.Equal(nameof(MqttClientConnectResultCode.Success), result);
         Assert.True(second.IsConnected);
-        Assert.Equal(["hit"], lookups.Results);
+        Assert.Equal(["hit"], lookups.Values);
     }
 
     [Fact]
-    public async Task Reconnect_CertificateSetInactiveWhileDisconnected_NotAuthorized()
+    public async Task Reconnect_CertificateSetInactiveWhileDisconnected_HandshakeRefused()
     {
         var device = await DeviceAsync("dev-9", Policy(ConnectAsThing));
         var (first, _) = await ConnectAsync(device, "dev-9");
         await DisconnectAndWaitAsync(first, "dev-9");
         await Service<CertificateService>().UpdateStatusAsync(device.CertificateId, CertificateStatus.Inactive, None);
-        using var lookups = new LookupRecorder(Service<Meter>());
+        using var lookups = new MetricRecorder(Service<Meter>(), "fleetkey.mqtt.authorization_lookups", "result");
+        using var refusals = new MetricRecorder(Service<Meter>(), "fleetkey.mqtt.connect_refusals", "reason");
 
         var (_, result) = await ConnectAsync(device, "dev-9");
 
-        Assert.Contains(nameof(MqttClientConnectResultCode.NotAuthorized), result, StringComparison.Ordinal);
-        Assert.Equal(["miss"], lookups.Results);
+        // The status remembered from the first connection is stale (the store changed): read again, refused in TLS.
+        Assert.DoesNotContain(nameof(MqttClientConnectResultCode.Success), result, StringComparison.Ordinal);
+        Assert.Equal(["certificate_not_active"], refusals.Values);
+        Assert.Empty(lookups.Values);
     }
 
     [Fact]
@@ -324,13 +331,14 @@ public sealed class MqttBrokerTests : IAsyncLifetime
         using var verificationKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         using var verification = Issue("CN=" + await cas.GetRegistrationCodeAsync(Scope, None), verificationKey);
         var registered = await cas.RegisterAsync(
-            Scope, new CaCertificateService.NewCaCertificate(ca.ExportCertificatePem(), verification.ExportCertificatePem(), true, false, null, null, null), None);
+            Scope, new CaCertificateService.NewCaCertificate(ca.ExportCertificatePem(), verification.ExportCertificatePem(), true, true, null, null, null), None);
         using var deviceKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         using var issued = Issue("CN=owner-device", deviceKey);
         using var withKey = issued.CopyWithPrivateKey(deviceKey);
         var device = new Device(DeviceAuthorizationService.CertificateId(issued), X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null));
 
-        // Accepted at TLS (the CA is ACTIVE), refused at CONNECT: the certificate is not registered and auto-registration is off.
+        // Accepted at TLS (the CA is ACTIVE and registers its devices), refused at CONNECT: just-in-time
+        // registration made the certificate PENDING_ACTIVATION.
         var (_, accepted) = await ConnectAsync(device, "owner-device");
         Assert.Contains(nameof(MqttClientConnectResultCode.NotAuthorized), accepted, StringComparison.Ordinal);
         var verifier = Service<ClientCertificateVerifier>();
@@ -356,39 +364,6 @@ public sealed class MqttBrokerTests : IAsyncLifetime
         }
 
         Assert.DoesNotContain(clientId, broker.ConnectedClientIds);
-    }
-
-    /// <summary>The results (hit, miss) of the authorization lookups this host's broker makes while it listens.</summary>
-    private sealed class LookupRecorder : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly ConcurrentQueue<string> _results = new();
-
-        public LookupRecorder(Meter meter)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "fleetkey.mqtt.authorization_lookups")
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-            {
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "result")
-                    {
-                        _results.Enqueue((string)tag.Value!);
-                    }
-                }
-            });
-            _listener.Start();
-        }
-
-        public IReadOnlyList<string> Results => [.. _results];
-
-        public void Dispose() => _listener.Dispose();
     }
 
     private static int FreePort()
@@ -421,34 +396,6 @@ public sealed class MqttBrokerTests : IAsyncLifetime
         private sealed class Channel
         {
             public SemaphoreSlim Signal { get; } = new(0);
-        }
-    }
-
-    /// <summary>Collects every error logged by the application.</summary>
-    private sealed class ErrorLog : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Errors { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(ErrorLog log, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (logLevel >= LogLevel.Error)
-                {
-                    log.Errors.Enqueue($"{category}: {formatter(state, exception)} {exception}");
-                }
-            }
         }
     }
 }

@@ -108,6 +108,23 @@ internal static class FleetkeyCommands
             Description = "MQTT: keep a device's first connection open once just-in-time provisioning succeeded (AWS IoT closes it) (env FLEETKEY_JITP_KEEP_CONNECTION=true).",
             DefaultValueFactory = _ => string.Equals(Env("FLEETKEY_JITP_KEEP_CONNECTION"), "true", StringComparison.OrdinalIgnoreCase),
         };
+        var mqttDefaults = new MqttLimits();
+        var mqttMaxPayload = Bounded("--mqtt-max-payload-bytes", "FLEETKEY_MQTT_MAX_PAYLOAD_BYTES", mqttDefaults.MaxPayloadBytes, 1024, 64 * 1024 * 1024,
+            "MQTT: largest PUBLISH payload; a packet whose header announces more is refused before its body is read");
+        var mqttMaxConnect = Bounded("--mqtt-max-connect-bytes", "FLEETKEY_MQTT_MAX_CONNECT_BYTES", mqttDefaults.MaxConnectBytes, 512, 1024 * 1024,
+            "MQTT: largest CONNECT packet (client id, credentials, will message)");
+        var mqttConnectTimeout = Bounded("--mqtt-connect-timeout", "FLEETKEY_MQTT_CONNECT_TIMEOUT", mqttDefaults.ConnectTimeoutSeconds, 1, 300,
+            "MQTT: seconds from TCP accept to a complete CONNECT, TLS handshake included");
+        var mqttMaxConnections = Bounded("--mqtt-max-connections", "FLEETKEY_MQTT_MAX_CONNECTIONS", mqttDefaults.MaxConnections, 1, 10_000_000,
+            "MQTT: connections this node holds at most");
+        var mqttMaxPerAddress = Bounded("--mqtt-max-connections-per-address", "FLEETKEY_MQTT_MAX_CONNECTIONS_PER_ADDRESS", mqttDefaults.MaxConnectionsPerAddress, 1, 10_000_000,
+            "MQTT: connections from one source address (an IPv6 /64) at most");
+        var mqttMaxPending = Bounded("--mqtt-max-pending-per-address", "FLEETKEY_MQTT_MAX_PENDING_PER_ADDRESS", mqttDefaults.MaxPendingPerAddress, 1, 1_000_000,
+            "MQTT: connections from one source address in the TLS handshake or before CONNECT at most");
+        var mqttMaxRetained = Bounded("--mqtt-max-retained-messages", "FLEETKEY_MQTT_MAX_RETAINED_MESSAGES", mqttDefaults.MaxRetainedMessages, 0, 10_000_000,
+            "MQTT: retained messages (topics) this node keeps at most; 0 turns retained messages off");
+        var mqttMaxRetainedBytes = Bounded("--mqtt-max-retained-bytes", "FLEETKEY_MQTT_MAX_RETAINED_BYTES", mqttDefaults.MaxRetainedBytes, 0, int.MaxValue,
+            "MQTT: bytes of retained payload this node keeps at most");
         foreach (var rate in new[] { deviceRatePerSerial, deviceRatePerAddress })
         {
             rate.Validators.Add(result =>
@@ -141,7 +158,8 @@ internal static class FleetkeyCommands
             }
         });
         var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, mqttPort, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
-            deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor, jitpKeepConnection };
+            deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor, jitpKeepConnection,
+            mqttMaxPayload, mqttMaxConnect, mqttConnectTimeout, mqttMaxConnections, mqttMaxPerAddress, mqttMaxPending, mqttMaxRetained, mqttMaxRetainedBytes };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new ServeSettings
@@ -162,6 +180,17 @@ internal static class FleetkeyCommands
                 DeviceAuditRetentionDays = parse.GetValue(deviceAuditRetentionDays),
                 DeviceTrustForwardedFor = parse.GetValue(deviceTrustForwardedFor),
                 JitpKeepConnection = parse.GetValue(jitpKeepConnection),
+                Mqtt = new MqttLimits
+                {
+                    MaxPayloadBytes = parse.GetValue(mqttMaxPayload),
+                    MaxConnectBytes = parse.GetValue(mqttMaxConnect),
+                    ConnectTimeoutSeconds = parse.GetValue(mqttConnectTimeout),
+                    MaxConnections = parse.GetValue(mqttMaxConnections),
+                    MaxConnectionsPerAddress = parse.GetValue(mqttMaxPerAddress),
+                    MaxPendingPerAddress = parse.GetValue(mqttMaxPending),
+                    MaxRetainedMessages = parse.GetValue(mqttMaxRetained),
+                    MaxRetainedBytes = parse.GetValue(mqttMaxRetainedBytes),
+                },
                 CaPassphrase = Env("FLEETKEY_CA_PASSPHRASE"),
             };
             try
@@ -258,6 +287,38 @@ internal static class FleetkeyCommands
         var keys = new AccessKeyService(opened.Store, TimeProvider.System);
         await DataDirectory.EnsureRootKeyAsync(dataDirectory, keys, TimeProvider.System, NullLogger.Instance, cancellationToken);
         return keys;
+    }
+
+    /// <summary>A whole-number flag with its environment variable, default and allowed range (a bad value is an error, not the default).</summary>
+    private static Option<int> Bounded(string name, string env, int fallback, int min, int max, string description)
+    {
+        var option = new Option<int>(name)
+        {
+            Description = string.Create(CultureInfo.InvariantCulture, $"{description}; default {fallback} (env {env})."),
+            DefaultValueFactory = result =>
+            {
+                if (Env(env) is not { } text)
+                {
+                    return fallback;
+                }
+
+                if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+                {
+                    return value;
+                }
+
+                result.AddError($"{env} must be a whole number, not '{text}'.");
+                return fallback;
+            },
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is var value && (value < min || value > max))
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min} and {max}."));
+            }
+        });
+        return option;
     }
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;

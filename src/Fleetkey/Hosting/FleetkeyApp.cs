@@ -88,6 +88,7 @@ internal static partial class FleetkeyApp
                 o.PublicHost = settings.PublicHost;
                 o.AccountId = settings.AccountId;
                 o.JitpKeepConnection = settings.JitpKeepConnection;
+                settings.Mqtt.ApplyTo(o);
             });
         }
 

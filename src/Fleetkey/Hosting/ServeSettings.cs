@@ -1,3 +1,5 @@
+using Fleetkey.Mqtt;
+
 namespace Fleetkey.Hosting;
 
 /// <summary>
@@ -59,6 +61,44 @@ internal sealed record ServeSettings
     /// <summary>MQTT: keep a device's first connection open once just-in-time provisioning succeeded.</summary>
     public bool JitpKeepConnection { get; init; }
 
+    /// <summary>MQTT limits (payload, CONNECT size, connect timeout, connections, retained messages); the broker's defaults unless a flag says otherwise.</summary>
+    public MqttLimits Mqtt { get; init; } = new();
+
     /// <summary>Encrypts the CA private keys at rest (from FLEETKEY_CA_PASSPHRASE, never a flag).</summary>
     public string? CaPassphrase { get; init; }
+}
+
+/// <summary>The broker's limits that <c>serve</c> has flags for; each defaults to <see cref="MqttBrokerOptions"/>'s value.</summary>
+internal sealed record MqttLimits
+{
+    private static readonly MqttBrokerOptions Defaults = new();
+
+    public int MaxPayloadBytes { get; init; } = Defaults.MaxPayloadBytes;
+
+    public int MaxConnectBytes { get; init; } = Defaults.MaxConnectBytes;
+
+    public int ConnectTimeoutSeconds { get; init; } = (int)Defaults.ConnectTimeout.TotalSeconds;
+
+    public int MaxConnections { get; init; } = Defaults.MaxConnections;
+
+    public int MaxConnectionsPerAddress { get; init; } = Defaults.MaxConnectionsPerAddress;
+
+    public int MaxPendingPerAddress { get; init; } = Defaults.MaxPendingPerAddress;
+
+    public int MaxRetainedMessages { get; init; } = Defaults.MaxRetainedMessages;
+
+    public int MaxRetainedBytes { get; init; } = (int)Defaults.MaxRetainedBytes;
+
+    /// <summary>Applies these limits to the broker's options.</summary>
+    public void ApplyTo(MqttBrokerOptions options)
+    {
+        options.MaxPayloadBytes = MaxPayloadBytes;
+        options.MaxConnectBytes = MaxConnectBytes;
+        options.ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSeconds);
+        options.MaxConnections = MaxConnections;
+        options.MaxConnectionsPerAddress = MaxConnectionsPerAddress;
+        options.MaxPendingPerAddress = MaxPendingPerAddress;
+        options.MaxRetainedMessages = MaxRetainedMessages;
+        options.MaxRetainedBytes = MaxRetainedBytes;
+    }
 }

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace Fleetkey.Testing;
+
+/// <summary>Collects every error the application logs, so that a test can fail on any.</summary>
+public sealed class ErrorLog : ILoggerProvider
+{
+    public ConcurrentQueue<string> Errors { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(ErrorLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel >= LogLevel.Error)
+            {
+                log.Errors.Enqueue($"{category}: {formatter(state, exception)} {exception}");
+            }
+        }
+    }
+}
+
+/// <summary>The values of one tag of one counter of a meter, as they are added while the recorder listens.</summary>
+public sealed class MetricRecorder : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentQueue<string> _values = new();
+
+    public MetricRecorder(Meter meter, string instrument, string tag)
+    {
+        _listener.InstrumentPublished = (published, listener) =>
+        {
+            if (ReferenceEquals(published.Meter, meter) && published.Name == instrument)
+            {
+                listener.EnableMeasurementEvents(published);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var t in tags)
+            {
+                if (t.Key == tag)
+                {
+                    _values.Enqueue((string)t.Value!);
+                }
+            }
+        });
+        _listener.Start();
+    }
+
+    public IReadOnlyList<string> Values => [.. _values];
+
+    /// <summary>Waits until <paramref name="value"/> was recorded (a broker counts some refusals on another thread).</summary>
+    public async Task<bool> WaitForAsync(string value, TimeSpan? timeout = null)
+    {
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (DateTime.UtcNow < until)
+        {
+            if (_values.Contains(value))
+            {
+                return true;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return _values.Contains(value);
+    }
+
+    public void Dispose() => _listener.Dispose();
+}
