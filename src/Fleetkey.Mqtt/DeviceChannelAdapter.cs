@@ -146,6 +146,10 @@ internal sealed class DeviceChannelAdapter(IMqttChannelAdapter inner, MqttConnec
         MqttPublishPacket publish => CheckPublish(publish),
         MqttSubscribePacket subscribe when subscribe.TopicFilters.Count > MqttBrokerOptions.MaxFiltersPerSubscribe =>
             (MqttDisconnectReasonCode.QuotaExceeded, "too_many_filters"),
+
+        // A SUBSCRIBE or UNSUBSCRIBE without a topic filter is a protocol violation (MQTT-3.8.3-2, MQTT-3.10.3-2); MQTTnet answers it.
+        MqttSubscribePacket { TopicFilters.Count: 0 } or MqttUnsubscribePacket { TopicFilters.Count: 0 } =>
+            (MqttDisconnectReasonCode.ProtocolError, "no_topic_filter"),
         MqttConnectPacket => (MqttDisconnectReasonCode.ProtocolError, "second_connect"),
         MqttAuthPacket => (MqttDisconnectReasonCode.ProtocolError, "auth_not_supported"),
         _ => null,
