@@ -97,34 +97,7 @@ public sealed class CsrFuzzTests : IAsyncLifetime
 
     private static string Wrap(string label, byte[] der) => PemEncoding.WriteString(label, der) + "\n";
 
-    // Deterministic byte edits: set, flip, insert or delete a byte.
-    private static byte[] Mutate(byte[] seed, int[] edits)
-    {
-        var bytes = seed.ToList();
-        foreach (var edit in edits)
-        {
-            var value = (uint)edit;
-            var position = bytes.Count == 0 ? 0 : (int)(value / 4 % (uint)bytes.Count);
-            var b = (byte)(value >> 16);
-            switch (value % 4)
-            {
-                case 0 when bytes.Count > 0:
-                    bytes[position] = b;
-                    break;
-                case 1 when bytes.Count > 0:
-                    bytes[position] ^= (byte)(1 << (int)(value >> 24 & 7));
-                    break;
-                case 2:
-                    bytes.Insert(position, b);
-                    break;
-                case 3 when bytes.Count > 0:
-                    bytes.RemoveAt(position);
-                    break;
-            }
-        }
-
-        return [.. bytes];
-    }
+    private static byte[] Mutate(byte[] seed, int[] edits) => Mutations.Apply(seed, edits, value => (byte)(value >> 16));
 
     private sealed class MemoryCaStore : ICaMaterialStore
     {

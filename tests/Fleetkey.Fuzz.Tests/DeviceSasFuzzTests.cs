@@ -90,34 +90,9 @@ public sealed class DeviceSasFuzzTests
         Assert.False(SharedAccessSignature.TryParse(header, out _));
     }
 
-    // Deterministic edits of a header: replace, insert or delete a character, or swap two.
-    private static string Mutate(string header, int[] mutations)
+    private static string Mutate(string header, int[] edits)
     {
         const string Alphabet = "&=%+/ 0129AZaz-_:.2BbDd\u00e9";
-        var chars = header.ToList();
-        foreach (var mutation in mutations)
-        {
-            var value = (uint)mutation;
-            var position = chars.Count == 0 ? 0 : (int)(value % (uint)chars.Count);
-            var character = Alphabet[(int)(value / 7 % (uint)Alphabet.Length)];
-            switch (value % 4)
-            {
-                case 0 when chars.Count > 0:
-                    chars[position] = character;
-                    break;
-                case 1:
-                    chars.Insert(position, character);
-                    break;
-                case 2 when chars.Count > 0:
-                    chars.RemoveAt(position);
-                    break;
-                case 3 when chars.Count > 1:
-                    var other = (int)(value / 13 % (uint)chars.Count);
-                    (chars[position], chars[other]) = (chars[other], chars[position]);
-                    break;
-            }
-        }
-
-        return string.Concat(chars);
+        return new string(Mutations.Apply(header.ToCharArray(), edits, value => Alphabet[(int)(value >> 8) % Alphabet.Length]));
     }
 }

@@ -66,20 +66,27 @@ internal sealed class SqlDeviceEndpointRepository(SqlSession session) : IDeviceE
             cancellationToken,
             ("@outcome", outcome), ("@reason", reason), ("@certificate", certificateId), ("@id", Text(attemptId)));
 
-    // The literal "authenticated = 1" lets both databases use the partial index on (serial_number, attempted_at).
+    // The literal "authenticated = 1" lets both databases use the partial index ix_device_attempts_serial_authenticated,
+    // which holds no row of an unauthenticated attempt, however many an attacker made for the serial.
+    internal const string CountAuthenticatedSql =
+        "SELECT COUNT(*), MIN(attempted_at) FROM device_attempts WHERE serial_number = @value AND authenticated = 1 AND attempted_at > @since";
+
+    // Served by ix_device_attempts_address: a range scan over the window only.
+    internal const string CountAddressSql =
+        "SELECT COUNT(*), MIN(attempted_at) FROM device_attempts WHERE source_address = @value AND attempted_at > @since AND outcome <> @excluded";
+
     public Task<AttemptWindow> CountAuthenticatedAttemptsAsync(string serialNumber, DateTimeOffset since, CancellationToken cancellationToken) =>
-        CountAsync("serial_number = @value AND authenticated = 1", serialNumber, since, cancellationToken);
+        CountAsync(CountAuthenticatedSql, cancellationToken, ("@value", serialNumber), ("@since", SqlValues.ToDb(since)));
 
     public Task<AttemptWindow> CountAddressAttemptsAsync(string sourceAddress, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken) =>
-        CountAsync("source_address = @value AND outcome <> @excluded", sourceAddress, since, cancellationToken, ("@excluded", excludedOutcome));
+        CountAsync(CountAddressSql, cancellationToken, ("@value", sourceAddress), ("@since", SqlValues.ToDb(since)), ("@excluded", excludedOutcome));
 
-    // Served by an index on (column, attempted_at): a range scan over the window only.
-    private async Task<AttemptWindow> CountAsync(string condition, string value, DateTimeOffset since, CancellationToken cancellationToken, params (string, object?)[] more) =>
+    private async Task<AttemptWindow> CountAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
         (await session.QuerySingleAsync(
-            $"SELECT COUNT(*), MIN(attempted_at) FROM device_attempts WHERE {condition} AND attempted_at > @since",
+            sql,
             r => new AttemptWindow(Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), SqlValues.NullableInstant(r, 1)),
             cancellationToken,
-            [("@value", value), ("@since", SqlValues.ToDb(since)), .. more]))!;
+            parameters))!;
 
     public async Task<IReadOnlyList<DeviceAttempt>> ListAttemptsAsync(string? serialNumber, int limit, CancellationToken cancellationToken) =>
         await session.QueryAsync(
