@@ -392,6 +392,13 @@ class DeviceEndpointTests(unittest.TestCase):
         self.assertEqual(len(self.log_lines(f" from {self.address} ")), 61)
         self.assertEqual(self.log_lines("   at Fleetkey."), [])
         self.assertEqual(self.log_lines("InternalError"), [])
+        # And counted on /metrics (the control-plane listener), by outcome and, when throttled, by limit.
+        with urllib.request.urlopen(self.server.endpoint + "/metrics", timeout=10) as r:
+            metrics = [line for line in r.read().decode().splitlines() if line.startswith("fleetkey_device_attempts_total{")]
+        counted = lambda *labels: sum(float(line.rsplit(" ", 2)[1] if line.count(" ") > 1 else line.split(" ")[1])
+                                      for line in metrics if all(label in line for label in labels))
+        self.assertGreaterEqual(counted('outcome="invalid"'), 60, metrics)
+        self.assertGreaterEqual(counted('outcome="throttled"', 'limit="address"'), 1, metrics)
 
     def test_hostile_bodies_are_4xx_counted_and_audited(self):
         secret = self.enroll()
