@@ -111,8 +111,10 @@ public sealed class DeviceBodyFuzzTests : IAsyncLifetime
     [Fact]
     public async Task Register_SerialCutInsideASurrogatePair_400NotA500()
     {
-        // Found while fuzzing: the audit keeps the claimed serial cut to 128 characters, and a cut between
-        // the halves of an emoji left a lone surrogate, which PostgreSQL refused (a 500). Cuts now keep pairs whole.
+        // Found while writing this target (reading what the service does with text the reader hands on;
+        // the generator above does not make 128-character serials): the audit keeps the claimed serial cut
+        // to 128 characters, and a cut between the halves of an emoji left a lone surrogate, which
+        // PostgreSQL refused (a 500). Cuts now keep pairs whole.
         var body = $"{{\"serialNumber\":\"{new string('x', 127)}\U0001F600\"}}";
 
         var answer = await DeviceEndpointDriver.PostAsync(_device, Encoding.UTF8.GetBytes(body), _driver.Token(_secret, Serial));
