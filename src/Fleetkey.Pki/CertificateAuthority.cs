@@ -10,7 +10,9 @@ namespace Fleetkey.Pki;
 /// generates (from a pool kept warm in the background) or from CSRs.
 /// </summary>
 /// <remarks>
-/// Thread-safe. Fleetkey chooses every extension of what it issues; nothing is copied from a CSR.
+/// Thread-safe. Fleetkey chooses every extension of what it issues and the caller chooses the subject
+/// (<see cref="CertificateSubject"/>): of a CSR, only the public key is copied, and the subject only
+/// when the caller says so.
 /// </remarks>
 public sealed class CertificateAuthority : IDisposable
 {
@@ -19,8 +21,6 @@ public sealed class CertificateAuthority : IDisposable
 
     /// <summary>The subject of certificates issued with a Fleetkey-generated key (AWS also uses one fixed subject).</summary>
     public const string DeviceSubject = "CN=Fleetkey Device Certificate";
-
-    private static readonly X500DistinguishedName DeviceSubjectName = new(DeviceSubject);
 
     private readonly TimeProvider _time;
     private readonly TimeSpan? _deviceValidity;
@@ -138,31 +138,42 @@ public sealed class CertificateAuthority : IDisposable
     /// The key comes from the background pool when one is ready. <see cref="IssuedCertificate.PrivateKeyPem"/>
     /// is PKCS#1 ("RSA PRIVATE KEY") or SEC 1 ("EC PRIVATE KEY"), as AWS returns it; Fleetkey keeps no copy.
     /// </remarks>
-    public Task<IssuedCertificate> IssueWithNewKeyAsync(CancellationToken cancellationToken) => IssueWithNewKeyAsync(null, cancellationToken);
+    public Task<IssuedCertificate> IssueWithNewKeyAsync(CancellationToken cancellationToken) => IssueWithNewKeyAsync(CertificateSubject.Device, null, cancellationToken);
+
+    /// <summary>As <see cref="IssueWithNewKeyAsync(CancellationToken)"/>, with the subject the caller chose (never <see cref="CertificateSubject.FromRequest"/>: there is no request).</summary>
+    public Task<IssuedCertificate> IssueWithNewKeyAsync(CertificateSubject subject, CancellationToken cancellationToken) => IssueWithNewKeyAsync(subject, null, cancellationToken);
 
     /// <summary>
     /// As <see cref="IssueWithNewKeyAsync(CancellationToken)"/>, valid for <paramref name="validity"/> from
     /// now (a short-lived certificate such as CreateProvisioningClaim's) instead of the device validity.
     /// </summary>
-    public async Task<IssuedCertificate> IssueWithNewKeyAsync(TimeSpan? validity, CancellationToken cancellationToken)
+    public Task<IssuedCertificate> IssueWithNewKeyAsync(TimeSpan? validity, CancellationToken cancellationToken) =>
+        IssueWithNewKeyAsync(CertificateSubject.Device, validity, cancellationToken);
+
+    private async Task<IssuedCertificate> IssueWithNewKeyAsync(CertificateSubject subject, TimeSpan? validity, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(subject);
+        var name = subject.For(requested: null);
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
         using var key = await _keyPool.TakeAsync(cancellationToken);
-        var issued = IssueDevice(DeviceSubjectName, key.PublicKey, validity);
+        var issued = IssueDevice(name, key.PublicKey, validity);
         return issued with { PrivateKeyPem = key.ExportPrivateKeyPem() };
     }
 
     /// <summary>Signs a PEM CSR after verifying its signature and key; throws <see cref="PkiException"/>.</summary>
     /// <remarks>
-    /// Keeps the CSR's subject and public key only; its requested extensions (SANs included) are
-    /// ignored. Keys: RSA of at least 2048 bits, EC P-256, P-384 or P-521 (as AWS IoT).
+    /// Takes the CSR's public key, and its subject only when <paramref name="subject"/> is
+    /// <see cref="CertificateSubject.FromRequest"/>; everything else it asks for (requested extensions,
+    /// SANs included, and any other attribute) is ignored. Keys: RSA of at least 2048 bits, EC P-256,
+    /// P-384 or P-521 (as AWS IoT).
     /// </remarks>
-    public IssuedCertificate IssueFromCsr(string csrPem)
+    public IssuedCertificate IssueFromCsr(string csrPem, CertificateSubject subject)
     {
+        ArgumentNullException.ThrowIfNull(subject);
         ThrowIfDisposed();
-        var (subject, publicKey) = CsrReader.Read(csrPem);
-        return IssueDevice(subject, publicKey);
+        var (requested, publicKey) = CsrReader.Read(csrPem);
+        return IssueDevice(subject.For(requested), publicKey);
     }
 
     /// <summary>

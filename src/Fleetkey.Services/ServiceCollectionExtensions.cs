@@ -51,6 +51,7 @@ public static class ServiceCollectionExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.Validate().Count == 0, "The device endpoint options are not consistent (rate windows, audit retention, token lifetime).")
             .ValidateOnStart();
+        services.AddSingleton(provider => new Devices.DeviceEndpointMetrics(provider.GetService<System.Diagnostics.Metrics.Meter>()));
         services.AddSingleton<Devices.DeviceRegistrationService>();
         services.AddSingleton<Security.IDeviceConnectionObserver, Devices.FirstConnectionRecorder>();
         services.AddHostedService<Devices.DeviceEndpointMaintenance>();

@@ -101,7 +101,11 @@ public interface IFleetProvisioningRepository
     Task<bool> DeleteClaimAsync(string certificateId, CancellationToken cancellationToken);
 }
 
-/// <summary>One request to the device endpoint, as the audit log keeps it (never a signature or a secret).</summary>
+/// <summary>
+/// One request to the device endpoint, as the audit log keeps it (never a signature or a secret).
+/// <see cref="SerialNumber"/> is what the request claimed; <see cref="Authenticated"/> says whether its
+/// signature verified for that serial number (only those attempts count against the serial's rate).
+/// </summary>
 public sealed record DeviceAttempt(
     Guid AttemptId,
     DateTimeOffset AttemptedAt,
@@ -109,7 +113,8 @@ public sealed record DeviceAttempt(
     string SourceAddress,
     string Outcome,
     string? Reason,
-    string? CertificateId);
+    string? CertificateId,
+    bool Authenticated = false);
 
 /// <summary>A certificate the device endpoint issued to a serial number, and when it first connected (null: never).</summary>
 public sealed record DeviceRegistration(string CertificateId, string SerialNumber, DateTimeOffset RegisteredAt, DateTimeOffset? FirstConnectedAt);
@@ -147,8 +152,11 @@ public interface IDeviceEndpointRepository
     /// <summary>Sets the outcome of an attempt recorded when it started.</summary>
     Task UpdateAttemptAsync(Guid attemptId, string outcome, string? reason, string? certificateId, CancellationToken cancellationToken);
 
-    /// <summary>Attempts for a serial after an instant, not counting those with outcome <paramref name="excludedOutcome"/>.</summary>
-    Task<AttemptWindow> CountSerialAttemptsAsync(string serialNumber, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken);
+    /// <summary>Marks an attempt as authenticated: from then on it counts against its serial number's rate.</summary>
+    Task MarkAuthenticatedAsync(Guid attemptId, CancellationToken cancellationToken);
+
+    /// <summary>Authenticated attempts for a serial after an instant (unauthenticated ones never count against a serial).</summary>
+    Task<AttemptWindow> CountAuthenticatedAttemptsAsync(string serialNumber, DateTimeOffset since, CancellationToken cancellationToken);
 
     /// <summary>Attempts from a source address after an instant, not counting those with outcome <paramref name="excludedOutcome"/>.</summary>
     Task<AttemptWindow> CountAddressAttemptsAsync(string sourceAddress, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken);

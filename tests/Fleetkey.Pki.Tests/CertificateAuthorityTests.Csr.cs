@@ -20,7 +20,7 @@ public sealed partial class CertificateAuthorityTests
         using var directory = new TempDirectory();
         var csr = await CreateCsrAsync(directory, newKey, "-addext", "subjectAltName=DNS:evil.example.com,IP:10.0.0.1", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
 
-        var issued = ca.IssueFromCsr(csr);
+        var issued = ca.IssueFromCsr(csr, CertificateSubject.FromRequest);
 
         Assert.Null(issued.PrivateKeyPem);
         await directory.WriteAsync("chain.pem", ca.ChainPem);
@@ -38,6 +38,37 @@ public sealed partial class CertificateAuthorityTests
         AssertDeviceProfile(ca, certificate, usages);
     }
 
+    [Theory]
+    [InlineData("SN-A")]
+    [InlineData("name,O=Evil")]
+    public async Task IssueFromCsr_IssuerChosenSubject_KeepsOnlyTheKeyOfTheCsr(string commonName)
+    {
+        using var ca = await TestCa.CreateAsync();
+        using var directory = new TempDirectory();
+        var csr = await CreateCsrAsync(
+            directory, "ec -pkeyopt ec_paramgen_curve:P-256", "-subj", "/CN=SN-A/O=Evil/OU=admin",
+            "-addext", "subjectAltName=DNS:evil.example.com,URI:spiffe://x/admin", "-addext", "extendedKeyUsage=serverAuth,codeSigning");
+
+        var issued = ca.IssueFromCsr(csr, CertificateSubject.CommonName(commonName));
+
+        using var certificate = X509Certificate2.CreateFromPem(issued.CertificatePem);
+        var names = certificate.SubjectName.EnumerateRelativeDistinguishedNames().ToList();
+        var only = Assert.Single(names);
+        Assert.Equal(("2.5.4.3", commonName), (only.GetSingleElementType().Value, only.GetSingleElementValue()));
+        Assert.DoesNotContain(certificate.Extensions.Cast<X509Extension>(), e => e.Oid!.Value == "2.5.29.17");
+        AssertDeviceProfile(ca, certificate, X509KeyUsageFlags.DigitalSignature);
+        var fromCsr = await OpenSsl.RunAsync(directory.Path, "req", "-in", "device.csr", "-noout", "-pubkey");
+        Assert.Equal(fromCsr.Trim(), issued.PublicKeyPem.Trim());
+    }
+
+    [Fact]
+    public async Task IssueWithNewKeyAsync_FromRequestSubject_ThrowsArgument()
+    {
+        using var ca = await TestCa.CreateAsync();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => ca.IssueWithNewKeyAsync(CertificateSubject.FromRequest, CancellationToken.None));
+    }
+
     [Fact]
     public async Task IssueFromCsr_SameCsrTwice_IssuesDistinctCertificates()
     {
@@ -45,8 +76,8 @@ public sealed partial class CertificateAuthorityTests
         using var directory = new TempDirectory();
         var csr = await CreateCsrAsync(directory, "ec -pkeyopt ec_paramgen_curve:P-256");
 
-        var first = ca.IssueFromCsr(csr);
-        var second = ca.IssueFromCsr(csr);
+        var first = ca.IssueFromCsr(csr, CertificateSubject.FromRequest);
+        var second = ca.IssueFromCsr(csr, CertificateSubject.FromRequest);
 
         Assert.NotEqual(first.CertificateId, second.CertificateId);
         Assert.Equal(first.PublicKeyPem, second.PublicKeyPem);
@@ -59,7 +90,7 @@ public sealed partial class CertificateAuthorityTests
         using var directory = new TempDirectory();
         var csr = await CreateCsrAsync(directory, "rsa:2048", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest", "-sha384");
 
-        var issued = ca.IssueFromCsr(csr);
+        var issued = ca.IssueFromCsr(csr, CertificateSubject.FromRequest);
 
         Assert.True(CertificateInspector.IsIssuedBy(CertificateInspector.Parse(issued.CertificatePem).Certificate, ca.Issuing));
     }
@@ -71,7 +102,7 @@ public sealed partial class CertificateAuthorityTests
         using var directory = new TempDirectory();
         var csr = await CreateCsrAsync(directory, "rsa:2048", "-sigopt", "rsa_padding_mode:pss", "-sha256");
 
-        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr));
+        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr, CertificateSubject.FromRequest));
 
         Assert.Equal(PkiError.InvalidCsr, error.Error);
         Assert.Contains("rsa_pss_saltlen:digest", error.Message, StringComparison.Ordinal);
@@ -88,7 +119,7 @@ public sealed partial class CertificateAuthorityTests
         using var directory = new TempDirectory();
         var csr = await CreateCsrAsync(directory, newKey);
 
-        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr));
+        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr, CertificateSubject.FromRequest));
 
         Assert.Equal(PkiError.UnsupportedKey, error.Error);
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
@@ -101,7 +132,7 @@ public sealed partial class CertificateAuthorityTests
         using var directory = new TempDirectory();
         var csr = await CreateCsrAsync(directory, "rsa:2048", "-sha1");
 
-        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr));
+        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr, CertificateSubject.FromRequest));
 
         Assert.Equal(PkiError.InvalidCsr, error.Error);
         Assert.Contains("SHA-256", error.Message, StringComparison.Ordinal);
@@ -129,7 +160,7 @@ public sealed partial class CertificateAuthorityTests
             der[at + "device-000".Length] = (byte)'2';
         }
 
-        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(PemEncoding.WriteString("CERTIFICATE REQUEST", der)));
+        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(PemEncoding.WriteString("CERTIFICATE REQUEST", der), CertificateSubject.FromRequest));
 
         Assert.Equal(PkiError.CsrSignatureInvalid, error.Error);
     }
@@ -150,7 +181,7 @@ public sealed partial class CertificateAuthorityTests
     {
         using var ca = await TestCa.CreateAsync();
 
-        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr));
+        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr, CertificateSubject.FromRequest));
 
         Assert.Equal(PkiError.InvalidCsr, error.Error);
     }
@@ -160,7 +191,7 @@ public sealed partial class CertificateAuthorityTests
     {
         using var ca = await TestCa.CreateAsync();
 
-        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(ca.ChainPem));
+        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(ca.ChainPem, CertificateSubject.FromRequest));
 
         Assert.Equal(PkiError.InvalidCsr, error.Error);
     }
@@ -172,7 +203,7 @@ public sealed partial class CertificateAuthorityTests
         using var directory = new TempDirectory();
         var csr = await CreateCsrAsync(directory, "ec -pkeyopt ec_paramgen_curve:P-256");
 
-        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr + csr));
+        var error = Assert.Throws<PkiException>(() => ca.IssueFromCsr(csr + csr, CertificateSubject.FromRequest));
 
         Assert.Equal(PkiError.InvalidCsr, error.Error);
     }

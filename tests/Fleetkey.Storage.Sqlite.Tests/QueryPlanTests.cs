@@ -95,6 +95,15 @@ public sealed class QueryPlanTests(LargeRegistryFixture registry, ITestOutputHel
         Assert.Equal(["thing-0050010", "thing-0050020"], page.Select(t => t.Name));
     }
 
+    [Fact]
+    public async Task DeviceSerialRate_CountsAuthenticatedAttemptsFromThePartialIndex()
+    {
+        var plan = await ExplainAsync(SqlDeviceEndpointRepository.CountAuthenticatedSql, ("@value", "SN-1"), ("@since", 0L));
+
+        Assert.Contains("USING COVERING INDEX ix_device_attempts_serial_authenticated (serial_number=? AND attempted_at>?)", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("SCAN", plan, StringComparison.Ordinal);
+    }
+
     private async Task<string> ExplainAsync(string sql, params (string Name, object? Value)[] parameters)
     {
         await using var connection = new SqliteConnection($"Data Source={registry.DatabasePath};Mode=ReadOnly");

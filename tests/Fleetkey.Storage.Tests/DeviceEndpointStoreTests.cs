@@ -81,25 +81,31 @@ public sealed class DeviceEndpointStoreTests
 
     [Theory]
     [MemberData(nameof(TestStores.Kinds), MemberType = typeof(TestStores))]
-    public async Task Attempts_CountedPerSerialAndAddressInTheWindow_ExcludingAnOutcome(string kind)
+    public async Task Attempts_CountedPerAuthenticatedSerialAndPerAddressInTheWindow(string kind)
     {
         await using var test = await TestStores.CreateAsync(kind, _time);
-        DeviceAttempt Attempt(int minute, string? serial, string address, string outcome) =>
-            new(Guid.CreateVersion7(Start.AddMinutes(minute)), Start.AddMinutes(minute), serial, address, outcome, null, null);
+        DeviceAttempt Attempt(int minute, string? serial, string address, string outcome, bool authenticated = false) =>
+            new(Guid.CreateVersion7(Start.AddMinutes(minute)), Start.AddMinutes(minute), serial, address, outcome, null, null, authenticated);
+        var marked = Attempt(50, "sn", "a3", "pending");
         await WriteAsync(test, async (r, ct) =>
         {
-            await r.InsertAttemptAsync(Attempt(0, "sn", "a1", "unauthorized"), ct);
-            await r.InsertAttemptAsync(Attempt(10, "sn", "a2", "registered"), ct);
+            await r.InsertAttemptAsync(Attempt(0, "sn", "a1", "conflict", authenticated: true), ct);
+            await r.InsertAttemptAsync(Attempt(5, "sn", "a1", "unauthorized"), ct);
+            await r.InsertAttemptAsync(Attempt(10, "sn", "a2", "registered", authenticated: true), ct);
             await r.InsertAttemptAsync(Attempt(20, "sn", "a1", "throttled"), ct);
             await r.InsertAttemptAsync(Attempt(30, null, "a1", "invalid"), ct);
-            await r.InsertAttemptAsync(Attempt(40, "other", "a1", "pending"), ct);
+            await r.InsertAttemptAsync(Attempt(40, "other", "a1", "pending", authenticated: true), ct);
+            await r.InsertAttemptAsync(marked, ct);
+            await r.MarkAuthenticatedAsync(marked.AttemptId, ct);
             return true;
         });
 
-        Assert.Equal(new AttemptWindow(2, Start), await ReadAsync(test, (r, ct) => r.CountSerialAttemptsAsync("sn", Start.AddMinutes(-1), "throttled", ct)));
-        Assert.Equal(new AttemptWindow(1, Start.AddMinutes(10)), await ReadAsync(test, (r, ct) => r.CountSerialAttemptsAsync("sn", Start, "throttled", ct)));
+        // Unauthenticated attempts (a wrong signature, a bad body) never count against a serial.
+        Assert.Equal(new AttemptWindow(3, Start), await ReadAsync(test, (r, ct) => r.CountAuthenticatedAttemptsAsync("sn", Start.AddMinutes(-1), ct)));
+        Assert.Equal(new AttemptWindow(2, Start.AddMinutes(10)), await ReadAsync(test, (r, ct) => r.CountAuthenticatedAttemptsAsync("sn", Start, ct)));
         Assert.Equal(new AttemptWindow(2, Start.AddMinutes(30)), await ReadAsync(test, (r, ct) => r.CountAddressAttemptsAsync("a1", Start.AddMinutes(10), "throttled", ct)));
         Assert.Equal(new AttemptWindow(0, null), await ReadAsync(test, (r, ct) => r.CountAddressAttemptsAsync("a9", Start, "throttled", ct)));
+        Assert.True((await ReadAsync(test, (r, ct) => r.ListAttemptsAsync("sn", 10, ct)))[^1].Authenticated);
     }
 
     [Theory]

@@ -101,6 +101,21 @@ public sealed class FleetkeyTestHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends requests as they are, unsigned, as if they came in on the device listener (the listener
+    /// split tells listeners apart by local port) from <paramref name="remoteAddress"/>.
+    /// </summary>
+    public HttpClient CreateDeviceClient(System.Net.IPAddress? remoteAddress = null)
+    {
+        var devicePort = _app.Services.GetRequiredService<ListenerPorts>().DevicePort;
+        var handler = _app.GetTestServer().CreateHandler(context =>
+        {
+            context.Connection.LocalPort = devicePort;
+            context.Connection.RemoteIpAddress = remoteAddress;
+        });
+        return new HttpClient(handler) { BaseAddress = new Uri("http://localhost") };
+    }
+
     public HttpClient CreateClient(SigV4Signer signer)
     {
         var client = new HttpClient(new SigningHandler(signer) { InnerHandler = _app.GetTestServer().CreateHandler() })

@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import itertools
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -73,6 +75,19 @@ def device_register(device_url: str, serial: str, secret_b64: str | None = None,
     except urllib.error.HTTPError as e:
         text = e.read()
         return e.code, {k.lower(): v for k, v in e.headers.items()}, json.loads(text) if text else None
+
+
+def raw_register(device_url: str, body, headers: dict, chunked: bool = False):
+    """POSTs bytes exactly as given (invalid UTF-8, any content type, chunked without a length) with
+    http.client; returns (status, headers, body bytes)."""
+    parsed = urllib.parse.urlparse(device_url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+    try:
+        connection.request("POST", "/device/register", body=body, headers=headers, encode_chunked=chunked)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
 
 
 def openssl(*args: str, input: bytes | None = None) -> bytes:
@@ -150,6 +165,20 @@ class DeviceEndpointTests(unittest.TestCase):
             self.assertIn(message, body["message"])
         return body
 
+    def audit(self, where: str, *args) -> list[tuple]:
+        """Rows (outcome, reason, authenticated) of device_attempts, the audit log, in the server's own database."""
+        sql = "SELECT outcome, reason, authenticated FROM device_attempts WHERE " + where + " ORDER BY attempted_at, attempt_id"
+        if self.server.database:
+            quoted = [("'" + str(a).replace("'", "''") + "'") for a in args]
+            text = fk.query_database(self.server.database, sql.replace("?", "{}").format(*quoted))
+            return [(o, r or None, int(a)) for o, r, a in (line.split("|") for line in text.splitlines() if line)]
+        with sqlite3.connect(f"file:{os.path.join(self.server.data_dir, 'fleetkey.db')}?mode=ro", uri=True) as db:
+            return [tuple(row) for row in db.execute(sql, args)]
+
+    def log_lines(self, text: str) -> list[str]:
+        with open(self.server.log_path, errors="replace") as f:
+            return [line for line in f if text in line]
+
     def write(self, name: str, text: str) -> str:
         path = os.path.join(self.tmp, f"{self.serial}-{name}")
         with open(path, "w") as f:
@@ -186,7 +215,10 @@ class DeviceEndpointTests(unittest.TestCase):
         self.assertEqual(body["thingName"], self.serial)
         self.assertEqual(body["caCertificatesPem"], self.ca_pem)
         self.assertEqual(body["mqtt"], {"host": fk.PUBLIC_HOST, "port": self.server.mqtt_port})
-        self.assertEqual(body["certificateArn"], fk.arn("cert", body["certificateId"], region="us-east-1"))
+        # In the region the enrollment was made in (the request's), as DescribeCertificate says (issue 16, defect 7).
+        self.assertEqual(body["certificateArn"], fk.arn("cert", body["certificateId"]))
+        described = self.iot.describe_certificate(certificateId=body["certificateId"])["certificateDescription"]
+        self.assertEqual(body["certificateArn"], described["certificateArn"])
         self.assertVerifies(body["certificatePem"])
         # The private key is the certificate's.
         key_pub = openssl("pkey", "-pubout", input=body["privateKey"].encode())
@@ -207,6 +239,23 @@ class DeviceEndpointTests(unittest.TestCase):
         self.assertVerifies(body["certificatePem"])
         self.assertEqual(openssl("pkey", "-in", key, "-pubout"), openssl("x509", "-noout", "-pubkey", input=body["certificatePem"].encode()))
         self.assertSeedThing(self.serial, body["certificateId"])
+
+    def test_csr_subject_and_extensions_are_the_issuers_not_the_devices(self):
+        # Issue 16, defect 4: a device sent /CN=SN-A/O=Evil/OU=admin and got exactly that subject.
+        secret = self.enroll()
+        key = self.write("evil.key", openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256").decode())
+        csr = openssl("req", "-new", "-key", key, "-subj", "/CN=SN-A/O=Evil/OU=admin",
+                      "-addext", "subjectAltName=DNS:admin.example.com", "-addext", "basicConstraints=critical,CA:TRUE").decode()
+
+        body = self.assertRegistered(self.register(secret, csr=csr))
+
+        certificate = self.write("evil.crt", body["certificatePem"])
+        subject = openssl("x509", "-in", certificate, "-noout", "-subject", "-nameopt", "RFC2253").decode().strip()
+        self.assertEqual(subject, f"subject=CN={self.serial}")
+        text = openssl("x509", "-in", certificate, "-noout", "-text").decode()
+        self.assertNotIn("admin.example.com", text)
+        self.assertIn("CA:FALSE", text)
+        self.assertVerifies(body["certificatePem"])
 
     def test_curl_openssl_device_registers_in_both_modes(self):
         for mode in ("key", "csr"):
@@ -243,7 +292,7 @@ class DeviceEndpointTests(unittest.TestCase):
             "expired": self.register(secret, expiry=now - 3600),
             "too far ahead": self.register(secret, expiry=now + 7200),
             "replayed": self.register(authorization=token),
-            # (another serial: this one's five attempts an hour are used up by now)
+            # (another serial, as before issue 16, when wrong signatures used up the serial's rate)
             "no header": self.register(serial=self.serial + "-other"),
         }
         for case, answer in answers.items():
@@ -323,6 +372,60 @@ class DeviceEndpointTests(unittest.TestCase):
                                 400, "InvalidRequestException", "certificate signing request")
         self.assertGreater(len(body["message"]), len("The certificate signing request is not valid: "))
 
+    def test_invalid_utf8_body_is_a_400_counted_by_the_address_and_audited(self):
+        # Issue 16, defect 2: this body answered 500 with a stack trace, 120 in 0.2 s, none limited or audited.
+        body = b'{"serialNumber":"\xff"}'
+        headers = {"Content-Type": "application/json", "X-Forwarded-For": self.address,
+                   "Authorization": "SharedAccessSignature sr=SN-X&se=1&sig=AAAA"}
+
+        answers = [raw_register(self.device_url, body, headers) for _ in range(61)]
+
+        status, response_headers, text = answers[0]
+        self.assertEqual((status, response_headers.get("x-amzn-errortype")), (400, "InvalidRequestException"), text)
+        self.assertIn("UTF-8", json.loads(text)["message"])
+        self.assertEqual([a[0] for a in answers], [400] * 60 + [429])
+        self.assertEqual(answers[-1][1].get("x-amzn-errortype"), "TooManyRequestsException")
+        self.assertTrue(answers[-1][1].get("retry-after"))
+        rows = self.audit("source_address = ?", self.address)
+        self.assertEqual([r[0] for r in rows], ["invalid"] * 60 + ["throttled"])
+        # One log line per request, and no stack trace anywhere.
+        self.assertEqual(len(self.log_lines(f" from {self.address} ")), 61)
+        self.assertEqual(self.log_lines("   at Fleetkey."), [])
+        self.assertEqual(self.log_lines("InternalError"), [])
+        # And counted on /metrics (the control-plane listener), by outcome and, when throttled, by limit.
+        with urllib.request.urlopen(self.server.endpoint + "/metrics", timeout=10) as r:
+            metrics = [line for line in r.read().decode().splitlines() if line.startswith("fleetkey_device_attempts_total{")]
+        counted = lambda *labels: sum(float(line.rsplit(" ", 2)[1] if line.count(" ") > 1 else line.split(" ")[1])
+                                      for line in metrics if all(label in line for label in labels))
+        self.assertGreaterEqual(counted('outcome="invalid"'), 60, metrics)
+        self.assertGreaterEqual(counted('outcome="throttled"', 'limit="address"'), 1, metrics)
+
+    def test_hostile_bodies_are_4xx_counted_and_audited(self):
+        secret = self.enroll()
+        token = sas_token(self.serial, secret, int(time.time()) + 600)
+        json_type = "application/json"
+        cases = {
+            "escaped lone surrogate": (b'{"serialNumber":"\\ud800"}', json_type, False, "surrogate"),
+            "invalid UTF-8 in a key": (b'{"\xc3":1,"serialNumber":"x"}', json_type, False, "UTF-8"),
+            "duplicate key": (json.dumps({"serialNumber": self.serial}).encode()[:-1] + b',"serialNumber":"SN-other"}', json_type, False, "twice"),
+            "deep": (b"[" * 100_00 + b"]" * 100_00, json_type, False, "malformed"),
+            "wrong types": (b'{"serialNumber":1,"csr":{},"parameters":[]}', json_type, False, "must be"),
+            "chunked, no length, 1 MB": ((b"x" * 65536 for _ in range(16)), json_type, True, "larger than"),
+            "text/plain": (json.dumps({"serialNumber": self.serial}).encode(), "text/plain", False, "Content-Type"),
+            "form (curl -d, urllib's default)": (json.dumps({"serialNumber": self.serial}).encode(), "application/x-www-form-urlencoded", False, "Content-Type"),
+        }
+        for name, (body, content_type, chunked, expected) in cases.items():
+            with self.subTest(case=name):
+                headers = {"Content-Type": content_type, "X-Forwarded-For": self.address, "Authorization": token}
+                status, response_headers, text = raw_register(self.device_url, body, headers, chunked=chunked)
+                self.assertEqual((status, response_headers.get("x-amzn-errortype")), (400, "InvalidRequestException"), text[:300])
+                self.assertIn(expected, json.loads(text)["message"])
+        rows = self.audit("source_address = ?", self.address)
+        self.assertEqual(rows, [("invalid", rows[i][1], 0) for i in range(len(cases))])
+        self.assertEqual(self.log_lines("   at Fleetkey."), [])
+        # Nothing else was written: the device registers as if none of that had happened.
+        self.assertRegistered(self.register(secret))
+
     def test_bad_bodies_400(self):
         secret = self.enroll()
         token = sas_token(self.serial, secret, int(time.time()) + 600)
@@ -335,19 +438,40 @@ class DeviceEndpointTests(unittest.TestCase):
 
     # ------------------------------------------------------------ 429
 
-    def test_hundred_wrong_guesses_for_one_serial_hit_429(self):
-        self.enroll()
+    def test_wrong_signatures_do_not_lock_the_device_out(self):
+        # Issue 16, defect 3: five requests with random signatures for a serial, then the real device
+        # with a correct SAS, answered 429 with Retry-After 3600. Unauthenticated failures count per
+        # source address only.
+        secret = self.enroll()
+        statuses = [self.register(base64.b64encode(os.urandom(32)).decode(), forwarded_for=f"203.0.113.{i % 250 + 1}")[0]
+                    for i in range(100)]
+        self.assertEqual(statuses, [401] * 100)
+
+        body = self.assertRegistered(self.register(secret))
+
+        self.assertEqual(body["thingName"], self.serial)
+        rows = self.audit("serial_number = ?", self.serial)
+        self.assertEqual(len(rows), 101)
+        self.assertEqual(sorted((o, a) for o, _, a in rows), [("registered", 1)] + [("unauthorized", 0)] * 100)
+
+    def test_sixth_authenticated_attempt_in_an_hour_hits_429(self):
+        # The per-serial limit counts what only the device can do: attempts whose signature verified
+        # (here each is refused after authentication, as a misbehaving device's would be).
+        secret = self.enroll()
+        expiry = int(time.time()) + 600
         statuses = []
         retry_after = None
-        for i in range(100):
-            # Each guess from another address: only the serial's own rate can stop them.
-            status, headers, body = self.register(base64.b64encode(os.urandom(32)).decode(), forwarded_for=f"203.0.113.{i % 250 + 1}")
+        for i in range(7):
+            status, headers, _ = self.register(secret, parameters={"Undeclared": "x"}, expiry=expiry + i,
+                                               forwarded_for=f"192.0.2.{i + 1}")
             statuses.append(status)
             if status == 429:
                 retry_after = retry_after or headers.get("retry-after")
                 self.assertEqual(headers.get("x-amzn-errortype"), "TooManyRequestsException")
-        self.assertEqual(statuses, [401] * 5 + [429] * 95)
+        self.assertEqual(statuses, [400] * 5 + [429] * 2)
         self.assertTrue(retry_after and 3000 < int(retry_after) <= 3600, retry_after)
+        rows = self.audit("serial_number = ?", self.serial)
+        self.assertEqual([(o, a) for o, _, a in rows], [("invalid", 1)] * 5 + [("throttled", 0)] * 2)
 
     def test_one_address_over_60_a_minute_hits_429(self):
         statuses = [self.register(base64.b64encode(os.urandom(32)).decode(), serial=f"{self.serial}-{i}")[0] for i in range(61)]

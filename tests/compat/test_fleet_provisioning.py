@@ -108,6 +108,28 @@ class ProvisioningClaimTests(CompatTestCase):
         self.assertEqual(self.iot.list_thing_principals(thingName=serial)["principals"], [fk.arn("cert", created["certificateId"])])
         self.assertIn("PRIVATE KEY", created["privateKey"])
 
+    def test_create_from_csr_names_nothing_the_csr_asks_for(self):
+        # Issue 16, defect 4: a claim certificate is shared by a fleet and the thing is not known before
+        # RegisterThing, so the certificate gets the one fixed device subject whatever the CSR asks for.
+        name = self.template("csr")
+        claim = self.iot.create_provisioning_claim(templateName=name)
+        claim_files = self.files("claim-csr", claim["certificatePem"], claim["keyPair"]["PrivateKey"])
+        key = os.path.join(self.tmp, "csr-device.key")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key], check=True, capture_output=True)
+        csr = subprocess.run(["openssl", "req", "-new", "-key", key, "-subj", "/CN=SN-A/O=Evil/OU=admin",
+                              "-addext", "subjectAltName=DNS:admin.example.com"], check=True, capture_output=True, text=True).stdout
+        serial = self.name("csr")[:40]
+
+        created = self.request(claim_files, "claim-" + serial, "$aws/certificates/create-from-csr/json", json.dumps({"certificateSigningRequest": csr}))
+
+        x509 = lambda *args: subprocess.run(["openssl", "x509", "-noout", *args], input=created["certificatePem"],
+                                            check=True, capture_output=True, text=True).stdout
+        self.assertEqual(x509("-subject", "-nameopt", "RFC2253").strip(), "subject=CN=Fleetkey Device Certificate")
+        self.assertNotIn("admin.example.com", x509("-text"))
+        registered = self.request(claim_files, "claim-" + serial, f"$aws/provisioning-templates/{name}/provision/json",
+                                  json.dumps({"certificateOwnershipToken": created["certificateOwnershipToken"], "parameters": {"SerialNumber": serial}}))
+        self.assertEqual(registered["thingName"], serial)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -5,6 +5,9 @@
 - test_update_thing_race_between_nodes: UpdateThing from both nodes at once with the same
   expectedVersion; exactly one wins, the other gets VersionConflictException, and both nodes then
   describe the winner's attributes at version + 1.
+- test_device_rates_count_across_nodes: the device endpoint's two rates (per source address, per
+  serial number over authenticated attempts) are counted in the database, whichever node a device
+  or an attacker reaches; wrong signatures on either node do not lock the device out.
 
 The full seed flow for 50 serial numbers across two nodes is tests/seed/two_nodes.test.js.
 
@@ -12,11 +15,13 @@ Runs when FLEETKEY_TEST_POSTGRES names a PostgreSQL server (CI starts one with s
 in CI (CI=true) a missing server is a failure, not a skip.
 """
 
+import base64
 import concurrent.futures
 import json
 import os
 import secrets
 import threading
+import time
 import unittest
 import urllib.request
 
@@ -24,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from compat_base import CompatTestCase
 import fleetkey_server as fk
+from test_device_endpoint import device_register
 
 POSTGRES = os.environ.get("FLEETKEY_TEST_POSTGRES")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -104,6 +110,46 @@ class PostgresNodesTests(CompatTestCase):
         self.assertEqual(a.stop(), 0)
         self.assertEqual(b.stop(), 0)
 
+
+    def test_device_rates_count_across_nodes(self):
+        # A database of its own (dropped after): these nodes' schema must not leak into the shared one.
+        database = fk.create_database()
+        self.addCleanup(fk.drop_database, database)
+        args = ["--device-trust-forwarded-for", "--device-rate-per-address", "4", "--device-rate-per-serial", "3"]
+        a = self.start_server(fk.FleetkeyServer(log_name="pg-dev-a", database=database, extra_args=args))
+        b = self.start_server(fk.FleetkeyServer(log_name="pg-dev-b", database=database, extra_args=args), keys_from=a)
+        template = self.name("dev-template")[:36]
+        fk.make_client(a).create_provisioning_template(
+            templateName=template, provisioningRoleArn="arn:aws:iam::000000000000:role/FleetkeyProvisioning", enabled=True,
+            templateBody=json.dumps({
+                "Parameters": {"SerialNumber": {"Type": "String"}, "AWS::IoT::Certificate::Id": {"Type": "String"}},
+                "Resources": {
+                    "thing": {"Type": "AWS::IoT::Thing", "Properties": {"ThingName": {"Ref": "SerialNumber"}}},
+                    "certificate": {"Type": "AWS::IoT::Certificate", "Properties": {"CertificateId": {"Ref": "AWS::IoT::Certificate::Id"}, "Status": "ACTIVE"}}}}))
+        serial = self.name("dev")[:60]
+        status, _, raw = fk.signed_request("POST", f"/enrollments/{serial}", json.dumps({"templateName": template}).encode(), server=b)
+        self.assertEqual(status, 200, raw)
+        secret = json.loads(raw)["deviceSecret"]
+        urls = [f"http://127.0.0.1:{n.device_port}" for n in (a, b)]
+        expiry = int(time.time()) + 600
+        address = "198.51.100." + str(secrets.randbelow(200) + 20)
+
+        # Per address: four requests a minute, whichever node they reach (bad bodies count too).
+        statuses = [device_register(urls[i % 2], serial, raw_body=b'{"serialNumber":"\xff"}', forwarded_for=address)[0] for i in range(5)]
+        self.assertEqual(statuses, [400] * 4 + [429])
+
+        # Wrong signatures on both nodes spend no serial budget.
+        wrong = base64.b64encode(os.urandom(32)).decode()
+        statuses = [device_register(urls[i % 2], serial, wrong, forwarded_for=f"203.0.113.{i + 1}")[0] for i in range(6)]
+        self.assertEqual(statuses, [401] * 6)
+
+        # Per serial: three authenticated attempts an hour, whichever node they reach.
+        statuses = [device_register(urls[i % 2], serial, secret, parameters={"Undeclared": "x"}, expiry=expiry + i,
+                                    forwarded_for=f"192.0.2.{i + 1}")[0] for i in range(4)]
+        self.assertEqual(statuses, [400] * 3 + [429])
+
+        self.assertEqual(a.stop(), 0)
+        self.assertEqual(b.stop(), 0)
 
     def test_update_thing_race_between_nodes(self):
         a = self.start_node("pg-upd-a")

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text.Json;
 using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Wire;
 using Fleetkey.Services.Devices;
@@ -14,13 +13,12 @@ namespace Fleetkey.Api.Endpoints;
 /// <summary>
 /// <c>POST /device/register</c>, the certificate vending endpoint devices call on the device listener
 /// (never SigV4: the SharedAccessSignature header is the credential). This adapter reads the bounded
-/// body and the source address; <see cref="DeviceRegistrationService"/> decides everything else.
+/// body (<see cref="DeviceRequestReader"/>) and the source address; <see cref="DeviceRegistrationService"/>
+/// decides everything else, for a body it could not read too (so every request is counted and audited).
 /// </summary>
 internal static class DeviceEndpoints
 {
     public const string RegisterPath = "/device/register";
-
-    private const int MaxParameters = 50;
 
     public static IEndpointRouteBuilder MapDeviceEndpoint(this IEndpointRouteBuilder routes)
     {
@@ -32,7 +30,8 @@ internal static class DeviceEndpoints
     {
         var settings = options.Value;
         var (request, error, claimed) = await ReadBodyAsync(context.Request, settings.MaxBodyBytes, cancellationToken);
-        var attempt = new DeviceRegistrationAttempt(SourceAddress(context, settings), context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null, request, error, claimed);
+        var authorization = context.Request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null;
+        var attempt = new DeviceRegistrationAttempt(SourceAddress(context, settings), authorization, request, error, claimed);
         var outcome = await devices.RegisterAsync(attempt, cancellationToken);
         if (outcome.Error is { } failure)
         {
@@ -81,105 +80,66 @@ internal static class DeviceEndpoints
     private static string Normalize(IPAddress address) =>
         (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 
-    /// <summary>Reads and checks the JSON body; every problem is reported at once.</summary>
-    private static async Task<(DeviceRegistrationRequest? Request, string? Error, string? ClaimedSerial)> ReadBodyAsync(HttpRequest http, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the body within <paramref name="maxBytes"/> (a larger declared length is refused unread, a
+    /// longer chunked body as soon as it passes the bound) and hands it to <see cref="DeviceRequestReader"/>.
+    /// A body that cannot be read (malformed chunking, too slow) is a refusal like any other: the service
+    /// counts and audits it.
+    /// </summary>
+    private static async Task<DeviceRequestBody> ReadBodyAsync(HttpRequest http, int maxBytes, CancellationToken cancellationToken)
     {
+        if (DeviceRequestReader.CheckContentType(http.ContentType) is { } wrongType)
+        {
+            return DeviceRequestBody.Refused(wrongType);
+        }
+
+        var tooLarge = $"The request body is larger than {maxBytes} bytes.";
         if (http.ContentLength > maxBytes)
         {
-            return (null, $"The request body is larger than {maxBytes} bytes.", null);
+            return DeviceRequestBody.Refused(tooLarge);
         }
 
-        var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await http.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                return (null, $"The request body is larger than {maxBytes} bytes.", null);
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        JsonDocument document;
+        var buffer = new byte[Math.Clamp(http.ContentLength ?? 8192, 1, maxBytes)];
+        var length = 0;
         try
         {
-            document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
-        }
-        catch (JsonException)
-        {
-            return (null, "The request body is not a JSON object.", null);
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            while (true)
             {
-                return (null, "The request body is not a JSON object.", null);
-            }
-
-            var problems = new List<string>();
-            string? serial = null, csr = null;
-            Dictionary<string, string>? parameters = null;
-            foreach (var member in root.EnumerateObject())
-            {
-                switch (member.Name)
+                if (length == buffer.Length)
                 {
-                    case "serialNumber" when member.Value.ValueKind == JsonValueKind.String:
-                        serial = member.Value.GetString();
-                        break;
-                    case "serialNumber":
-                        problems.Add("serialNumber must be a string");
-                        break;
-                    case "csr" when member.Value.ValueKind == JsonValueKind.String:
-                        csr = member.Value.GetString();
-                        break;
-                    case "csr" when member.Value.ValueKind == JsonValueKind.Null:
-                        break;
-                    case "csr":
-                        problems.Add("csr must be a PEM string");
-                        break;
-                    case "parameters" when member.Value.ValueKind == JsonValueKind.Null:
-                        break;
-                    case "parameters" when member.Value.ValueKind == JsonValueKind.Object:
-                        parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-                        foreach (var parameter in member.Value.EnumerateObject())
+                    if (length == maxBytes)
+                    {
+                        // Full: one more byte means the body is over the bound.
+                        var probe = new byte[1];
+                        if (await http.Body.ReadAsync(probe, cancellationToken) > 0)
                         {
-                            if (parameter.Value.ValueKind != JsonValueKind.String)
-                            {
-                                problems.Add($"parameters.{parameter.Name} must be a string");
-                            }
-                            else
-                            {
-                                parameters[parameter.Name] = parameter.Value.GetString()!;
-                            }
-                        }
-
-                        if (parameters.Count > MaxParameters)
-                        {
-                            problems.Add($"at most {MaxParameters} parameters are allowed");
+                            return DeviceRequestBody.Refused(tooLarge);
                         }
 
                         break;
-                    case "parameters":
-                        problems.Add("parameters must be an object of strings");
-                        break;
-                    default:
-                        problems.Add($"unknown member '{member.Name}'; expected serialNumber, csr and parameters");
-                        break;
+                    }
+
+                    Array.Resize(ref buffer, Math.Min(maxBytes, buffer.Length * 2));
                 }
-            }
 
-            if (serial is null && !problems.Any(p => p.StartsWith("serialNumber", StringComparison.Ordinal)))
-            {
-                problems.Add("serialNumber is required");
-            }
+                var read = await http.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
 
-            return problems.Count > 0
-                ? (null, $"The request body is not valid: {string.Join("; ", problems)}.", serial)
-                : (new DeviceRegistrationRequest(serial!, csr, parameters), null, serial);
+                length += read;
+            }
         }
+        catch (BadHttpRequestException exception)
+        {
+            return DeviceRequestBody.Refused($"The request body could not be read ({exception.StatusCode}).");
+        }
+        catch (IOException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return DeviceRequestBody.Refused("The request body could not be read.");
+        }
+
+        return DeviceRequestReader.Parse(buffer.AsSpan(0, length));
     }
 }

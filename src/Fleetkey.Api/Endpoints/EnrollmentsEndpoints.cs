@@ -45,7 +45,7 @@ internal static class EnrollmentsEndpoints
         var settings = await ReadSettingsAsync(context, TemplateName, SerialNumberPattern, AllowReprovisioning, Parameters);
         var created = await enrollments.CreateGroupAsync(enrollmentGroupName, settings, cancellationToken);
         return TypedResults.Json(
-            new CreateEnrollmentGroupResponse(created.Group.Name, GroupArn(context, created.Group.Name), Convert.ToBase64String(created.GroupKey)),
+            new CreateEnrollmentGroupResponse(created.Group.Name, GroupArn(context, created.Group), Convert.ToBase64String(created.GroupKey)),
             ApiJsonContext.Default.CreateEnrollmentGroupResponse);
     }
 
@@ -88,7 +88,7 @@ internal static class EnrollmentsEndpoints
         var settings = await ReadSettingsAsync(context, TemplateName, AllowReprovisioning, Parameters);
         var created = await enrollments.CreateAsync(serialNumber, settings, deviceSecret: null, cancellationToken);
         return TypedResults.Json(
-            new CreateEnrollmentResponse(created.Enrollment.SerialNumber, EnrollmentArn(context, created.Enrollment.SerialNumber), Convert.ToBase64String(created.DeviceSecret)),
+            new CreateEnrollmentResponse(created.Enrollment.SerialNumber, EnrollmentArn(context, created.Enrollment), Convert.ToBase64String(created.DeviceSecret)),
             ApiJsonContext.Default.CreateEnrollmentResponse);
     }
 
@@ -132,7 +132,8 @@ internal static class EnrollmentsEndpoints
             request.String(TemplateName),
             request.Boolean(AllowReprovisioning) ?? false,
             request.StringMap(Parameters),
-            members.Contains(SerialNumberPattern) ? request.String(SerialNumberPattern) : null);
+            members.Contains(SerialNumberPattern) ? request.String(SerialNumberPattern) : null,
+            AwsScope.Of(context).Region);
         request.ThrowIfInvalid();
         return settings;
     }
@@ -173,7 +174,7 @@ internal static class EnrollmentsEndpoints
 
     private static EnrollmentGroupDescription ToWire(HttpContext context, EnrollmentGroup group) => new(
         group.Name,
-        GroupArn(context, group.Name),
+        GroupArn(context, group),
         group.TemplateName,
         group.SerialNumberPattern,
         group.AllowReprovisioning,
@@ -184,7 +185,7 @@ internal static class EnrollmentsEndpoints
 
     private static EnrollmentDescription ToWire(HttpContext context, Enrollment enrollment) => new(
         enrollment.SerialNumber,
-        EnrollmentArn(context, enrollment.SerialNumber),
+        EnrollmentArn(context, enrollment),
         enrollment.TemplateName,
         enrollment.AllowReprovisioning,
         enrollment.Enabled,
@@ -192,7 +193,14 @@ internal static class EnrollmentsEndpoints
         enrollment.CreatedAt,
         enrollment.LastModifiedAt);
 
-    private static string GroupArn(HttpContext context, string name) => Arn.For(AwsScope.Of(context), ResourceKind.EnrollmentGroup, name);
+    // An enrollment's ARN is in the region it was created in (the device endpoint answers its devices
+    // in that region too); one stored without a region is shown in the caller's.
+    private static string GroupArn(HttpContext context, EnrollmentGroup group) =>
+        Arn.For(InRegion(context, group.Region), ResourceKind.EnrollmentGroup, group.Name);
 
-    private static string EnrollmentArn(HttpContext context, string serialNumber) => Arn.For(AwsScope.Of(context), ResourceKind.Enrollment, serialNumber);
+    private static string EnrollmentArn(HttpContext context, Enrollment enrollment) =>
+        Arn.For(InRegion(context, enrollment.Region), ResourceKind.Enrollment, enrollment.SerialNumber);
+
+    private static IotScope InRegion(HttpContext context, string? region) =>
+        AwsScope.Of(context) is var scope && region is not null ? scope with { Region = region } : scope;
 }

@@ -5,13 +5,16 @@ namespace Fleetkey.Services.Devices;
 /// <summary>How the device endpoint (<c>POST /device/register</c>) limits, trusts and answers devices.</summary>
 public sealed class DeviceEndpointOptions
 {
-    /// <summary>Attempts per serial number per <see cref="SerialWindow"/>, whatever their outcome; 0 turns the limit off.</summary>
+    /// <summary>
+    /// Authenticated attempts (the signature verified) per serial number per <see cref="SerialWindow"/>,
+    /// whatever became of them; 0 turns the limit off. Unauthenticated ones count per address only.
+    /// </summary>
     [Range(0, 1_000_000)]
     public int RatePerSerial { get; set; } = 5;
 
     public TimeSpan SerialWindow { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Requests per source address per <see cref="AddressWindow"/>; 0 turns the limit off.</summary>
+    /// <summary>Requests per source address per <see cref="AddressWindow"/>, every one of them; 0 turns the limit off.</summary>
     [Range(0, 1_000_000)]
     public int RatePerAddress { get; set; } = 60;
 

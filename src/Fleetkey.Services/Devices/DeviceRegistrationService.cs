@@ -59,9 +59,10 @@ public static class DeviceAttemptOutcome
 }
 
 /// <summary>
-/// The certificate vending endpoint's rules: rate limits (counted in the store, so they hold across
-/// nodes) before any signature is checked, the SharedAccessSignature against each candidate enrollment,
-/// one use per signature, the enrollment's template applied with a new certificate in one transaction,
+/// The certificate vending endpoint's rules: the source address's rate before anything else, the
+/// SharedAccessSignature against each candidate enrollment, then the serial number's rate over
+/// authenticated attempts with the signature used up (both rates counted in the store, so they hold
+/// across nodes), the enrollment's template applied with a new certificate in one transaction,
 /// re-registration rules, and an audit row for every attempt.
 /// </summary>
 public sealed partial class DeviceRegistrationService(
@@ -70,10 +71,10 @@ public sealed partial class DeviceRegistrationService(
     IProvisioningTemplateResolver templates,
     RegistrationService registration,
     CertificateService certificates,
-    CertificateAuthority authority,
     IOptions<DeviceEndpointOptions> options,
     TimeProvider time,
-    ILogger<DeviceRegistrationService> logger)
+    ILogger<DeviceRegistrationService> logger,
+    DeviceEndpointMetrics? metrics = null)
 {
     /// <summary>The one answer for an unknown serial, a wrong signature, an expired or a replayed token.</summary>
     public const string UnauthorizedMessage = "The device could not be authenticated.";
@@ -93,15 +94,15 @@ public sealed partial class DeviceRegistrationService(
     // calls on every connect, and only the first one of a certificate needs a write.
     private readonly ConcurrentDictionary<string, byte> _connectionsRecorded = new(StringComparer.Ordinal);
 
-    private sealed class RegistrationRefused(ServiceException error, string outcome, string reason, bool consumesSignature) : Exception(error.Message)
+    private readonly DeviceEndpointMetrics _metrics = metrics ?? new DeviceEndpointMetrics();
+
+    private sealed class RegistrationRefused(ServiceException error, string outcome, string reason) : Exception(error.Message)
     {
         public ServiceException Error { get; } = error;
 
         public string Outcome { get; } = outcome;
 
         public string Reason { get; } = reason;
-
-        public bool ConsumesSignature { get; } = consumesSignature;
     }
 
     public async Task<DeviceRegistrationOutcome> RegisterAsync(DeviceRegistrationAttempt attempt, CancellationToken cancellationToken)
@@ -113,87 +114,119 @@ public sealed partial class DeviceRegistrationService(
         var serial = Bounded(attempt.Request?.SerialNumber ?? attempt.ClaimedSerialNumber ?? token?.Resource);
         var address = Bounded(attempt.SourceAddress) ?? "unknown";
 
-        // Rates first, before any secret is touched: a guesser is stopped by the count alone. The count
-        // and this attempt's row are one transaction, so concurrent requests cannot all slip under it.
-        var retryAfter = await store.WriteAsync((session, ct) => ReserveAsync(session, attemptId, now, serial, address, ct), cancellationToken);
-        if (retryAfter is { } wait)
+        // The address's rate first, before any secret is touched: a guesser is stopped by the count
+        // alone. The count and this attempt's row are one transaction, so concurrent requests cannot
+        // all slip under it. Every request counts here, whatever its body or credential.
+        var addressWait = await store.WriteAsync((session, ct) => ReserveAsync(session, attemptId, now, serial, address, ct), cancellationToken);
+        if (addressWait is { } wait)
         {
-            var loggedSerial = LogSafe(serial);
-            LogThrottled(logger, loggedSerial, address);
-            return DeviceRegistrationOutcome.Failed(new ServiceException(ErrorCode.TooManyRequests, "Too many registration attempts; retry later."), wait);
+            return Throttled(serial, address, "address", wait);
         }
 
-        string? signatureKey = null;
-        DateTimeOffset signatureExpiry = default;
         try
         {
             if (attempt.Request is not { } request)
             {
-                throw Refuse(ErrorCode.InvalidRequest, attempt.RequestError ?? "The request body is not valid.", DeviceAttemptOutcome.Invalid, "bad body: " + attempt.RequestError, consumes: false);
+                throw Refuse(ErrorCode.InvalidRequest, attempt.RequestError ?? "The request body is not valid.", DeviceAttemptOutcome.Invalid, "bad body: " + attempt.RequestError);
             }
 
             if (!NameRules.IsRegistryName(request.SerialNumber))
             {
-                throw Refuse(ErrorCode.InvalidRequest, "serialNumber must be 1 to 128 characters of a-z, A-Z, 0-9, ':', '_' and '-' (it becomes the thing name).", DeviceAttemptOutcome.Invalid, "bad serial number", consumes: false);
+                throw Refuse(ErrorCode.InvalidRequest, "serialNumber must be 1 to 128 characters of a-z, A-Z, 0-9, ':', '_' and '-' (it becomes the thing name).", DeviceAttemptOutcome.Invalid, "bad serial number");
             }
 
             var (enrollment, verified) = await AuthenticateAsync(token, request, now, cancellationToken);
-            signatureKey = verified.ReplayKey();
-            signatureExpiry = DateTimeOffset.FromUnixTimeSeconds(verified.Expiry) + _options.ClockSkew;
-            var registered = await RegisterVerifiedAsync(attemptId, request, enrollment, signatureKey, signatureExpiry, now, cancellationToken);
+            var serialWait = await store.WriteAsync((session, ct) => AdmitAsync(session, attemptId, request.SerialNumber, verified, now, ct), cancellationToken);
+            if (serialWait is { } later)
+            {
+                return Throttled(serial, address, "serial", later);
+            }
+
+            var registered = await RegisterVerifiedAsync(attemptId, request, enrollment, now, cancellationToken);
             LogRegistered(logger, request.SerialNumber, registered.CertificateId, registered.ThingName);
+            _metrics.Attempted(DeviceAttemptOutcome.Registered);
             return new DeviceRegistrationOutcome(registered, null, null);
         }
         catch (RegistrationRefused refused)
         {
-            await FinishAsync(attemptId, refused.Outcome, refused.Reason, refused.ConsumesSignature ? signatureKey : null, signatureExpiry, cancellationToken);
+            await FinishAsync(attemptId, refused.Outcome, refused.Reason, cancellationToken);
             var (loggedSerial, loggedReason) = (LogSafe(serial), LogText(refused.Reason));
             LogRefused(logger, loggedSerial, address, refused.Outcome, loggedReason);
+            _metrics.Attempted(refused.Outcome);
             return DeviceRegistrationOutcome.Failed(refused.Error);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            await FinishAsync(attemptId, DeviceAttemptOutcome.Failed, "internal error", signatureKey, signatureExpiry, CancellationToken.None);
+            await FinishAsync(attemptId, DeviceAttemptOutcome.Failed, "internal error", CancellationToken.None);
+            _metrics.Attempted(DeviceAttemptOutcome.Failed);
             throw;
         }
+    }
+
+    private DeviceRegistrationOutcome Throttled(string? serial, string address, string limit, TimeSpan wait)
+    {
+        var loggedSerial = LogSafe(serial);
+        LogThrottled(logger, loggedSerial, address, limit);
+        _metrics.Throttled(limit);
+        return DeviceRegistrationOutcome.Failed(new ServiceException(ErrorCode.TooManyRequests, "Too many registration attempts; retry later."), wait);
     }
 
     private async Task<TimeSpan?> ReserveAsync(IStoreSession session, Guid attemptId, DateTimeOffset now, string? serial, string address, CancellationToken cancellationToken)
     {
         TimeSpan? wait = null;
-        string? reason = null;
         if (_options.RatePerAddress > 0)
         {
             var window = await session.DeviceEndpoint.CountAddressAttemptsAsync(address, now - _options.AddressWindow, DeviceAttemptOutcome.Throttled, cancellationToken);
             if (window.Count >= _options.RatePerAddress)
             {
-                wait = Later(wait, window.Oldest!.Value + _options.AddressWindow - now);
-                reason = "address rate exceeded";
+                wait = Later(window.Oldest!.Value + _options.AddressWindow - now);
             }
         }
 
-        if (_options.RatePerSerial > 0 && serial is not null)
-        {
-            var window = await session.DeviceEndpoint.CountSerialAttemptsAsync(serial, now - _options.SerialWindow, DeviceAttemptOutcome.Throttled, cancellationToken);
-            if (window.Count >= _options.RatePerSerial)
-            {
-                wait = Later(wait, window.Oldest!.Value + _options.SerialWindow - now);
-                reason = reason is null ? "serial rate exceeded" : "address and serial rates exceeded";
-            }
-        }
-
-        var outcome = wait is null ? DeviceAttemptOutcome.Pending : DeviceAttemptOutcome.Throttled;
+        var (outcome, reason) = wait is null ? (DeviceAttemptOutcome.Pending, (string?)null) : (DeviceAttemptOutcome.Throttled, "address rate exceeded");
         await session.DeviceEndpoint.InsertAttemptAsync(new DeviceAttempt(attemptId, now, serial, address, outcome, reason, null), cancellationToken);
         return wait;
     }
 
-    // The later of two waits, in whole seconds (Retry-After), at least one.
-    private static TimeSpan Later(TimeSpan? current, TimeSpan candidate)
+    /// <summary>
+    /// The serial number's rate, for a request whose signature verified: its authenticated attempts in
+    /// the window, then (under the limit) the signature used up and this attempt marked authenticated,
+    /// in one transaction, so that concurrent requests cannot all slip under the limit and concurrent
+    /// copies of one token count once (the others are replays).
+    /// </summary>
+    /// <remarks>
+    /// Why only authenticated attempts count: the serial's budget protects the device's registrations
+    /// (each one issues a certificate and may replace the device's), and only a holder of the device's
+    /// secret can spend it. A request anyone can send (a wrong signature, a replayed or expired token, a
+    /// bad body) counts against its source address only; otherwise five of them an hour, from anywhere,
+    /// would lock the real device out (issue 16). Guessing the secret is no way in either: it is 256
+    /// random bits, and the address's rate bounds how fast anyone can try.
+    /// A throttled attempt does not use its signature up: the device can retry with it while it is valid.
+    /// </remarks>
+    private async Task<TimeSpan?> AdmitAsync(IStoreSession session, Guid attemptId, string serialNumber, SharedAccessSignature token, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var seconds = Math.Max(1, (long)Math.Ceiling(candidate.TotalSeconds));
-        var wait = TimeSpan.FromSeconds(seconds);
-        return current is { } c && c > wait ? c : wait;
+        if (_options.RatePerSerial > 0)
+        {
+            var window = await session.DeviceEndpoint.CountAuthenticatedAttemptsAsync(serialNumber, now - _options.SerialWindow, cancellationToken);
+            if (window.Count >= _options.RatePerSerial)
+            {
+                await session.DeviceEndpoint.UpdateAttemptAsync(attemptId, DeviceAttemptOutcome.Throttled, "serial rate exceeded", null, cancellationToken);
+                return Later(window.Oldest!.Value + _options.SerialWindow - now);
+            }
+        }
+
+        var expiry = DateTimeOffset.FromUnixTimeSeconds(token.Expiry) + _options.ClockSkew;
+        if (!await session.DeviceEndpoint.TryUseSignatureAsync(token.ReplayKey(), expiry, cancellationToken))
+        {
+            throw Unauthorized("replayed token");
+        }
+
+        await session.DeviceEndpoint.MarkAuthenticatedAsync(attemptId, cancellationToken);
+        return null;
     }
+
+    // A wait in whole seconds (Retry-After), at least one.
+    private static TimeSpan Later(TimeSpan wait) => TimeSpan.FromSeconds(Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)));
 
     private async Task<(DeviceEnrollment Enrollment, SharedAccessSignature Token)> AuthenticateAsync(SharedAccessSignature? token, DeviceRegistrationRequest request, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -255,12 +288,10 @@ public sealed partial class DeviceRegistrationService(
         Guid attemptId,
         DeviceRegistrationRequest request,
         DeviceEnrollment enrollment,
-        string signatureKey,
-        DateTimeOffset signatureExpiry,
         DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        // From here the device is authenticated: every refusal uses up its token.
+        // From here the device is authenticated and its token used up (AdmitAsync).
         if (!enrollment.Enabled)
         {
             throw Refuse(ErrorCode.Forbidden, "The device's enrollment is disabled.", DeviceAttemptOutcome.Forbidden, "enrollment disabled");
@@ -279,21 +310,15 @@ public sealed partial class DeviceRegistrationService(
         // Refused re-registrations are answered before a key is spent; the transaction checks again.
         await store.ReadAsync((session, ct) => ExistingCertificatesAsync(session, thingName, request.SerialNumber, enrollment, now, ct), cancellationToken);
 
+        // The certificate is named after the thing whatever the CSR asks (CertificateService.SubjectFor).
         IssuedCertificate issued;
-        if (request.Csr is { } csr)
+        try
         {
-            try
-            {
-                issued = certificates.IssueFromCsr(csr);
-            }
-            catch (ServiceException exception)
-            {
-                throw Refuse(ErrorCode.InvalidRequest, exception.Message, DeviceAttemptOutcome.Invalid, "bad CSR");
-            }
+            issued = await certificates.IssueForThingAsync(request.Csr, thingName, cancellationToken);
         }
-        else
+        catch (ServiceException exception)
         {
-            issued = await authority.IssueWithNewKeyAsync(cancellationToken);
+            throw Refuse(ErrorCode.InvalidRequest, exception.Message, DeviceAttemptOutcome.Invalid, "bad CSR");
         }
 
         var plan = Evaluate(template.TemplateBody, parameters, issued.CertificateId);
@@ -312,11 +337,6 @@ public sealed partial class DeviceRegistrationService(
             await store.WriteAsync(
                 async (session, ct) =>
                 {
-                    if (!await session.DeviceEndpoint.TryUseSignatureAsync(signatureKey, signatureExpiry, ct))
-                    {
-                        throw Unauthorized("replayed token");
-                    }
-
                     var (replaced, replacedNote) = await ExistingCertificatesAsync(session, thingName, request.SerialNumber, enrollment, now, ct);
                     foreach (var (old, revoke) in replaced)
                     {
@@ -343,7 +363,7 @@ public sealed partial class DeviceRegistrationService(
             Arn.For(scope, ResourceKind.Certificate, issued.CertificateId),
             issued.CertificatePem,
             issued.PrivateKeyPem,
-            authority.ChainPem,
+            certificates.ChainPem,
             _options.MqttHost,
             _options.MqttPort);
     }
@@ -461,24 +481,22 @@ public sealed partial class DeviceRegistrationService(
             ? plan.Things[0].ThingName
             : throw Refuse(ErrorCode.ResourceRegistrationFailure, "The device's provisioning template makes no thing.", DeviceAttemptOutcome.Invalid, "template makes no thing");
 
-    /// <summary>The region and account of the enrollment's ARN, in which the certificate's ARN is given.</summary>
+    /// <summary>
+    /// The region and account of the enrollment's ARN (the region of the request that created the
+    /// enrollment: <see cref="EnrollmentResolver"/>), in which the certificate's ARN is given.
+    /// </summary>
     private static IotScope ScopeOf(string enrollmentArn)
     {
         var parts = enrollmentArn.Split(':', 6);
         return parts.Length == 6 && parts[3].Length > 0 && parts[4].Length > 0
             ? new IotScope(parts[3], parts[4])
-            : new IotScope("us-east-1", "000000000000");
+            : throw new InvalidOperationException($"The enrollment ARN '{enrollmentArn}' has no region and account.");
     }
 
-    private async Task FinishAsync(Guid attemptId, string outcome, string reason, string? signatureKey, DateTimeOffset signatureExpiry, CancellationToken cancellationToken) =>
+    private async Task FinishAsync(Guid attemptId, string outcome, string reason, CancellationToken cancellationToken) =>
         await store.WriteAsync(
             async (session, ct) =>
             {
-                if (signatureKey is not null)
-                {
-                    await session.DeviceEndpoint.TryUseSignatureAsync(signatureKey, signatureExpiry, ct);
-                }
-
                 await session.DeviceEndpoint.UpdateAttemptAsync(attemptId, outcome, Truncate(reason, MaxReasonLength), null, ct);
                 return true;
             },
@@ -530,10 +548,13 @@ public sealed partial class DeviceRegistrationService(
     private const int MaxReasonLength = 512;
     private const int MaxLoggedReason = 200;
 
-    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
+    // Never between the two halves of a surrogate pair: a lone surrogate is not text the database (or a
+    // JSON answer) can hold.
+    private static string Truncate(string text, int length) =>
+        text.Length <= length ? text : text[..(char.IsHighSurrogate(text[length - 1]) ? length - 1 : length)];
 
     private static string LogText(string text) =>
-        string.Create(Math.Min(text.Length, MaxLoggedReason), text, (span, source) =>
+        string.Create(Truncate(text, MaxLoggedReason).Length, text, (span, source) =>
         {
             for (var i = 0; i < span.Length; i++)
             {
@@ -545,13 +566,13 @@ public sealed partial class DeviceRegistrationService(
     private static string LogSafe(string? serial) => NameRules.IsRegistryName(serial) ? serial! : "(invalid serial)";
 
     private static RegistrationRefused Unauthorized(string reason) =>
-        new(new ServiceException(ErrorCode.Unauthorized, UnauthorizedMessage), DeviceAttemptOutcome.Unauthorized, reason, consumesSignature: false);
+        new(new ServiceException(ErrorCode.Unauthorized, UnauthorizedMessage), DeviceAttemptOutcome.Unauthorized, reason);
 
-    private static RegistrationRefused Refuse(ErrorCode code, string message, string outcome, string reason, bool consumes = true) =>
-        new(new ServiceException(code, message), outcome, reason, consumes);
+    private static RegistrationRefused Refuse(ErrorCode code, string message, string outcome, string reason) =>
+        new(new ServiceException(code, message), outcome, reason);
 
     private static RegistrationRefused Refuse(ServiceException error, string outcome, string reason) =>
-        new(error, outcome, reason + ": " + error.Message, consumesSignature: true);
+        new(error, outcome, reason + ": " + error.Message);
 
     [LoggerMessage(EventId = 700, EventName = "DeviceRegistered", Level = LogLevel.Information, Message = "Device {SerialNumber} registered as {ThingName} with certificate {CertificateId}")]
     private static partial void LogRegistered(ILogger logger, string serialNumber, string certificateId, string thingName);
@@ -559,6 +580,6 @@ public sealed partial class DeviceRegistrationService(
     [LoggerMessage(EventId = 701, EventName = "DeviceRegistrationRefused", Level = LogLevel.Information, Message = "Device registration of {SerialNumber} from {SourceAddress} refused: {Outcome} ({Reason})")]
     private static partial void LogRefused(ILogger logger, string? serialNumber, string sourceAddress, string outcome, string reason);
 
-    [LoggerMessage(EventId = 702, EventName = "DeviceRegistrationThrottled", Level = LogLevel.Information, Message = "Device registration of {SerialNumber} from {SourceAddress} throttled")]
-    private static partial void LogThrottled(ILogger logger, string? serialNumber, string sourceAddress);
+    [LoggerMessage(EventId = 702, EventName = "DeviceRegistrationThrottled", Level = LogLevel.Information, Message = "Device registration of {SerialNumber} from {SourceAddress} throttled by the {Limit} rate")]
+    private static partial void LogThrottled(ILogger logger, string? serialNumber, string sourceAddress, string limit);
 }

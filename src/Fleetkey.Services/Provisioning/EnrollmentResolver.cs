@@ -11,7 +11,10 @@ namespace Fleetkey.Services.Provisioning;
 /// individual enrollment, else the groups whose pattern admits it, each with the device secret opened
 /// (or derived from the group key). Reads one snapshot of the store.
 /// </summary>
-/// <param name="scope">The region and account of the enrollment ARNs (the device endpoint has no SigV4 region).</param>
+/// <param name="scope">
+/// The account of the enrollment ARNs, and the region of those stored without one (the device endpoint
+/// has no SigV4 region: an enrollment's ARN is in the region of the signed request that created it).
+/// </param>
 internal sealed class EnrollmentResolver(IFleetStore store, PassphraseSealer sealer, IotScope scope) : IDeviceEnrollmentResolver
 {
     private const int GroupPage = 500;
@@ -54,7 +57,7 @@ internal sealed class EnrollmentResolver(IFleetStore store, PassphraseSealer sea
             [
                 new DeviceEnrollment(
                     serialNumber,
-                    Arn.For(scope, ResourceKind.Enrollment, serialNumber),
+                    Arn.For(InRegion(individual.Region), ResourceKind.Enrollment, serialNumber),
                     null,
                     secret,
                     individual.TemplateName,
@@ -72,7 +75,7 @@ internal sealed class EnrollmentResolver(IFleetStore store, PassphraseSealer sea
             {
                 candidates.Add(new DeviceEnrollment(
                     serialNumber,
-                    Arn.For(scope, ResourceKind.EnrollmentGroup, group.Name),
+                    Arn.For(InRegion(group.Region), ResourceKind.EnrollmentGroup, group.Name),
                     group.Name,
                     EnrollmentSecrets.DeriveDeviceSecret(key, serialNumber),
                     group.TemplateName,
@@ -88,6 +91,8 @@ internal sealed class EnrollmentResolver(IFleetStore store, PassphraseSealer sea
 
         return candidates;
     }
+
+    private IotScope InRegion(string? region) => region is null ? scope : scope with { Region = region };
 
     private byte[] Open(byte[] data, byte[]? kekSalt, byte[] context, string what) =>
         sealer.Open(new SealedSecret(data, kekSalt), context)

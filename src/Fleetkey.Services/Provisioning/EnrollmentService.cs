@@ -11,11 +11,13 @@ namespace Fleetkey.Services.Provisioning;
 
 /// <summary>What an enrollment group or an individual enrollment is created with.</summary>
 /// <param name="Parameters">Fixed template parameters; null for none.</param>
+/// <param name="Region">The region of the signed request that creates it (null: the CLI, no region); see <see cref="Enrollment.Region"/>.</param>
 public sealed record EnrollmentSettings(
     string? TemplateName,
     bool AllowReprovisioning = false,
     IReadOnlyDictionary<string, string>? Parameters = null,
-    string? SerialNumberPattern = null);
+    string? SerialNumberPattern = null,
+    string? Region = null);
 
 /// <summary>
 /// A change to an enrollment group or an individual enrollment: each member left null stays as it is;
@@ -85,7 +87,8 @@ public sealed class EnrollmentService(IFleetStore store, IProvisioningTemplateRe
             sealedKey.Data,
             sealedKey.KekSalt,
             now,
-            now);
+            now,
+            settings.Region);
         await store.WriteAsync(async (session, ct) =>
         {
             await session.EnrollmentGroups.InsertAsync(group, ct);
@@ -357,7 +360,8 @@ public sealed class EnrollmentService(IFleetStore store, IProvisioningTemplateRe
             sealedSecret.Data,
             sealedSecret.KekSalt,
             now,
-            now);
+            now,
+            settings.Region);
     }
 
     private static EnrollmentImportResult Refused(EnrollmentImportLine line, string reason) =>

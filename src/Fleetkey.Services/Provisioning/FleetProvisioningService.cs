@@ -132,7 +132,9 @@ public sealed partial class FleetProvisioningService(
         IssuedCertificate issued;
         try
         {
-            issued = certificates.IssueFromCsr(csrPem);
+            // A claim certificate is shared by a fleet and the thing is not known before RegisterThing:
+            // the certificate gets the fixed device subject, whatever the CSR asks (CertificateService.SubjectFor).
+            issued = certificates.IssueFromCsr(csrPem, CsrRequester.Device);
         }
         catch (ServiceException exception)
         {

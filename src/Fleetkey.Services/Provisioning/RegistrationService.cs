@@ -77,7 +77,9 @@ public sealed class RegistrationService(
         }
         else if (certificatePlan?.CertificateSigningRequest is { } csr)
         {
-            issued = certificates.IssueFromCsr(csr);
+            // Only RegisterThing (SigV4) gets here: the device endpoint and fleet provisioning name the
+            // certificate they issued by id. An operator's CSR keeps its subject, as CreateCertificateFromCsr.
+            issued = certificates.IssueFromCsr(csr, CsrRequester.Operator);
         }
         else if (certificatePlan?.CertificatePem is { } pem)
         {

@@ -53,24 +53,59 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
         return (certificate, issued);
     }
 
+    /// <summary>CreateCertificateFromCsr: an operator's CSR, whose subject the certificate keeps (see <see cref="SubjectFor"/>).</summary>
     public async Task<Certificate> CreateFromCsrAsync(string csrPem, bool setAsActive, CancellationToken cancellationToken)
     {
-        var issued = IssueFromCsr(csrPem);
+        var issued = IssueFromCsr(csrPem, CsrRequester.Operator);
         return await store.WriteAsync((session, ct) => InsertIssuedAsync(session, issued, setAsActive ? CertificateStatus.Active : CertificateStatus.Inactive, ct), cancellationToken);
     }
 
-    /// <summary>Signs a CSR, turning PKI refusals into InvalidRequest with their reason.</summary>
-    internal IssuedCertificate IssueFromCsr(string csrPem)
+    /// <summary>
+    /// The subject rule, in one place: who decides the subject of a certificate Fleetkey signs.
+    /// <list type="bullet">
+    /// <item>A CSR an <see cref="CsrRequester.Operator"/> sent (SigV4: CreateCertificateFromCsr, a
+    /// RegisterThing template's CertificateSigningRequest) keeps its subject, as AWS keeps it: the operator
+    /// may name any certificate anyway.</item>
+    /// <item>A <see cref="CsrRequester.Device"/> names nothing: the certificate is <c>CN=</c> the thing it
+    /// is issued to (the device endpoint: the thing its template makes, the serial number by default), or,
+    /// when no thing is known yet (fleet provisioning's create-from-csr, before RegisterThing), the one
+    /// fixed device subject. A device holds only its own secret or a claim certificate shared by a whole
+    /// fleet; if it chose its subject, a policy keyed on <c>${iot:Certificate.Subject.*}</c> could be
+    /// satisfied by another device.</item>
+    /// </list>
+    /// Whatever the requester, the CA copies nothing else from a CSR (no requested extension, no SAN).
+    /// </summary>
+    public static CertificateSubject SubjectFor(CsrRequester requester, string? thingName) => requester switch
+    {
+        CsrRequester.Operator => CertificateSubject.FromRequest,
+        _ when thingName is not null => CertificateSubject.CommonName(thingName),
+        _ => CertificateSubject.Device,
+    };
+
+    /// <summary>Signs a CSR under <see cref="SubjectFor"/>, turning PKI refusals into InvalidRequest with their reason.</summary>
+    internal IssuedCertificate IssueFromCsr(string csrPem, CsrRequester requester, string? thingName = null)
     {
         try
         {
-            return authority.IssueFromCsr(csrPem);
+            return authority.IssueFromCsr(csrPem, SubjectFor(requester, thingName));
         }
         catch (PkiException exception)
         {
             throw new ServiceException(ErrorCode.InvalidRequest, $"The certificate signing request is not valid: {exception.Message}");
         }
     }
+
+    /// <summary>
+    /// A device's certificate for the thing it registers as (the device endpoint): from its CSR when it
+    /// sent one, else with a key Fleetkey generates; either way named by <see cref="SubjectFor"/>.
+    /// </summary>
+    internal async Task<IssuedCertificate> IssueForThingAsync(string? csrPem, string thingName, CancellationToken cancellationToken) =>
+        csrPem is null
+            ? await authority.IssueWithNewKeyAsync(SubjectFor(CsrRequester.Device, thingName), cancellationToken)
+            : IssueFromCsr(csrPem, CsrRequester.Device, thingName);
+
+    /// <summary>The issuing CA then the root, PEM (what devices verify the server and their certificates with).</summary>
+    public string ChainPem => authority.ChainPem;
 
     internal async Task<Certificate> InsertIssuedAsync(IStoreSession session, IssuedCertificate issued, string status, CancellationToken cancellationToken)
     {

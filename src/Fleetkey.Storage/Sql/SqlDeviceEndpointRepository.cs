@@ -47,14 +47,18 @@ internal sealed class SqlDeviceEndpointRepository(SqlSession session) : IDeviceE
             cancellationToken,
             ("@at", SqlValues.ToDb(at)), ("@id", certificateId)) == 1;
 
-    private const string AttemptColumns = "attempt_id, attempted_at, serial_number, source_address, outcome, reason, certificate_id";
+    private const string AttemptColumns = "attempt_id, attempted_at, serial_number, source_address, outcome, reason, certificate_id, authenticated";
 
     public Task InsertAttemptAsync(DeviceAttempt attempt, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
-            $"INSERT INTO device_attempts ({AttemptColumns}) VALUES (@id, @at, @serial, @address, @outcome, @reason, @certificate)",
+            $"INSERT INTO device_attempts ({AttemptColumns}) VALUES (@id, @at, @serial, @address, @outcome, @reason, @certificate, @authenticated)",
             cancellationToken,
             ("@id", Text(attempt.AttemptId)), ("@at", SqlValues.ToDb(attempt.AttemptedAt)), ("@serial", attempt.SerialNumber),
-            ("@address", attempt.SourceAddress), ("@outcome", attempt.Outcome), ("@reason", attempt.Reason), ("@certificate", attempt.CertificateId));
+            ("@address", attempt.SourceAddress), ("@outcome", attempt.Outcome), ("@reason", attempt.Reason), ("@certificate", attempt.CertificateId),
+            ("@authenticated", attempt.Authenticated ? 1L : 0L));
+
+    public Task MarkAuthenticatedAsync(Guid attemptId, CancellationToken cancellationToken) =>
+        session.ExecuteAsync("UPDATE device_attempts SET authenticated = 1 WHERE attempt_id = @id", cancellationToken, ("@id", Text(attemptId)));
 
     public Task UpdateAttemptAsync(Guid attemptId, string outcome, string? reason, string? certificateId, CancellationToken cancellationToken) =>
         session.ExecuteAsync(
@@ -62,19 +66,27 @@ internal sealed class SqlDeviceEndpointRepository(SqlSession session) : IDeviceE
             cancellationToken,
             ("@outcome", outcome), ("@reason", reason), ("@certificate", certificateId), ("@id", Text(attemptId)));
 
-    public Task<AttemptWindow> CountSerialAttemptsAsync(string serialNumber, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken) =>
-        CountAsync("serial_number", serialNumber, since, excludedOutcome, cancellationToken);
+    // The literal "authenticated = 1" lets both databases use the partial index ix_device_attempts_serial_authenticated,
+    // which holds no row of an unauthenticated attempt, however many an attacker made for the serial.
+    internal const string CountAuthenticatedSql =
+        "SELECT COUNT(*), MIN(attempted_at) FROM device_attempts WHERE serial_number = @value AND authenticated = 1 AND attempted_at > @since";
+
+    // Served by ix_device_attempts_address: a range scan over the window only.
+    internal const string CountAddressSql =
+        "SELECT COUNT(*), MIN(attempted_at) FROM device_attempts WHERE source_address = @value AND attempted_at > @since AND outcome <> @excluded";
+
+    public Task<AttemptWindow> CountAuthenticatedAttemptsAsync(string serialNumber, DateTimeOffset since, CancellationToken cancellationToken) =>
+        CountAsync(CountAuthenticatedSql, cancellationToken, ("@value", serialNumber), ("@since", SqlValues.ToDb(since)));
 
     public Task<AttemptWindow> CountAddressAttemptsAsync(string sourceAddress, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken) =>
-        CountAsync("source_address", sourceAddress, since, excludedOutcome, cancellationToken);
+        CountAsync(CountAddressSql, cancellationToken, ("@value", sourceAddress), ("@since", SqlValues.ToDb(since)), ("@excluded", excludedOutcome));
 
-    // Served by the (column, attempted_at) index: a range scan over the window only.
-    private async Task<AttemptWindow> CountAsync(string column, string value, DateTimeOffset since, string excludedOutcome, CancellationToken cancellationToken) =>
+    private async Task<AttemptWindow> CountAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
         (await session.QuerySingleAsync(
-            $"SELECT COUNT(*), MIN(attempted_at) FROM device_attempts WHERE {column} = @value AND attempted_at > @since AND outcome <> @excluded",
+            sql,
             r => new AttemptWindow(Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), SqlValues.NullableInstant(r, 1)),
             cancellationToken,
-            ("@value", value), ("@since", SqlValues.ToDb(since)), ("@excluded", excludedOutcome)))!;
+            parameters))!;
 
     public async Task<IReadOnlyList<DeviceAttempt>> ListAttemptsAsync(string? serialNumber, int limit, CancellationToken cancellationToken) =>
         await session.QueryAsync(
@@ -83,7 +95,7 @@ internal sealed class SqlDeviceEndpointRepository(SqlSession session) : IDeviceE
                 : $"SELECT {AttemptColumns} FROM device_attempts WHERE serial_number = @serial ORDER BY attempted_at, attempt_id LIMIT @limit",
             r => new DeviceAttempt(
                 Guid.Parse(r.GetString(0)), SqlValues.Instant(r, 1), SqlValues.NullableString(r, 2), r.GetString(3),
-                r.GetString(4), SqlValues.NullableString(r, 5), SqlValues.NullableString(r, 6)),
+                r.GetString(4), SqlValues.NullableString(r, 5), SqlValues.NullableString(r, 6), r.GetInt64(7) != 0),
             cancellationToken,
             serialNumber is null ? [("@limit", limit)] : [("@serial", serialNumber), ("@limit", limit)]);
 

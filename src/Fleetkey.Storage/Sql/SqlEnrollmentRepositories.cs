@@ -9,7 +9,7 @@ namespace Fleetkey.Storage.Sql;
 internal sealed class SqlEnrollmentGroupRepository(SqlSession session) : IEnrollmentGroupRepository
 {
     private const string Columns =
-        "name, template_name, serial_number_pattern, allow_reprovisioning, enabled, parameters, group_key, group_key_kek_salt, created_at, last_modified_at";
+        "name, template_name, serial_number_pattern, allow_reprovisioning, enabled, parameters, group_key, group_key_kek_salt, created_at, last_modified_at, region";
 
     private static EnrollmentGroup Map(DbDataReader r) => new(
         r.GetString(0),
@@ -21,14 +21,15 @@ internal sealed class SqlEnrollmentGroupRepository(SqlSession session) : IEnroll
         SqlValues.Bytes(r, 6)!,
         SqlValues.Bytes(r, 7),
         SqlValues.Instant(r, 8),
-        SqlValues.Instant(r, 9));
+        SqlValues.Instant(r, 9),
+        SqlValues.NullableString(r, 10));
 
     public Task<EnrollmentGroup?> GetAsync(string name, CancellationToken cancellationToken) =>
         session.QuerySingleAsync($"SELECT {Columns} FROM enrollment_groups WHERE name = @name", Map, cancellationToken, ("@name", name));
 
     public Task InsertAsync(EnrollmentGroup group, CancellationToken cancellationToken) =>
         session.InsertUniqueAsync(
-            $"INSERT INTO enrollment_groups ({Columns}) VALUES (@name, @template, @pattern, @reprovision, @enabled, @parameters, @key, @salt, @created, @modified)",
+            $"INSERT INTO enrollment_groups ({Columns}) VALUES (@name, @template, @pattern, @reprovision, @enabled, @parameters, @key, @salt, @created, @modified, @region)",
             () => ThrowHelper.AlreadyExists($"Enrollment group {group.Name} already exists.", null, new ResourceRef(ResourceKind.EnrollmentGroup, group.Name)),
             cancellationToken,
             Parameters(group));
@@ -45,7 +46,7 @@ internal sealed class SqlEnrollmentGroupRepository(SqlSession session) : IEnroll
         ("@name", group.Name), ("@template", group.TemplateName), ("@pattern", group.SerialNumberPattern),
         ("@reprovision", group.AllowReprovisioning ? 1 : 0), ("@enabled", group.Enabled ? 1 : 0), ("@parameters", SqlValues.ToJson(group.Parameters)),
         ("@key", SqlValues.ToDb(group.GroupKeyData)), ("@salt", SqlValues.ToDb(group.GroupKeyKekSalt)),
-        ("@created", SqlValues.ToDb(group.CreatedAt)), ("@modified", SqlValues.ToDb(group.LastModifiedAt)),
+        ("@created", SqlValues.ToDb(group.CreatedAt)), ("@modified", SqlValues.ToDb(group.LastModifiedAt)), ("@region", group.Region),
     ];
 
     public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken) =>
@@ -70,7 +71,7 @@ internal sealed class SqlEnrollmentGroupRepository(SqlSession session) : IEnroll
 internal sealed class SqlEnrollmentRepository(SqlSession session) : IEnrollmentRepository
 {
     private const string Columns =
-        "serial_number, template_name, allow_reprovisioning, enabled, parameters, device_secret, device_secret_kek_salt, created_at, last_modified_at";
+        "serial_number, template_name, allow_reprovisioning, enabled, parameters, device_secret, device_secret_kek_salt, created_at, last_modified_at, region";
 
     // Well under PostgreSQL's 65,535 parameters and SQLite's 32,766 per statement.
     private const int RowsPerStatement = 500;
@@ -84,14 +85,15 @@ internal sealed class SqlEnrollmentRepository(SqlSession session) : IEnrollmentR
         SqlValues.Bytes(r, 5)!,
         SqlValues.Bytes(r, 6),
         SqlValues.Instant(r, 7),
-        SqlValues.Instant(r, 8));
+        SqlValues.Instant(r, 8),
+        SqlValues.NullableString(r, 9));
 
     public Task<Enrollment?> GetAsync(string serialNumber, CancellationToken cancellationToken) =>
         session.QuerySingleAsync($"SELECT {Columns} FROM enrollments WHERE serial_number = @serial", Map, cancellationToken, ("@serial", serialNumber));
 
     public Task InsertAsync(Enrollment enrollment, CancellationToken cancellationToken) =>
         session.InsertUniqueAsync(
-            $"INSERT INTO enrollments ({Columns}) VALUES (@serial, @template, @reprovision, @enabled, @parameters, @secret, @salt, @created, @modified)",
+            $"INSERT INTO enrollments ({Columns}) VALUES (@serial, @template, @reprovision, @enabled, @parameters, @secret, @salt, @created, @modified, @region)",
             () => AlreadyExists(enrollment.SerialNumber),
             cancellationToken,
             Parameters(enrollment, string.Empty));
@@ -101,12 +103,12 @@ internal sealed class SqlEnrollmentRepository(SqlSession session) : IEnrollmentR
         foreach (var chunk in enrollments.Chunk(RowsPerStatement))
         {
             var sql = new StringBuilder($"INSERT INTO enrollments ({Columns}) VALUES ");
-            var parameters = new List<(string, object?)>(chunk.Length * 9);
+            var parameters = new List<(string, object?)>(chunk.Length * 10);
             for (var i = 0; i < chunk.Length; i++)
             {
                 var p = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 sql.Append(i == 0 ? string.Empty : ", ")
-                    .Append($"(@serial{p}, @template{p}, @reprovision{p}, @enabled{p}, @parameters{p}, @secret{p}, @salt{p}, @created{p}, @modified{p})");
+                    .Append($"(@serial{p}, @template{p}, @reprovision{p}, @enabled{p}, @parameters{p}, @secret{p}, @salt{p}, @created{p}, @modified{p}, @region{p})");
                 parameters.AddRange(Parameters(chunk[i], p));
             }
 
@@ -148,6 +150,7 @@ internal sealed class SqlEnrollmentRepository(SqlSession session) : IEnrollmentR
         ("@parameters" + suffix, SqlValues.ToJson(enrollment.Parameters)),
         ("@secret" + suffix, SqlValues.ToDb(enrollment.SecretData)), ("@salt" + suffix, SqlValues.ToDb(enrollment.SecretKekSalt)),
         ("@created" + suffix, SqlValues.ToDb(enrollment.CreatedAt)), ("@modified" + suffix, SqlValues.ToDb(enrollment.LastModifiedAt)),
+        ("@region" + suffix, enrollment.Region),
     ];
 
     public async Task<bool> DeleteAsync(string serialNumber, CancellationToken cancellationToken) =>

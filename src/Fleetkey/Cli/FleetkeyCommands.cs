@@ -85,12 +85,12 @@ internal static class FleetkeyCommands
         };
         var deviceRatePerSerial = new Option<int>("--device-rate-per-serial")
         {
-            Description = "Device endpoint: registration attempts per serial number per hour, whatever their outcome; 0 turns the limit off (env FLEETKEY_DEVICE_RATE_PER_SERIAL).",
+            Description = "Device endpoint: authenticated registration attempts (signature verified) per serial number per hour; 0 turns the limit off (env FLEETKEY_DEVICE_RATE_PER_SERIAL).",
             DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_DEVICE_RATE_PER_SERIAL") ?? "5", CultureInfo.InvariantCulture),
         };
         var deviceRatePerAddress = new Option<int>("--device-rate-per-address")
         {
-            Description = "Device endpoint: requests per source address per minute; 0 turns the limit off (env FLEETKEY_DEVICE_RATE_PER_ADDRESS).",
+            Description = "Device endpoint: requests per source address per minute, whatever their body, credential or outcome; 0 turns the limit off (env FLEETKEY_DEVICE_RATE_PER_ADDRESS).",
             DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_DEVICE_RATE_PER_ADDRESS") ?? "60", CultureInfo.InvariantCulture),
         };
         var deviceAuditRetentionDays = new Option<int>("--device-audit-retention-days")

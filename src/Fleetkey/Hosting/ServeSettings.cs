@@ -46,7 +46,7 @@ internal sealed record ServeSettings
     public static int DefaultKeyPoolSize(string deviceKeyAlgorithm) =>
         string.Equals(deviceKeyAlgorithm, "rsa-2048", StringComparison.OrdinalIgnoreCase) ? 2000 : 0;
 
-    /// <summary>Device endpoint: registration attempts per serial number per hour (0: no limit).</summary>
+    /// <summary>Device endpoint: authenticated registration attempts per serial number per hour (0: no limit).</summary>
     public int DeviceRatePerSerial { get; init; } = 5;
 
     /// <summary>Device endpoint: requests per source address per minute (0: no limit).</summary>

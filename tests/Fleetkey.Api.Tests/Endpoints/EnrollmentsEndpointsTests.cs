@@ -92,6 +92,27 @@ public sealed class EnrollmentsEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Create_SignedForARegion_EnrollmentKeepsItForTheDeviceEndpoint()
+    {
+        // Issue 16, defect 7: the device endpoint (no SigV4, no region) gave ARNs in us-east-1 while the
+        // enrollment was made, and shown, in the caller's region.
+        (await SendAsync(HttpMethod.Post, "/enrollments/SN-0100", new { templateName = "factory" })).EnsureOk();
+        (await SendAsync(HttpMethod.Post, "/enrollment-groups/regional", new { templateName = "factory", serialNumberPattern = "RG-[0-9]+" })).EnsureOk();
+        var resolver = _host.Services.GetRequiredService<IDeviceEnrollmentResolver>();
+
+        var individual = Assert.Single(await resolver.ResolveAsync("SN-0100", CancellationToken.None));
+        var grouped = Assert.Single(await resolver.ResolveAsync("RG-7", CancellationToken.None));
+
+        Assert.Equal(ArnPrefix + "enrollment/SN-0100", individual.EnrollmentArn);
+        Assert.Equal(ArnPrefix + "enrollmentgroup/regional", grouped.EnrollmentArn);
+
+        // Shown in the region it was made in, whatever region a later caller signs for.
+        using var otherRegion = _host.CreateClient(new SigV4Signer(_host.AccessKeyId, _host.SecretAccessKey, "ap-south-1", () => _host.Time.GetUtcNow()));
+        var described = (await _host.SendAsync(HttpMethod.Get, "/enrollments/SN-0100", client: otherRegion)).EnsureOk();
+        Assert.Equal(ArnPrefix + "enrollment/SN-0100", Text(described, "enrollmentArn"));
+    }
+
+    [Fact]
     public async Task Create_Twice_IsResourceAlreadyExists409()
     {
         (await SendAsync(HttpMethod.Post, "/enrollment-groups/dup", new { templateName = "factory" })).EnsureOk();

@@ -67,7 +67,7 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
     public Task DisposeAsync() => _s.DisposeAsync().AsTask();
 
     private DeviceRegistrationService NewService() =>
-        new(_s.Db.Store, _enrollments, _templates, _s.Registration, _s.Certificates, _s.Authority, Options.Create(_options), _s.Db.Time, NullLogger<DeviceRegistrationService>.Instance);
+        new(_s.Db.Store, _enrollments, _templates, _s.Registration, _s.Certificates, Options.Create(_options), _s.Db.Time, NullLogger<DeviceRegistrationService>.Instance);
 
     private static byte[] NewSecret() => RandomNumberGenerator.GetBytes(32);
 
@@ -137,6 +137,7 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
         using var certificate = X509Certificate2.CreateFromPem(result.CertificatePem, result.PrivateKeyPem);
         Assert.True(certificate.HasPrivateKey);
         Assert.Equal(_s.Authority.Issuing.Subject, certificate.Issuer);
+        Assert.Equal("CN=SN-0001", certificate.Subject);
         Assert.Equal(result.CertificateId, Convert.ToHexStringLower(SHA256.HashData(certificate.RawData)));
 
         var thing = await _s.Db.GetThingAsync("SN-0001");
@@ -168,6 +169,49 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
         using var certificate = X509Certificate2.CreateFromPem(result.CertificatePem);
         Assert.Equal(key.ExportSubjectPublicKeyInfo(), certificate.PublicKey.ExportSubjectPublicKeyInfo());
         Assert.Equal(result.CertificateId, Assert.Single(await _s.PrincipalsOfThingAsync("SN-0002")).PrincipalId);
+    }
+
+    [Fact]
+    public async Task RegisterAsync_CsrAsksForAnotherSubjectAndNames_CertificateIsNamedAfterTheSerialOnly()
+    {
+        var secret = NewSecret();
+        Enroll("SN-0005", secret);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=SN-A, O=Evil, OU=admin", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("admin.example.com");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+
+        var result = await RegisteredAsync("SN-0005", secret, request.CreateSigningRequestPem());
+
+        using var certificate = X509Certificate2.CreateFromPem(result.CertificatePem);
+        Assert.Equal("CN=SN-0005", certificate.Subject);
+        Assert.DoesNotContain(certificate.Extensions.Cast<X509Extension>(), e => e.Oid!.Value == "2.5.29.17");
+        Assert.False(Assert.IsType<X509BasicConstraintsExtension>(certificate.Extensions["2.5.29.19"]).CertificateAuthority);
+    }
+
+    [Fact]
+    public async Task RegisterAsync_TemplateNamesTheThing_CertificateIsNamedAfterTheThing()
+    {
+        var secret = NewSecret();
+        Enroll("SN-0006", secret, template: "prefixed");
+        _templates.Add(new ResolvedTemplate(
+            "prefixed",
+            "arn:aws:iot:eu-west-1:123456789012:provisioningtemplate/prefixed",
+            TemplateBody.Replace("\"ThingName\": {\"Ref\": \"ThingName\"}", "\"ThingName\": {\"Fn::Join\": [\"\", [\"plant1-\", {\"Ref\": \"SerialNumber\"}]]}", StringComparison.Ordinal),
+            true,
+            "FLEET_PROVISIONING"));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var keyMode = await RegisteredAsync("SN-0006", secret);
+        Enroll("SN-0007", secret, template: "prefixed");
+        var csrMode = await RegisteredAsync("SN-0007", secret, new CertificateRequest("CN=SN-0007", key, HashAlgorithmName.SHA256).CreateSigningRequestPem());
+
+        Assert.Equal(("plant1-SN-0006", "plant1-SN-0007"), (keyMode.ThingName, csrMode.ThingName));
+        using var first = X509Certificate2.CreateFromPem(keyMode.CertificatePem);
+        using var second = X509Certificate2.CreateFromPem(csrMode.CertificatePem);
+        Assert.Equal(("CN=plant1-SN-0006", "CN=plant1-SN-0007"), (first.Subject, second.Subject));
     }
 
     [Fact]
@@ -465,26 +509,72 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
     // ---- rates ----
 
     [Fact]
-    public async Task RegisterAsync_SixthAttemptForASerialWithinTheHour_429EvenWithTheRightSecret()
+    public async Task RegisterAsync_FiveWrongSignaturesForASerial_TheRealDeviceStillRegisters()
     {
+        // Issue 16, defect 3: five requests with random signatures used to lock the device out for an hour.
         var secret = NewSecret();
         Enroll("SN-0060", secret);
         for (var i = 0; i < 5; i++)
         {
-            Refused(await RegisterAsync("SN-0060", Token(NewSecret(), "SN-0060"), address: $"192.0.2.{i}"), ErrorCode.Unauthorized);
+            Refused(await RegisterAsync("SN-0060", Token(NewSecret(), "SN-0060")), ErrorCode.Unauthorized);
+        }
+
+        var result = await RegisterAsync("SN-0060", Token(secret, "SN-0060"));
+
+        Assert.NotNull(result.Registered);
+        var audit = await AuditAsync("SN-0060");
+        Assert.Equal(6, audit.Count);
+        // Made in one instant, the rows have no order among themselves.
+        Assert.Equal(DeviceAttemptOutcome.Registered, Assert.Single(audit, a => a.Authenticated).Outcome);
+        Assert.Equal(5, audit.Count(a => a.Outcome == DeviceAttemptOutcome.Unauthorized));
+    }
+
+    [Fact]
+    public async Task RegisterAsync_SixthAuthenticatedAttemptWithinTheHour_429AndTokenNotUsedUp()
+    {
+        var secret = NewSecret();
+        Enroll("SN-0061", secret);
+        for (var i = 0; i < 5; i++)
+        {
+            // Authenticated, then refused: the device holds the secret and spends its budget.
+            Refused(await RegisterAsync("SN-0061", Token(secret, "SN-0061"), parameters: Attrs(("Nope", "x")), address: $"192.0.2.{i}"), ErrorCode.InvalidRequest);
             _s.Db.Time.Advance(TimeSpan.FromMinutes(1));
         }
 
-        var throttled = await RegisterAsync("SN-0060", Token(secret, "SN-0060"));
+        var token = Token(secret, "SN-0061", TimeSpan.FromMinutes(60));
+        var throttled = await RegisterAsync("SN-0061", token);
 
         Refused(throttled, ErrorCode.TooManyRequests);
         Assert.Equal(TimeSpan.FromMinutes(55), throttled.RetryAfter);
-        Assert.Empty(_enrollments.Asked.Skip(5));
-        Assert.Equal(DeviceAttemptOutcome.Throttled, (await AuditAsync("SN-0060"))[^1].Outcome);
+        var last = (await AuditAsync("SN-0061"))[^1];
+        Assert.Equal((DeviceAttemptOutcome.Throttled, "serial rate exceeded", false), (last.Outcome, last.Reason, last.Authenticated));
+        Assert.Empty(await _s.AllCertificatesAsync());
 
-        // Throttled attempts do not count: once the first attempt leaves the window, one more is let in.
-        _s.Db.Time.Advance(TimeSpan.FromMinutes(55));
-        Assert.NotNull((await RegisterAsync("SN-0060", Token(secret, "SN-0060"))).Registered);
+        // Throttled attempts do not count and keep their token: once the first attempt leaves the window,
+        // the same token is let in.
+        _s.Db.Time.Advance(TimeSpan.FromMinutes(25));
+        Refused(await RegisterAsync("SN-0061", token), ErrorCode.TooManyRequests);
+        _s.Db.Time.Advance(TimeSpan.FromMinutes(30));
+        Assert.NotNull((await RegisterAsync("SN-0061", token)).Registered);
+    }
+
+    [Fact]
+    public async Task RegisterAsync_ConcurrentCopiesOfOneToken_CountOnceAgainstTheSerial()
+    {
+        _options.RatePerSerial = 2;
+        var secret = NewSecret();
+        Enroll("SN-0062", secret);
+        var token = Token(secret, "SN-0062");
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => RegisterAsync("SN-0062", token, address: $"192.0.2.{i}")));
+
+        Assert.Single(outcomes, o => o.Registered is not null);
+        Assert.All(outcomes.Where(o => o.Registered is null), o => Refused(o, ErrorCode.Unauthorized));
+        Assert.Single(await AuditAsync("SN-0062"), a => a.Authenticated);
+
+        // The replays spent nothing: the device still has one more attempt this hour (a lost answer's).
+        Assert.NotNull((await RegisterAsync("SN-0062", Token(secret, "SN-0062"))).Registered);
+        Refused(await RegisterAsync("SN-0062", Token(secret, "SN-0062")), ErrorCode.TooManyRequests);
     }
 
     [Fact]
@@ -505,7 +595,7 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RegisterAsync_HundredGuesses_OnlyFiveReachTheSecret()
+    public async Task RegisterAsync_HundredGuessesFromManyAddresses_All401AndTheDeviceStillRegisters()
     {
         var secret = NewSecret();
         Enroll("SN-0080", secret);
@@ -515,8 +605,9 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
             statuses.Add((await RegisterAsync("SN-0080", Token(NewSecret(), "SN-0080"), address: $"198.51.100.{i}")).Error!.Code.HttpStatus);
         }
 
-        Assert.Equal(Enumerable.Repeat(401, 5).Concat(Enumerable.Repeat(429, 95)), statuses);
-        Assert.Equal(100, (await AuditAsync("SN-0080")).Count);
+        Assert.Equal(Enumerable.Repeat(401, 100), statuses);
+        Assert.NotNull((await RegisterAsync("SN-0080", Token(secret, "SN-0080"))).Registered);
+        Assert.Equal(101, (await AuditAsync("SN-0080")).Count);
     }
 
     // ---- audit and pruning ----

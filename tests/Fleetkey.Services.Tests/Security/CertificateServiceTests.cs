@@ -90,6 +90,28 @@ public sealed class CertificateServiceTests : IAsyncLifetime
         Assert.True(CertificateInspector.IsIssuedBy(x509, _s.Authority.Issuing));
     }
 
+    // The subject rule (issue 16): an operator's CSR keeps its subject; a device's never does.
+    [Theory]
+    [InlineData(CsrRequester.Operator, null, "CN=SN-A, O=Evil, OU=admin")]
+    [InlineData(CsrRequester.Operator, "thing-1", "CN=SN-A, O=Evil, OU=admin")]
+    [InlineData(CsrRequester.Device, "thing-1", "CN=thing-1")]
+    [InlineData(CsrRequester.Device, null, CertificateAuthority.DeviceSubject)]
+    public void IssueFromCsr_ByRequester_SubjectAsTheRuleSays(CsrRequester requester, string? thingName, string subject)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=SN-A, O=Evil, OU=admin", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("admin.example.com");
+        request.CertificateExtensions.Add(names.Build());
+
+        var issued = Certificates.IssueFromCsr(request.CreateSigningRequestPem(), requester, thingName);
+
+        using var x509 = X509Certificate2.CreateFromPem(issued.CertificatePem);
+        Assert.Equal(subject, x509.Subject);
+        Assert.Null(x509.Extensions["2.5.29.17"]);
+        Assert.Equal(key.ExportSubjectPublicKeyInfo(), x509.PublicKey.ExportSubjectPublicKeyInfo());
+    }
+
     [Fact]
     public async Task CreateFromCsrAsync_NotActive_StoresInactive()
     {
