@@ -26,9 +26,18 @@ internal static class DeviceRequestReader
     // The shape nests two levels ({"parameters": {...}}); a little slack, no more.
     public const int MaxDepth = 4;
 
-    /// <summary>Null when <paramref name="contentType"/> is <c>application/json</c> (with any parameters, UTF-8 if a charset is named); else why not.</summary>
+    /// <summary>
+    /// Null when <paramref name="contentType"/> is <c>application/json</c> (with any parameters, UTF-8 if a
+    /// charset is named) or absent (small device HTTP stacks often send none; the body is then read as
+    /// JSON all the same); else why not.
+    /// </summary>
     public static string? CheckContentType(string? contentType)
     {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return null;
+        }
+
         if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed)
             || !parsed.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || (parsed.Charset.HasValue && !parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
