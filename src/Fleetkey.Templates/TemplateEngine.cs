@@ -15,6 +15,7 @@ namespace Fleetkey.Templates;
 /// </remarks>
 public static class TemplateEngine
 {
+    /// <summary>The AWS model's TemplateBody: at most 10240 characters.</summary>
     public const int MaxTemplateLength = 10240;
 
     /// <summary>RegisterThing's model: parameter names are at most 2048 characters.</summary>
@@ -22,6 +23,32 @@ public static class TemplateEngine
 
     /// <summary>RegisterThing's model: parameter values are at most 4096 characters.</summary>
     public const int MaxParameterValueLength = 4096;
+
+    // The budget. A template is small, but its functions are not linear: Fn::Sub's variables are
+    // evaluated once and used many times, Fn::Join repeats its delimiter per element of a list that
+    // Fn::Split can make long, and each can nest in the other, so a 600-character template could ask
+    // for 8^9 characters. Every evaluation runs under these bounds and fails with an error (a 400
+    // where the caller answers) rather than running out of memory or time.
+
+    /// <summary>JSON nesting depth of a template (objects and lists), which also bounds the interpreter's recursion.</summary>
+    public const int MaxNestingDepth = 64;
+
+    /// <summary>
+    /// The longest string one function may produce (Fn::Join, Fn::Sub), and the most an inline
+    /// PolicyDocument object may hold (characters and elements): eight maximum-length parameter values.
+    /// </summary>
+    public const int MaxStringLength = 32768;
+
+    /// <summary>
+    /// The work one evaluation may do: each template node evaluated is a step, and so is each
+    /// character (and each list element) that Ref, Fn::FindInMap, Fn::Join, Fn::Sub and Fn::Split
+    /// return. Real templates use a few thousand; this bounds the time (milliseconds) and the memory
+    /// (a few MB) of any template, whatever it repeats.
+    /// </summary>
+    public const int MaxEvaluationSteps = 1_000_000;
+
+    /// <summary>Errors listed at most; the rest are counted in a last entry.</summary>
+    public const int MaxErrors = 100;
 
     /// <summary>Evaluates a template against parameters; never throws for bad input, it reports errors.</summary>
     public static TemplateResult Evaluate(string templateBody, IReadOnlyDictionary<string, string>? parameters) =>
@@ -40,9 +67,15 @@ public static class TemplateEngine
             return names;
         }
 
+        // Not strict JSON (a lone surrogate would throw when a name is read): nothing is declared.
+        if (Core.Json.StrictJsonText.FindProblem(templateBody, MaxNestingDepth, out var utf8) is not null)
+        {
+            return names;
+        }
+
         try
         {
-            using var document = System.Text.Json.JsonDocument.Parse(templateBody);
+            using var document = System.Text.Json.JsonDocument.Parse(utf8);
             if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
                 && document.RootElement.TryGetProperty("Parameters", out var parameters)
                 && parameters.ValueKind == System.Text.Json.JsonValueKind.Object)
