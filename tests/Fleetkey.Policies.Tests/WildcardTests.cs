@@ -61,6 +61,25 @@ public sealed class WildcardTests
         Assert.Equal(expected, Wildcard.IsMatch(Tokens(pattern, ignoreCase: false), text, ignoreCase: false));
     }
 
+    [Fact]
+    public void IsMatch_EveryHandOverPoint_FindsTheOnlyOccurrence()
+    {
+        // "a…ab" against "a…ab": the plain scan gives up somewhere before the one occurrence, and
+        // Shift-And must start right after the last position it tried, whatever that is; across
+        // these lengths the occurrence falls at every distance from the hand-over, in one word and in several.
+        foreach (var length in new[] { 2, 3, 5, 8, 20, 63, 64, 65, 70, 130 })
+        {
+            for (var run = length; run < length + 300; run++)
+            {
+                var text = new string('a', run) + "b";
+                var segment = new string('a', length - 1) + "b";
+                Assert.True(Wildcard.IsMatch(Tokens("*" + segment + "*", ignoreCase: false), text, ignoreCase: false), $"{length}/{run}");
+                Assert.True(Wildcard.IsMatch(Tokens("x*" + segment[1..] + "*", ignoreCase: false), "x" + text, ignoreCase: false), $"x {length}/{run}");
+                Assert.False(Wildcard.IsMatch(Tokens("*" + segment + "b*", ignoreCase: false), text, ignoreCase: false), $"b {length}/{run}");
+            }
+        }
+    }
+
     [Theory]
     [InlineData("iot:*shadow", "IOT:GetThingShadow", true)]
     [InlineData("IOT:?UBLISH", "iot:publish", true)]
