@@ -130,40 +130,11 @@ public static class PolicyDocumentParser
         return result;
     }
 
-    // Strict JSON (StrictJson): a lone surrogate, raw or escaped, would make System.Text.Json throw
+    // Strict JSON (StrictJsonText): a lone surrogate, raw or escaped, would make System.Text.Json throw
     // ArgumentException or InvalidOperationException (a 500) rather than JsonException, and a key given
     // twice is ambiguous (which Effect applies?).
-    private static JsonDocument ParseJson(string json)
-    {
-        if (!StrictJsonText.TryEncode(json, out var utf8))
-        {
-            throw Malformed($"Invalid policy syntax: {StrictJsonText.InvalidUnicode}");
-        }
-
-        var problem = StrictJson.FindProblem(utf8.Span, MaxDepth);
-        try
-        {
-            var document = JsonDocument.Parse(utf8, s_jsonOptions);
-            if (problem is null)
-            {
-                return document;
-            }
-
-            document.Dispose();
-        }
-        catch (JsonException e)
-        {
-            // Where, as before; and the depth bound named when that is what was exceeded.
-            var depth = e.Message.Contains("maximum configured depth", StringComparison.Ordinal) ? $"; nested more than {MaxDepth} levels" : "";
-            problem = string.Create(CultureInfo.InvariantCulture, $"not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine + 1}{depth})");
-        }
-        catch (InvalidOperationException)
-        {
-            // A string with an escaped lone surrogate, read while parsing: the problem names it.
-        }
-
-        throw Malformed($"Invalid policy syntax: {problem}");
-    }
+    private static JsonDocument ParseJson(string json) =>
+        StrictJsonText.Parse(json, s_jsonOptions, out var problem) ?? throw Malformed($"Invalid policy syntax: not valid JSON: {problem}");
 
     /// <summary>
     /// The size AWS IoT measures a policy document by: its characters, not counting whitespace

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
+using Fleetkey.Core.Json;
 
 namespace Fleetkey.Templates;
 
@@ -68,27 +69,16 @@ public static class TemplateEngine
         }
 
         // Not strict JSON (a lone surrogate would throw when a name is read): nothing is declared.
-        if (Core.Json.StrictJsonText.FindProblem(templateBody, MaxNestingDepth, out var utf8) is not null)
+        using var document = StrictJsonText.Parse(templateBody, default, out _);
+        if (document is not null
+            && document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+            && document.RootElement.TryGetProperty("Parameters", out var parameters)
+            && parameters.ValueKind == System.Text.Json.JsonValueKind.Object)
         {
-            return names;
-        }
-
-        try
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(utf8);
-            if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                && document.RootElement.TryGetProperty("Parameters", out var parameters)
-                && parameters.ValueKind == System.Text.Json.JsonValueKind.Object)
+            foreach (var parameter in parameters.EnumerateObject())
             {
-                foreach (var parameter in parameters.EnumerateObject())
-                {
-                    names.Add(parameter.Name);
-                }
+                names.Add(parameter.Name);
             }
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            // Not JSON: nothing is declared.
         }
 
         return names;

@@ -569,13 +569,13 @@ internal sealed partial class TemplateEvaluator
             case ScalarValue { Kind: JsonValueKind.String } scalar:
                 {
                     // The text may come from a parameter: a lone surrogate in it must be an error here, not a throw.
-                    if (StrictJsonText.FindProblem(scalar.Text, TemplateEngine.MaxNestingDepth, out var utf8) is { } problem)
+                    using var parsed = StrictJsonText.Parse(scalar.Text, ParseOptions, out var problem);
+                    if (parsed is null)
                     {
                         Error(path, $"PolicyDocument is not valid JSON: {problem}");
                         return null;
                     }
 
-                    using var parsed = JsonDocument.Parse(utf8);
                     if (parsed.RootElement.ValueKind == JsonValueKind.Object)
                     {
                         return scalar.Text;

@@ -176,40 +176,18 @@ internal sealed partial class TemplateEvaluator
         }
     }
 
-    /// <summary>The body as strict JSON (<see cref="StrictJson"/>), or null with the reason reported.</summary>
+    /// <summary>The body as strict JSON (<see cref="StrictJsonText"/>), or null with the reason reported.</summary>
     private JsonDocument? ParseBody(string templateBody)
     {
-        // A lone surrogate, raw or escaped, must be refused before anything reads a string: System.Text.Json
+        // A lone surrogate, raw or escaped, is refused before anything reads a string: System.Text.Json
         // throws ArgumentException or InvalidOperationException for it, not JsonException.
-        if (!StrictJsonText.TryEncode(templateBody, out var utf8))
+        var document = StrictJsonText.Parse(templateBody, ParseOptions, out var problem);
+        if (document is null)
         {
-            Error("", $"the template body is not valid JSON: {StrictJsonText.InvalidUnicode}");
-            return null;
+            Error("", $"the template body is not valid JSON: {problem}");
         }
 
-        var problem = StrictJson.FindProblem(utf8.Span, TemplateEngine.MaxNestingDepth);
-        try
-        {
-            var document = JsonDocument.Parse(utf8, ParseOptions);
-            if (problem is null)
-            {
-                return document;
-            }
-
-            document.Dispose();
-        }
-        catch (JsonException e)
-        {
-            // System.Text.Json's own message says where, and names the depth limit when that is the cause.
-            problem = e.Message;
-        }
-        catch (InvalidOperationException)
-        {
-            // A key with an escaped lone surrogate, read while looking for duplicates: the problem says so.
-        }
-
-        Error("", $"the template body is not valid JSON: {problem}");
-        return null;
+        return document;
     }
 
     private void CheckArguments()

@@ -125,9 +125,8 @@ public sealed class PolicyEvaluatorFuzzTests
         var pattern = part.Array[0, 8].Select(string.Concat);
         var free = Gen.Frequency((1, Gen.OneOf("b", "é", "?")), (4, Gen.Int[1, 200].Select(n => new string('a', n)))).Array[0, 4].Select(string.Concat);
         var filling = Gen.Int[0, 80].Select(n => new string('a', n));
-        var edit = Gen.Select(Gen.Int[0, 1_000_000], Gen.Int[0, 2], Gen.Char["abé"]);
         var gen = Gen.SelectMany(pattern, Gen.Bool, (p, fromPattern) => Gen.Select(
-            fromPattern ? Gen.Select(filling.Array[8], edit.Array[0, 2], (fill, edits) => Instantiate(p, fill, edits)) : free,
+            fromPattern ? Gen.Select(filling.Array[8], Mutation.Edits("abé", most: 2, cuts: false), (fill, edits) => Mutation.Apply(Instantiate(p, fill), edits)) : free,
             Gen.Bool,
             (text, ignoreCase) => (p, text, ignoreCase)));
         Fuzz.Run("policies.evaluator", gen, input =>
@@ -163,8 +162,8 @@ public sealed class PolicyEvaluatorFuzzTests
     }
 
     // The pattern with each * replaced by a filling ('a' runs, so that segments of 'a's nearly match
-    // everywhere) and each ? by 'b', then a few characters replaced, inserted or removed.
-    private static string Instantiate(string pattern, string[] fillings, (int At, int Kind, char Char)[] edits)
+    // everywhere) and each ? by 'b'.
+    private static string Instantiate(string pattern, string[] fillings)
     {
         var text = new System.Text.StringBuilder();
         var star = 0;
@@ -176,22 +175,6 @@ public sealed class PolicyEvaluatorFuzzTests
                 '?' => "b",
                 _ => c.ToString(),
             });
-        }
-
-        foreach (var (at, kind, c) in edits)
-        {
-            if (text.Length == 0)
-            {
-                break;
-            }
-
-            var position = at % text.Length;
-            switch (kind)
-            {
-                case 0: text[position] = c; break;
-                case 1: text.Insert(position, c); break;
-                default: text.Remove(position, 1); break;
-            }
         }
 
         return text.ToString();

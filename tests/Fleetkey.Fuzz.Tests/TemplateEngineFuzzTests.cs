@@ -80,8 +80,8 @@ public sealed class TemplateEngineFuzzTests
         (head, values, types, resourceCondition) => Assemble(head.conditions, head.sections, values, types, resourceCondition));
 
     // Edits of a template: a byte replaced, inserted or removed, or the text cut short.
-    private static readonly Gen<(string Template, (int At, int Kind, char Char)[] Edits)> Mutated =
-        Gen.Select(Template, Gen.Select(Gen.Int[0, 1_000_000], Gen.Int[0, 3], Gen.Char["{}[]\",:\\ \u0000ab1$é\ud800"]).Array[1, 6], (t, e) => (t, e));
+    private static readonly Gen<string> Mutated =
+        Gen.Select(Template, Mutation.Edits("{}[]\",:\\ \u0000ab1$é\ud800", most: 6), Mutation.Apply);
 
     [Fact]
     public void Evaluate_GeneratedTemplates_AnswerWithinBudget()
@@ -92,7 +92,7 @@ public sealed class TemplateEngineFuzzTests
     [Fact]
     public void Evaluate_MutatedTemplates_AnswerWithinBudget()
     {
-        Fuzz.Run("templates.engine", Gen.Select(Mutated, Parameters), input => Check(Mutate(input.Item1.Template, input.Item1.Edits), input.Item2), cases: 3_000);
+        Fuzz.Run("templates.engine", Gen.Select(Mutated, Parameters), input => Check(input.Item1, input.Item2), cases: 3_000);
     }
 
     [Fact]
@@ -259,29 +259,6 @@ public sealed class TemplateEngineFuzzTests
         }
 
         return body.Append('}').ToString();
-    }
-
-    private static string Mutate(string template, (int At, int Kind, char Char)[] edits)
-    {
-        var text = new StringBuilder(template);
-        foreach (var (at, kind, c) in edits)
-        {
-            if (text.Length == 0)
-            {
-                break;
-            }
-
-            var position = at % text.Length;
-            switch (kind)
-            {
-                case 0: text[position] = c; break;
-                case 1: text.Insert(position, c); break;
-                case 2: text.Remove(position, 1); break;
-                default: text.Length = position; break;
-            }
-        }
-
-        return text.ToString();
     }
 
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";

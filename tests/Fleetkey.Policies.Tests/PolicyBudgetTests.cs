@@ -28,7 +28,7 @@ public sealed class PolicyBudgetTests
 
         // MaxDepth (32): no valid document nests that deep, so just under fails on the grammar, not the depth.
         { "nesting at the depth limit", Nested(PolicyDocumentParser.MaxDepth), "Id: must be a string, not an array" },
-        { "nesting one over the depth limit", Nested(PolicyDocumentParser.MaxDepth + 1), "nested more than 32 levels" },
+        { "nesting one over the depth limit", Nested(PolicyDocumentParser.MaxDepth + 1), "The maximum configured depth of 32 has been exceeded" },
 
         // MaxProblems (20): the rest are counted.
         { "problems at the listing limit", Problems(PolicyDocumentParser.MaxProblems), "Statement.Action[19]" },

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Unicode;
 
 namespace Fleetkey.Core.Json;
@@ -16,16 +17,42 @@ public static class StrictJsonText
     public const string InvalidUnicode = "The JSON text is not valid Unicode (a lone surrogate).";
 
     /// <summary>
-    /// Null when <paramref name="json"/> is one strict JSON value, with its UTF-8 bytes in
-    /// <paramref name="utf8"/> (parse those: no second transcoding); otherwise what is wrong with it.
+    /// <paramref name="json"/> parsed, when it is one strict JSON value within
+    /// <paramref name="options"/>' depth; otherwise null, and <paramref name="problem"/> says why in a
+    /// sentence (System.Text.Json's own for malformed text: it says where, and names the depth bound).
     /// </summary>
-    public static string? FindProblem(string json, int maxDepth, out ReadOnlyMemory<byte> utf8) =>
-        TryEncode(json, out utf8) ? StrictJson.FindProblem(utf8.Span, maxDepth) : InvalidUnicode;
+    public static JsonDocument? Parse(string json, JsonDocumentOptions options, out string? problem)
+    {
+        if (!TryEncode(json, out var utf8))
+        {
+            problem = InvalidUnicode;
+            return null;
+        }
 
-    /// <summary>
-    /// The UTF-8 form of <paramref name="json"/>; false when it holds a lone surrogate. For a reader
-    /// that parses first (for its own messages) and runs <see cref="StrictJson.FindProblem"/> after.
-    /// </summary>
+        problem = StrictJson.FindProblem(utf8.Span, options.MaxDepth > 0 ? options.MaxDepth : StrictJson.DefaultMaxDepth);
+        try
+        {
+            var document = JsonDocument.Parse(utf8, options);
+            if (problem is null)
+            {
+                return document;
+            }
+
+            document.Dispose();
+        }
+        catch (JsonException exception)
+        {
+            problem = exception.Message;
+        }
+        catch (InvalidOperationException)
+        {
+            // A key with an escaped lone surrogate, read while looking for duplicates: the problem says so.
+        }
+
+        return null;
+    }
+
+    /// <summary>The UTF-8 form of <paramref name="json"/>; false when it holds a lone surrogate.</summary>
     public static bool TryEncode(string json, out ReadOnlyMemory<byte> utf8)
     {
         ArgumentNullException.ThrowIfNull(json);
