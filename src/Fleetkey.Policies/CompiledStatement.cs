@@ -41,6 +41,3 @@ internal sealed class CompiledStatement
         ? s_withVariables.GetValue(statement, s_compileWithVariables)
         : s_plainText.GetValue(statement, s_compilePlainText);
 }
-
-/// <summary>One condition key under one operator, with its values as written and as patterns.</summary>
-internal sealed record CompiledCondition(string Operator, string Key, IReadOnlyList<string> Texts, PolicyPattern[] Values);

@@ -16,6 +16,9 @@ namespace Fleetkey.Policies;
 /// variable absent from the variables dictionary, or whose condition cannot be decided, never allows,
 /// and a Deny statement in that state still denies.</para>
 /// <para>The variables dictionary holds policy variables and condition keys by name, without <c>${}</c>.</para>
+/// <para>The broker decides on every packet, with resources a device chooses: matching costs
+/// O(resource × ⌈segment/64⌉) whatever the pattern (<see cref="Wildcard"/>), and a statement's patterns
+/// are read once (<see cref="CompiledStatement"/>).</para>
 /// </remarks>
 public static class PolicyEvaluator
 {
@@ -56,7 +59,7 @@ public static class PolicyEvaluator
         return allowed ? PolicyDecision.Allowed : PolicyDecision.ImplicitDeny;
     }
 
-    internal enum Match
+    private enum Match
     {
         No,
         Yes,
