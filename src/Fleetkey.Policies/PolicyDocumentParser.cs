@@ -10,8 +10,11 @@ namespace Fleetkey.Policies;
 /// <remarks>
 /// AWS IoT policies follow the IAM policy grammar (Version, Statement, Sid, Effect, Action/NotAction,
 /// Resource/NotResource, Condition), restricted to identity policies: no Principal. Every problem is
-/// collected before failing, and the exception message lists them all with their JSON path, after the
-/// "Policy document is Malformed" prefix that AWS IoT puts on its own MalformedPolicyException reasons.
+/// collected before failing, and the exception message lists them with their JSON path (the first
+/// <see cref="MaxProblems"/>, then how many more), after the "Policy document is Malformed" prefix that
+/// AWS IoT puts on its own MalformedPolicyException reasons. The document's size, its strings and its
+/// nesting are bounded (<see cref="MaxDocumentLength"/>, <see cref="MaxStringLength"/>,
+/// <see cref="MaxDepth"/>) so that neither parsing nor evaluating it can cost more than its size says.
 /// </remarks>
 public static class PolicyDocumentParser
 {

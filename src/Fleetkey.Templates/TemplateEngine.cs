@@ -12,7 +12,10 @@ namespace Fleetkey.Templates;
 /// <remarks>
 /// Paths name template nodes with dots for object keys and brackets for list indexes, e.g.
 /// <c>Resources.thing.Properties.ThingGroups[1].Ref</c>; errors about the template as a whole use
-/// <c>""</c>, and errors about the caller's parameters use <c>$parameters.Name</c>.
+/// <c>""</c>, and errors about the caller's parameters use <c>$parameters.Name</c>. At most
+/// <see cref="MaxErrors"/> are listed (a last one counts the rest). Evaluation runs under a budget
+/// (<see cref="MaxNestingDepth"/>, <see cref="MaxStringLength"/>, <see cref="MaxEvaluationSteps"/>);
+/// going over it is one more error, never an exception.
 /// </remarks>
 public static class TemplateEngine
 {
