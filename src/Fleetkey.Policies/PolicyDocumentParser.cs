@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Fleetkey.Core.Json;
 
 namespace Fleetkey.Policies;
 
@@ -9,8 +10,11 @@ namespace Fleetkey.Policies;
 /// <remarks>
 /// AWS IoT policies follow the IAM policy grammar (Version, Statement, Sid, Effect, Action/NotAction,
 /// Resource/NotResource, Condition), restricted to identity policies: no Principal. Every problem is
-/// collected before failing, and the exception message lists them all with their JSON path, after the
-/// "Policy document is Malformed" prefix that AWS IoT puts on its own MalformedPolicyException reasons.
+/// collected before failing, and the exception message lists them with their JSON path (the first
+/// <see cref="MaxProblems"/>, then how many more), after the "Policy document is Malformed" prefix that
+/// AWS IoT puts on its own MalformedPolicyException reasons. The document's size, its strings and its
+/// nesting are bounded (<see cref="MaxDocumentLength"/>, <see cref="MaxStringLength"/>,
+/// <see cref="MaxDepth"/>) so that neither parsing nor evaluating it can cost more than its size says.
 /// </remarks>
 public static class PolicyDocumentParser
 {
@@ -18,6 +22,24 @@ public static class PolicyDocumentParser
     /// The documented CreatePolicy limit: "maximum length of 2048, excluding whitespace".
     /// </summary>
     public const int DefaultMaxSignificantLength = 2048;
+
+    /// <summary>
+    /// The most characters a document may have, whitespace included: the AWS model's PolicyDocument
+    /// length. Whitespace is free under the 2048 limit, so without this a document could be any size.
+    /// </summary>
+    public const int MaxDocumentLength = 404_600;
+
+    /// <summary>
+    /// The longest string a document may hold (Sid, action, resource, condition key or value),
+    /// whitespace included: the AWS model's Resource length. It bounds what the evaluator matches.
+    /// </summary>
+    public const int MaxStringLength = 2048;
+
+    /// <summary>How deeply a document may nest (objects and arrays); IAM's grammar needs five levels.</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>Problems listed at most in one MalformedPolicyException; the rest are counted.</summary>
+    public const int MaxProblems = 20;
 
     /// <summary>The policy-language version that enables policy variables.</summary>
     public const string CurrentVersion = "2012-10-17";
@@ -57,7 +79,7 @@ public static class PolicyDocumentParser
     {
         AllowTrailingCommas = false,
         CommentHandling = JsonCommentHandling.Disallow,
-        MaxDepth = 32,
+        MaxDepth = MaxDepth,
     };
 
     /// <summary>
@@ -78,6 +100,13 @@ public static class PolicyDocumentParser
         ArgumentNullException.ThrowIfNull(json);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSignificantLength);
 
+        if (json.Length > MaxDocumentLength)
+        {
+            throw Malformed(string.Create(
+                CultureInfo.InvariantCulture,
+                $"the policy document is {json.Length} characters long including whitespace; the maximum is {MaxDocumentLength}"));
+        }
+
         var length = SignificantLength(json);
         if (length == 0)
         {
@@ -91,30 +120,24 @@ public static class PolicyDocumentParser
                 $"the policy document is {length} characters long excluding whitespace; the maximum is {maxSignificantLength}"));
         }
 
-        JsonDocument document;
-        try
+        using var document = ParseJson(json);
+        var problems = new List<string>();
+        var result = ReadDocument(document.RootElement, problems);
+        if (problems.Count > 0 || result is null)
         {
-            document = JsonDocument.Parse(json, s_jsonOptions);
-        }
-        catch (JsonException e)
-        {
-            throw Malformed(string.Create(
-                CultureInfo.InvariantCulture,
-                $"Invalid policy syntax: not valid JSON (line {e.LineNumber + 1}, position {e.BytePositionInLine + 1})"));
+            throw Malformed(problems.Count <= MaxProblems
+                ? string.Join("; ", problems)
+                : string.Create(CultureInfo.InvariantCulture, $"{string.Join("; ", problems.Take(MaxProblems))}; and {problems.Count - MaxProblems} more problem(s)"));
         }
 
-        using (document)
-        {
-            var problems = new List<string>();
-            var result = ReadDocument(document.RootElement, problems);
-            if (problems.Count > 0 || result is null)
-            {
-                throw Malformed(string.Join("; ", problems));
-            }
-
-            return result;
-        }
+        return result;
     }
+
+    // Strict JSON (StrictJsonText): a lone surrogate, raw or escaped, would make System.Text.Json throw
+    // ArgumentException or InvalidOperationException (a 500) rather than JsonException, and a key given
+    // twice is ambiguous (which Effect applies?).
+    private static JsonDocument ParseJson(string json) =>
+        StrictJsonText.Parse(json, s_jsonOptions, out var problem) ?? throw Malformed($"Invalid policy syntax: not valid JSON: {problem}");
 
     /// <summary>
     /// The size AWS IoT measures a policy document by: its characters, not counting whitespace
@@ -151,7 +174,7 @@ public static class PolicyDocumentParser
 
         string? version = null;
         JsonElement? statement = null;
-        foreach (var property in UniqueProperties(root, "", problems))
+        foreach (var property in root.EnumerateObject())
         {
             switch (property.Name)
             {
@@ -166,7 +189,7 @@ public static class PolicyDocumentParser
                     }
                     else
                     {
-                        problems.Add($"Version: \"{property.Value.GetString()}\" is not a policy language version (use \"{CurrentVersion}\")");
+                        problems.Add($"Version: \"{Shorten(property.Value.GetString()!)}\" is not a policy language version (use \"{CurrentVersion}\")");
                     }
 
                     break;
@@ -175,13 +198,17 @@ public static class PolicyDocumentParser
                     {
                         problems.Add($"Id: must be a string, not {Describe(property.Value)}");
                     }
+                    else
+                    {
+                        CheckLength(property.Value.GetString()!, "Id", problems);
+                    }
 
                     break;
                 case "Statement":
                     statement = property.Value;
                     break;
                 default:
-                    problems.Add($"Invalid policy syntax: unknown element \"{property.Name}\" (allowed: Version, Id, Statement)");
+                    problems.Add($"Invalid policy syntax: unknown element \"{Shorten(property.Name)}\" (allowed: Version, Id, Statement)");
                     break;
             }
         }
@@ -234,7 +261,7 @@ public static class PolicyDocumentParser
         IReadOnlyList<string>? actions = null, notActions = null, resources = null, notResources = null;
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>? conditions = null;
 
-        foreach (var property in UniqueProperties(element, path, problems))
+        foreach (var property in element.EnumerateObject())
         {
             var at = $"{path}.{property.Name}";
             switch (property.Name)
@@ -243,6 +270,7 @@ public static class PolicyDocumentParser
                     if (property.Value.ValueKind == JsonValueKind.String)
                     {
                         sid = property.Value.GetString();
+                        CheckLength(sid!, at, problems);
                     }
                     else
                     {
@@ -282,7 +310,7 @@ public static class PolicyDocumentParser
                     problems.Add($"{at}: not supported; AWS IoT policies apply to the principal they are attached to");
                     break;
                 default:
-                    problems.Add($"{path}: unknown element \"{property.Name}\" (allowed: Sid, Effect, Action, NotAction, Resource, NotResource, Condition)");
+                    problems.Add($"{path}: unknown element \"{Shorten(property.Name)}\" (allowed: Sid, Effect, Action, NotAction, Resource, NotResource, Condition)");
                     break;
             }
         }
@@ -367,6 +395,11 @@ public static class PolicyDocumentParser
 
         void Add(string s, string at)
         {
+            if (!CheckLength(s, at, problems))
+            {
+                return;
+            }
+
             if (validate(s) is { } problem)
             {
                 problems.Add($"{at}: {problem}");
@@ -478,12 +511,12 @@ public static class PolicyDocumentParser
         }
 
         var result = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>(StringComparer.Ordinal);
-        foreach (var op in UniqueProperties(value, path, problems))
+        foreach (var op in value.EnumerateObject())
         {
-            var opPath = $"{path}.{op.Name}";
+            var opPath = $"{path}.{Shorten(op.Name)}";
             if (!IsConditionOperator(op.Name))
             {
-                problems.Add($"{opPath}: \"{op.Name}\" is not a condition operator");
+                problems.Add($"{opPath}: \"{Shorten(op.Name)}\" is not a condition operator");
                 continue;
             }
 
@@ -494,12 +527,17 @@ public static class PolicyDocumentParser
             }
 
             var keys = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-            foreach (var key in UniqueProperties(op.Value, opPath, problems))
+            foreach (var key in op.Value.EnumerateObject())
             {
-                var keyPath = $"{opPath}.{key.Name}";
+                var keyPath = $"{opPath}.{Shorten(key.Name)}";
                 if (key.Name.Length == 0)
                 {
                     problems.Add($"{opPath}: a condition key is empty");
+                    continue;
+                }
+
+                if (!CheckLength(key.Name, keyPath, problems))
+                {
                     continue;
                 }
 
@@ -532,7 +570,11 @@ public static class PolicyDocumentParser
         switch (item.ValueKind)
         {
             case JsonValueKind.String:
-                values.Add(item.GetString()!);
+                if (CheckLength(item.GetString()!, path, problems))
+                {
+                    values.Add(item.GetString()!);
+                }
+
                 break;
             case JsonValueKind.Number:
                 values.Add(item.GetRawText());
@@ -581,21 +623,20 @@ public static class PolicyDocumentParser
         }
     }
 
-    // JSON allows repeated names; a policy that says "Effect" twice is ambiguous, so it is refused.
-    private static IEnumerable<JsonProperty> UniqueProperties(JsonElement element, string path, List<string> problems)
+    /// <summary>False, with the problem added, when <paramref name="value"/> is over <see cref="MaxStringLength"/>.</summary>
+    private static bool CheckLength(string value, string path, List<string> problems)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var property in element.EnumerateObject())
+        if (value.Length <= MaxStringLength)
         {
-            if (!seen.Add(property.Name))
-            {
-                problems.Add($"{(path.Length == 0 ? "" : path + ": ")}element \"{property.Name}\" appears more than once");
-                continue;
-            }
-
-            yield return property;
+            return true;
         }
+
+        problems.Add(string.Create(CultureInfo.InvariantCulture, $"{path}: a string of {value.Length} characters (whitespace included); at most {MaxStringLength} are allowed"));
+        return false;
     }
+
+    // A value echoed in a message is cut: a wrong-typed 400 KB string must not come back whole.
+    private static string Shorten(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "…");
 
     private static void AddIfNotNull(List<PolicyStatement> list, PolicyStatement? statement)
     {
@@ -607,10 +648,10 @@ public static class PolicyDocumentParser
 
     private static string Describe(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => $"\"{value.GetString()}\"",
+        JsonValueKind.String => $"\"{Shorten(value.GetString()!)}\"",
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
-        JsonValueKind.Number => $"the number {value.GetRawText()}",
+        JsonValueKind.Number => $"the number {Shorten(value.GetRawText())}",
         JsonValueKind.True or JsonValueKind.False => $"the boolean {value.GetRawText()}",
         JsonValueKind.Null => "null",
         _ => value.ValueKind.ToString(),

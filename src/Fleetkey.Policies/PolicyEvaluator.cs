@@ -16,12 +16,12 @@ namespace Fleetkey.Policies;
 /// variable absent from the variables dictionary, or whose condition cannot be decided, never allows,
 /// and a Deny statement in that state still denies.</para>
 /// <para>The variables dictionary holds policy variables and condition keys by name, without <c>${}</c>.</para>
+/// <para>The broker decides on every packet, with resources a device chooses: matching costs
+/// O(resource × ⌈segment/64⌉) whatever the pattern (<see cref="Wildcard"/>), and a statement's patterns
+/// are read once (<see cref="CompiledStatement"/>).</para>
 /// </remarks>
 public static class PolicyEvaluator
 {
-    private const int AnyRun = -1;
-    private const int AnyOne = -2;
-
     /// <param name="variables">Policy variables and condition keys by name, without <c>${}</c>.</param>
     public static bool IsAllowed(
         IEnumerable<PolicyDocument> policies, string action, string resource, IReadOnlyDictionary<string, string> variables)
@@ -43,9 +43,10 @@ public static class PolicyEvaluator
         foreach (var policy in policies)
         {
             var substitute = string.Equals(policy.Version, PolicyDocumentParser.CurrentVersion, StringComparison.Ordinal);
-            foreach (var statement in policy.Statements)
+            for (var i = 0; i < policy.Statements.Count; i++)
             {
-                var applies = Applies(statement, action, resource, variables, substitute);
+                var statement = policy.Statements[i];
+                var applies = Applies(CompiledStatement.Of(statement, substitute), action, resource, variables);
                 if (statement.Effect == PolicyEffect.Deny && applies != Match.No)
                 {
                     return PolicyDecision.ExplicitDeny;
@@ -65,26 +66,25 @@ public static class PolicyEvaluator
         Undecided,
     }
 
-    private static Match Applies(
-        PolicyStatement statement, string action, string resource, IReadOnlyDictionary<string, string> variables, bool substitute)
+    private static Match Applies(CompiledStatement statement, string action, string resource, IReadOnlyDictionary<string, string> variables)
     {
-        var actionMatches = statement.Actions.Count > 0
-            ? statement.Actions.Any(a => ActionMatches(a, action))
-            : !statement.NotActions.Any(a => ActionMatches(a, action));
+        var actionMatches = statement.Actions.Length > 0
+            ? AnyAction(statement.Actions, action)
+            : !AnyAction(statement.NotActions, action);
         if (!actionMatches)
         {
             return Match.No;
         }
 
-        var resourceMatch = statement.Resources.Count > 0
-            ? Any(statement.Resources, resource, variables, substitute)
-            : Not(Any(statement.NotResources, resource, variables, substitute));
+        var resourceMatch = statement.Resources.Length > 0
+            ? Any(statement.Resources, resource, variables)
+            : Not(Any(statement.NotResources, resource, variables));
         if (resourceMatch == Match.No)
         {
             return Match.No;
         }
 
-        var conditionMatch = Conditions(statement.Conditions, variables, substitute);
+        var conditionMatch = Conditions(statement.Conditions, variables);
         return resourceMatch == Match.Undecided || conditionMatch == Match.Undecided
             ? (conditionMatch == Match.No ? Match.No : Match.Undecided)
             : conditionMatch;
@@ -97,144 +97,65 @@ public static class PolicyEvaluator
         _ => Match.Undecided,
     };
 
-    private static Match Any(IReadOnlyList<string> patterns, string resource, IReadOnlyDictionary<string, string> variables, bool substitute)
+    // Actions name no variables and match case-insensitively.
+    private static bool AnyAction(PolicyPattern[] patterns, string action)
+    {
+        foreach (var pattern in patterns)
+        {
+            if (pattern.Matches(action, CompiledStatement.NoVariables, ignoreCase: true) == true)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static Match Any(PolicyPattern[] patterns, string resource, IReadOnlyDictionary<string, string> variables)
     {
         var result = Match.No;
         foreach (var pattern in patterns)
         {
-            var compiled = Compile(pattern, variables, substitute);
-            if (compiled is null)
+            switch (pattern.Matches(resource, variables, ignoreCase: false))
             {
-                result = Match.Undecided;
-            }
-            else if (Glob(compiled, resource, ignoreCase: false))
-            {
-                return Match.Yes;
+                case true:
+                    return Match.Yes;
+                case null:
+                    // Names a variable the request does not have.
+                    result = Match.Undecided;
+                    break;
             }
         }
 
         return result;
     }
-
-    private static bool ActionMatches(string pattern, string action)
-        => Glob(Compile(pattern, EmptyVariables, substitute: false)!, action, ignoreCase: true);
-
-    private static readonly Dictionary<string, string> EmptyVariables = new(StringComparer.Ordinal);
-
-    // Turns a pattern into code points, with AnyRun/AnyOne for wildcards; substituted values stay literal.
-    // Null when the pattern names a variable the request does not have.
-    private static int[]? Compile(string pattern, IReadOnlyDictionary<string, string> variables, bool substitute)
-    {
-        var result = new List<int>(pattern.Length);
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            var c = pattern[i];
-            if (substitute && c == '$' && i + 1 < pattern.Length && pattern[i + 1] == '{')
-            {
-                var end = pattern.IndexOf('}', i + 2);
-                if (end > 0)
-                {
-                    var name = pattern[(i + 2)..end];
-                    string? value = name switch
-                    {
-                        "*" or "?" or "$" => name,
-                        _ => variables.TryGetValue(name, out var v) ? v : null,
-                    };
-                    if (value is null)
-                    {
-                        return null;
-                    }
-
-                    foreach (var ch in value)
-                    {
-                        result.Add(ch);
-                    }
-
-                    i = end;
-                    continue;
-                }
-            }
-
-            result.Add(c switch
-            {
-                '*' => AnyRun,
-                '?' => AnyOne,
-                _ => c,
-            });
-        }
-
-        return [.. result];
-    }
-
-    // Iterative wildcard match with single-star backtracking: linear in practice, no regex.
-    private static bool Glob(int[] pattern, string text, bool ignoreCase)
-    {
-        int p = 0, t = 0, starP = -1, starT = 0;
-        while (t < text.Length)
-        {
-            if (p < pattern.Length && pattern[p] == AnyRun)
-            {
-                starP = p++;
-                starT = t;
-            }
-            else if (p < pattern.Length && (pattern[p] == AnyOne || Same(pattern[p], text[t], ignoreCase)))
-            {
-                p++;
-                t++;
-            }
-            else if (starP >= 0)
-            {
-                p = starP + 1;
-                t = ++starT;
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        while (p < pattern.Length && pattern[p] == AnyRun)
-        {
-            p++;
-        }
-
-        return p == pattern.Length;
-    }
-
-    private static bool Same(int p, char c, bool ignoreCase)
-        => p == c || (ignoreCase && char.ToUpperInvariant((char)p) == char.ToUpperInvariant(c));
 
     // Conditions: each operator, and each key within it, must hold (AND); values of one key are OR-ed.
     // Keys are looked up in the same dictionary as policy variables. Only the string, Bool and Null
     // families are decided here; any other operator leaves the statement undecided (fail closed).
-    private static Match Conditions(
-        IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> conditions,
-        IReadOnlyDictionary<string, string> variables, bool substitute)
+    private static Match Conditions(CompiledCondition[] conditions, IReadOnlyDictionary<string, string> variables)
     {
         var result = Match.Yes;
-        foreach (var (op, keys) in conditions)
+        foreach (var condition in conditions)
         {
-            foreach (var (key, values) in keys)
+            var m = Condition(condition, variables.TryGetValue(condition.Key, out var actual) ? actual : null, variables);
+            if (m == Match.No)
             {
-                var m = Condition(op, variables.TryGetValue(key, out var actual) ? actual : null, values, variables, substitute);
-                if (m == Match.No)
-                {
-                    return Match.No;
-                }
+                return Match.No;
+            }
 
-                if (m == Match.Undecided)
-                {
-                    result = Match.Undecided;
-                }
+            if (m == Match.Undecided)
+            {
+                result = Match.Undecided;
             }
         }
 
         return result;
     }
 
-    private static Match Condition(
-        string op, string? actual, IReadOnlyList<string> values, IReadOnlyDictionary<string, string> variables, bool substitute)
+    private static Match Condition(CompiledCondition condition, string? actual, IReadOnlyDictionary<string, string> variables)
     {
+        var op = condition.Operator;
         if (op.StartsWith("For", StringComparison.Ordinal))
         {
             return Match.Undecided;
@@ -249,7 +170,7 @@ public static class PolicyEvaluator
         if (op == "Null")
         {
             // "true" asks that the key be absent, "false" that it be present.
-            return values.Any(v => string.Equals(v, "true", StringComparison.OrdinalIgnoreCase) == (actual is null))
+            return condition.Texts.Any(v => string.Equals(v, "true", StringComparison.OrdinalIgnoreCase) == (actual is null))
                 ? Match.Yes : Match.No;
         }
 
@@ -259,20 +180,19 @@ public static class PolicyEvaluator
         }
 
         // Condition values may name policy variables too; a value naming an absent variable matches nothing.
-        bool Equal(string v, StringComparison comparison)
-            => Compile(v, variables, substitute) is { } c
-               && string.Equals(new string([.. c.Select(x => x switch { AnyRun => '*', AnyOne => '?', _ => (char)x })]), actual, comparison);
-        bool Like(string v) => Compile(v, variables, substitute) is { } c && Glob(c, actual, ignoreCase: false);
+        var values = condition.Values;
+        bool Equal(StringComparison comparison) => values.Any(v => v.EqualsText(actual, variables, comparison));
+        bool Like() => values.Any(v => v.Matches(actual, variables, ignoreCase: false) == true);
 
         return op switch
         {
-            "StringEquals" => Of(values.Any(v => Equal(v, StringComparison.Ordinal))),
-            "StringNotEquals" => Of(!values.Any(v => Equal(v, StringComparison.Ordinal))),
-            "StringEqualsIgnoreCase" => Of(values.Any(v => Equal(v, StringComparison.OrdinalIgnoreCase))),
-            "StringNotEqualsIgnoreCase" => Of(!values.Any(v => Equal(v, StringComparison.OrdinalIgnoreCase))),
-            "StringLike" => Of(values.Any(Like)),
-            "StringNotLike" => Of(!values.Any(Like)),
-            "Bool" => Of(values.Any(v => Equal(v, StringComparison.OrdinalIgnoreCase))),
+            "StringEquals" => Of(Equal(StringComparison.Ordinal)),
+            "StringNotEquals" => Of(!Equal(StringComparison.Ordinal)),
+            "StringEqualsIgnoreCase" => Of(Equal(StringComparison.OrdinalIgnoreCase)),
+            "StringNotEqualsIgnoreCase" => Of(!Equal(StringComparison.OrdinalIgnoreCase)),
+            "StringLike" => Of(Like()),
+            "StringNotLike" => Of(!Like()),
+            "Bool" => Of(Equal(StringComparison.OrdinalIgnoreCase)),
             _ => Match.Undecided,
         };
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
+using Fleetkey.Core.Json;
 
 namespace Fleetkey.Templates;
 
@@ -11,10 +12,14 @@ namespace Fleetkey.Templates;
 /// <remarks>
 /// Paths name template nodes with dots for object keys and brackets for list indexes, e.g.
 /// <c>Resources.thing.Properties.ThingGroups[1].Ref</c>; errors about the template as a whole use
-/// <c>""</c>, and errors about the caller's parameters use <c>$parameters.Name</c>.
+/// <c>""</c>, and errors about the caller's parameters use <c>$parameters.Name</c>. At most
+/// <see cref="MaxErrors"/> are listed (a last one counts the rest). Evaluation runs under a budget
+/// (<see cref="MaxNestingDepth"/>, <see cref="MaxStringLength"/>, <see cref="MaxEvaluationSteps"/>);
+/// going over it is one more error, never an exception.
 /// </remarks>
 public static class TemplateEngine
 {
+    /// <summary>The AWS model's TemplateBody: at most 10240 characters.</summary>
     public const int MaxTemplateLength = 10240;
 
     /// <summary>RegisterThing's model: parameter names are at most 2048 characters.</summary>
@@ -22,6 +27,32 @@ public static class TemplateEngine
 
     /// <summary>RegisterThing's model: parameter values are at most 4096 characters.</summary>
     public const int MaxParameterValueLength = 4096;
+
+    // The budget. A template is small, but its functions are not linear: Fn::Sub's variables are
+    // evaluated once and used many times, Fn::Join repeats its delimiter per element of a list that
+    // Fn::Split can make long, and each can nest in the other, so a 600-character template could ask
+    // for 8^9 characters. Every evaluation runs under these bounds and fails with an error (a 400
+    // where the caller answers) rather than running out of memory or time.
+
+    /// <summary>JSON nesting depth of a template (objects and lists), which also bounds the interpreter's recursion.</summary>
+    public const int MaxNestingDepth = 64;
+
+    /// <summary>
+    /// The longest string one function may produce (Fn::Join, Fn::Sub), and the most an inline
+    /// PolicyDocument object may hold (characters and elements): eight maximum-length parameter values.
+    /// </summary>
+    public const int MaxStringLength = 32768;
+
+    /// <summary>
+    /// The work one evaluation may do: each template node evaluated is a step, and so is each
+    /// character (and each list element) that Ref, Fn::FindInMap, Fn::Join, Fn::Sub and Fn::Split
+    /// return. Real templates use a few thousand; this bounds the time (milliseconds) and the memory
+    /// (a few MB) of any template, whatever it repeats.
+    /// </summary>
+    public const int MaxEvaluationSteps = 1_000_000;
+
+    /// <summary>Errors listed at most; the rest are counted in a last entry.</summary>
+    public const int MaxErrors = 100;
 
     /// <summary>Evaluates a template against parameters; never throws for bad input, it reports errors.</summary>
     public static TemplateResult Evaluate(string templateBody, IReadOnlyDictionary<string, string>? parameters) =>
@@ -40,22 +71,17 @@ public static class TemplateEngine
             return names;
         }
 
-        try
+        // Not strict JSON (a lone surrogate would throw when a name is read): nothing is declared.
+        using var document = StrictJsonText.Parse(templateBody, default, out _);
+        if (document is not null
+            && document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+            && document.RootElement.TryGetProperty("Parameters", out var parameters)
+            && parameters.ValueKind == System.Text.Json.JsonValueKind.Object)
         {
-            using var document = System.Text.Json.JsonDocument.Parse(templateBody);
-            if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                && document.RootElement.TryGetProperty("Parameters", out var parameters)
-                && parameters.ValueKind == System.Text.Json.JsonValueKind.Object)
+            foreach (var parameter in parameters.EnumerateObject())
             {
-                foreach (var parameter in parameters.EnumerateObject())
-                {
-                    names.Add(parameter.Name);
-                }
+                names.Add(parameter.Name);
             }
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            // Not JSON: nothing is declared.
         }
 
         return names;

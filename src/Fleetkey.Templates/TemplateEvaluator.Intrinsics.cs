@@ -16,8 +16,13 @@ internal sealed partial class TemplateEvaluator
     private const int MaxConditionOperands = 10;
 
     /// <summary>Evaluates any template node; null when an error was reported.</summary>
-    private TemplateValue? Evaluate(JsonElement element, string path)
+    private TemplateValue? Evaluate(JsonElement element, TemplatePath path)
     {
+        if (!Spend(1, path))
+        {
+            return null;
+        }
+
         switch (element.ValueKind)
         {
             case JsonValueKind.Array:
@@ -96,7 +101,7 @@ internal sealed partial class TemplateEvaluator
         return false;
     }
 
-    private TemplateValue? EvaluateFunction(string name, JsonElement argument, string path) => name switch
+    private TemplateValue? EvaluateFunction(string name, JsonElement argument, TemplatePath path) => name switch
     {
         "Ref" => EvaluateRef(argument, path),
         "Fn::Join" => EvaluateJoin(argument, path),
@@ -110,13 +115,13 @@ internal sealed partial class TemplateEvaluator
         _ => Fail(path, $"intrinsic function {name} is not supported in provisioning templates; supported: Ref, Fn::Join, Fn::Select, Fn::Split, Fn::Sub, Fn::FindInMap, Fn::If"),
     };
 
-    private TemplateValue? Fail(string path, string message)
+    private TemplateValue? Fail(TemplatePath path, string message)
     {
         Error(path, message);
         return null;
     }
 
-    private TemplateValue? EvaluateRef(JsonElement argument, string path)
+    private TemplateValue? EvaluateRef(JsonElement argument, TemplatePath path)
     {
         if (argument.ValueKind != JsonValueKind.String)
         {
@@ -129,10 +134,12 @@ internal sealed partial class TemplateEvaluator
             return NoValue.Instance;
         }
 
-        return ResolveParameter(name, path) is { } value ? ScalarValue.Of(value) : null;
+        // A parameter value is shared, not copied, but whatever repeats it (a PolicyDocument, the
+        // device configuration) copies it: each use counts its length.
+        return ResolveParameter(name, path) is { } value && Spend(value.Length, path) ? ScalarValue.Of(value) : null;
     }
 
-    private ScalarValue? EvaluateJoin(JsonElement argument, string path)
+    private ScalarValue? EvaluateJoin(JsonElement argument, TemplatePath path)
     {
         if (!ExpectArguments(argument, path, "Fn::Join", "[delimiter, [values…]]", 2))
         {
@@ -141,10 +148,34 @@ internal sealed partial class TemplateEvaluator
 
         var delimiter = EvaluateString(argument[0], Index(path, 0));
         var values = EvaluateStringList(argument[1], Index(path, 1));
-        return delimiter is null || values is null ? null : ScalarValue.Of(string.Join(delimiter, values));
+        if (delimiter is null || values is null)
+        {
+            return null;
+        }
+
+        // Measured before it is built: the delimiter is repeated once per element.
+        var length = (long)delimiter.Length * Math.Max(0, values.Count - 1);
+        foreach (var value in values)
+        {
+            length += value.Length;
+        }
+
+        return CheckLength(length, path, "Fn::Join") && Spend(length, path) ? ScalarValue.Of(string.Join(delimiter, values)) : null;
     }
 
-    private TemplateValue? EvaluateSelect(JsonElement argument, string path)
+    /// <summary>False (reported) when a function would produce more than <see cref="TemplateEngine.MaxStringLength"/> characters.</summary>
+    private bool CheckLength(long length, TemplatePath path, string function)
+    {
+        if (length <= TemplateEngine.MaxStringLength)
+        {
+            return true;
+        }
+
+        Error(path, $"{function} would produce a string of more than {Text(TemplateEngine.MaxStringLength)} characters ({(length > int.MaxValue ? "over 2^31" : Text((int)length))}); at most {Text(TemplateEngine.MaxStringLength)} are allowed");
+        return false;
+    }
+
+    private TemplateValue? EvaluateSelect(JsonElement argument, TemplatePath path)
     {
         if (!ExpectArguments(argument, path, "Fn::Select", "[index, [values…]]", 2))
         {
@@ -172,7 +203,7 @@ internal sealed partial class TemplateEvaluator
         return list.Items[index];
     }
 
-    private TemplateValue? EvaluateSplit(JsonElement argument, string path)
+    private TemplateValue? EvaluateSplit(JsonElement argument, TemplatePath path)
     {
         if (!ExpectArguments(argument, path, "Fn::Split", "[delimiter, string]", 2))
         {
@@ -192,14 +223,21 @@ internal sealed partial class TemplateEvaluator
             return Fail(delimiterPath, "the Fn::Split delimiter must not be empty");
         }
 
+        // Each piece is a new string and a list element: at most the source's characters plus one
+        // element per delimiter, paid before splitting.
+        if (!Spend(source.Length + (source.Length / delimiter.Length) + 1, path))
+        {
+            return null;
+        }
+
         // Empty pieces are kept, as CloudFormation keeps them ("a,,b" has three elements).
         return new ListValue([.. source.Split(delimiter).Select(ScalarValue.Of)]);
     }
 
-    private TemplateValue? EvaluateSub(JsonElement argument, string path)
+    private TemplateValue? EvaluateSub(JsonElement argument, TemplatePath path)
     {
         string format;
-        string formatPath;
+        TemplatePath formatPath;
         var variables = new Dictionary<string, string?>(StringComparer.Ordinal);
         if (argument.ValueKind == JsonValueKind.String)
         {
@@ -229,6 +267,13 @@ internal sealed partial class TemplateEvaluator
         var position = 0;
         while (position < format.Length)
         {
+            // A variable is evaluated once and may be used many times: the result is measured as it
+            // grows, and each nesting level's result is paid for below.
+            if (result.Length > TemplateEngine.MaxStringLength)
+            {
+                break;
+            }
+
             var start = format.IndexOf("${", position, StringComparison.Ordinal);
             var end = start < 0 ? -1 : format.IndexOf('}', start + 2);
             if (end < 0)
@@ -267,10 +312,15 @@ internal sealed partial class TemplateEvaluator
             position = end + 1;
         }
 
-        return failed ? null : ScalarValue.Of(result.ToString());
+        if (failed || !CheckLength(result.Length, path, "Fn::Sub") || !Spend(result.Length, path))
+        {
+            return null;
+        }
+
+        return ScalarValue.Of(result.ToString());
     }
 
-    private TemplateValue? EvaluateFindInMap(JsonElement argument, string path)
+    private TemplateValue? EvaluateFindInMap(JsonElement argument, TemplatePath path)
     {
         if (!ExpectArguments(argument, path, "Fn::FindInMap", "[mapName, topLevelKey, secondLevelKey]", 3))
         {
@@ -300,10 +350,11 @@ internal sealed partial class TemplateEvaluator
             return Fail(Index(path, 2), $"mapping '{Shorten(mapName)}' has no key '{Shorten(topKey)}'.'{Shorten(secondKey)}'");
         }
 
-        return value;
+        // Shared, like a parameter's value: each use counts its size.
+        return Spend(Size(value), path) ? value : null;
     }
 
-    private TemplateValue? EvaluateIf(JsonElement argument, string path)
+    private TemplateValue? EvaluateIf(JsonElement argument, TemplatePath path)
     {
         if (!ExpectArguments(argument, path, "Fn::If", "[conditionName, valueIfTrue, valueIfFalse]", 3))
         {
@@ -325,7 +376,16 @@ internal sealed partial class TemplateEvaluator
         };
     }
 
-    private bool ExpectArguments(JsonElement argument, string path, string function, string shape, int count)
+    /// <summary>What a value costs to copy: its characters and elements.</summary>
+    private static long Size(TemplateValue value) => value switch
+    {
+        ScalarValue scalar => scalar.Text.Length,
+        ListValue list => list.Items.Sum(item => Size(item) + 1),
+        ObjectValue obj => obj.Members.Sum(member => member.Key.Length + Size(member.Value) + 1),
+        _ => 0,
+    };
+
+    private bool ExpectArguments(JsonElement argument, TemplatePath path, string function, string shape, int count)
     {
         if (argument.ValueKind == JsonValueKind.Array && argument.GetArrayLength() == count)
         {
@@ -339,7 +399,7 @@ internal sealed partial class TemplateEvaluator
     }
 
     /// <summary>Evaluates a node that must produce a string (a number or boolean literal reads as its text).</summary>
-    private string? EvaluateString(JsonElement element, string path) => Evaluate(element, path) switch
+    private string? EvaluateString(JsonElement element, TemplatePath path) => Evaluate(element, path) switch
     {
         null => null,
         ScalarValue scalar => scalar.Text,
@@ -347,13 +407,13 @@ internal sealed partial class TemplateEvaluator
         var other => FailString(path, $"expected a string, found {Describe(other)}"),
     };
 
-    private string? FailString(string path, string message)
+    private string? FailString(TemplatePath path, string message)
     {
         Error(path, message);
         return null;
     }
 
-    private ListValue? EvaluateList(JsonElement element, string path)
+    private ListValue? EvaluateList(JsonElement element, TemplatePath path)
     {
         switch (Evaluate(element, path))
         {
@@ -371,7 +431,7 @@ internal sealed partial class TemplateEvaluator
     /// A list of strings. A literal list is checked element by element so that each bad element is
     /// reported at its own path; a computed list (Fn::Split, Fn::FindInMap, Fn::If) at the list's.
     /// </summary>
-    private List<string>? EvaluateStringList(JsonElement element, string path)
+    private List<string>? EvaluateStringList(JsonElement element, TemplatePath path)
     {
         if (element.ValueKind == JsonValueKind.Array)
         {
@@ -433,7 +493,7 @@ internal sealed partial class TemplateEvaluator
     /// A named condition's value, computed once. <paramref name="referencePath"/> is where the name
     /// was used (null for the up-front pass); an unknown name or a cycle is reported there.
     /// </summary>
-    private bool? EvaluateConditionByName(string name, string? referencePath)
+    private bool? EvaluateConditionByName(string name, TemplatePath? referencePath)
     {
         if (!_conditionDefinitions.TryGetValue(name, out var definition))
         {
@@ -462,9 +522,14 @@ internal sealed partial class TemplateEvaluator
         return result;
     }
 
-    private bool? EvaluateCondition(JsonElement element, string path)
+    private bool? EvaluateCondition(JsonElement element, TemplatePath path)
     {
         const string Shape = "a condition must be {\"Fn::Equals\": […]}, {\"Fn::Not\": […]}, {\"Fn::And\": […]}, {\"Fn::Or\": […]} or {\"Condition\": \"Name\"}";
+        if (!Spend(1, path))
+        {
+            return null;
+        }
+
         if (element.ValueKind != JsonValueKind.Object || element.GetPropertyCount() != 1)
         {
             Error(path, Shape);

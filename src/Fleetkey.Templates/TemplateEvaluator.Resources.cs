@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Fleetkey.Core.Json;
 using Fleetkey.Core.Naming;
 
 namespace Fleetkey.Templates;
@@ -159,7 +160,7 @@ internal sealed partial class TemplateEvaluator
         }
     }
 
-    private PlannedThing? ReadThing(string logicalName, JsonElement? properties, JsonElement? overrides, string path)
+    private PlannedThing? ReadThing(string logicalName, JsonElement? properties, JsonElement? overrides, TemplatePath path)
     {
         var propertiesPath = Child(path, "Properties");
         var failed = false;
@@ -235,7 +236,7 @@ internal sealed partial class TemplateEvaluator
             : new PlannedThing(logicalName, thingName, attributes, thingTypeName, groups, attributesOverride, typeOverride, groupsOverride);
     }
 
-    private string? ReadName(JsonElement value, string path, string property, ref bool failed)
+    private string? ReadName(JsonElement value, TemplatePath path, string property, ref bool failed)
     {
         var evaluated = Evaluate(value, path);
         if (evaluated is NoValue)
@@ -260,7 +261,7 @@ internal sealed partial class TemplateEvaluator
         return name;
     }
 
-    private Dictionary<string, string>? ReadAttributes(JsonElement value, string path, ref bool failed)
+    private Dictionary<string, string>? ReadAttributes(JsonElement value, TemplatePath path, ref bool failed)
     {
         switch (Evaluate(value, path))
         {
@@ -307,7 +308,7 @@ internal sealed partial class TemplateEvaluator
         }
     }
 
-    private List<string>? ReadGroups(JsonElement value, string path, ref bool failed)
+    private List<string>? ReadGroups(JsonElement value, TemplatePath path, ref bool failed)
     {
         var groups = new List<string>();
         if (value.ValueKind == JsonValueKind.Array)
@@ -349,7 +350,7 @@ internal sealed partial class TemplateEvaluator
                 return null;
         }
 
-        bool AddGroup(TemplateValue group, string groupPath)
+        bool AddGroup(TemplateValue group, TemplatePath groupPath)
         {
             if (StringOf(group, groupPath) is not { } name)
             {
@@ -367,7 +368,7 @@ internal sealed partial class TemplateEvaluator
         }
     }
 
-    private PlannedCertificate? ReadCertificate(string logicalName, JsonElement? properties, JsonElement? overrides, string path)
+    private PlannedCertificate? ReadCertificate(string logicalName, JsonElement? properties, JsonElement? overrides, TemplatePath path)
     {
         var propertiesPath = Child(path, "Properties");
         var failed = false;
@@ -456,7 +457,7 @@ internal sealed partial class TemplateEvaluator
         return failed ? null : new PlannedCertificate(logicalName, certificateId, certificatePem, caCertificatePem, csr, status, statusOverride);
     }
 
-    private string? ReadCertificateString(JsonProperty property, string path, List<string> sources, ref bool failed)
+    private string? ReadCertificateString(JsonProperty property, TemplatePath path, List<string> sources, ref bool failed)
     {
         var evaluated = Evaluate(property.Value, path);
         if (evaluated is NoValue)
@@ -471,7 +472,7 @@ internal sealed partial class TemplateEvaluator
         return text;
     }
 
-    private string? ReadOptionalString(JsonElement value, string path, ref bool failed)
+    private string? ReadOptionalString(JsonElement value, TemplatePath path, ref bool failed)
     {
         var evaluated = Evaluate(value, path);
         if (evaluated is NoValue)
@@ -484,7 +485,7 @@ internal sealed partial class TemplateEvaluator
         return text;
     }
 
-    private PlannedPolicy? ReadPolicy(string logicalName, JsonElement? properties, string path)
+    private PlannedPolicy? ReadPolicy(string logicalName, JsonElement? properties, TemplatePath path)
     {
         var propertiesPath = Child(path, "Properties");
         var failed = false;
@@ -561,30 +562,39 @@ internal sealed partial class TemplateEvaluator
     /// The guide wants an escaped JSON string; its fleet example passes an object. A string is kept
     /// verbatim (after checking it is a JSON object); an object is serialised compactly.
     /// </summary>
-    private string? PolicyDocumentText(TemplateValue value, string path)
+    private string? PolicyDocumentText(TemplateValue value, TemplatePath path)
     {
         switch (value)
         {
             case ScalarValue { Kind: JsonValueKind.String } scalar:
-                try
                 {
-                    using var parsed = JsonDocument.Parse(scalar.Text);
+                    // The text may come from a parameter: a lone surrogate in it must be an error here, not a throw.
+                    using var parsed = StrictJsonText.Parse(scalar.Text, ParseOptions, out var problem);
+                    if (parsed is null)
+                    {
+                        Error(path, $"PolicyDocument is not valid JSON: {problem}");
+                        return null;
+                    }
+
                     if (parsed.RootElement.ValueKind == JsonValueKind.Object)
                     {
                         return scalar.Text;
                     }
-                }
-                catch (JsonException e)
-                {
-                    Error(path, $"PolicyDocument is not valid JSON: {e.Message}");
+
+                    Error(path, "PolicyDocument must be a JSON object");
                     return null;
                 }
 
-                Error(path, "PolicyDocument must be a JSON object");
-                return null;
-
             case ObjectValue document:
                 {
+                    // Its members may repeat shared values (Refs, mappings): measured before it is written.
+                    var size = Size(document);
+                    if (size > TemplateEngine.MaxStringLength)
+                    {
+                        Error(path, $"PolicyDocument would be more than {Text(TemplateEngine.MaxStringLength)} characters; at most {Text(TemplateEngine.MaxStringLength)} are allowed");
+                        return null;
+                    }
+
                     using var buffer = new MemoryStream();
                     using (var writer = new Utf8JsonWriter(buffer, PolicyWriterOptions))
                     {
@@ -638,7 +648,7 @@ internal sealed partial class TemplateEvaluator
         }
     }
 
-    private void SetOverride(ref OverrideAction? target, JsonElement value, string path, string property, bool allowMerge, ref bool failed)
+    private void SetOverride(ref OverrideAction? target, JsonElement value, TemplatePath path, string property, bool allowMerge, ref bool failed)
     {
         if (target is not null)
         {
@@ -677,7 +687,7 @@ internal sealed partial class TemplateEvaluator
         }
     }
 
-    private JsonProperty[] OverrideMembers(JsonElement? overrides, string path)
+    private JsonProperty[] OverrideMembers(JsonElement? overrides, TemplatePath path)
     {
         if (overrides is not { } o)
         {
@@ -690,7 +700,7 @@ internal sealed partial class TemplateEvaluator
     private static JsonProperty[] Members(JsonElement? properties) =>
         properties is { ValueKind: JsonValueKind.Object } p ? [.. p.EnumerateObject()] : [];
 
-    private string? StringOf(TemplateValue value, string path)
+    private string? StringOf(TemplateValue value, TemplatePath path)
     {
         if (value is ScalarValue scalar)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Fleetkey.Core.Json;
 
 namespace Fleetkey.Templates;
 
@@ -22,15 +23,26 @@ internal sealed partial class TemplateEvaluator
     private const string IotPseudoParameterPrefix = "AWS::IoT::";
     private const string NoValueName = "AWS::NoValue";
 
+    // An error message echoes template text (a key, a literal); past this it is cut.
+    private const int MaxMessageLength = 1024;
+
     private static readonly JsonDocumentOptions ParseOptions = new()
     {
         // A repeated key would silently shadow the first one; AWS's parser rejects such documents too.
+        // (StrictJsonText refuses them first, with the key named.)
         AllowDuplicateProperties = false,
-        MaxDepth = 64,
+        MaxDepth = TemplateEngine.MaxNestingDepth,
     };
 
     private readonly IReadOnlyDictionary<string, string> _arguments;
     private readonly List<TemplateError> _errors = [];
+
+    // Errors past TemplateEngine.MaxErrors, counted but not listed.
+    private int _unlistedErrors;
+
+    // The evaluation budget (TemplateEngine.MaxEvaluationSteps); once exhausted every evaluation fails at once.
+    private long _steps;
+    private bool _exhausted;
 
     // Checking a stored template, with no parameters yet: every parameter's value is unknown, so a
     // Ref to it fails quietly (as an error already reported does) and only what holds whatever the
@@ -62,14 +74,24 @@ internal sealed partial class TemplateEvaluator
         var plan = evaluator.Run(templateBody);
         return evaluator._errors.Count == 0 && plan is not null
             ? new TemplateResult(plan, [])
-            : new TemplateResult(null, evaluator._errors);
+            : new TemplateResult(null, evaluator.Errors());
     }
 
     public static IReadOnlyList<TemplateError> ValidateTemplate(string? templateBody)
     {
         var evaluator = new TemplateEvaluator(new Dictionary<string, string>(), validateOnly: true);
         _ = evaluator.Run(templateBody);
-        return evaluator._errors;
+        return evaluator.Errors();
+    }
+
+    private List<TemplateError> Errors()
+    {
+        if (_unlistedErrors > 0)
+        {
+            _errors.Add(new TemplateError("", $"and {Text(_unlistedErrors)} more error(s) not listed (at most {Text(TemplateEngine.MaxErrors)} are)"));
+        }
+
+        return _errors;
     }
 
     private sealed record ParameterDeclaration(string? Default);
@@ -90,14 +112,8 @@ internal sealed partial class TemplateEvaluator
 
         CheckArguments();
 
-        JsonDocument document;
-        try
+        if (ParseBody(templateBody) is not { } document)
         {
-            document = JsonDocument.Parse(templateBody, ParseOptions);
-        }
-        catch (JsonException e)
-        {
-            Error("", $"the template body is not valid JSON: {e.Message}");
             return null;
         }
 
@@ -160,6 +176,20 @@ internal sealed partial class TemplateEvaluator
         }
     }
 
+    /// <summary>The body as strict JSON (<see cref="StrictJsonText"/>), or null with the reason reported.</summary>
+    private JsonDocument? ParseBody(string templateBody)
+    {
+        // A lone surrogate, raw or escaped, is refused before anything reads a string: System.Text.Json
+        // throws ArgumentException or InvalidOperationException for it, not JsonException.
+        var document = StrictJsonText.Parse(templateBody, ParseOptions, out var problem);
+        if (document is null)
+        {
+            Error("", $"the template body is not valid JSON: {problem}");
+        }
+
+        return document;
+    }
+
     private void CheckArguments()
     {
         foreach (var (name, value) in _arguments)
@@ -191,7 +221,7 @@ internal sealed partial class TemplateEvaluator
         }
     }
 
-    private ParameterDeclaration? ReadParameterDeclaration(JsonElement declaration, string path)
+    private ParameterDeclaration? ReadParameterDeclaration(JsonElement declaration, TemplatePath path)
     {
         if (!ExpectObject(declaration, path))
         {
@@ -290,7 +320,7 @@ internal sealed partial class TemplateEvaluator
     }
 
     // Mappings hold literals only: AWS allows no parameters, pseudo-parameters or intrinsics there.
-    private TemplateValue? ReadMappingValue(JsonElement value, string path)
+    private TemplateValue? ReadMappingValue(JsonElement value, TemplatePath path)
     {
         if (Literal(value) is { } scalar)
         {
@@ -353,7 +383,7 @@ internal sealed partial class TemplateEvaluator
     }
 
     /// <summary>Resolves a parameter by name for Ref and Fn::Sub; reports at <paramref name="path"/>.</summary>
-    private string? ResolveParameter(string name, string path)
+    private string? ResolveParameter(string name, TemplatePath path)
     {
         if (_rejectedArguments.Contains(name))
         {
@@ -401,9 +431,46 @@ internal sealed partial class TemplateEvaluator
         return null;
     }
 
-    private void Error(string path, string message) => _errors.Add(new TemplateError(path, message));
+    /// <summary>
+    /// Records an error. Past <see cref="TemplateEngine.MaxErrors"/> they are only counted (the last
+    /// entry says how many more there were), and each is cut to a readable length: the answer to a
+    /// 10 KB template stays small whatever the template repeats.
+    /// </summary>
+    private void Error(TemplatePath path, string message)
+    {
+        if (_errors.Count < TemplateEngine.MaxErrors)
+        {
+            _errors.Add(new TemplateError(path.ToString(), message.Length <= MaxMessageLength ? message : string.Concat(message.AsSpan(0, MaxMessageLength), "…")));
+            return;
+        }
 
-    private bool ExpectObject(JsonElement element, string path)
+        _unlistedErrors++;
+    }
+
+    /// <summary>
+    /// Spends evaluation steps; false (with the error reported once, at <paramref name="path"/>) when
+    /// the template has used up <see cref="TemplateEngine.MaxEvaluationSteps"/>. Every evaluation
+    /// then fails at once, so the rest of the template costs next to nothing.
+    /// </summary>
+    private bool Spend(long steps, TemplatePath path)
+    {
+        if (_exhausted)
+        {
+            return false;
+        }
+
+        _steps += steps;
+        if (_steps <= TemplateEngine.MaxEvaluationSteps)
+        {
+            return true;
+        }
+
+        _exhausted = true;
+        Error(path, $"evaluating the template takes more than {Text(TemplateEngine.MaxEvaluationSteps)} steps (template nodes evaluated plus characters produced by its functions); repeat fewer large values through Fn::Sub, Fn::Join, Fn::Split or Ref");
+        return false;
+    }
+
+    private bool ExpectObject(JsonElement element, TemplatePath path)
     {
         if (element.ValueKind == JsonValueKind.Object)
         {
@@ -426,9 +493,9 @@ internal sealed partial class TemplateEvaluator
     /// <summary>Values echoed in messages are cut short: a 4096-character parameter would drown the error.</summary>
     private static string Shorten(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "…");
 
-    private static string Child(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
+    private static TemplatePath Child(TemplatePath path, string name) => path.Child(name);
 
-    private static string Index(string path, int index) => $"{path}[{Text(index)}]";
+    private static TemplatePath Index(TemplatePath path, int index) => path.Item(index);
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -20,7 +20,7 @@ public sealed class PolicyDocumentParserTests
         { """{"Version":"2013-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}}""", "Version: \"2013-10-17\" is not a policy language version" },
         { """{"Version":20121017,"Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}}""", "Version: must be a string" },
         { """{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"},"Extra":1}""", "unknown element \"Extra\"" },
-        { """{"Version":"2012-10-17","Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}}""", "element \"Version\" appears more than once" },
+        { """{"Version":"2012-10-17","Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}}""", "not valid JSON: The JSON text has the key 'Version' twice in one object." },
         { Doc("[]"), "Statement: must contain at least one statement" },
         { Doc("\"x\""), "Statement: must be an object or an array of objects" },
         { Doc("""[{"Effect":"Allow","Action":"iot:*","Resource":"*"}, 3]"""), "Statement[1]: must be an object, not the number 3" },
@@ -48,7 +48,7 @@ public sealed class PolicyDocumentParserTests
         { Doc("""{"Effect":"Allow","Action":"iot:*","NotResource":[]}"""), "Statement.NotResource: must not be empty" },
         { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Principal":"*"}"""), "Statement.Principal: not supported" },
         { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","effect":"Allow"}"""), "Statement: unknown element \"effect\"" },
-        { Doc("""{"Effect":"Allow","Effect":"Deny","Action":"iot:*","Resource":"*"}"""), "Statement: element \"Effect\" appears more than once" },
+        { Doc("""{"Effect":"Allow","Effect":"Deny","Action":"iot:*","Resource":"*"}"""), "The JSON text has the key 'Effect' twice in one object." },
         { Doc("""{"Sid":5,"Effect":"Allow","Action":"iot:*","Resource":"*"}"""), "Statement.Sid: must be a string" },
         { Doc("""[{"Sid":"a","Effect":"Allow","Action":"iot:*","Resource":"*"},{"Sid":"a","Effect":"Deny","Action":"iot:*","Resource":"*"}]"""), "Statement IDs (SID) in a single policy must be unique: \"a\"" },
         { Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*","Condition":[]}"""), "Statement.Condition: must be an object of condition operators" },
@@ -201,11 +201,19 @@ public sealed class PolicyDocumentParserTests
         Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(Padded(100), 99));
     }
 
-    // A valid document of exactly `length` non-whitespace characters, padded through the Sid.
+    // A valid document of exactly `length` non-whitespace characters, padded through the Sid and, past
+    // what one string may hold (MaxStringLength), through the Id.
     private static string Padded(int length)
     {
         var empty = Doc("""{"Sid":"","Effect":"Allow","Action":"iot:*","Resource":"*"}""");
         var pad = length - PolicyDocumentParser.SignificantLength(empty);
-        return Doc($$"""{"Sid":"{{new string('s', pad)}}","Effect":"Allow","Action":"iot:*","Resource":"*"}""");
+        if (pad <= PolicyDocumentParser.MaxStringLength)
+        {
+            return Doc($$"""{"Sid":"{{new string('s', pad)}}","Effect":"Allow","Action":"iot:*","Resource":"*"}""");
+        }
+
+        var id = pad - PolicyDocumentParser.MaxStringLength - "\"Id\":\"\",".Length;
+        var sid = new string('s', PolicyDocumentParser.MaxStringLength);
+        return $$$"""{"Id":"{{{new string('i', id)}}}","Version":"2012-10-17","Statement":{"Sid":"{{{sid}}}","Effect":"Allow","Action":"iot:*","Resource":"*"}}""";
     }
 }
