@@ -95,9 +95,14 @@ internal static class Validator
                     var memberShape = shape["member"].Str("shape")!;
                     for (var i = 0; i < list.Count; i++)
                     {
+                        // The contracts' lists hold no nulls (a null tag once reached TagService as a 500).
                         if (list[i] is { } item)
                         {
                             Validate(model, memberShape, item, $"{path}.{i + 1}.member", errors);
+                        }
+                        else
+                        {
+                            errors.Add($"Value null at '{path}.{i + 1}.member' failed to satisfy constraint: Member must not be null");
                         }
                     }
                 }
