@@ -111,24 +111,8 @@ internal static class WireText
     /// <summary>The validation problem of a label or parameter that does not decode, worded as the others.</summary>
     public static string NotDecodable(string member) => $"Value at '{member}' {InvalidEncoding}";
 
-    // A parameter name is echoed; control characters and long names are not.
-    private static string Printable(string name)
-    {
-        const int MaxEchoed = 64;
-        var builder = new StringBuilder(Math.Min(name.Length, MaxEchoed));
-        foreach (var rune in name.EnumerateRunes())
-        {
-            if (builder.Length >= MaxEchoed)
-            {
-                builder.Append('…');
-                break;
-            }
-
-            builder.Append(Rune.IsControl(rune) ? "?" : rune.ToString());
-        }
-
-        return builder.ToString();
-    }
+    // A parameter name is echoed (the JSON answer escapes what is not printable); a long one is cut.
+    private static string Printable(string name) => name.Length <= 64 ? name : string.Concat(name.AsSpan(0, 64), "…");
 
     private static int HexValue(char c) => c switch
     {
