@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 import unittest
 import urllib.parse
+import urllib.request
 
 from compat_base import CompatTestCase
 import fleetkey_server as fk
@@ -237,6 +238,16 @@ class HostileTextTests(HostileWireTestCase):
                 status, headers, payload = raw_request(method, target, body, sign=False)
                 self.assertEqual(status, 403, payload[:300])
                 self.assertTrue(headers.get("x-amzn-errortype"))
+
+
+class RefusalMetricsTests(HostileWireTestCase):
+
+    def test_refusals_are_counted_by_error_type(self):
+        self.assertRefused(raw_request("POST", f"/thing-types/{self.name('tt')}", b'{"a":1,"a":2}'))
+        with urllib.request.urlopen(fk.shared().endpoint + "/metrics", timeout=30) as r:
+            metrics = r.read().decode()
+        self.assertRegex(metrics, r'http_server_request_duration_seconds_count\{[^}]*error_type="InvalidRequestException"'
+                                  r'[^}]*http_response_status_code="400"[^}]*\} [1-9]')
 
 
 class PageTokenTests(HostileWireTestCase):
