@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using Fleetkey.Core.Json;
 
 namespace Fleetkey.Policies;
 
@@ -106,7 +108,17 @@ public static class PolicyDocumentParser
         using (document)
         {
             var problems = new List<string>();
-            var result = ReadDocument(document.RootElement, problems);
+            PolicyDocument? result;
+            try
+            {
+                result = ReadDocument(document.RootElement, problems);
+            }
+            catch (InvalidOperationException) when (StrictJson.FindProblem(Encoding.UTF8.GetBytes(json), s_jsonOptions.MaxDepth) is { } problem)
+            {
+                // A lone surrogate escape ("\ud800") parses, then throws when its string is read (a 500 once).
+                throw Malformed($"Invalid policy syntax: {problem}");
+            }
+
             if (problems.Count > 0 || result is null)
             {
                 throw Malformed(string.Join("; ", problems));

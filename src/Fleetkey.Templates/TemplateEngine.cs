@@ -35,7 +35,8 @@ public static class TemplateEngine
     public static IReadOnlySet<string> DeclaredParameters(string templateBody)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        if (string.IsNullOrEmpty(templateBody) || templateBody.Length > MaxTemplateLength)
+        if (string.IsNullOrEmpty(templateBody) || templateBody.Length > MaxTemplateLength
+            || Core.Json.StrictJson.FindProblem(System.Text.Encoding.UTF8.GetBytes(templateBody)) is not null)
         {
             return names;
         }

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using Fleetkey.Core.Json;
 
 namespace Fleetkey.Templates;
 
@@ -98,6 +100,14 @@ internal sealed partial class TemplateEvaluator
         catch (JsonException e)
         {
             Error("", $"the template body is not valid JSON: {e.Message}");
+            return null;
+        }
+
+        // A lone surrogate escape ("\ud800") parses, then throws when its string is read deep in the evaluation (a 500 once).
+        if (StrictJson.FindProblem(Encoding.UTF8.GetBytes(templateBody), ParseOptions.MaxDepth) is { } problem)
+        {
+            document.Dispose();
+            Error("", $"the template body is not valid JSON: {problem}");
             return null;
         }
 

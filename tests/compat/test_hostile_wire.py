@@ -156,6 +156,18 @@ class MalformedJsonTests(HostileWireTestCase):
         body = json.dumps({"attributePayload": {"attributes": {"a": "x"}}, "thingTypeName": "a\u0000"}).encode()
         self.assertRefused(raw_request("POST", f"/things/{self.name('t')}", body))
 
+    def test_documents_inside_strings_are_read_as_strictly(self):
+        # A policy document or template body is JSON inside a JSON string: its lone surrogate escapes answered 500.
+        bad_policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"\\ud800"}]}'
+        self.assertRefused(raw_request("POST", f"/policies/{self.name('p')}", json.dumps({"policyDocument": bad_policy}).encode()),
+                           code="MalformedPolicyException", contains="surrogate")
+        bad_template = '{"Resources":{"t":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":"\\ud800"}}}}'
+        self.assertRefused(raw_request("POST", "/provisioning-templates", json.dumps({
+            "templateName": "tpl-" + fk.RUN_ID + "-" + self.prefix[-8:], "templateBody": bad_template,
+            "provisioningRoleArn": "arn:aws:iam::000000000000:role/r"}).encode()), contains="surrogate")
+        self.assertRefused(raw_request("POST", "/things", json.dumps({"templateBody": bad_template, "parameters": {}}).encode()),
+                           contains="surrogate")
+
     def test_wrong_json_types_and_ranges_are_invalid_request(self):
         thing = self.name("t")
         cases = [
