@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Fleetkey.Client;
-using Fleetkey.Core.Paging;
 
 namespace Fleetkey.Bench;
 
@@ -241,22 +240,58 @@ internal sealed class ListScenario(BenchContext context) : Scenario(context)
 {
     private const int PageSize = 100;
 
+    // Page tokens are sealed by the server (bound to ListThings and its filters), so the positions a page can
+    // start from are collected by walking the registry once, untimed: every 250th thing, with its successor.
+    private const int WalkPageSize = 250;
+
+    private readonly List<(string Token, string First)> _starts = [];
+
     public override string Name => "list";
 
     public override string Unit => "pages";
 
-    public override string Description => $"ListThings maxResults=100 from a random position of {Context.Options.Things:N0} things (the nextToken a previous page would have returned)";
+    public override string Description => $"ListThings maxResults=100 from a random position of {Context.Options.Things:N0} things (one of the nextTokens a walk of the registry returned)";
+
+    public override async Task PrepareAsync(BenchProgress progress, CancellationToken cancellationToken)
+    {
+        var phase = progress.Begin($"{Name}: collecting page tokens", Context.Options.Things);
+        string? token = null;
+        var seen = 0;
+        do
+        {
+            var page = await Context.Client.Iot.ListThingsAsync(new ListThingsRequest { MaxResults = WalkPageSize, NextToken = token }, cancellationToken);
+            var things = page.Things ?? [];
+            if (token is not null && things.Count > 0)
+            {
+                _starts.Add((token, things[0].ThingName!));
+            }
+
+            seen += things.Count;
+            phase.Report(seen, $"{_starts.Count:N0} positions");
+            token = page.NextToken;
+        }
+        while (token is not null);
+
+        // Every position but the last has a full walk page (250) after it; the last may have fewer than 100.
+        if (_starts.Count > 0)
+        {
+            _starts.RemoveAt(_starts.Count - 1);
+        }
+
+        phase.Complete($"{_starts.Count:N0} positions");
+        if (_starts.Count == 0)
+        {
+            throw new InvalidOperationException($"ListThings returned fewer than {2 * WalkPageSize} things: nothing to page through.");
+        }
+    }
 
     public override async ValueTask<bool> RunOnceAsync(long sequence, CancellationToken cancellationToken)
     {
-        // The page after thing `start` is what a client paging through gets with that page's nextToken.
-        var start = Random.Shared.Next(Context.Options.Things - PageSize);
-        var page = await Context.Client.Iot.ListThingsAsync(
-            new ListThingsRequest { MaxResults = PageSize, NextToken = PageToken.Encode(RegistryFiller.ThingName(start)) }, cancellationToken);
-        var first = RegistryFiller.ThingName(start + 1);
+        var (token, first) = _starts[Random.Shared.Next(_starts.Count)];
+        var page = await Context.Client.Iot.ListThingsAsync(new ListThingsRequest { MaxResults = PageSize, NextToken = token }, cancellationToken);
         return page.Things is { Count: PageSize } things && things[0].ThingName == first
             ? true
-            : throw new InvalidOperationException($"ListThings after {RegistryFiller.ThingName(start)} answered {page.Things?.Count ?? 0} things starting at {(page.Things is { Count: > 0 } got ? got[0].ThingName : null)}, not {PageSize} from {first}.");
+            : throw new InvalidOperationException($"ListThings from a token answered {page.Things?.Count ?? 0} things starting at {(page.Things is { Count: > 0 } got ? got[0].ThingName : null)}, not {PageSize} from {first}.");
     }
 }
 

@@ -223,6 +223,36 @@ public sealed class CertificateAuthority : IDisposable
         return certificate.CopyWithPrivateKey(key);
     }
 
+    /// <summary>
+    /// A secret for one <paramref name="purpose"/>, derived (HKDF-SHA256) from the issuing CA's private key:
+    /// the same on every node that loads this CA, after a restart and after export/import, and different
+    /// for every purpose, so no purpose learns the key or another purpose's secret.
+    /// </summary>
+    /// <remarks>It changes with the issuing CA: what it protects (page tokens) must tolerate that.</remarks>
+    public byte[] DeriveSecret(string purpose, int length = 32)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        byte[] privateScalar;
+        lock (_issuingKeyLock)
+        {
+            privateScalar = _issuingKey switch
+            {
+                RSA rsa => rsa.ExportParameters(includePrivateParameters: true).D!,
+                ECDsa ec => ec.ExportParameters(includePrivateParameters: true).D!,
+                _ => throw new InvalidOperationException("The issuing CA key is of an unsupported type."),
+            };
+        }
+
+        try
+        {
+            return HKDF.DeriveKey(HashAlgorithmName.SHA256, privateScalar, length, salt: [], info: System.Text.Encoding.UTF8.GetBytes("fleetkey/" + purpose));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(privateScalar);
+        }
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -429,7 +429,8 @@ public static class Paging
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{createdAt.ToUnixTimeMilliseconds()}:{id}");
 
     /// <summary>
-    /// Turns "limit + 1" rows into a page: the extra row only says that another page exists.
+    /// Turns "limit + 1" rows into a page: the extra row only says that another page exists; the page
+    /// carries the key of its last item, from which the next one starts.
     /// </summary>
     public static Page<T> ToPage<T>(IReadOnlyList<T> rows, int limit, Func<T, string> key)
     {
@@ -439,6 +440,6 @@ public static class Paging
         }
 
         var items = rows.Take(limit).ToArray();
-        return new Page<T>(items, PageToken.Encode(key(items[^1])));
+        return new Page<T>(items, key(items[^1]));
     }
 }

@@ -21,6 +21,7 @@ public sealed class PolicyDocumentParserTests
         { """{"Version":20121017,"Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}}""", "Version: must be a string" },
         { """{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"},"Extra":1}""", "unknown element \"Extra\"" },
         { """{"Version":"2012-10-17","Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"*"}}""", "not valid JSON: The JSON text has the key 'Version' twice in one object." },
+        { """{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iot:*","Resource":"\ud800"}}""", "lone surrogate escape" },
         { Doc("[]"), "Statement: must contain at least one statement" },
         { Doc("\"x\""), "Statement: must be an object or an array of objects" },
         { Doc("""[{"Effect":"Allow","Action":"iot:*","Resource":"*"}, 3]"""), "Statement[1]: must be an object, not the number 3" },

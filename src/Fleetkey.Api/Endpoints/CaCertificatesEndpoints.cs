@@ -2,7 +2,6 @@ using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
-using Fleetkey.Services.Registry;
 using Fleetkey.Services.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -94,9 +93,9 @@ internal static class CaCertificatesEndpoints
     private static async Task<JsonHttpResult<ListCaCertificatesResponse>> ListCaCertificates(AwsRequest<ListCaCertificatesRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await cas.ListAsync(input.TemplateName, input.AscendingOrder ?? false, PageRequest.From(input.Marker, input.PageSize, "marker", "pageSize"), cancellationToken);
+        var page = await cas.ListAsync(input.TemplateName, input.AscendingOrder ?? false, request.Page(input.PageSize), cancellationToken);
         var items = page.Items.Select(c => new CaCertificateSummary(CaArn(request.Scope, c.CertificateId), c.CertificateId, c.Status, c.CreatedAt)).ToList();
-        return TypedResults.Json(new ListCaCertificatesResponse(items, page.NextToken), ApiJsonContext.Default.ListCaCertificatesResponse);
+        return TypedResults.Json(new ListCaCertificatesResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListCaCertificatesResponse);
     }
 
     private static async Task<ContentHttpResult> DeleteCaCertificate(AwsRequest<CaCertificateIdRequest> request, CaCertificateService cas, CancellationToken cancellationToken)

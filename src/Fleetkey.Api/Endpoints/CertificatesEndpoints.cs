@@ -3,7 +3,6 @@ using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 using Fleetkey.Pki;
-using Fleetkey.Services.Registry;
 using Fleetkey.Services.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -91,9 +90,9 @@ internal static class CertificatesEndpoints
     private static async Task<JsonHttpResult<ListCertificatesResponse>> ListCertificates(AwsRequest<ListCertificatesRequest> request, CertificateService certificates, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await certificates.ListAsync(input.CaCertificateId, input.AscendingOrder ?? false, PageRequest.From(input.Marker, input.PageSize, "marker", "pageSize"), cancellationToken);
+        var page = await certificates.ListAsync(input.CaCertificateId, input.AscendingOrder ?? false, request.Page(input.PageSize), cancellationToken);
         var items = page.Items.Select(c => Summary(request.Scope, c)).ToList();
-        return TypedResults.Json(new ListCertificatesResponse(items, page.NextToken), ApiJsonContext.Default.ListCertificatesResponse);
+        return TypedResults.Json(new ListCertificatesResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListCertificatesResponse);
     }
 
     private static CertificateSummary Summary(IotScope scope, Certificate c) =>

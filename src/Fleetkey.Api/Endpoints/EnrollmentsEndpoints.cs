@@ -76,9 +76,10 @@ internal static class EnrollmentsEndpoints
     private static async Task<JsonHttpResult<ListEnrollmentGroupsResponse>> ListGroups(
         HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        var page = await enrollments.ListGroupsAsync(await ReadPageAsync(context), cancellationToken);
+        var (paging, request) = await ReadPageAsync(context, "ListEnrollmentGroups");
+        var page = await enrollments.ListGroupsAsync(request, cancellationToken);
         return TypedResults.Json(
-            new ListEnrollmentGroupsResponse(page.Items.Select(g => ToWire(context, g)).ToList(), page.NextToken),
+            new ListEnrollmentGroupsResponse(page.Items.Select(g => ToWire(context, g)).ToList(), paging.NextToken(page)),
             ApiJsonContext.Default.ListEnrollmentGroupsResponse);
     }
 
@@ -119,9 +120,10 @@ internal static class EnrollmentsEndpoints
     private static async Task<JsonHttpResult<ListEnrollmentsResponse>> List(
         HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        var page = await enrollments.ListAsync(await ReadPageAsync(context), cancellationToken);
+        var (paging, request) = await ReadPageAsync(context, "ListEnrollments");
+        var page = await enrollments.ListAsync(request, cancellationToken);
         return TypedResults.Json(
-            new ListEnrollmentsResponse(page.Items.Select(e => ToWire(context, e)).ToList(), page.NextToken),
+            new ListEnrollmentsResponse(page.Items.Select(e => ToWire(context, e)).ToList(), paging.NextToken(page)),
             ApiJsonContext.Default.ListEnrollmentsResponse);
     }
 
@@ -156,13 +158,15 @@ internal static class EnrollmentsEndpoints
         return patch;
     }
 
-    private static async Task<PageRequest> ReadPageAsync(HttpContext context)
+    /// <summary>The page asked for, from a token bound to <paramref name="operation"/> (these lists have no filters).</summary>
+    private static async Task<(PageBinding Paging, PageRequest Request)> ReadPageAsync(HttpContext context, string operation)
     {
         using var request = await ExtensionRequest.ReadAsync(context);
         var maxResults = request.QueryInt("maxResults");
         var nextToken = request.QueryString("nextToken");
         request.ThrowIfInvalid();
-        return PageRequest.From(nextToken, maxResults);
+        var paging = PageBinding.ForRoute(context, operation, nextToken);
+        return (paging, paging.Request(maxResults));
     }
 
     // GET and DELETE take no body: anything in one is refused rather than ignored.

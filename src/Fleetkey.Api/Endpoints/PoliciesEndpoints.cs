@@ -4,7 +4,6 @@ using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 using Fleetkey.Policies;
-using Fleetkey.Services.Registry;
 using Fleetkey.Services.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -66,9 +65,9 @@ internal static class PoliciesEndpoints
     private static async Task<JsonHttpResult<ListPoliciesResponse>> ListPolicies(AwsRequest<ListPoliciesRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await policies.ListAsync(input.AscendingOrder ?? true, PageRequest.From(input.Marker, input.PageSize, "marker", "pageSize"), cancellationToken);
+        var page = await policies.ListAsync(input.AscendingOrder ?? true, request.Page(input.PageSize), cancellationToken);
         return TypedResults.Json(
-            new ListPoliciesResponse(page.Items.Select(p => new PolicySummary(p.Name, PolicyArn(request.Scope, p.Name))).ToList(), page.NextToken),
+            new ListPoliciesResponse(page.Items.Select(p => new PolicySummary(p.Name, PolicyArn(request.Scope, p.Name))).ToList(), request.NextToken(page)),
             ApiJsonContext.Default.ListPoliciesResponse);
     }
 
@@ -126,18 +125,18 @@ internal static class PoliciesEndpoints
     private static async Task<JsonHttpResult<ListAttachedPoliciesResponse>> ListAttachedPolicies(AwsRequest<ListAttachedPoliciesRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await policies.ListAttachedAsync(request.Scope, input.Target, input.Recursive ?? false, PageRequest.From(input.Marker, input.PageSize, "marker", "pageSize"), cancellationToken);
+        var page = await policies.ListAttachedAsync(request.Scope, input.Target, input.Recursive ?? false, request.Page(input.PageSize), cancellationToken);
         return TypedResults.Json(
-            new ListAttachedPoliciesResponse(page.Items.Select(p => new PolicySummary(p.Name, PolicyArn(request.Scope, p.Name))).ToList(), page.NextToken),
+            new ListAttachedPoliciesResponse(page.Items.Select(p => new PolicySummary(p.Name, PolicyArn(request.Scope, p.Name))).ToList(), request.NextToken(page)),
             ApiJsonContext.Default.ListAttachedPoliciesResponse);
     }
 
     private static async Task<JsonHttpResult<ListTargetsForPolicyResponse>> ListTargetsForPolicy(AwsRequest<ListTargetsForPolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await policies.ListTargetsAsync(input.PolicyName, PageRequest.From(input.Marker, input.PageSize, "marker", "pageSize"), cancellationToken);
+        var page = await policies.ListTargetsAsync(input.PolicyName, request.Page(input.PageSize), cancellationToken);
         var targets = page.Items.Select(t => Arn.For(request.Scope, t.Kind == PolicyTarget.CertificateKind ? ResourceKind.Certificate : ResourceKind.ThingGroup, t.Id)).ToList();
-        return TypedResults.Json(new ListTargetsForPolicyResponse(targets, page.NextToken), ApiJsonContext.Default.ListTargetsForPolicyResponse);
+        return TypedResults.Json(new ListTargetsForPolicyResponse(targets, request.NextToken(page)), ApiJsonContext.Default.ListTargetsForPolicyResponse);
     }
 
     private static async Task<JsonHttpResult<GetEffectivePoliciesResponse>> GetEffectivePolicies(AwsRequest<GetEffectivePoliciesRequest> request, PolicyService policies, CancellationToken cancellationToken)

@@ -1,6 +1,5 @@
 using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Wire;
-using Fleetkey.Services.Registry;
 using Fleetkey.Services.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,34 +36,34 @@ internal static class PrincipalsEndpoints
     private static async Task<JsonHttpResult<ListThingPrincipalsResponse>> ListThingPrincipals(AwsRequest<ListThingPrincipalsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await principals.ListForThingAsync(input.ThingName, null, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        var page = await principals.ListForThingAsync(input.ThingName, null, request.Page(input.MaxResults), cancellationToken);
         return TypedResults.Json(
-            new ListThingPrincipalsResponse(page.Items.Select(p => Principals.Render(request.Scope, p)).ToList(), page.NextToken),
+            new ListThingPrincipalsResponse(page.Items.Select(p => Principals.Render(request.Scope, p)).ToList(), request.NextToken(page)),
             ApiJsonContext.Default.ListThingPrincipalsResponse);
     }
 
     private static async Task<JsonHttpResult<ListThingPrincipalsV2Response>> ListThingPrincipalsV2(AwsRequest<ListThingPrincipalsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await principals.ListForThingAsync(input.ThingName, input.ThingPrincipalType, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        var page = await principals.ListForThingAsync(input.ThingName, input.ThingPrincipalType, request.Page(input.MaxResults), cancellationToken);
         return TypedResults.Json(
-            new ListThingPrincipalsV2Response(page.Items.Select(p => new ThingPrincipalObject(Principals.Render(request.Scope, p), p.PrincipalType)).ToList(), page.NextToken),
+            new ListThingPrincipalsV2Response(page.Items.Select(p => new ThingPrincipalObject(Principals.Render(request.Scope, p), p.PrincipalType)).ToList(), request.NextToken(page)),
             ApiJsonContext.Default.ListThingPrincipalsV2Response);
     }
 
     private static async Task<JsonHttpResult<ListPrincipalThingsResponse>> ListPrincipalThings(AwsRequest<ListPrincipalThingsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await principals.ListForPrincipalAsync(request.Scope, input.Principal, null, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
-        return TypedResults.Json(new ListPrincipalThingsResponse(page.Items.Select(p => p.ThingName).ToList(), page.NextToken), ApiJsonContext.Default.ListPrincipalThingsResponse);
+        var page = await principals.ListForPrincipalAsync(request.Scope, input.Principal, null, request.Page(input.MaxResults), cancellationToken);
+        return TypedResults.Json(new ListPrincipalThingsResponse(page.Items.Select(p => p.ThingName).ToList(), request.NextToken(page)), ApiJsonContext.Default.ListPrincipalThingsResponse);
     }
 
     private static async Task<JsonHttpResult<ListPrincipalThingsV2Response>> ListPrincipalThingsV2(AwsRequest<ListPrincipalThingsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await principals.ListForPrincipalAsync(request.Scope, input.Principal, input.ThingPrincipalType, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        var page = await principals.ListForPrincipalAsync(request.Scope, input.Principal, input.ThingPrincipalType, request.Page(input.MaxResults), cancellationToken);
         return TypedResults.Json(
-            new ListPrincipalThingsV2Response(page.Items.Select(p => new PrincipalThingObject(p.ThingName, p.PrincipalType)).ToList(), page.NextToken),
+            new ListPrincipalThingsV2Response(page.Items.Select(p => new PrincipalThingObject(p.ThingName, p.PrincipalType)).ToList(), request.NextToken(page)),
             ApiJsonContext.Default.ListPrincipalThingsV2Response);
     }
 }

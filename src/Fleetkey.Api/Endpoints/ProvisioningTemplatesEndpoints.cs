@@ -2,7 +2,6 @@ using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
 using Fleetkey.Services.Provisioning;
-using Fleetkey.Services.Registry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -99,11 +98,11 @@ internal static class ProvisioningTemplatesEndpoints
         AwsRequest<ListProvisioningTemplatesRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await templates.ListAsync(PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        var page = await templates.ListAsync(request.Page(input.MaxResults), cancellationToken);
         var items = page.Items
             .Select(t => new ProvisioningTemplateSummary(TemplateArn(request.Scope, t.Name), t.Name, t.Description, t.CreatedAt, t.LastModifiedAt, t.Enabled, t.Type))
             .ToList();
-        return TypedResults.Json(new ListProvisioningTemplatesResponse(items, page.NextToken), ApiJsonContext.Default.ListProvisioningTemplatesResponse);
+        return TypedResults.Json(new ListProvisioningTemplatesResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListProvisioningTemplatesResponse);
     }
 
     private static async Task<JsonHttpResult<CreateProvisioningTemplateVersionResponse>> CreateProvisioningTemplateVersion(
@@ -129,11 +128,11 @@ internal static class ProvisioningTemplatesEndpoints
         AwsRequest<ListProvisioningTemplateVersionsRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var (template, page) = await templates.ListVersionsAsync(input.TemplateName, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        var (template, page) = await templates.ListVersionsAsync(input.TemplateName, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items
             .Select(v => new ProvisioningTemplateVersionSummary(v.VersionId, v.CreatedAt, v.VersionId == template.DefaultVersionId))
             .ToList();
-        return TypedResults.Json(new ListProvisioningTemplateVersionsResponse(items, page.NextToken), ApiJsonContext.Default.ListProvisioningTemplateVersionsResponse);
+        return TypedResults.Json(new ListProvisioningTemplateVersionsResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListProvisioningTemplateVersionsResponse);
     }
 
     private static async Task<ContentHttpResult> DeleteProvisioningTemplateVersion(

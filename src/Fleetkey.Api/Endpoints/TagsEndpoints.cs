@@ -35,8 +35,8 @@ internal static class TagsEndpoints
 
     private static async Task<JsonHttpResult<ListTagsForResourceResponse>> ListTagsForResource(AwsRequest<ListTagsForResourceRequest> request, TagService tags, CancellationToken cancellationToken)
     {
-        var page = await tags.ListAsync(request.Scope, request.Input.ResourceArn, PageRequest.From(request.Input.NextToken, null), cancellationToken);
+        var page = await tags.ListAsync(request.Scope, request.Input.ResourceArn, request.Page(null), cancellationToken);
         var items = page.Items.Select(t => new TagDto(t.Key, t.Value)).ToList();
-        return TypedResults.Json(new ListTagsForResourceResponse(items, page.NextToken), ApiJsonContext.Default.ListTagsForResourceResponse);
+        return TypedResults.Json(new ListTagsForResourceResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListTagsForResourceResponse);
     }
 }

@@ -79,9 +79,9 @@ internal static class ThingGroupsEndpoints
     private static async Task<JsonHttpResult<ListThingGroupsResponse>> ListThingGroups(AwsRequest<ListThingGroupsRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await groups.ListAsync(input.ParentGroup, input.NamePrefixFilter, input.Recursive ?? false, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        var page = await groups.ListAsync(input.ParentGroup, input.NamePrefixFilter, input.Recursive ?? false, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items.Select(g => NameAndArn(request.Scope, g.Name)).ToList();
-        return TypedResults.Json(new ListThingGroupsResponse(items, page.NextToken), ApiJsonContext.Default.ListThingGroupsResponse);
+        return TypedResults.Json(new ListThingGroupsResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListThingGroupsResponse);
     }
 
     private static async Task<ContentHttpResult> AddThingToThingGroup(AwsRequest<ThingGroupMembershipRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
@@ -113,16 +113,16 @@ internal static class ThingGroupsEndpoints
     private static async Task<JsonHttpResult<ListThingsInThingGroupResponse>> ListThingsInThingGroup(AwsRequest<ListThingsInThingGroupRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await groups.ListThingsAsync(input.ThingGroupName, input.Recursive ?? false, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
-        return TypedResults.Json(new ListThingsInThingGroupResponse(page.Items, page.NextToken), ApiJsonContext.Default.ListThingsInThingGroupResponse);
+        var page = await groups.ListThingsAsync(input.ThingGroupName, input.Recursive ?? false, request.Page(input.MaxResults), cancellationToken);
+        return TypedResults.Json(new ListThingsInThingGroupResponse(page.Items, request.NextToken(page)), ApiJsonContext.Default.ListThingsInThingGroupResponse);
     }
 
     private static async Task<JsonHttpResult<ListThingGroupsForThingResponse>> ListThingGroupsForThing(AwsRequest<ListThingGroupsForThingRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await groups.ListGroupsForThingAsync(input.ThingName, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        var page = await groups.ListGroupsForThingAsync(input.ThingName, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items.Select(g => NameAndArn(request.Scope, g.Name)).ToList();
-        return TypedResults.Json(new ListThingGroupsForThingResponse(items, page.NextToken), ApiJsonContext.Default.ListThingGroupsForThingResponse);
+        return TypedResults.Json(new ListThingGroupsForThingResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListThingGroupsForThingResponse);
     }
 
     private static GroupNameAndArn NameAndArn(IotScope scope, string name) => new(name, Arn.ThingGroup(scope, name));

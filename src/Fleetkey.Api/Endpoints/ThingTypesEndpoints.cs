@@ -72,11 +72,11 @@ internal static class ThingTypesEndpoints
     private static async Task<JsonHttpResult<ListThingTypesResponse>> ListThingTypes(AwsRequest<ListThingTypesRequest> request, ThingTypeService types, CancellationToken cancellationToken)
     {
         var input = request.Input;
-        var page = await types.ListAsync(input.ThingTypeName, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        var page = await types.ListAsync(input.ThingTypeName, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items
             .Select(t => new ThingTypeDefinition(t.Name, Arn.ThingType(request.Scope, t.Name), Properties(t), Metadata(t)))
             .ToList();
-        return TypedResults.Json(new ListThingTypesResponse(items, page.NextToken), ApiJsonContext.Default.ListThingTypesResponse);
+        return TypedResults.Json(new ListThingTypesResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListThingTypesResponse);
     }
 
     private static ThingTypeProperties Properties(ThingType type) => new(

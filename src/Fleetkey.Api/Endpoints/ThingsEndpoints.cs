@@ -60,9 +60,9 @@ internal static class ThingsEndpoints
     {
         var input = request.Input;
         var query = new ThingQuery(input.AttributeName, input.AttributeValue, input.UsePrefixAttributeValue ?? false, input.ThingTypeName);
-        var page = await things.ListAsync(query, PageRequest.From(input.NextToken, input.MaxResults), cancellationToken);
+        var page = await things.ListAsync(query, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items.Select(t => ToThingAttribute(request.Scope, t)).ToList();
-        return TypedResults.Json(new ListThingsResponse(items, page.NextToken), ApiJsonContext.Default.ListThingsResponse);
+        return TypedResults.Json(new ListThingsResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListThingsResponse);
     }
 
     private static ThingAttribute ToThingAttribute(IotScope scope, Thing thing) =>

@@ -3,6 +3,8 @@ using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Endpoints;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
+using Fleetkey.Core.Paging;
+using Fleetkey.Pki;
 using Fleetkey.Services.Access;
 using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Telemetry;
@@ -32,6 +34,10 @@ public static class ApiHostingExtensions
             return new IotScope(options.DefaultRegion, options.AccountId);
         });
         services.AddSingleton<IDeviceEnrollmentResolver, EnrollmentResolver>();
+
+        // Page tokens are sealed with a secret every node sharing the database derives alike from the CA
+        // key it loads, so a token outlives a restart, another node and an export/import, and needs no schema.
+        services.TryAddSingleton(provider => new PageTokens(provider.GetRequiredService<CertificateAuthority>().DeriveSecret("page-tokens")));
         return services;
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fleetkey.Core.Errors;
 using Fleetkey.Core.Naming;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Fleetkey.Api.Wire;
@@ -60,6 +61,9 @@ internal sealed partial class AwsErrorMiddleware(RequestDelegate next, ILogger<A
 
         response.StatusCode = exception.Code.HttpStatus;
         response.ContentType = "application/json";
+
+        // Refusals are counted by what they were: http_server_request_duration_seconds_count gets error_type.
+        context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new("error.type", exception.Code.Name));
         response.Headers["x-amzn-RequestId"] = requestId;
         response.Headers["x-amzn-ErrorType"] = exception.Code.Name;
         using var buffer = new MemoryStream();

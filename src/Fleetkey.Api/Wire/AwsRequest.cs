@@ -4,7 +4,10 @@ using System.Text.Json.Serialization.Metadata;
 using Fleetkey.Api.Authentication;
 using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Hosting;
+using Fleetkey.Core.Errors;
 using Fleetkey.Core.Naming;
+using Fleetkey.Core.Paging;
+using Fleetkey.Services.Registry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -18,10 +21,13 @@ namespace Fleetkey.Api.Wire;
 internal sealed class AwsRequest<T>
     where T : class
 {
-    private AwsRequest(T input, IotScope scope)
+    private readonly PageBinding? _paging;
+
+    private AwsRequest(T input, IotScope scope, PageBinding? paging)
     {
         Input = input;
         Scope = scope;
+        _paging = paging;
     }
 
     public T Input { get; }
@@ -32,11 +38,30 @@ internal sealed class AwsRequest<T>
     {
         var operation = context.GetEndpoint()?.Metadata.GetMetadata<OperationModel>()
             ?? throw new InvalidOperationException($"{parameter.Name} is bound outside an AWS operation endpoint.");
-        var json = await RequestBinder.BindAsync(context, operation, ServiceModel.Iot);
+        var (json, paging) = await RequestBinder.BindAsync(context, operation, ServiceModel.Iot);
         var typeInfo = (JsonTypeInfo<T>)ApiJsonContext.Default.GetTypeInfo(typeof(T))!;
-        var input = json.Deserialize(typeInfo)!;
-        return new AwsRequest<T>(input, AwsScope.Of(context));
+        T input;
+        try
+        {
+            input = json.Deserialize(typeInfo)!;
+        }
+        catch (JsonException)
+        {
+            // The validator has checked every member against the model; a value the model allows but the
+            // contract cannot hold is still the client's, not a server failure.
+            throw new ServiceException(ErrorCode.InvalidRequest, "The request has a value this operation cannot read.");
+        }
+
+        return new AwsRequest<T>(input, AwsScope.Of(context), paging);
     }
+
+    /// <summary>The page a list operation asks for: where its verified token says to start, and how many.</summary>
+    public PageRequest Page(int? size) => Paging.Request(size);
+
+    /// <summary>The token for the page after <paramref name="page"/> (null on the last), bound to this operation and its filters.</summary>
+    public string? NextToken<TItem>(Page<TItem> page) => Paging.NextToken(page);
+
+    private PageBinding Paging => _paging ?? throw new InvalidOperationException($"The input of {typeof(T).Name} has no page token member.");
 }
 
 internal static class AwsScope

@@ -20,6 +20,7 @@ internal sealed class ExtensionRequest : IDisposable
 {
     private readonly JsonDocument? _document;
     private readonly List<string> _errors = [];
+    private Dictionary<string, List<string>>? _query;
 
     private ExtensionRequest(HttpContext context, JsonDocument? document)
     {
@@ -30,39 +31,17 @@ internal sealed class ExtensionRequest : IDisposable
     public HttpContext Context { get; }
 
     /// <summary>Reads the body (empty means no members) and refuses members outside <paramref name="members"/>.</summary>
+    /// <remarks>The body passes the same strict JSON check as the model's operations (<see cref="JsonBody"/>).</remarks>
     public static async Task<ExtensionRequest> ReadAsync(HttpContext context, params string[] members)
     {
-        var body = context.Request.Body;
-        if (body.CanSeek)
-        {
-            body.Position = 0;
-        }
-
-        using var buffer = new MemoryStream();
-        await body.CopyToAsync(buffer, context.RequestAborted);
-        if (buffer.Length == 0)
+        var bytes = await JsonBody.ReadObjectAsync(context);
+        if (bytes.Length == 0)
         {
             return new ExtensionRequest(context, null);
         }
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
-        }
-        catch (JsonException exception)
-        {
-            throw new ServiceException(ErrorCode.InvalidRequest, $"The request body is not valid JSON: {exception.Message}");
-        }
-
-        var request = new ExtensionRequest(context, document);
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
-        {
-            request.Dispose();
-            throw new ServiceException(ErrorCode.InvalidRequest, "The request body must be a JSON object.");
-        }
-
-        foreach (var property in document.RootElement.EnumerateObject())
+        var request = new ExtensionRequest(context, JsonDocument.Parse(bytes));
+        foreach (var property in request._document!.RootElement.EnumerateObject())
         {
             if (!members.Contains(property.Name, StringComparer.Ordinal))
             {
@@ -89,7 +68,7 @@ internal sealed class ExtensionRequest : IDisposable
             return null;
         }
 
-        return value.GetString();
+        return Text(member, value.GetString()!);
     }
 
     public bool? Boolean(string member)
@@ -130,7 +109,10 @@ internal sealed class ExtensionRequest : IDisposable
                 continue;
             }
 
-            map[entry.Name] = entry.Value.GetString()!;
+            if (Text($"{member}.{entry.Name}", entry.Value.GetString()!) is { } text)
+            {
+                map[entry.Name] = text;
+            }
         }
 
         return map;
@@ -139,27 +121,45 @@ internal sealed class ExtensionRequest : IDisposable
     /// <summary>An integer query parameter; null when absent.</summary>
     public int? QueryInt(string name)
     {
-        if (!Context.Request.Query.TryGetValue(name, out var values))
+        if (QueryString(name) is not { } text)
         {
             return null;
         }
 
-        if (int.TryParse(values[^1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
         {
             return number;
         }
 
-        _errors.Add($"Value '{values[^1]}' at '{name}' failed to satisfy constraint: Member must be a number");
+        _errors.Add($"Value '{Truncate(text)}' at '{name}' failed to satisfy constraint: Member must be a number");
         return null;
     }
 
-    public string? QueryString(string name) =>
-        Context.Request.Query.TryGetValue(name, out var values) ? values[^1] : null;
+    /// <summary>A query parameter (the last, when it repeats), strictly decoded (<see cref="WireText"/>); null when absent.</summary>
+    public string? QueryString(string name)
+    {
+        _query ??= WireText.Query(Context);
+        return _query.TryGetValue(name, out var values) ? Text(name, values[^1]) : null;
+    }
 
     /// <summary>Throws the problems found so far, all in one InvalidRequestException.</summary>
     public void ThrowIfInvalid() => ThrowHelper.ThrowIfInvalid(_errors);
 
     public void Dispose() => _document?.Dispose();
+
+    // As for the model's operations: no store keeps U+0000 in text (PostgreSQL refuses it).
+    private string? Text(string member, string text)
+    {
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must not contain the null character");
+            return null;
+        }
+
+        return text;
+    }
+
+    private static string Truncate(string text) => text.Length <= 64 ? text : string.Concat(text.AsSpan(0, 64), "…");
 
     private JsonElement? Member(string member) =>
         _document is not null && _document.RootElement.TryGetProperty(member, out var value) ? value : null;

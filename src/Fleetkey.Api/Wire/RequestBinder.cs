@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fleetkey.Core.Errors;
 using Microsoft.AspNetCore.Http;
@@ -14,25 +13,28 @@ namespace Fleetkey.Api.Wire;
 /// </summary>
 internal static class RequestBinder
 {
-    public static async ValueTask<JsonObject> BindAsync(HttpContext context, OperationModel operation, ServiceModel model)
+    public static async ValueTask<(JsonObject Input, PageBinding? Paging)> BindAsync(HttpContext context, OperationModel operation, ServiceModel model)
     {
         var input = new JsonObject();
         if (operation.InputShape is null)
         {
-            return input;
+            return (input, null);
         }
 
         var shape = model.Shape(operation.InputShape);
         var members = shape["members"]?.AsObject() ?? [];
         var errors = new List<string>();
+        var undecodable = new List<string>();
 
         JsonObject? body = null;
         if (members.Any(m => m.Value?["location"] is null))
         {
-            body = await ReadBodyAsync(context);
+            var bytes = await JsonBody.ReadObjectAsync(context);
+            body = bytes.Length == 0 ? null : JsonNode.Parse(bytes.Span)!.AsObject();
         }
 
         string[]? rawSegments = null;
+        Dictionary<string, List<string>>? query = null;
         foreach (var (memberName, memberNode) in members)
         {
             var location = memberNode.Str("location");
@@ -44,12 +46,23 @@ internal static class RequestBinder
             {
                 case "uri":
                     rawSegments ??= RawPathSegments(context);
-                    value = UriLabel(operation, rawSegments, locationName) is { } label
-                        ? FromText([label], memberShape, memberName, errors)
-                        : null;
+                    value = null;
+                    if (UriLabel(operation, rawSegments, locationName) is { } raw)
+                    {
+                        if (WireText.TryUnescape(raw, plusIsSpace: false) is { } label)
+                        {
+                            value = FromText([label], memberShape, memberName, errors);
+                        }
+                        else
+                        {
+                            undecodable.Add(WireText.NotDecodable(memberName));
+                        }
+                    }
+
                     break;
                 case "querystring":
-                    value = context.Request.Query.TryGetValue(locationName, out var query) ? FromText(query.ToArray(), memberShape, memberName, errors) : null;
+                    query ??= WireText.Query(context);
+                    value = query.TryGetValue(locationName, out var values) ? FromText([.. values], memberShape, memberName, errors) : null;
                     break;
                 case "header":
                     value = context.Request.Headers.TryGetValue(locationName, out var header) ? FromText(header.ToArray(), memberShape, memberName, errors) : null;
@@ -67,46 +80,11 @@ internal static class RequestBinder
             }
         }
 
+        // A label that is not text is only that: not also "missing" and "not matching" on top.
+        ThrowHelper.ThrowIfInvalid(undecodable);
         Validator.ValidateStructure(model, shape, input, path: null, errors);
         ThrowHelper.ThrowIfInvalid(errors);
-        return input;
-    }
-
-    private static async ValueTask<JsonObject?> ReadBodyAsync(HttpContext context)
-    {
-        var request = context.Request;
-        if (request.Body.CanSeek)
-        {
-            request.Body.Position = 0;
-        }
-
-        // The SigV4 middleware has already buffered the body to hash it: parse that buffer, don't copy it.
-        ReadOnlyMemory<byte> bytes;
-        if (request.Body is MemoryStream buffered && buffered.TryGetBuffer(out var segment))
-        {
-            bytes = segment.AsMemory();
-        }
-        else
-        {
-            using var copy = new MemoryStream();
-            await request.Body.CopyToAsync(copy, context.RequestAborted);
-            bytes = copy.ToArray();
-        }
-
-        if (bytes.Length == 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonNode.Parse(bytes.Span) as JsonObject
-                ?? throw new ServiceException(ErrorCode.InvalidRequest, "The request body must be a JSON object.");
-        }
-        catch (JsonException exception)
-        {
-            throw new ServiceException(ErrorCode.InvalidRequest, $"The request body is not valid JSON: {exception.Message}");
-        }
+        return (input, PageBinding.ForOperation(context, operation, members.Select(m => m.Key), input));
     }
 
     /// <summary>
@@ -130,6 +108,7 @@ internal static class RequestBinder
         return raw.Trim('/').Split('/');
     }
 
+    /// <summary>The label as sent, still percent-encoded; null when the path has no such segment.</summary>
     private static string? UriLabel(OperationModel operation, string[] rawSegments, string label)
     {
         for (var i = 0; i < operation.Segments.Length && i < rawSegments.Length; i++)
@@ -137,12 +116,12 @@ internal static class RequestBinder
             var segment = operation.Segments[i];
             if (segment == "{" + label + "}")
             {
-                return Uri.UnescapeDataString(rawSegments[i]);
+                return rawSegments[i];
             }
 
             if (segment == "{" + label + "+}")
             {
-                return Uri.UnescapeDataString(string.Join('/', rawSegments[i..]));
+                return string.Join('/', rawSegments[i..]);
             }
         }
 

@@ -61,7 +61,9 @@ internal static class Validator
                 break;
             case "integer":
             case "long":
-                if (value is JsonValue n && n.GetValueKind() == JsonValueKind.Number && n.TryGetValue<long>(out var number))
+                // The model's integer is Java's: 32 bits. A larger number is not one, whatever min and max say.
+                if (value is JsonValue n && n.GetValueKind() == JsonValueKind.Number && n.TryGetValue<long>(out var number)
+                    && (shape.Str("type") == "long" || number is >= int.MinValue and <= int.MaxValue))
                 {
                     if (shape.Long("min") is { } min && number < min)
                     {
@@ -93,9 +95,14 @@ internal static class Validator
                     var memberShape = shape["member"].Str("shape")!;
                     for (var i = 0; i < list.Count; i++)
                     {
+                        // The contracts' lists hold no nulls (a null tag once reached TagService as a 500).
                         if (list[i] is { } item)
                         {
                             Validate(model, memberShape, item, $"{path}.{i + 1}.member", errors);
+                        }
+                        else
+                        {
+                            errors.Add($"Value null at '{path}.{i + 1}.member' failed to satisfy constraint: Member must not be null");
                         }
                     }
                 }
@@ -117,16 +124,16 @@ internal static class Validator
                         ValidateString(model, keyShape, key, path, keyErrors);
                         if (keyErrors.Count > 0)
                         {
-                            errors.Add($"Value '{key}' at '{path}' failed to satisfy constraint: Map keys must satisfy constraint: [{string.Join(", ", keyErrors.Select(ConstraintOnly))}]");
+                            errors.Add($"Value '{Truncate(key)}' at '{path}' failed to satisfy constraint: Map keys must satisfy constraint: [{string.Join(", ", keyErrors.Select(ConstraintOnly))}]");
                         }
 
                         if (item is null)
                         {
-                            errors.Add($"Value null at '{path}.{key}' failed to satisfy constraint: Map value must not be null");
+                            errors.Add($"Value null at '{path}.{Truncate(key)}' failed to satisfy constraint: Map value must not be null");
                         }
                         else
                         {
-                            Validate(model, valueShapeName, item, $"{path}.{key}", errors);
+                            Validate(model, valueShapeName, item, $"{path}.{Truncate(key)}", errors);
                         }
                     }
                 }
@@ -152,15 +159,23 @@ internal static class Validator
     {
         if (shape.Long("min") is { } min && text.Length < min)
         {
-            errors.Add($"Value '{text}' at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {min}");
+            errors.Add($"Value '{Truncate(text)}' at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {min}");
         }
 
-        if (shape.Long("max") is { } max && text.Length > max)
+        // Length first: a pattern runs only on a value within the shape's length, so its cost is bounded by
+        // the model (and by the body limit where the model sets none; the patterns never backtrack).
+        var tooLong = shape.Long("max") is { } max && text.Length > max;
+        if (tooLong)
         {
-            errors.Add($"Value '{Truncate(text)}' at '{path}' failed to satisfy constraint: Member must have length less than or equal to {max}");
+            errors.Add($"Value '{Truncate(text)}' at '{path}' failed to satisfy constraint: Member must have length less than or equal to {shape.Long("max")}");
         }
 
-        if (shape.Str("pattern") is { } pattern && !model.Pattern(pattern).IsMatch(text))
+        // No store keeps U+0000 in text (PostgreSQL refuses it), and no AWS IoT name or document needs it.
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            errors.Add($"Value at '{path}' failed to satisfy constraint: Member must not contain the null character");
+        }
+        else if (!tooLong && shape.Str("pattern") is { } pattern && !model.Pattern(pattern).IsMatch(text))
         {
             errors.Add($"Value '{Truncate(text)}' at '{path}' failed to satisfy constraint: Member must satisfy regular expression pattern: {pattern}");
         }

@@ -110,7 +110,7 @@ internal static class EnrollmentCommands
                     await output.WriteLineAsync($"{group.Name}\t{group.TemplateName}\t{(group.Enabled ? "enabled" : "disabled")}\t{group.SerialNumberPattern}");
                 }
 
-                token = page.NextToken;
+                token = page.NextKey;
             }
             while (token is not null);
             return 0;
@@ -184,7 +184,7 @@ internal static class EnrollmentCommands
                     await output.WriteLineAsync($"{enrollment.SerialNumber}\t{enrollment.TemplateName}\t{(enrollment.Enabled ? "enabled" : "disabled")}");
                 }
 
-                token = page.NextToken;
+                token = page.NextKey;
             }
             while (token is not null);
             return 0;

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Paging;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Fleetkey.Api.Tests.Wire;
@@ -17,9 +19,23 @@ public sealed class ServiceModelTests
         var patterns = shapes.Select(s => s.Value?["pattern"]?.GetValue<string>()).OfType<string>().Distinct().ToList();
 
         Assert.True(patterns.Count > 40);
+        Assert.Equal(patterns.Order(StringComparer.Ordinal), Model.Patterns().Order(StringComparer.Ordinal));
         foreach (var pattern in patterns)
         {
             _ = Model.Pattern(pattern).IsMatch("x");
+        }
+    }
+
+    [Fact]
+    public void Pattern_EveryPatternInTheModel_RunsWithoutBacktracking()
+    {
+        // Client input meets these patterns: linear time whatever the value, so no match can time out.
+        var hostile = new string('a', 200_000) + "!";
+        foreach (var pattern in Model.Patterns())
+        {
+            var regex = Model.Pattern(pattern);
+            Assert.True(regex.Options.HasFlag(System.Text.RegularExpressions.RegexOptions.NonBacktracking), pattern);
+            _ = regex.IsMatch(hostile);
         }
     }
 
@@ -70,12 +86,13 @@ public sealed class ServiceModelTests
     {
         var context = Context("GET", "/things", "?maxResults=7&attributeName=serial&usePrefixAttributeValue=true", body: null);
 
-        var input = await RequestBinder.BindAsync(context, Model.Operation("ListThings"), Model);
+        var (input, paging) = await RequestBinder.BindAsync(context, Model.Operation("ListThings"), Model);
 
         Assert.Equal(7, input["maxResults"]!.GetValue<long>());
         Assert.Equal("serial", input["attributeName"]!.GetValue<string>());
         Assert.True(input["usePrefixAttributeValue"]!.GetValue<bool>());
         Assert.False(input.ContainsKey("nextToken"));
+        Assert.Null(paging!.After);
     }
 
     [Fact]
@@ -83,9 +100,101 @@ public sealed class ServiceModelTests
     {
         var context = Context("GET", "/things/plant%3Aline%2D1", string.Empty, body: null);
 
-        var input = await RequestBinder.BindAsync(context, Model.Operation("DescribeThing"), Model);
+        var (input, paging) = await RequestBinder.BindAsync(context, Model.Operation("DescribeThing"), Model);
 
         Assert.Equal("plant:line-1", input["thingName"]!.GetValue<string>());
+        Assert.Null(paging);
+    }
+
+    [Theory]
+    [InlineData("/things/%ff")]
+    [InlineData("/things/%C3")]
+    [InlineData("/things/%ED%A0%80")]
+    [InlineData("/things/a%zz")]
+    [InlineData("/things/%")]
+    public async Task Bind_PathLabelNotUtf8_IsOneInvalidRequest(string rawPath)
+    {
+        var context = Context("GET", rawPath, string.Empty, body: null);
+
+        var error = await Assert.ThrowsAsync<ServiceException>(() => RequestBinder.BindAsync(context, Model.Operation("DescribeThing"), Model).AsTask());
+
+        Assert.Equal("1 validation error detected: Value at 'thingName' failed to satisfy constraint: Member must be valid percent-encoded UTF-8", error.Message);
+    }
+
+    [Theory]
+    [InlineData("?thingTypeName=%ff")]
+    [InlineData("?thingTypeName=%C3%28")]
+    [InlineData("?nextToken=%ED%B0%80")]
+    [InlineData("?%ff=1")]
+    public async Task Bind_QueryNotUtf8_IsInvalidRequest(string query)
+    {
+        var context = Context("GET", "/things", query, body: null);
+
+        var error = await Assert.ThrowsAsync<ServiceException>(() => RequestBinder.BindAsync(context, Model.Operation("ListThings"), Model).AsTask());
+
+        Assert.Contains("Member must be valid percent-encoded UTF-8", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"thingTypeName":"a","thingTypeName":"b"}""", "twice")]
+    [InlineData("""{"attributePayload":{"attributes":{"a":"\ud800"}}}""", "surrogate")]
+    [InlineData("""{"attributePayload":{"attributes":{"a":1,"a":2}}}""", "twice")]
+    [InlineData("[]", "must be a JSON object")]
+    [InlineData("{} {}", "malformed")]
+    public async Task Bind_BodyNotStrictJson_IsInvalidRequest(string body, string expected)
+    {
+        var context = Context("POST", "/things/ok", string.Empty, body);
+
+        var error = await Assert.ThrowsAsync<ServiceException>(() => RequestBinder.BindAsync(context, Model.Operation("CreateThing"), Model).AsTask());
+
+        Assert.Equal(ErrorCode.InvalidRequest, error.Code);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bind_NullCharacterInAString_IsInvalidRequest()
+    {
+        var context = Context("POST", "/policies/p", string.Empty, """{"policyDocument":"{}\u0000"}""");
+
+        var error = await Assert.ThrowsAsync<ServiceException>(() => RequestBinder.BindAsync(context, Model.Operation("CreatePolicy"), Model).AsTask());
+
+        Assert.Contains("at 'policyDocument' failed to satisfy constraint: Member must not contain the null character", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("?maxResults=2147483648")]
+    [InlineData("?maxResults=-2147483649")]
+    public async Task Bind_IntegerBeyond32Bits_IsNotAnInteger(string query)
+    {
+        var context = Context("GET", "/thing-registration-tasks", query, body: null);
+
+        var error = await Assert.ThrowsAsync<ServiceException>(() => RequestBinder.BindAsync(context, Model.Operation("ListThingRegistrationTasks"), Model).AsTask());
+
+        Assert.Contains("Member must be an integer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bind_ManyViolations_ListsAHundredAndCountsTheRest()
+    {
+        var body = "{\"thingName\":\"t\",\"thingGroupsToAdd\":[" + string.Join(',', Enumerable.Repeat("\"!\"", 5000)) + "]}";
+        var context = Context("PUT", "/thing-groups/updateThingGroupsForThing", string.Empty, body);
+
+        var error = await Assert.ThrowsAsync<ServiceException>(() => RequestBinder.BindAsync(context, Model.Operation("UpdateThingGroupsForThing"), Model).AsTask());
+
+        Assert.StartsWith("5000 validation errors detected: ", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; (and 4900 more)", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Message.Length < 20_000, $"{error.Message.Length} characters");
+    }
+
+    [Fact]
+    public async Task Bind_ValueOverItsMaxLength_IsNotPatternMatched()
+    {
+        var context = Context("POST", "/things/ok", string.Empty, "{\"thingTypeName\":\"" + new string('!', 100_000) + "\"}");
+
+        var error = await Assert.ThrowsAsync<ServiceException>(() => RequestBinder.BindAsync(context, Model.Operation("CreateThing"), Model).AsTask());
+
+        Assert.StartsWith("1 validation error detected: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Member must have length less than or equal to 128", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -124,7 +233,10 @@ public sealed class ServiceModelTests
 
     private static DefaultHttpContext Context(string method, string rawPath, string query, string? body)
     {
-        var context = new DefaultHttpContext();
+        var context = new DefaultHttpContext
+        {
+            RequestServices = new ServiceCollection().AddSingleton(new PageTokens(new byte[PageTokens.SecretLength])).BuildServiceProvider(),
+        };
         context.Request.Method = method;
         context.Request.Path = PathString.FromUriComponent(rawPath);
         context.Request.QueryString = new QueryString(query.Length == 0 ? null : query);

@@ -170,11 +170,11 @@ public sealed class EnrollmentServiceTests : IAsyncLifetime
         }
 
         var first = await _service.ListGroupsAsync(PageRequest.From(null, 2), None);
-        var second = await _service.ListGroupsAsync(PageRequest.From(first.NextToken, 2), None);
-        var third = await _service.ListGroupsAsync(PageRequest.From(second.NextToken, 2), None);
+        var second = await _service.ListGroupsAsync(PageRequest.From(first.NextKey, 2), None);
+        var third = await _service.ListGroupsAsync(PageRequest.From(second.NextKey, 2), None);
 
         Assert.Equal(["a", "b", "c", "d", "e"], first.Items.Concat(second.Items).Concat(third.Items).Select(g => g.Name));
-        Assert.Null(third.NextToken);
+        Assert.Null(third.NextKey);
     }
 
     // ---- individual enrollments ----

@@ -205,10 +205,10 @@ public sealed class ProvisioningTemplateServiceTests : IAsyncLifetime
 
         var first = await _templates.ListVersionsAsync("seed", new PageRequest(null, 2), None);
         Assert.Equal([1L, 2], first.Versions.Items.Select(v => v.VersionId));
-        Assert.NotNull(first.Versions.NextToken);
-        var second = await _templates.ListVersionsAsync("seed", PageRequest.From(first.Versions.NextToken, 2), None);
+        Assert.NotNull(first.Versions.NextKey);
+        var second = await _templates.ListVersionsAsync("seed", PageRequest.From(first.Versions.NextKey, 2), None);
         Assert.Equal([3L], second.Versions.Items.Select(v => v.VersionId));
-        Assert.Null(second.Versions.NextToken);
+        Assert.Null(second.Versions.NextKey);
         Assert.Equal(2, second.Template.DefaultVersionId);
     }
 
@@ -292,10 +292,10 @@ public sealed class ProvisioningTemplateServiceTests : IAsyncLifetime
         }
 
         var first = await _templates.ListAsync(new PageRequest(null, 3), None);
-        var second = await _templates.ListAsync(PageRequest.From(first.NextToken, 3), None);
+        var second = await _templates.ListAsync(PageRequest.From(first.NextKey, 3), None);
 
         Assert.Equal(["A", "_z", "a", "b"], first.Items.Concat(second.Items).Select(t => t.Name));
-        Assert.Null(second.NextToken);
+        Assert.Null(second.NextKey);
     }
 
     // ---- tags through TagService, the resolver ----

@@ -35,7 +35,7 @@ public sealed class TagServiceTests : IAsyncLifetime
         {
             var page = await Tags.ListAsync(_db.Scope, arn, PageRequest.From(token, maxResults), None);
             all.AddRange(page.Items);
-            token = page.NextToken;
+            token = page.NextKey;
         }
         while (token is not null);
 
@@ -219,7 +219,7 @@ public sealed class TagServiceTests : IAsyncLifetime
         var first = await Tags.ListAsync(_db.Scope, GroupArn, PageRequest.From(null, 10), None);
 
         Assert.Equal(10, first.Items.Count);
-        Assert.NotNull(first.NextToken);
+        Assert.NotNull(first.NextKey);
         Assert.Equal(ManyTags(23), await ListAllAsync(GroupArn, maxResults: 10));
     }
 

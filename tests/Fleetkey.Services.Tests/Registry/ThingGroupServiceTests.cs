@@ -672,7 +672,7 @@ public sealed class ThingGroupServiceTests : IAsyncLifetime
         {
             var page = await Groups.ListThingsAsync(group, recursive, PageRequest.From(token, maxResults), None);
             all.AddRange(page.Items);
-            token = page.NextToken;
+            token = page.NextKey;
         }
         while (token is not null);
 
@@ -744,7 +744,7 @@ public sealed class ThingGroupServiceTests : IAsyncLifetime
         {
             var page = await Groups.ListAsync(parent, prefix, recursive, PageRequest.From(token, maxResults), None);
             all.AddRange(page.Items.Select(g => g.Name));
-            token = page.NextToken;
+            token = page.NextKey;
         }
         while (token is not null);
 

@@ -1,6 +1,5 @@
 using Fleetkey.Core.Errors;
 using Fleetkey.Core.Naming;
-using Fleetkey.Core.Paging;
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Registry;
 using Xunit;
@@ -661,7 +660,7 @@ public sealed class ThingServiceTests : IAsyncLifetime
             var page = await Things.ListAsync(Query(), PageRequest.From(token, 7), None);
             seen.AddRange(page.Items.Select(t => t.Name));
             pageSizes.Add(page.Items.Count);
-            token = page.NextToken;
+            token = page.NextKey;
         }
         while (token is not null);
 
@@ -684,7 +683,7 @@ public sealed class ThingServiceTests : IAsyncLifetime
         {
             var page = await Things.ListAsync(Query("parity", "even", type: "sensor"), PageRequest.From(token, 4), None);
             seen.AddRange(page.Items.Select(t => t.Name));
-            token = page.NextToken;
+            token = page.NextKey;
         }
         while (token is not null);
 
@@ -702,7 +701,7 @@ public sealed class ThingServiceTests : IAsyncLifetime
         var page = await Things.ListAsync(Query(), PageRequest.From(null, 7), None);
 
         Assert.Equal(7, page.Items.Count);
-        Assert.Null(page.NextToken);
+        Assert.Null(page.NextKey);
     }
 
     [Fact]
@@ -715,21 +714,21 @@ public sealed class ThingServiceTests : IAsyncLifetime
 
         var first = await Things.ListAsync(Query(), PageRequest.From(null, 2), None);
         await Things.DeleteAsync("c", null, None);
-        var second = await Things.ListAsync(Query(), PageRequest.From(first.NextToken, 2), None);
+        var second = await Things.ListAsync(Query(), PageRequest.From(first.NextKey, 2), None);
 
         Assert.Equal(["a", "b"], first.Items.Select(t => t.Name));
         Assert.Equal(["d"], second.Items.Select(t => t.Name));
-        Assert.Null(second.NextToken);
+        Assert.Null(second.NextKey);
     }
 
     [Fact]
-    public async Task ListAsync_NextTokenIsTheLastNameEncoded()
+    public async Task ListAsync_NextKeyIsTheLastName()
     {
         await CreateAsync("a:1");
         await CreateAsync("a:2");
 
         var page = await Things.ListAsync(Query(), PageRequest.From(null, 1), None);
 
-        Assert.Equal("a:1", PageToken.Decode(page.NextToken));
+        Assert.Equal("a:1", page.NextKey);
     }
 }

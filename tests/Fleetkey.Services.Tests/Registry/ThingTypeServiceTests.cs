@@ -385,7 +385,7 @@ public sealed class ThingTypeServiceTests : IAsyncLifetime
         {
             var page = await Types.ListAsync(null, PageRequest.From(token, 4), None);
             seen.AddRange(page.Items.Select(t => t.Name));
-            token = page.NextToken;
+            token = page.NextKey;
         }
         while (token is not null);
 
@@ -402,6 +402,6 @@ public sealed class ThingTypeServiceTests : IAsyncLifetime
         var page = await Types.ListAsync("sensor", PageRequest.From(null, null), None);
 
         Assert.Equal(["sensor"], page.Items.Select(t => t.Name));
-        Assert.Null(page.NextToken);
+        Assert.Null(page.NextKey);
     }
 }

@@ -473,10 +473,10 @@ public sealed class CertificateServiceTests : IAsyncLifetime
         var pages = 0;
         do
         {
-            var page = await Certificates.ListAsync(null, ascending, PageRequest.From(token, pageSize, "marker", "pageSize"), None);
+            var page = await Certificates.ListAsync(null, ascending, PageRequest.From(token, pageSize, "pageSize"), None);
             Assert.True(page.Items.Count <= pageSize);
             listed.AddRange(page.Items.Select(c => c.CertificateId));
-            token = page.NextToken;
+            token = page.NextKey;
             pages++;
             Assert.True(pages <= created.Count + 1, "paging does not end");
         }

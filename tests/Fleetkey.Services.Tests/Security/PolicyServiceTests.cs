@@ -370,7 +370,7 @@ public sealed class PolicyServiceTests : IAsyncLifetime
         {
             var page = await Policies.ListAttachedAsync(_s.Scope, arn, false, PageRequest.From(token, 3), None);
             listed.AddRange(page.Items.Select(p => p.Name));
-            token = page.NextToken;
+            token = page.NextKey;
         }
         while (token is not null);
 
@@ -398,7 +398,7 @@ public sealed class PolicyServiceTests : IAsyncLifetime
         {
             var page = await Policies.ListTargetsAsync("p1", PageRequest.From(token, 4), None);
             listed.AddRange(page.Items);
-            token = page.NextToken;
+            token = page.NextKey;
         }
         while (token is not null);
 
@@ -479,12 +479,12 @@ public sealed class PolicyServiceTests : IAsyncLifetime
         }
 
         var first = await Policies.ListAsync(true, new PageRequest(null, 3), None);
-        var second = await Policies.ListAsync(true, PageRequest.From(first.NextToken, 3), None);
+        var second = await Policies.ListAsync(true, PageRequest.From(first.NextKey, 3), None);
         var descending = await Policies.ListAsync(false, new PageRequest(null, 10), None);
 
         Assert.Equal(["a", "b", "c"], first.Items.Select(p => p.Name));
         Assert.Equal(["d"], second.Items.Select(p => p.Name));
-        Assert.Null(second.NextToken);
+        Assert.Null(second.NextKey);
         Assert.Equal(["d", "c", "b", "a"], descending.Items.Select(p => p.Name));
     }
 }

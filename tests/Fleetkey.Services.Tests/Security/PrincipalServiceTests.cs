@@ -162,7 +162,7 @@ public sealed class PrincipalServiceTests : IAsyncLifetime
         {
             var page = await Principals.ListForPrincipalAsync(_s.Scope, arn, null, PageRequest.From(token, 2), None);
             listed.AddRange(page.Items.Select(p => p.ThingName));
-            token = page.NextToken;
+            token = page.NextKey;
         }
         while (token is not null);
 
