@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Fleetkey.Core.Json;
+using Fleetkey.Core.Text;
 using Fleetkey.Storage.Sql;
 
 namespace Fleetkey.Storage.Transfer;
@@ -255,7 +256,7 @@ public static class FleetTransfer
                 }
 
                 started = true;
-                return await new Importer((SqlSession)session, new ExportLineReader(input, MaxLineBytes), options).RunAsync(ct);
+                return await new Importer((SqlSession)session, new BoundedLineReader(input, MaxLineBytes), options).RunAsync(ct);
             },
             cancellationToken);
     }
@@ -344,10 +345,10 @@ public static class FleetTransfer
     }
 
     /// <summary>One import: reads the file, checks each row, inserts in bounded batches, then checks the whole.</summary>
-    private sealed class Importer(SqlSession session, ExportLineReader reader, ImportOptions options)
+    private sealed class Importer(SqlSession session, BoundedLineReader reader, ImportOptions options)
     {
         private readonly SqlSession _session = session;
-        private readonly ExportLineReader _reader = reader;
+        private readonly BoundedLineReader _reader = reader;
         private readonly ImportOptions _options = options;
         private readonly List<string> _problems = [];
         private readonly List<TableProgress> _counts = [];
@@ -358,7 +359,7 @@ public static class FleetTransfer
 
         public async Task<TransferSummary> RunAsync(CancellationToken cancellationToken)
         {
-            var header = await _reader.ReadLineAsync(cancellationToken) ?? throw new TransferException("The export is empty.");
+            var header = await NextLineAsync(cancellationToken) ?? throw new TransferException("The export is empty.");
             var (schemaVersion, mac) = ReadHeader(header.Line.Span);
             using var integrity = ExportIntegrity.ForImport(mac, _options.Passphrase);
             _integrity = integrity;
@@ -377,7 +378,7 @@ public static class FleetTransfer
             TableBatch? batch = null;
             while (true)
             {
-                var next = await _reader.ReadLineAsync(cancellationToken)
+                var next = await NextLineAsync(cancellationToken)
                     ?? throw new TransferException($"The export ends at line {_reader.LineNumber} without its end line: the file is incomplete.");
                 var line = next.Line;
                 var problem = StrictJson.FindProblem(line.Span);
@@ -422,6 +423,18 @@ public static class FleetTransfer
 
                 Hash(next);
                 batch = await StartTableAsync(element, seen, cancellationToken);
+            }
+        }
+
+        private async ValueTask<(ReadOnlyMemory<byte> Line, bool Terminated)?> NextLineAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await _reader.ReadLineAsync(cancellationToken);
+            }
+            catch (InvalidDataException exception)
+            {
+                throw new TransferException($"{exception.Message} No row of an export is that long: the file is damaged or not an export.");
             }
         }
 
@@ -495,7 +508,7 @@ public static class FleetTransfer
                 throw new TransferException(string.Create(CultureInfo.InvariantCulture, $"The end line declares {declared} rows but the export holds {_total}."));
             }
 
-            if (!terminated || await _reader.ReadLineAsync(cancellationToken) is not null)
+            if (!terminated || await NextLineAsync(cancellationToken) is not null)
             {
                 throw new TransferException($"Line {lineNumber} is the end line, but the file does not end there: data was added after it, or it was cut.");
             }

@@ -1,14 +1,15 @@
 using System.Globalization;
 
-namespace Fleetkey.Storage.Transfer;
+namespace Fleetkey.Core.Text;
 
 /// <summary>
-/// Reads an export line by line, as bytes, holding at most one line (of at most
-/// <see cref="MaxLineBytes"/>) in memory whatever the file's size: a file of one endless line is
-/// refused when the line passes the bound, not read whole. Bytes are handed out undecoded, so the
-/// digest covers exactly what the file holds and invalid UTF-8 is refused, never replaced.
+/// Reads a file of lines (an export, an enrollment CSV) line by line, as bytes, holding at most one
+/// line (of at most <see cref="MaxLineBytes"/>) in memory whatever the file's size: a file of one
+/// endless line is refused when the line passes the bound, not read whole. Bytes are handed out
+/// undecoded, so a digest covers exactly what the file holds and invalid UTF-8 is found and refused
+/// by the caller, never silently replaced as a <see cref="StreamReader"/> would.
 /// </summary>
-internal sealed class ExportLineReader(Stream input, int maxLineBytes)
+public sealed class BoundedLineReader(Stream input, int maxLineBytes)
 {
     private byte[] _buffer = new byte[64 * 1024];
     private int _start;
@@ -21,7 +22,8 @@ internal sealed class ExportLineReader(Stream input, int maxLineBytes)
     public int LineNumber { get; private set; }
 
     /// <summary>
-    /// The next line without its '\n' (valid until the next call), or null at the end of the input.
+    /// The next line without its '\n' (valid until the next call), or null at the end of the input;
+    /// <see cref="InvalidDataException"/> when the line is longer than <see cref="MaxLineBytes"/>.
     /// <c>Terminated</c> tells whether the line ended with '\n' (every line of an export does).
     /// </summary>
     public async ValueTask<(ReadOnlyMemory<byte> Line, bool Terminated)?> ReadLineAsync(CancellationToken cancellationToken)
@@ -42,9 +44,7 @@ internal sealed class ExportLineReader(Stream input, int maxLineBytes)
             scanned = _end - _start;
             if (scanned > maxLineBytes)
             {
-                throw new TransferException(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"Line {LineNumber + 1} is longer than {maxLineBytes} bytes, more than any row of an export; the file is damaged or not an export."));
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"Line {LineNumber + 1} is longer than {maxLineBytes} bytes."));
             }
 
             if (_eof)
