@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Transfer;
 using Fleetkey.Storage.Transfer;
+using Fleetkey.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -43,7 +44,7 @@ public sealed class FleetTransferTests
         var fleet = await TransferFleet.GetAsync();
         await using var source = await TestStores.CreateAsync(sourceKind, _time);
         await using var target = await TestStores.CreateAsync(targetKind, _time);
-        await fleet.PopulateAsync(source);
+        await fleet.PopulateAsync(source.Store);
 
         var exported = await ExportAsync(source, fleet.ImportPassphrase);
         var imported = await ImportAsync(target, exported, fleet.ImportPassphrase);
@@ -142,7 +143,7 @@ public sealed class FleetTransferTests
         var fleet = await TransferFleet.GetAsync(encrypted: false);
         await using var source = await TestStores.CreateAsync(kind, _time);
         await using var target = await TestStores.CreateAsync(kind, _time);
-        await fleet.PopulateAsync(source);
+        await fleet.PopulateAsync(source.Store);
         var received = new List<StoredCaMaterial>();
 
         await FleetTransfer.ImportAsync(
@@ -179,7 +180,7 @@ public sealed class FleetTransferTests
         var fleet = await TransferFleet.GetAsync(encrypted: false);
         await using var source = await TestStores.CreateAsync(kind, _time);
         await using var target = await TestStores.CreateAsync(kind, _time);
-        await fleet.PopulateAsync(source);
+        await fleet.PopulateAsync(source.Store);
         await target.Store.WriteAsync(async (s, ct) => { await s.AccessKeys.InsertAsync(new AccessKey("AKIDALREADYTHERE", "x", null, Start), ct); return true; }, CancellationToken.None);
         var before = await ExportAsync(target, null);
 
@@ -199,7 +200,7 @@ public sealed class FleetTransferTests
         var fleet = await TransferFleet.GetAsync(encrypted: false);
         await using var source = await TestStores.CreateAsync(kind, _time);
         await using var target = await TestStores.CreateAsync(kind, _time);
-        await fleet.PopulateAsync(source);
+        await fleet.PopulateAsync(source.Store);
         var lines = Lines(await ExportAsync(source, null)).ToList();
         ChangeOneByte(lines, change);
 
@@ -220,7 +221,7 @@ public sealed class FleetTransferTests
         var fleet = await TransferFleet.GetAsync(encrypted: true);
         await using var source = await TestStores.CreateAsync(kind, _time);
         await using var target = await TestStores.CreateAsync(kind, _time);
-        await fleet.PopulateAsync(source);
+        await fleet.PopulateAsync(source.Store);
         var lines = Lines(await ExportAsync(source, TransferFleet.Passphrase)).ToList();
         ChangeOneByte(lines, change);
         Reseal(lines);
@@ -238,7 +239,7 @@ public sealed class FleetTransferTests
         var fleet = await TransferFleet.GetAsync(encrypted: true);
         await using var source = await TestStores.CreateAsync(kind, _time);
         await using var target = await TestStores.CreateAsync(kind, _time);
-        await fleet.PopulateAsync(source);
+        await fleet.PopulateAsync(source.Store);
         var lines = Lines(await ExportAsync(source, TransferFleet.Passphrase)).ToList();
         var header = JsonNode.Parse(lines[0])!;
         header["integrity"] = JsonNode.Parse("{\"digest\":\"sha256\",\"mac\":null}");
@@ -262,7 +263,7 @@ public sealed class FleetTransferTests
         var fleet = await TransferFleet.GetAsync(encrypted: true);
         await using var source = await TestStores.CreateAsync(kind, _time);
         await using var target = await TestStores.CreateAsync(kind, _time);
-        await fleet.PopulateAsync(source);
+        await fleet.PopulateAsync(source.Store);
         var export = await ExportAsync(source, TransferFleet.Passphrase);
 
         var error = await Assert.ThrowsAsync<TransferException>(() => ImportAsync(target, export, null));
@@ -290,7 +291,7 @@ public sealed class FleetTransferTests
         var fleet = await TransferFleet.GetAsync(encrypted: false);
         await using var source = await TestStores.CreateAsync(kind, _time);
         await using var target = await TestStores.CreateAsync(kind, _time);
-        await fleet.PopulateAsync(source);
+        await fleet.PopulateAsync(source.Store);
         var lines = Lines(await ExportAsync(source, null)).ToList();
         string[] expected;
         string? secret = null;
@@ -437,7 +438,7 @@ public sealed class FleetTransferTests
         var fleet = await TransferFleet.GetAsync(encrypted: false);
         await using var source = await TestStores.CreateAsync(kind, _time);
         await using var target = await TestStores.CreateAsync(kind, _time);
-        await fleet.PopulateAsync(source);
+        await fleet.PopulateAsync(source.Store);
         var lines = Lines(await ExportAsync(source, null)).ToList();
         var thingRow = lines.FindIndex(l => l.StartsWith("[\"sensor-1\"", StringComparison.Ordinal));
         var thingsHeader = lines.FindIndex(l => l.StartsWith("{\"table\":\"things\"", StringComparison.Ordinal));

@@ -1,8 +1,10 @@
 using Fleetkey.Core.Registry;
 using Fleetkey.Pki;
 using Fleetkey.Services.Provisioning;
+using Fleetkey.Storage;
+using Fleetkey.Storage.Sql;
 
-namespace Fleetkey.Storage.Tests;
+namespace Fleetkey.Testing;
 
 /// <summary>
 /// A fleet with a row in every exported table, every row as the product writes it (real certificates
@@ -10,7 +12,7 @@ namespace Fleetkey.Storage.Tests;
 /// whole; names chosen so that insertion order differs from name order. The CA keys are encrypted
 /// under <see cref="Passphrase"/>, as in a fleet run with FLEETKEY_CA_PASSPHRASE.
 /// </summary>
-internal sealed class TransferFleet
+public sealed class TransferFleet
 {
     public const string Passphrase = "transfer test passphrase";
     public const string AccessKeySecret = "secret/with+chars=";
@@ -69,8 +71,8 @@ internal sealed class TransferFleet
     /// </summary>
     public static Task<TransferFleet> GetAsync(bool encrypted = true) => encrypted ? SharedEncrypted.Value : SharedClear.Value;
 
-    public Task<bool> PopulateAsync(TestStore store) =>
-        store.Store.WriteAsync(
+    public Task<bool> PopulateAsync(SqlFleetStore store) =>
+        store.WriteAsync(
             async (s, ct) =>
             {
                 await s.AccessKeys.InsertAsync(new AccessKey("AKIDTRANSFER0001", AccessKeySecret, "root ✓", Start), ct);
