@@ -93,6 +93,13 @@ internal static class TransferCommands
                     + $"{(path == "-" ? string.Empty : " to " + path)}, with {(passphrase is null ? "a SHA-256 digest (no MAC: FLEETKEY_CA_PASSPHRASE is not set)" : "a SHA-256 digest and a MAC keyed from FLEETKEY_CA_PASSPHRASE")}.");
                 return 0;
             }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or DbException)
+            {
+                // A target that cannot be written, a database that cannot be read: one line, and no
+                // half-written export under the final name (it is written beside it and renamed).
+                await Console.Error.WriteLineAsync($"fleetkey: export failed: {exception.Message}");
+                return 1;
+            }
             finally
             {
                 await DisposeAsync(opened.Store);
@@ -159,12 +166,16 @@ internal static class TransferCommands
                     Directory.Delete(caDirectory, recursive: true);
                 }
 
-                if (exception is not (TransferException or IOException or UnauthorizedAccessException or DbException))
+                if (exception is OperationCanceledException)
                 {
                     throw;
                 }
 
-                await Console.Error.WriteLineAsync($"fleetkey: import refused, nothing was imported: {exception.Message}");
+                // The transaction was rolled back whatever went wrong: say so, in one message. A type
+                // outside the expected ones is a bug, named for the report.
+                var expected = exception is TransferException or IOException or UnauthorizedAccessException or DbException;
+                await Console.Error.WriteLineAsync(
+                    $"fleetkey: import refused, nothing was imported: {exception.Message}{(expected ? string.Empty : $" ({exception.GetType().Name})")}");
                 return 1;
             }
             finally
