@@ -51,7 +51,7 @@ public sealed class TransferFuzzTests : IAsyncLifetime
     [Fact]
     public async Task Import_DamagedExports_AreRefusedCleanlyAndLeaveTheStoreEmpty()
     {
-        await Fuzz.RunAsync("transfer.import", Damaged(), ImportAndCheckAsync, cases: 600);
+        await Fuzz.RunAsync("transfer.import", Damaged(), ImportAndCheckAsync, cases: 1_500);
     }
 
     /// <summary>

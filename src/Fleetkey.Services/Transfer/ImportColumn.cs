@@ -24,7 +24,12 @@ internal sealed record ImportColumn(string Name, bool IsInteger, bool Nullable, 
                 return IntegerRule?.Invoke(number);
             case string text when !IsInteger:
                 // PostgreSQL cannot store U+0000 in text, and no rule of the product admits it.
-                return text.Contains('\0', StringComparison.Ordinal) ? "contains a NUL character" : TextRule?.Invoke(text);
+                var problem = text.Contains('\0', StringComparison.Ordinal) ? "contains a NUL character" : TextRule?.Invoke(text);
+
+                // A secret's rule does not quote it; should one ever do, the value is still withheld.
+                return Secret && problem is not null && text.Length > 0 && problem.Contains(text, StringComparison.Ordinal)
+                    ? problem.Replace(text, "(withheld)", StringComparison.Ordinal)
+                    : problem;
             default:
                 return IsInteger ? "must be an integer" : "must be text";
         }

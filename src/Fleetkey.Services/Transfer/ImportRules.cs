@@ -207,7 +207,8 @@ internal static partial class ImportRules
             ImportColumn.Integer("enabled", Flag),
             ImportColumn.Text("template_type", OneOf(ProvisioningTemplateType.FleetProvisioning, ProvisioningTemplateType.Jitp)),
             ImportColumn.Text("provisioning_role_arn", RoleArn),
-            ImportColumn.Text("hook_target_arn", v => ProvisioningTemplateService.IsHookTarget(v) ? null : $"{Quote(v)} is neither a Lambda function ARN nor an http(s) URL", nullable: true),
+            // Never quoted: a hook URL may carry a key (user info, a query parameter).
+            ImportColumn.Text("hook_target_arn", v => ProvisioningTemplateService.IsHookTarget(v) ? null : "is neither a Lambda function ARN nor an http(s) URL", nullable: true, secret: true),
             ImportColumn.Text("hook_payload_version", v => Bounded(v, 32), nullable: true),
             ImportColumn.Integer("default_version_id", Positive),
             ImportColumn.Integer("next_version_id", Positive),
