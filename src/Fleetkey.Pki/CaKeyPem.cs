@@ -44,7 +44,11 @@ internal static class CaKeyPem
                 }
                 catch (CryptographicException)
                 {
-                    throw new PkiException(PkiError.CaLocked, $"The configured CA passphrase does not decrypt the {role} private key.");
+                    throw new PkiException(PkiError.CaLocked, $"The configured CA passphrase does not decrypt the {role} private key (a wrong passphrase, or a damaged key).");
+                }
+                catch (Exception e) when (IsDamagedKey(e))
+                {
+                    throw new InvalidOperationException($"The {role} private key decrypts but is not a readable private key: it is damaged.");
                 }
             }
             else
@@ -53,7 +57,7 @@ internal static class CaKeyPem
                 {
                     key.ImportFromPem(keyPem);
                 }
-                catch (Exception e) when (e is CryptographicException or ArgumentException)
+                catch (Exception e) when (e is CryptographicException || IsDamagedKey(e))
                 {
                     throw new InvalidOperationException($"The {role} private key is not a readable PEM private key.");
                 }
@@ -72,4 +76,10 @@ internal static class CaKeyPem
             throw;
         }
     }
+
+    // A damaged key reaches the platform's importer, which fails in more ways than CryptographicException:
+    // one changed byte in an EC key's curve OID gives PlatformNotSupportedException (it stopped `serve`
+    // with a stack trace), a changed length can give ArgumentException or OverflowException.
+    private static bool IsDamagedKey(Exception exception) =>
+        exception is ArgumentException or NotSupportedException or FormatException or OverflowException or System.Formats.Asn1.AsnContentException;
 }

@@ -56,16 +56,26 @@ public static class CertificateInspector
             throw Invalid("The PEM does not hold a valid X.509 certificate.");
         }
 
-        var basicConstraints = certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault();
-        return new ParsedCertificate(
-            CertificateId(der),
-            certificate.ExportCertificatePem() + "\n",
-            certificate.Subject,
-            certificate.Issuer,
-            ToUtc(certificate.NotBefore),
-            ToUtc(certificate.NotAfter),
-            basicConstraints?.CertificateAuthority ?? false,
-            certificate);
+        try
+        {
+            // The loader decodes lazily: a validity that is not a date, or a damaged extension, fails
+            // only when read (the export fuzz target found a notBefore of letters), so read it all here.
+            var basicConstraints = certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault();
+            return new ParsedCertificate(
+                CertificateId(der),
+                certificate.ExportCertificatePem() + "\n",
+                certificate.Subject,
+                certificate.Issuer,
+                ToUtc(certificate.NotBefore),
+                ToUtc(certificate.NotAfter),
+                basicConstraints?.CertificateAuthority ?? false,
+                certificate);
+        }
+        catch (Exception e) when (e is CryptographicException or AsnContentException or ArgumentException)
+        {
+            certificate.Dispose();
+            throw Invalid("The PEM does not hold a valid X.509 certificate.");
+        }
     }
 
     /// <summary>Whether <paramref name="certificate"/>'s signature verifies with <paramref name="issuer"/>'s key and names it as issuer.</summary>

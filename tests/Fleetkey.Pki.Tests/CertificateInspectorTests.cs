@@ -24,6 +24,22 @@ public sealed class CertificateInspectorTests
         Assert.Equal(fingerprint, CertificateInspector.CertificateId(CertificateInspector.Parse(issued.CertificatePem).Certificate.RawData));
     }
 
+    /// <summary>Found by the export fuzz target (transfer.import): the validity was read after the loader's checks, and threw.</summary>
+    [Fact]
+    public async Task Parse_ValidityThatIsNotADate_IsAnInvalidCertificate()
+    {
+        using var ca = await TestCa.CreateAsync();
+        var issued = await ca.IssueWithNewKeyAsync(CancellationToken.None);
+        var der = PemEncoding.Find(issued.CertificatePem) is var fields ? Convert.FromBase64String(issued.CertificatePem[fields.Base64Data]) : [];
+
+        // notBefore is the first UTCTime (tag 0x17, 13 bytes "YYMMDDhhmmssZ"): its first digit becomes a letter.
+        var notBefore = der.AsSpan().IndexOf([(byte)0x17, (byte)0x0d]);
+        der[notBefore + 2] = (byte)'a';
+
+        var error = Assert.Throws<PkiException>(() => CertificateInspector.Parse(PemEncoding.WriteString("CERTIFICATE", der)));
+        Assert.Equal(PkiError.InvalidCertificate, error.Error);
+    }
+
     [Fact]
     public async Task Parse_IssuedCertificate_ReturnsItsFields()
     {

@@ -241,7 +241,8 @@ class EnrollmentImportTests(EnrollmentTestCase):
             args += ["--database", self.server.database]
         return args
 
-    def test_import_csv_into_running_server_reports_bad_lines(self):
+    def test_import_csv_into_running_server_refuses_a_file_with_bad_lines_then_imports_it_fixed(self):
+        # Issue 16: the whole file is checked before anything is written; a bad line refuses it.
         given = base64.b64encode(bytes(range(32))).decode()
         good = [self.name("SN1"), self.name("SN2")]
         csv = os.path.join(self.work, "run.csv")
@@ -252,9 +253,20 @@ class EnrollmentImportTests(EnrollmentTestCase):
         result = fleetkey("enrollments", "import", csv, "--template", self.template, "--secrets-out", secrets_out, *self.store_args())
 
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
-        self.assertIn("Imported 2 enrollments (0 already enrolled, 2 failed)", result.stdout)
+        self.assertIn("2 bad lines of 4; nothing was imported", result.stdout)
         self.assertIn("line 4: invalid serial number", result.stderr)
         self.assertIn(f"line 5: serial number {good[0]} is repeated (first on line 2)", result.stderr)
+        self.assertNotIn(given, result.stdout + result.stderr)
+        self.assertFalse(os.path.exists(secrets_out), "nothing imported, no secrets file")
+        for serial in good:
+            self.assertError("GET", f"/enrollments/{serial}", None, "ResourceNotFoundException", 404)
+
+        with open(csv, "w") as f:
+            f.write(f"serial,secret\n{good[0]}\n{good[1]},{given}\n")
+        result = fleetkey("enrollments", "import", csv, "--template", self.template, "--secrets-out", secrets_out, *self.store_args())
+
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("Imported 2 enrollments (0 already enrolled, 0 failed)", result.stdout)
         self.assertEqual(os.stat(secrets_out).st_mode & 0o777, 0o600)
         with open(secrets_out) as f:
             rows = [line.strip().split(",") for line in f][1:]
@@ -264,3 +276,20 @@ class EnrollmentImportTests(EnrollmentTestCase):
             described = self.ok("GET", f"/enrollments/{serial}")
             self.assertEqual(described["templateName"], self.template)
         self.assertError("GET", "/enrollments/" + urllib.parse.quote("not valid!"), None, "InvalidRequestException", 400)
+
+    def test_import_csv_not_utf8_is_refused_with_its_line_and_imports_nothing(self):
+        # Issue 16: a spreadsheet saved as Latin-1 (invalid UTF-8) was read with replacement characters.
+        serials = [self.name("U1"), self.name("U2")]
+        csv = os.path.join(self.work, "latin1.csv")
+        with open(csv, "wb") as f:
+            f.write(f"{serials[0]}\n".encode() + b"# Gr\xfc\xdfe aus der Fabrik\n" + f"{serials[1]}\n".encode() + b"SN-Gr\xfcn\n")
+
+        result = fleetkey("enrollments", "import", csv, "--template", self.template, *self.store_args())
+
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("line 2: the line is not valid UTF-8", result.stderr)
+        self.assertIn("line 4: the line is not valid UTF-8", result.stderr)
+        self.assertIn("nothing was imported", result.stdout)
+        self.assertNotIn("Unhandled exception", result.stderr)
+        for serial in serials:
+            self.assertError("GET", f"/enrollments/{serial}", None, "ResourceNotFoundException", 404)

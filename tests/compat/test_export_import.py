@@ -6,6 +6,7 @@ Runs when FLEETKEY_TEST_POSTGRES names a PostgreSQL server (CI starts one with s
 in CI (CI=true) a missing server is a failure, not a skip. Each run creates its own databases.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -261,6 +262,175 @@ class ExportImportTests(CompatTestCase):
         result = subprocess.run(["openssl", "verify", "-CAfile", ca, cert], capture_output=True, text=True)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
+
+class ExportIntegrityTests(CompatTestCase):
+    """Issue 16, defect 5: one byte changed inside a value (a certificate status, a byte of the issuing
+    CA key, an access-key secret, a version number) imported with exit 0, and a damaged CA key then
+    stopped `serve` with a stack trace. Runs on SQLite, through the real `fleetkey` processes."""
+
+    PASSPHRASE = "export integrity passphrase"
+
+    @classmethod
+    def setUpClass(cls):
+        pass
+
+    def setUp(self):
+        super().setUp()
+        self.work = tempfile.mkdtemp(prefix="fleetkey-integrity-")
+        self.addCleanup(shutil.rmtree, self.work, True)
+
+    def export_fleet(self, passphrase=None):
+        """A small fleet (a thing at version 2, an active certificate, a policy), exported; returns (path, source)."""
+        env = {"FLEETKEY_CA_PASSPHRASE": passphrase} if passphrase else {}
+        source = self.start_server(fk.FleetkeyServer(data_dir=os.path.join(self.work, "source"), log_name="integrity-source",
+                                                     store="sqlite", extra_env=env))
+        iot = fk.make_client(source)
+        iot.create_thing(thingName="sensor-7", attributePayload={"attributes": {"model": "m1"}})
+        iot.update_thing(thingName="sensor-7", attributePayload={"attributes": {"model": "m2"}})
+        keys = iot.create_keys_and_certificate(setAsActive=True)
+        iot.attach_thing_principal(thingName="sensor-7", principal=keys["certificateArn"])
+        self.assertEqual(source.stop(), 0)
+        path = os.path.join(self.work, "fleet.jsonl")
+        result = fleetkey_env(env, "export", "--data", source.data_dir, path)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return path, source
+
+    def import_into(self, name, path, passphrase=None):
+        env = {"FLEETKEY_CA_PASSPHRASE": passphrase} if passphrase else {}
+        target = os.path.join(self.work, name)
+        return target, fleetkey_env(env, "import", "--data", target, path)
+
+    def assertRefusedAndEmpty(self, result, target, *expected):
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("import refused, nothing was imported", result.stderr)
+        for text in expected:
+            self.assertIn(text, result.stderr)
+        self.assertNotIn("Unhandled exception", result.stderr)
+        self.assertFalse(os.path.exists(os.path.join(target, "ca")), "CA files of a refused import are not left behind")
+        import sqlite3
+        with sqlite3.connect(os.path.join(target, "fleetkey.db")) as db:
+            for table in ("access_keys", "things", "certificates", "ca_certificates"):
+                self.assertEqual(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0], 0, table)
+
+    @staticmethod
+    def change_one_byte(path, change, out):
+        """Changes one byte inside one value of the export, as the defect's four examples."""
+        with open(path) as f:
+            lines = f.read().split("\n")
+        if change == "certificate-status":
+            i = next(k for k, l in enumerate(lines) if l.startswith("[") and '"ACTIVE","-----BEGIN CERTIFICATE' in l)
+            lines[i] = lines[i].replace('"ACTIVE"', '"aCTIVE"', 1)
+        elif change == "issuing-ca-key":
+            i = next(k for k, l in enumerate(lines) if l.startswith('{"table":"ca_material"')) + 1
+            at = lines[i].rindex("PRIVATE KEY-----\\nMI") + len("PRIVATE KEY-----\\n") + 30
+            lines[i] = lines[i][:at] + ("A" if lines[i][at] != "A" else "B") + lines[i][at + 1:]
+        elif change == "access-key-secret":
+            i = next(k for k, l in enumerate(lines) if l.startswith('{"table":"access_keys"')) + 1
+            row = json.loads(lines[i])
+            secret = row[1]
+            row[1] = secret[:5] + ("A" if secret[5] != "A" else "B") + secret[6:]
+            lines[i] = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+        else:
+            i = next(k for k, l in enumerate(lines) if l.startswith('["sensor-7"'))
+            lines[i] = lines[i].replace(",2,", ",3,", 1)
+        with open(out, "w") as f:
+            f.write("\n".join(lines))
+        return lines
+
+    @staticmethod
+    def recompute_digest(path):
+        """What someone changing the file on purpose does: the end line's SHA-256 computed again."""
+        with open(path, "rb") as f:
+            lines = f.read().split(b"\n")
+        body = b"\n".join(lines[:-2]) + b"\n"
+        end = json.loads(lines[-2])
+        end["sha256"] = hashlib.sha256(body).hexdigest()
+        with open(path, "wb") as f:
+            f.write(body + json.dumps(end, separators=(",", ":")).encode() + b"\n")
+
+    def test_one_byte_changed_inside_a_value_is_refused_and_the_target_stays_empty(self):
+        path, source = self.export_fleet()
+        for change in ("certificate-status", "issuing-ca-key", "access-key-secret", "version-number"):
+            with self.subTest(change=change):
+                changed = os.path.join(self.work, f"{change}.jsonl")
+                self.change_one_byte(path, change, changed)
+                target, result = self.import_into(f"target-{change}", changed)
+                self.assertRefusedAndEmpty(result, target, "SHA-256 does not match")
+
+        # The unchanged export imports, and the imported fleet serves.
+        target, result = self.import_into("target-ok", path)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        node = self.start_server(fk.FleetkeyServer(data_dir=target, log_name="integrity-ok", store="sqlite"), keys_from=source)
+        self.assertEqual(fk.make_client(node).describe_thing(thingName="sensor-7")["version"], 2)
+        self.assertEqual(node.stop(), 0)
+
+    def test_invalid_values_are_refused_even_with_the_digest_recomputed(self):
+        # As if the source store held them: the digest matches, the product's rules refuse the rows.
+        path, _ = self.export_fleet()
+        cases = {
+            "certificate-status": "status: 'aCTIVE' is not one of ACTIVE, INACTIVE",
+            # Before: imported with exit 0, then `serve` died with PlatformNotSupportedException.
+            "issuing-ca-key": "ca_material row 1: the CA material cannot be used: The issuing CA private key",
+        }
+        for change, expected in cases.items():
+            with self.subTest(change=change):
+                changed = os.path.join(self.work, f"{change}.jsonl")
+                self.change_one_byte(path, change, changed)
+                self.recompute_digest(changed)
+                target, result = self.import_into(f"target-{change}", changed)
+                self.assertRefusedAndEmpty(result, target, expected, "The export's digest matches")
+
+    def test_with_a_passphrase_a_change_with_the_digest_recomputed_is_refused_by_the_mac(self):
+        path, _ = self.export_fleet(self.PASSPHRASE)
+        with open(path) as f:
+            header = json.loads(f.readline())
+        self.assertEqual(header["integrity"]["mac"], "hmac-sha256")
+        self.assertNotIn(self.PASSPHRASE, open(path).read())
+        for change in ("access-key-secret", "version-number"):
+            with self.subTest(change=change):
+                changed = os.path.join(self.work, f"{change}.jsonl")
+                self.change_one_byte(path, change, changed)
+                self.recompute_digest(changed)
+                target, result = self.import_into(f"target-{change}", changed, self.PASSPHRASE)
+                self.assertRefusedAndEmpty(result, target, "MAC does not verify")
+
+        # Stripping the MAC does not help: with the passphrase set, an export without one is refused.
+        stripped = os.path.join(self.work, "stripped.jsonl")
+        lines = self.change_one_byte(path, "access-key-secret", stripped)
+        lines[0] = json.dumps({**header, "integrity": {"digest": "sha256", "mac": None}}, separators=(",", ":"))
+        end = json.loads(lines[-2])
+        end.pop("hmac")
+        lines[-2] = json.dumps(end, separators=(",", ":"))
+        with open(stripped, "w") as f:
+            f.write("\n".join(lines))
+        self.recompute_digest(stripped)
+        target, result = self.import_into("target-stripped", stripped, self.PASSPHRASE)
+        self.assertRefusedAndEmpty(result, target, "has no MAC")
+
+        # Without the passphrase, an export with a MAC is refused; with it, the export imports.
+        target, result = self.import_into("target-nopass", path)
+        self.assertRefusedAndEmpty(result, target, "set FLEETKEY_CA_PASSPHRASE")
+        target, result = self.import_into("target-ok", path, self.PASSPHRASE)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_an_export_of_format_1_is_refused_with_how_to_export_again(self):
+        path, _ = self.export_fleet()
+        with open(path) as f:
+            lines = f.read().split("\n")
+        header = json.loads(lines[0])
+        header["formatVersion"] = 1
+        header.pop("integrity")
+        lines[0] = json.dumps(header, separators=(",", ":"))
+        old = os.path.join(self.work, "old.jsonl")
+        with open(old, "w") as f:
+            f.write("\n".join(lines))
+        target, result = self.import_into("target-old", old)
+        self.assertRefusedAndEmpty(result, target, "format version 1", "fleetkey export")
+
+
+def fleetkey_env(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(["dotnet", fk.dll_path(), *args], capture_output=True, text=True, timeout=300,
+                          env={**{k: v for k, v in os.environ.items() if not k.startswith("FLEETKEY_ROOT_") and k != "FLEETKEY_CA_PASSPHRASE"}, **env})
 
 if __name__ == "__main__":
     unittest.main()

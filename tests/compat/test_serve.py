@@ -207,6 +207,113 @@ class ServeProcessTests(CompatTestCase):
         fk.make_client(server).create_thing(thingName=self.name("after-migrate"))
         self.assertStopsCleanly(server)
 
+    # ------------------------------------------------------------------ damaged stored material (issue 16)
+
+    def assertRefusesToStart(self, server, *expected):
+        """The start fails with exit 2 and one line `fleetkey: ...` naming what is wrong; no stack trace."""
+        self.addCleanup(server.cleanup)
+        with self.assertRaises(fk.ServerStartError):
+            server.start(timeout=60)
+        self.assertEqual(server.proc.returncode, 2, server.log_tail())
+        with open(server.log_path, encoding="utf-8", errors="replace") as f:
+            output = f.read().split("\n=== ", 1)[1].split("\n", 1)[1]
+        self.assertNotIn("Unhandled exception", output)
+        self.assertNotRegex(output, r"(?m)^\s+at ", "a stack trace")
+        errors = [line for line in output.splitlines() if line.startswith("fleetkey: ")]
+        self.assertEqual(len(errors), 1, output)
+        for text in expected:
+            self.assertIn(text, errors[0])
+        return errors[0]
+
+    def damaged_copy(self, source_dir, tag):
+        import shutil
+        import tempfile
+        copy = tempfile.mkdtemp(prefix=f"fleetkey-compat-{tag}-")
+        self.addCleanup(shutil.rmtree, copy, True)
+        shutil.copytree(source_dir, copy, dirs_exist_ok=True)
+        return copy
+
+    @staticmethod
+    def flip_base64(path, line=1, column=30):
+        """Changes one base64 character of a PEM file (column 30 of the first line of a P-256 PKCS#8
+        key is inside the curve's OID: the platform then threw PlatformNotSupportedException)."""
+        with open(path) as f:
+            lines = f.read().split("\n")
+        chars = list(lines[line])
+        chars[column] = "A" if chars[column] != "A" else "B"
+        lines[line] = "".join(chars)
+        with open(path, "w") as f:
+            f.write("\n".join(lines))
+
+    @unittest.skipIf(fk.store() == "postgres", "the CA and the database are files of the data directory on SQLite")
+    def test_damaged_ca_files_or_database_stop_serve_with_one_line(self):
+        first = self.start_server(fk.FleetkeyServer(log_name="damage-source"))
+        self.assertStopsCleanly(first)
+        ca = lambda d, name: os.path.join(d, "ca", name)
+
+        # Before: "Unhandled exception: System.PlatformNotSupportedException: The specified curve ...".
+        d = self.damaged_copy(first.data_dir, "curve")
+        self.flip_base64(ca(d, "issuing.key"))
+        self.assertRefusesToStart(fk.FleetkeyServer(data_dir=d, log_name="damage-curve"),
+                                  os.path.join(d, "ca"), "issuing CA private key is not a readable PEM private key")
+
+        d = self.damaged_copy(first.data_dir, "cert")
+        self.flip_base64(ca(d, "issuing.pem"), column=10)
+        self.assertRefusesToStart(fk.FleetkeyServer(data_dir=d, log_name="damage-cert"), os.path.join(d, "ca"), "issuing CA")
+
+        d = self.damaged_copy(first.data_dir, "swapped")
+        os.replace(ca(d, "root.key"), ca(d, "issuing.key"))
+        with open(ca(d, "root.key"), "w") as f:
+            f.write("not a key\n")
+        self.assertRefusesToStart(fk.FleetkeyServer(data_dir=d, log_name="damage-swapped"),
+                                  "The issuing CA private key does not belong to the issuing CA certificate")
+
+        d = self.damaged_copy(first.data_dir, "unreadable")
+        os.remove(ca(d, "issuing.key"))
+        os.mkdir(ca(d, "issuing.key"))
+        self.assertRefusesToStart(fk.FleetkeyServer(data_dir=d, log_name="damage-unreadable"), os.path.join(d, "ca"), "issuing.key")
+
+        d = self.damaged_copy(first.data_dir, "database")
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(os.path.join(d, "fleetkey.db" + suffix)):
+                os.remove(os.path.join(d, "fleetkey.db" + suffix))
+        with open(os.path.join(d, "fleetkey.db"), "r+b") as f:
+            f.write(b"this is no database header")
+        self.assertRefusesToStart(fk.FleetkeyServer(data_dir=d, log_name="damage-db"), os.path.join(d, "fleetkey.db"), "not a database")
+
+    def test_damaged_ca_in_the_store_or_wrong_passphrase_stop_serve_with_one_line(self):
+        passphrase = "correct horse battery staple"
+        first = self.start_server(fk.FleetkeyServer(log_name="damage-pass", extra_env={"FLEETKEY_CA_PASSPHRASE": passphrase}))
+        self.assertStopsCleanly(first)
+
+        wrong = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, root_keys=False, log_name="damage-wrong-pass",
+                                  extra_env={"FLEETKEY_CA_PASSPHRASE": "wrong"})
+        line = self.assertRefusesToStart(wrong, "passphrase does not decrypt the issuing CA private key")
+        self.assertNotIn(passphrase, line)
+
+        # The issuing key's ciphertext damaged: the right passphrase no longer opens it.
+        if first.database:
+            pem = fk.query_database(first.database, "SELECT issuing_key_pem FROM ca_material")
+            lines = pem.split("\n")
+            lines[3] = ("A" if lines[3][5] != "A" else "B").join([lines[3][:5], lines[3][6:]])
+            fk.query_database(first.database, "UPDATE ca_material SET issuing_key_pem = '" + "\n".join(lines) + "'")
+            where = "the database (table ca_material)"
+        else:
+            self.flip_base64(os.path.join(first.data_dir, "ca", "issuing.key"), line=3, column=5)
+            where = os.path.join(first.data_dir, "ca")
+        damaged = fk.FleetkeyServer(data_dir=first.data_dir, database=first.database, root_keys=False, log_name="damage-cipher",
+                                    extra_env={"FLEETKEY_CA_PASSPHRASE": passphrase})
+        self.assertRefusesToStart(damaged, where, "issuing CA private key")
+
+    def test_unwritable_credentials_path_stops_serve_with_one_line(self):
+        import tempfile
+        import shutil
+        data_dir = tempfile.mkdtemp(prefix="fleetkey-compat-creds-")
+        self.addCleanup(shutil.rmtree, data_dir, True)
+        os.mkdir(os.path.join(data_dir, "credentials"))
+        server = fk.FleetkeyServer(data_dir=data_dir, root_keys=False, log_name="damage-creds")
+        self.assertRefusesToStart(server, "Cannot write the generated root access key to " + os.path.join(data_dir, "credentials"))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -309,9 +309,15 @@ public sealed partial class ProvisioningTemplateService(IFleetStore store, TimeP
         }
     }
 
+    /// <summary>Whether <paramref name="roleArn"/> has the form of an IAM role ARN (also for imported rows).</summary>
+    internal static bool IsRoleArn(string? roleArn) => roleArn is not null && RoleArnPattern().IsMatch(roleArn);
+
+    /// <summary>Whether <paramref name="target"/> is a pre-provisioning hook Fleetkey keeps: a Lambda function ARN or an http(s) URL.</summary>
+    internal static bool IsHookTarget(string target) => LambdaArnPattern().IsMatch(target) || PreProvisioningHookClient.AsUrl(target) is not null;
+
     private static void CheckRoleArn(string? roleArn, List<string> problems)
     {
-        if (roleArn is null || !RoleArnPattern().IsMatch(roleArn))
+        if (!IsRoleArn(roleArn))
         {
             problems.Add($"provisioningRoleArn '{roleArn}' is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).");
         }
@@ -330,7 +336,7 @@ public sealed partial class ProvisioningTemplateService(IFleetStore store, TimeP
         }
 
         // Fleetkey has no Lambda: an http(s) URL (a webhook called with AWS's hook input) stands in for one.
-        if (!LambdaArnPattern().IsMatch(hook.TargetArn) && PreProvisioningHookClient.AsUrl(hook.TargetArn) is null)
+        if (!IsHookTarget(hook.TargetArn))
         {
             problems.Add($"preProvisioningHook.targetArn '{hook.TargetArn}' is neither a Lambda function ARN nor an http(s) URL (Fleetkey calls a URL instead of a Lambda).");
         }

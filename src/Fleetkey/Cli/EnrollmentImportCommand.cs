@@ -9,16 +9,16 @@ namespace Fleetkey.Cli;
 
 /// <summary>
 /// <c>fleetkey enrollments import FILE.csv --template NAME</c>: enrolls a production run, one
-/// individual enrollment per line <c>serial[,secret]</c>. Valid lines are imported in batches, each
-/// batch in one transaction; invalid lines are reported with their line number and reason and do not
-/// stop the others; the exit code is 1 when any line failed. Secrets Fleetkey generates (lines with no
-/// secret) are written to a CSV the operator keeps (mode 0600), batch by batch as each commits.
+/// individual enrollment per line <c>serial[,secret]</c> (<see cref="EnrollmentCsv"/>). The whole file
+/// is checked first, streaming: any bad line (reported with its number and reason) refuses the file,
+/// and nothing is written. A good file is imported in batches, each in one transaction; a line whose
+/// serial conflicts with an enrollment already stored is reported and does not stop the others; the
+/// exit code is 1 when any line failed. Secrets Fleetkey generates (lines with no secret) are written to
+/// a CSV the operator keeps (mode 0600), batch by batch as each commits.
 /// </summary>
 internal static class EnrollmentImportCommand
 {
     public const int BatchSize = 500;
-
-    private static readonly string[] HeaderWords = ["serial", "serialnumber", "serial_number"];
 
     public static Command Create(Action<IServiceCollection>? configure)
     {
@@ -48,85 +48,57 @@ internal static class EnrollmentImportCommand
         return command;
     }
 
-    /// <summary>The lines of a production run, and the problems of those that cannot be imported.</summary>
-    internal sealed record ParsedFile(IReadOnlyList<EnrollmentImportLine> Lines, IReadOnlyList<LineError> Errors, int DataLines);
-
-    internal sealed record LineError(int LineNumber, string Reason);
-
-    /// <summary>
-    /// Reads <c>serial[,secret]</c> lines. Fields are trimmed; blank lines and lines starting with #
-    /// are skipped, and so is a first line whose first field is a header word (serial, serialNumber).
-    /// A secret is never repeated in an error.
-    /// </summary>
-    internal static ParsedFile Parse(IEnumerable<string> lines)
-    {
-        var valid = new List<EnrollmentImportLine>();
-        var errors = new List<LineError>();
-        var number = 0;
-        var dataLines = 0;
-        var first = true;
-        foreach (var raw in lines)
-        {
-            number++;
-            var line = raw.Trim();
-            if (line.Length == 0 || line[0] == '#')
-            {
-                continue;
-            }
-
-            var fields = line.Split(',').Select(f => f.Trim()).ToArray();
-            if (first && HeaderWords.Contains(fields[0].ToLowerInvariant(), StringComparer.Ordinal))
-            {
-                first = false;
-                continue;
-            }
-
-            first = false;
-            dataLines++;
-            if (fields.Length > 2)
-            {
-                errors.Add(new LineError(number, string.Create(CultureInfo.InvariantCulture, $"expected serial[,secret], found {fields.Length} fields")));
-                continue;
-            }
-
-            if (fields[0].Length == 0)
-            {
-                errors.Add(new LineError(number, "the serial number is empty"));
-                continue;
-            }
-
-            byte[]? secret = null;
-            if (fields.Length == 2 && fields[1].Length > 0)
-            {
-                secret = EnrollmentSecrets.TryParse(fields[1]);
-                if (secret is null)
-                {
-                    errors.Add(new LineError(number, $"the secret is not {EnrollmentSecrets.Length} bytes of base64"));
-                    continue;
-                }
-            }
-
-            valid.Add(new EnrollmentImportLine(number, fields[0], secret));
-        }
-
-        return new ParsedFile(valid, errors, dataLines);
-    }
-
     internal static async Task<int> ImportAsync(
         EnrollmentService service, string path, EnrollmentSettings settings, string secretsPath, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        if (!File.Exists(path))
+        FileStream input;
+        try
         {
-            await error.WriteLineAsync($"fleetkey: {path} does not exist.");
+            input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"fleetkey: cannot read {path}: {exception.Message}");
             return 2;
         }
 
-        var parsed = Parse(await File.ReadAllLinesAsync(path, cancellationToken));
-        await service.CheckImportSettingsAsync(settings, cancellationToken);
+        await using (input)
+        {
+            await service.CheckImportSettingsAsync(settings, cancellationToken);
 
+            // The whole file is checked before anything is written: a run with a bad line is refused
+            // whole, so that a file that is wrong (a column too many, another encoding, a mangled
+            // serial) never leaves half a production run enrolled.
+            var check = await EnrollmentCsv.CheckAsync(input, cancellationToken);
+            if (check.ErrorCount > 0)
+            {
+                foreach (var problem in check.Errors)
+                {
+                    await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"line {problem.LineNumber}: {problem.Reason}"));
+                }
+
+                if (check.ErrorCount > check.Errors.Count)
+                {
+                    await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"… and {check.ErrorCount - check.Errors.Count} more bad lines"));
+                }
+
+                await output.WriteLineAsync(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Refused {path}: {check.ErrorCount} bad {(check.ErrorCount == 1 ? "line" : "lines")} of {check.DataLines}; nothing was imported. Fix {(check.ErrorCount == 1 ? "it" : "them")} and import the file again."));
+                return 1;
+            }
+
+            input.Seek(0, SeekOrigin.Begin);
+            return await ImportCheckedAsync(service, input, check, path, settings, secretsPath, output, error, cancellationToken);
+        }
+    }
+
+    private static async Task<int> ImportCheckedAsync(
+        EnrollmentService service, Stream input, EnrollmentCsv.CheckResult check, string path, EnrollmentSettings settings, string secretsPath, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
         FileStream? secretsFile = null;
         StreamWriter? secrets = null;
-        if (parsed.Lines.Any(l => l.DeviceSecret is null))
+        if (check.LinesWithoutSecret > 0)
         {
             try
             {
@@ -143,7 +115,7 @@ internal static class EnrollmentImportCommand
             await secrets.WriteLineAsync("serialNumber,deviceSecret");
         }
 
-        var errors = new List<LineError>(parsed.Errors);
+        var errors = new List<EnrollmentCsv.LineError>();
         int imported = 0, already = 0, generated = 0;
         try
         {
@@ -153,25 +125,46 @@ internal static class EnrollmentImportCommand
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async context =>
                 {
-                    var task = context.AddTask($"Importing {Path.GetFileName(path)}", maxValue: Math.Max(1, parsed.DataLines));
-                    task.Increment(parsed.Errors.Count);
-                    foreach (var batch in parsed.Lines.Chunk(BatchSize))
+                    var task = context.AddTask($"Importing {Path.GetFileName(path)}", maxValue: Math.Max(1, check.DataLines));
+                    var batch = new List<EnrollmentImportLine>(BatchSize);
+                    await foreach (var line in EnrollmentCsv.ReadAsync(input, cancellationToken))
                     {
+                        batch.Add(line);
+                        if (batch.Count == BatchSize)
+                        {
+                            await ImportBatchAsync(batch);
+                        }
+                    }
+
+                    await ImportBatchAsync(batch);
+                    task.Value = task.MaxValue;
+
+                    async Task ImportBatchAsync(List<EnrollmentImportLine> lines)
+                    {
+                        if (lines.Count == 0)
+                        {
+                            return;
+                        }
+
                         IReadOnlyList<EnrollmentImportResult> results;
                         try
                         {
-                            results = await service.ImportBatchAsync(batch, settings, cancellationToken);
+                            results = await service.ImportBatchAsync(lines, settings, cancellationToken);
                         }
                         catch (ServiceException exception)
                         {
-                            results = batch.Select(l => new EnrollmentImportResult(l.LineNumber, l.SerialNumber, null, false, $"the batch was refused: {exception.Message}")).ToList();
+                            results = lines.Select(l => new EnrollmentImportResult(l.LineNumber, l.SerialNumber, null, false, $"the batch was refused: {exception.Message}")).ToList();
                         }
 
                         foreach (var result in results)
                         {
                             if (!result.Succeeded)
                             {
-                                errors.Add(new LineError(result.LineNumber, result.Error!));
+                                // The file was checked: what fails now conflicts with what is enrolled already.
+                                if (errors.Count < EnrollmentCsv.MaxListedErrors)
+                                {
+                                    errors.Add(new EnrollmentCsv.LineError(result.LineNumber, result.Error!));
+                                }
                             }
                             else if (result.AlreadyEnrolled)
                             {
@@ -189,6 +182,14 @@ internal static class EnrollmentImportCommand
                             }
                         }
 
+                        foreach (var line in lines)
+                        {
+                            if (line.DeviceSecret is { } given)
+                            {
+                                CryptographicOperations.ZeroMemory(given);
+                            }
+                        }
+
                         // The batch is committed: its generated secrets reach the disk before the next one.
                         if (secrets is not null)
                         {
@@ -196,11 +197,15 @@ internal static class EnrollmentImportCommand
                             secretsFile!.Flush(flushToDisk: true);
                         }
 
-                        task.Increment(batch.Length);
+                        task.Increment(lines.Count);
+                        lines.Clear();
                     }
-
-                    task.Value = task.MaxValue;
                 });
+        }
+        catch (InvalidDataException exception)
+        {
+            await error.WriteLineAsync($"fleetkey: {exception.Message}; the lines before it were imported, the rest not.");
+            return 1;
         }
         finally
         {
@@ -210,14 +215,20 @@ internal static class EnrollmentImportCommand
             }
         }
 
-        foreach (var problem in errors.OrderBy(e => e.LineNumber))
+        var failed = check.DataLines - imported - already;
+        foreach (var problem in errors)
         {
             await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"line {problem.LineNumber}: {problem.Reason}"));
         }
 
+        if (failed > errors.Count)
+        {
+            await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"… and {failed - errors.Count} more lines failed"));
+        }
+
         await output.WriteLineAsync(string.Create(
             CultureInfo.InvariantCulture,
-            $"Imported {imported} enrollments ({already} already enrolled, {errors.Count} failed) from {path}."));
+            $"Imported {imported} enrollments ({already} already enrolled, {failed} failed) from {path}."));
         if (generated > 0)
         {
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Generated {generated} device secrets into {secretsPath}: keep it, they are not shown again."));
@@ -227,6 +238,6 @@ internal static class EnrollmentImportCommand
             File.Delete(secretsPath);
         }
 
-        return errors.Count == 0 ? 0 : 1;
+        return failed == 0 ? 0 : 1;
     }
 }

@@ -193,15 +193,35 @@ internal static class FleetkeyCommands
                 },
                 CaPassphrase = Env("FLEETKEY_CA_PASSPHRASE"),
             };
+            WebApplication app;
             try
             {
-                await using var app = await FleetkeyApp.BuildAsync(settings, configure: null, cancellationToken);
-                await app.RunAsync();
+                app = await FleetkeyApp.BuildAsync(settings, configure: null, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // Nothing is served yet: whatever stops the start (bad flags, damaged CA material or
+                // database, an unwritable data directory, a row the start reads) is one line and exit 2,
+                // never a stack trace. Types outside the expected ones are named, for a bug report.
+                var expected = exception is ArgumentException or UriFormatException or Microsoft.Extensions.Options.OptionsValidationException
+                    or IOException or UnauthorizedAccessException or InvalidOperationException or Fleetkey.Pki.PkiException or System.Data.Common.DbException;
+                await Console.Error.WriteLineAsync($"fleetkey: {(expected ? string.Empty : "cannot start: ")}{OneLine(exception.Message)}{(expected ? string.Empty : $" ({exception.GetType().Name})")}");
+                return 2;
+            }
+
+            try
+            {
+                await using (app)
+                {
+                    await app.RunAsync();
+                }
+
                 return 0;
             }
-            catch (Exception exception) when (exception is ArgumentException or UriFormatException or Microsoft.Extensions.Options.OptionsValidationException or IOException or InvalidOperationException or Fleetkey.Pki.PkiException)
+            catch (Exception exception) when (exception is IOException or InvalidOperationException)
             {
-                await Console.Error.WriteLineAsync($"fleetkey: {exception.Message}");
+                // The listeners could not bind (a port in use, an address not on this machine).
+                await Console.Error.WriteLineAsync($"fleetkey: {OneLine(exception.Message)}");
                 return 2;
             }
         });
@@ -320,6 +340,8 @@ internal static class FleetkeyCommands
         });
         return option;
     }
+    /// <summary>An exception message on one line (some, from the database drivers, span several).</summary>
+    private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 }

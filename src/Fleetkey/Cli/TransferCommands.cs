@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Data.Common;
 using System.Diagnostics;
 using Fleetkey.Hosting;
 using Fleetkey.Pki;
+using Fleetkey.Services.Transfer;
 using Fleetkey.Storage;
 using Fleetkey.Storage.Postgres;
 using Fleetkey.Storage.Transfer;
@@ -31,30 +33,48 @@ internal static class TransferCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
+            var passphrase = Passphrase();
             var opened = DataDirectory.Open(parse.GetValue(data)!, parse.GetValue(database));
             try
             {
                 await opened.MigrateAsync(TimeProvider.System, cancellationToken);
                 IReadOnlyDictionary<string, object?>? ca = null;
-                if (opened.Store is not PostgresFleetStore)
+                StoredCaMaterial? material;
+                if (opened.Store is PostgresFleetStore)
                 {
-                    // SQLite keeps the CA in DATA/ca; PostgreSQL in its ca_material table, exported with the rest.
+                    // PostgreSQL keeps the CA in its ca_material table, exported with the rest.
+                    material = await opened.Store.ReadAsync((s, ct) => s.CaMaterial.GetAsync(ct), cancellationToken);
+                }
+                else
+                {
+                    // SQLite keeps the CA in DATA/ca.
                     var files = new FileCaMaterialStore(Path.Combine(parse.GetValue(data)!, "ca"));
-                    if (await files.LoadAsync(cancellationToken) is { } material)
+                    material = await files.LoadAsync(cancellationToken) is { } loaded
+                        ? new StoredCaMaterial(loaded.RootCertificatePem, loaded.RootKeyPem, loaded.IssuingCertificatePem, loaded.IssuingKeyPem, loaded.KeysEncrypted)
+                        : null;
+                    if (material is not null)
                     {
-                        ca = FleetTransfer.CaMaterialRow(
-                            new StoredCaMaterial(material.RootCertificatePem, material.RootKeyPem, material.IssuingCertificatePem, material.IssuingKeyPem, material.KeysEncrypted),
-                            File.GetLastWriteTimeUtc(Path.Combine(files.Directory, "root.pem")));
+                        ca = FleetTransfer.CaMaterialRow(material, File.GetLastWriteTimeUtc(Path.Combine(files.Directory, "root.pem")));
                     }
                 }
 
+                if (material is not null && CertificateAuthority.FindMaterialProblem(
+                        new CaMaterial(material.RootCertificatePem, material.RootKeyPem, material.IssuingCertificatePem, material.IssuingKeyPem, material.KeysEncrypted), passphrase) is { } problem)
+                {
+                    // An export the import would refuse helps no one; and the passphrase keys the
+                    // export's MAC, so it must be the fleet's (the one that opens its CA keys).
+                    await Console.Error.WriteLineAsync($"fleetkey: nothing was exported: the CA material in {DataDirectory.CaStoreDescription(parse.GetValue(data)!, opened)} cannot be used: {problem}");
+                    return 1;
+                }
+
+                var options = new ExportOptions { CaMaterial = ca, Passphrase = passphrase, Progress = Progress(), Now = DateTimeOffset.UtcNow };
                 var stopwatch = Stopwatch.StartNew();
                 TransferSummary summary;
                 if (path == "-")
                 {
                     await using var stdout = Console.OpenStandardOutput();
                     await using var buffered = new BufferedStream(stdout, 1 << 16);
-                    summary = await FleetTransfer.ExportAsync(opened.Store, buffered, ca, Progress(), DateTimeOffset.UtcNow, cancellationToken);
+                    summary = await FleetTransfer.ExportAsync(opened.Store, buffered, options, cancellationToken);
                 }
                 else
                 {
@@ -62,15 +82,23 @@ internal static class TransferCommands
                     var partial = path + ".partial";
                     await using (var stream = new FileStream(partial, OwnerOnlyCreate()))
                     {
-                        summary = await FleetTransfer.ExportAsync(opened.Store, stream, ca, Progress(), DateTimeOffset.UtcNow, cancellationToken);
+                        summary = await FleetTransfer.ExportAsync(opened.Store, stream, options, cancellationToken);
                     }
 
                     File.Move(partial, path, overwrite: true);
                 }
 
                 await Console.Error.WriteLineAsync(
-                    $"Exported {summary.TotalRows} rows (schema version {summary.SchemaVersion}) from {opened.Description} in {stopwatch.Elapsed.TotalSeconds:F1} s{(path == "-" ? string.Empty : " to " + path)}.");
+                    $"Exported {summary.TotalRows} rows (schema version {summary.SchemaVersion}) from {opened.Description} in {stopwatch.Elapsed.TotalSeconds:F1} s"
+                    + $"{(path == "-" ? string.Empty : " to " + path)}, with {(passphrase is null ? "a SHA-256 digest (no MAC: FLEETKEY_CA_PASSPHRASE is not set)" : "a SHA-256 digest and a MAC keyed from FLEETKEY_CA_PASSPHRASE")}.");
                 return 0;
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or DbException)
+            {
+                // A target that cannot be written, a database that cannot be read: one line, and no
+                // half-written export under the final name (it is written beside it and renamed).
+                await Console.Error.WriteLineAsync($"fleetkey: export failed: {exception.Message}");
+                return 1;
             }
             finally
             {
@@ -99,7 +127,7 @@ internal static class TransferCommands
             try
             {
                 await opened.MigrateAsync(TimeProvider.System, cancellationToken);
-                Func<StoredCaMaterial, CancellationToken, Task>? caSink = null;
+                var options = new ImportOptions(new FleetImportChecker(Passphrase())) { Passphrase = Passphrase(), Progress = Progress() };
                 if (opened.Store is not PostgresFleetStore)
                 {
                     var files = new FileCaMaterialStore(caDirectory);
@@ -109,10 +137,13 @@ internal static class TransferCommands
                         return 1;
                     }
 
-                    caSink = async (material, ct) =>
+                    options = options with
                     {
-                        wroteCaFiles = true;
-                        await files.SaveAsync(new CaMaterial(material.RootCertificatePem, material.RootKeyPem, material.IssuingCertificatePem, material.IssuingKeyPem, material.KeysEncrypted), ct);
+                        CaMaterialSink = async (material, ct) =>
+                        {
+                            wroteCaFiles = true;
+                            await files.SaveAsync(new CaMaterial(material.RootCertificatePem, material.RootKeyPem, material.IssuingCertificatePem, material.IssuingKeyPem, material.KeysEncrypted), ct);
+                        },
                     };
                 }
 
@@ -120,7 +151,7 @@ internal static class TransferCommands
                 TransferSummary summary;
                 await using (var input = path == "-" ? Console.OpenStandardInput() : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
                 {
-                    summary = await FleetTransfer.ImportAsync(opened.Store, input, caSink, Progress(), cancellationToken);
+                    summary = await FleetTransfer.ImportAsync(opened.Store, input, options, cancellationToken);
                 }
 
                 await Console.Error.WriteLineAsync(
@@ -135,12 +166,16 @@ internal static class TransferCommands
                     Directory.Delete(caDirectory, recursive: true);
                 }
 
-                if (exception is not (TransferException or FileNotFoundException))
+                if (exception is OperationCanceledException)
                 {
                     throw;
                 }
 
-                await Console.Error.WriteLineAsync($"fleetkey: import failed, nothing was imported: {exception.Message}");
+                // The transaction was rolled back whatever went wrong: say so, in one message. A type
+                // outside the expected ones is a bug, named for the report.
+                var expected = exception is TransferException or IOException or UnauthorizedAccessException or DbException;
+                await Console.Error.WriteLineAsync(
+                    $"fleetkey: import refused, nothing was imported: {exception.Message}{(expected ? string.Empty : $" ({exception.GetType().Name})")}");
                 return 1;
             }
             finally
@@ -152,6 +187,8 @@ internal static class TransferCommands
     }
 
     private static ConsoleProgress Progress() => new();
+
+    private static string? Passphrase() => Environment.GetEnvironmentVariable("FLEETKEY_CA_PASSPHRASE") is { Length: > 0 } value ? value : null;
 
     /// <summary>A new file readable by its owner only (it holds secrets), whatever the umask.</summary>
     internal static FileStreamOptions OwnerOnlyCreate(FileMode mode = FileMode.Create)
@@ -186,7 +223,7 @@ internal static class TransferCommands
         {
             if (value.Done)
             {
-                Console.Error.WriteLine($"  {value.Table,-20} {value.Rows,10} rows");
+                Console.Error.WriteLine($"  {value.Table,-30} {value.Rows,10} rows");
             }
         }
     }

@@ -57,6 +57,10 @@ internal static partial class DataDirectory
             ? new StoreCaMaterialStore(opened.Store, time)
             : new FileCaMaterialStore(Path.Combine(directory, "ca"));
 
+    /// <summary>Where <see cref="CaStore"/> keeps the CA, for messages.</summary>
+    public static string CaStoreDescription(string directory, OpenedStore opened) =>
+        opened.Store is PostgresFleetStore ? "the database (table ca_material)" : Path.Combine(directory, "ca");
+
     public static void LogMigrations(ILogger logger, OpenedStore opened, IReadOnlyList<int> applied)
     {
         if (applied.Count > 0)
@@ -108,9 +112,20 @@ internal static partial class DataDirectory
         }
 
         var key = await keys.CreateAsync("root (generated)", cancellationToken);
-        EnsureDirectory(directory);
         var path = Path.Combine(directory, CredentialsFile);
-        await WriteCredentialsAsync(path, key, cancellationToken);
+        try
+        {
+            EnsureDirectory(directory);
+            await WriteCredentialsAsync(path, key, cancellationToken);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // A key whose secret reached no file could never be used, and the next start would not
+            // generate another (the store has a key): take it back.
+            await keys.DeleteAsync(key.AccessKeyId, CancellationToken.None);
+            throw new InvalidOperationException($"Cannot write the generated root access key to {path}: {exception.Message}", exception);
+        }
+
         LogRootKeyGenerated(logger, key.AccessKeyId, path);
     }
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics.Metrics;
 using Fleetkey.Api.Hosting;
 using Fleetkey.Mqtt;
@@ -103,7 +104,17 @@ internal static partial class FleetkeyApp
         // The CA is made (or loaded, unlocked with the passphrase) before the server answers anything.
         // The clock is the registered instance (tests register a fake one), else the system clock.
         var time = builder.Services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance as TimeProvider ?? TimeProvider.System;
-        var applied = await opened.MigrateAsync(time, cancellationToken);
+        IReadOnlyList<int> applied;
+        try
+        {
+            applied = await opened.MigrateAsync(time, cancellationToken);
+        }
+        catch (DbException exception)
+        {
+            // A damaged or foreign database file: say which, in one line, rather than a stack trace.
+            throw new InvalidOperationException($"The database {opened.Description} cannot be used: {exception.Message}", exception);
+        }
+
         var caStore = DataDirectory.CaStore(settings.DataDirectory, opened, time);
         var activity = new ServerActivity(time, meter);
         builder.Services.AddSingleton(activity);
@@ -118,12 +129,21 @@ internal static partial class FleetkeyApp
         CertificateAuthority authority;
         try
         {
-            authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, keyPool, cancellationToken);
+            try
+            {
+                authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, keyPool, cancellationToken);
+            }
+            catch (CaMaterialRaceException)
+            {
+                // Another node made the CA while this one did: use the stored one.
+                authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, keyPool, cancellationToken);
+            }
         }
-        catch (CaMaterialRaceException)
+        catch (Exception exception) when (exception is PkiException or InvalidOperationException or IOException or UnauthorizedAccessException or DbException)
         {
-            // Another node made the CA while this one did: use the stored one.
-            authority = await CertificateAuthority.LoadOrCreateAsync(caStore, pkiOptions, time, keyPool, cancellationToken);
+            // Damaged or locked CA material stops the server before it answers anything, with one line
+            // that says where the material is and what is wrong with it (never the material itself).
+            throw new InvalidOperationException($"The CA material in {DataDirectory.CaStoreDescription(settings.DataDirectory, opened)} cannot be used: {exception.Message}", exception);
         }
 
         // Registered through a factory so the container disposes it at shutdown.

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using Fleetkey.Cli;
 using Fleetkey.Pki;
 using Fleetkey.Services.Provisioning;
@@ -50,7 +51,7 @@ public sealed class EnrollmentCommandsTests : IDisposable
     }
 
     [Fact]
-    public async Task Import_GoodAndBadLines_ImportsTheGoodReportsEachBadAndFailsTheRun()
+    public async Task Import_FileWithBadLines_ReportsEveryBadLineAndImportsNothing()
     {
         var csv = WriteCsv(
             "# production run 7",
@@ -67,13 +68,34 @@ public sealed class EnrollmentCommandsTests : IDisposable
         var (code, output, error) = await RunAsync("enrollments", "import", csv, "--template", "factory", "--data", DataDirectory, "--param", "Site=plant-1");
 
         Assert.Equal(1, code);
-        Assert.Contains("Imported 3 enrollments (0 already enrolled, 4 failed)", output, StringComparison.Ordinal);
+        Assert.Contains("4 bad lines of 7; nothing was imported", output, StringComparison.Ordinal);
         Assert.Contains("line 5: invalid serial number", error, StringComparison.Ordinal);
         Assert.Contains("line 6: the secret is not 32 bytes of base64", error, StringComparison.Ordinal);
         Assert.Contains("line 7: serial number SN-0001 is repeated (first on line 3)", error, StringComparison.Ordinal);
         Assert.Contains("line 8: expected serial[,secret], found 3 fields", error, StringComparison.Ordinal);
         Assert.DoesNotContain("bm90IDMyIGJ5dGVz", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(GivenSecret, error + output, StringComparison.Ordinal);
         Assert.True(error.IndexOf("line 5:", StringComparison.Ordinal) < error.IndexOf("line 8:", StringComparison.Ordinal), "errors are reported in line order");
+        Assert.Empty(await ResolveAsync("SN-0001"));
+        Assert.Empty(await ResolveAsync("SN-0002"));
+        Assert.False(File.Exists(Path.Combine(_directory.Path, "run-7.secrets.csv")), "nothing was imported, so no secrets file");
+    }
+
+    [Fact]
+    public async Task Import_GoodFile_ImportsEveryLineAndWritesTheGeneratedSecrets()
+    {
+        var csv = WriteCsv(
+            "# production run 7",
+            "serialNumber,secret",
+            "SN-0001",
+            $"SN-0002, {GivenSecret}",
+            "",
+            "SN-0005,");
+
+        var (code, output, _) = await RunAsync("enrollments", "import", csv, "--template", "factory", "--data", DataDirectory, "--param", "Site=plant-1");
+
+        Assert.Equal(0, code);
+        Assert.Contains("Imported 3 enrollments (0 already enrolled, 0 failed)", output, StringComparison.Ordinal);
 
         // The generated secrets are in an owner-only CSV beside the input, and they are the ones enrolled.
         var secretsPath = Path.Combine(_directory.Path, "run-7.secrets.csv");
@@ -94,7 +116,57 @@ public sealed class EnrollmentCommandsTests : IDisposable
         }
 
         Assert.Equal(Convert.FromBase64String(GivenSecret), Assert.Single(await ResolveAsync("SN-0002")).DeviceSecret);
-        Assert.Empty(await ResolveAsync("SN-0003"));
+    }
+
+    [Fact]
+    public async Task Import_InvalidUtf8_IsRefusedWithItsLineNumberAndImportsNothing()
+    {
+        Directory.CreateDirectory(_directory.Path);
+        var csv = Path.Combine(_directory.Path, "latin1.csv");
+        await File.WriteAllBytesAsync(csv, [.. "SN-0001\nSN-0002\n"u8, .. "SN-Gr"u8, 0xfc, .. "n\nSN-0003\n"u8]);
+
+        var (code, output, error) = await RunAsync("enrollments", "import", csv, "--template", "factory", "--data", DataDirectory);
+
+        Assert.Equal(1, code);
+        Assert.Contains("line 3: the line is not valid UTF-8", error, StringComparison.Ordinal);
+        Assert.Contains("nothing was imported", output, StringComparison.Ordinal);
+        Assert.Empty(await ResolveAsync("SN-0001"));
+    }
+
+    [Fact]
+    public async Task Import_EndlessLine_IsRefusedWithoutReadingItWhole()
+    {
+        Directory.CreateDirectory(_directory.Path);
+        var csv = Path.Combine(_directory.Path, "endless.csv");
+        await using (var file = File.Create(csv))
+        {
+            await file.WriteAsync("SN-0001\n"u8.ToArray());
+            var chunk = Enumerable.Repeat((byte)'x', 1 << 20).ToArray();
+            for (var i = 0; i < 64; i++)
+            {
+                await file.WriteAsync(chunk);
+            }
+        }
+
+        var (code, _, error) = await RunAsync("enrollments", "import", csv, "--template", "factory", "--data", DataDirectory);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"line 2: the line is longer than {EnrollmentCsv.MaxLineBytes} bytes", error, StringComparison.Ordinal);
+        Assert.Empty(await ResolveAsync("SN-0001"));
+    }
+
+    [Fact]
+    public async Task Import_ByteOrderMarkAndCrLf_AreRead()
+    {
+        Directory.CreateDirectory(_directory.Path);
+        var csv = Path.Combine(_directory.Path, "excel.csv");
+        await File.WriteAllBytesAsync(csv, [0xef, 0xbb, 0xbf, .. "serial,secret\r\nSN-0001,\r\n"u8, .. Encoding.ASCII.GetBytes($"SN-0002,{GivenSecret}\r\n")]);
+
+        var (code, output, error) = await RunAsync("enrollments", "import", csv, "--template", "factory", "--data", DataDirectory, "--secrets-out", Path.Combine(_directory.Path, "out.csv"));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("Imported 2 enrollments", output, StringComparison.Ordinal);
+        Assert.Equal(Convert.FromBase64String(GivenSecret), Assert.Single(await ResolveAsync("SN-0002")).DeviceSecret);
     }
 
     [Fact]
