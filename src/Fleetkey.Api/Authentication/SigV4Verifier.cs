@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Naming;
 using Fleetkey.Signing;
 using Microsoft.Extensions.Primitives;
 
@@ -137,7 +138,7 @@ internal static class SigV4Verifier
 
         var (accessKeyId, scopeDate, region, service, terminator) = (scope[0], scope[1], scope[2], scope[3], scope[4]);
         var scopeErrors = new StringBuilder();
-        if (!IsValidRegion(region))
+        if (!NameRules.IsRegion(region))
         {
             scopeErrors.Append(SigV4Messages.InvalidRegion(region));
         }
@@ -303,24 +304,6 @@ internal static class SigV4Verifier
             : DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
         basic = parsed ? SigV4Messages.Basic(time) : string.Empty;
         return parsed;
-    }
-
-    private static bool IsValidRegion(string region)
-    {
-        if (region.Length is 0 or > 63 || region[0] == '-' || region[^1] == '-')
-        {
-            return false;
-        }
-
-        foreach (var c in region)
-        {
-            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static bool SignatureMatches(string secret, string scopeDate, string region, string service, string stringToSign, string signature)

@@ -52,6 +52,28 @@ public static partial class NameRules
     public static bool IsCertificateId(string? id) =>
         id is { Length: CertificateIdLength } && CertificateIdPattern().IsMatch(id);
 
+    /// <summary>
+    /// A region as a SigV4 credential scope may name it (Fleetkey is one region under any name, which
+    /// becomes the region of the ARNs): 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'.
+    /// </summary>
+    public static bool IsRegion(string? region)
+    {
+        if (region is not { Length: > 0 and <= 63 } || region[0] == '-' || region[^1] == '-')
+        {
+            return false;
+        }
+
+        foreach (var c in region)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Thing, thing type and thing group names share one rule.</summary>
     public static void EnsureRegistryName(string? name, string field)
     {

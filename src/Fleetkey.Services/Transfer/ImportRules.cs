@@ -199,6 +199,7 @@ internal static partial class ImportRules
             ImportColumn.Text("outcome", v => OutcomePattern().IsMatch(v) ? null : $"{Quote(v)} is not an outcome word (such as {DeviceAttemptOutcome.Registered})"),
             ImportColumn.Text("reason", v => Bounded(v, MaxFreeText), nullable: true),
             ImportColumn.Text("certificate_id", CertificateId, nullable: true),
+            ImportColumn.Integer("authenticated", Flag),
         ],
         ["provisioning_templates"] =
         [
@@ -234,6 +235,7 @@ internal static partial class ImportRules
             ImportColumn.Text("group_key_kek_salt", KekSalt, nullable: true),
             ImportColumn.Integer("created_at", Instant),
             ImportColumn.Integer("last_modified_at", Instant),
+            ImportColumn.Text("region", Region, nullable: true),
         ],
         ["enrollments"] =
         [
@@ -246,6 +248,7 @@ internal static partial class ImportRules
             ImportColumn.Text("device_secret_kek_salt", KekSalt, nullable: true),
             ImportColumn.Integer("created_at", Instant),
             ImportColumn.Integer("last_modified_at", Instant),
+            ImportColumn.Text("region", Region, nullable: true),
         ],
         ["fleet_ownership_tokens"] =
         [
@@ -299,6 +302,8 @@ internal static partial class ImportRules
         milliseconds is >= -62_135_596_800_000 and <= 253_402_300_799_999 ? null : string.Create(CultureInfo.InvariantCulture, $"{milliseconds} is not an instant (Unix milliseconds)");
 
     private static string? Positive(long value) => value >= 1 ? null : string.Create(CultureInfo.InvariantCulture, $"{value} is not positive");
+
+    private static string? Region(string value) => NameRules.IsRegion(value) ? null : $"{Quote(value)} is not a region name";
 
     private static string? Flag(long value) => value is 0 or 1 ? null : string.Create(CultureInfo.InvariantCulture, $"{value} is neither 0 nor 1");
 
