@@ -126,7 +126,7 @@ public sealed class PolicyEvaluatorFuzzTests
         var free = Gen.Frequency((1, Gen.OneOf("b", "é", "?")), (4, Gen.Int[1, 200].Select(n => new string('a', n)))).Array[0, 4].Select(string.Concat);
         var filling = Gen.Int[0, 80].Select(n => new string('a', n));
         var gen = Gen.SelectMany(pattern, Gen.Bool, (p, fromPattern) => Gen.Select(
-            fromPattern ? Gen.Select(filling.Array[8], Mutation.Edits("abé", most: 2, cuts: false), (fill, edits) => Mutation.Apply(Instantiate(p, fill), edits)) : free,
+            fromPattern ? Gen.Select(filling.Array[8], Mutations.Edits("abé", most: 2, cuts: false), (fill, edits) => Mutations.Apply(Instantiate(p, fill), edits)) : free,
             Gen.Bool,
             (text, ignoreCase) => (p, text, ignoreCase)));
         Fuzz.Run("policies.evaluator", gen, input =>

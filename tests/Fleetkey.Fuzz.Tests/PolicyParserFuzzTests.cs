@@ -60,7 +60,7 @@ public sealed class PolicyParserFuzzTests
         });
 
     private static readonly Gen<string> Mutated =
-        Gen.Select(Document, Mutation.Edits("{}[]\",:\\ \u0000a*?$é\ud800", most: 5), Mutation.Apply);
+        Gen.Select(Document, Mutations.Edits("{}[]\",:\\ \u0000a*?$é\ud800", most: 5), Mutations.Apply);
 
     private static readonly string[] Resources =
     [

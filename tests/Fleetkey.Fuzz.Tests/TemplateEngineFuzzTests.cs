@@ -81,7 +81,7 @@ public sealed class TemplateEngineFuzzTests
 
     // Edits of a template: a byte replaced, inserted or removed, or the text cut short.
     private static readonly Gen<string> Mutated =
-        Gen.Select(Template, Mutation.Edits("{}[]\",:\\ \u0000ab1$é\ud800", most: 6), Mutation.Apply);
+        Gen.Select(Template, Mutations.Edits("{}[]\",:\\ \u0000ab1$é\ud800", most: 6), Mutations.Apply);
 
     [Fact]
     public void Evaluate_GeneratedTemplates_AnswerWithinBudget()
