@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Formats.Cbor;
 using System.Text.Json;
+using Fleetkey.Core.Json;
 
 namespace Fleetkey.Mqtt;
 
@@ -46,7 +47,7 @@ internal static class FleetProvisioningPayloads
                 ReadCbor(bytes, fields);
             }
         }
-        catch (Exception exception) when (exception is JsonException or CborContentException or InvalidOperationException)
+        catch (Exception exception) when (exception is JsonException or CborContentException or InvalidOperationException or OverflowException)
         {
             throw new FormatException($"The payload is not a valid {format} object.", exception);
         }
@@ -56,6 +57,12 @@ internal static class FleetProvisioningPayloads
 
     private static void ReadJson(byte[] bytes, Fields fields)
     {
+        // As every JSON reader of network input: valid UTF-8, no lone surrogate escape, no key twice.
+        if (StrictJson.FindProblem(bytes) is { } problem)
+        {
+            throw new FormatException(problem);
+        }
+
         using var document = JsonDocument.Parse(bytes);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
@@ -85,7 +92,8 @@ internal static class FleetProvisioningPayloads
 
     private static void ReadCbor(byte[] bytes, Fields fields)
     {
-        var reader = new CborReader(bytes, CborConformanceMode.Lax);
+        // Strict: valid UTF-8 text, no key twice in a map (RFC 8949 §5.6); lengths may still be indefinite.
+        var reader = new CborReader(bytes, CborConformanceMode.Strict);
         var count = reader.ReadStartMap();
         for (var i = 0; count is null ? reader.PeekState() != CborReaderState.EndMap : i < count; i++)
         {

@@ -232,7 +232,10 @@ public sealed class RequestBinderFuzzTests : IAsyncLifetime
 
     // TestServer has no raw request target: the server sees the path as PathString writes it, so labels go
     // out in that form for the signatures to agree (Kestrel keeps the raw target; tests/compat covers it).
-    private static string Encode(string label) => new PathString("/" + label).ToUriComponent()[1..];
+    // A label that spells "%00" itself would still decode to U+0000, which TestServer's client refuses to
+    // send (found by a long run: seed 5UYzTU18QYwf); Kestrel answers it 400 (tests/compat/test_hostile_wire.py).
+    private static string Encode(string label) =>
+        new PathString("/" + label).ToUriComponent()[1..].Replace("%00", "%2500", StringComparison.Ordinal);
 
     /// <summary>A JSON value for a model shape: mostly well-typed, sometimes the wrong type or a boundary value.</summary>
     private static JsonNode? Json(Random rng, string shapeName, int depth, bool bodyOnly = false)
