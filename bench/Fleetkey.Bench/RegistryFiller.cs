@@ -145,7 +145,9 @@ internal static class RegistryFiller
     /// </summary>
     private static void Expand(string exportPath, Stream output, int things, BenchProgress.Phase phase)
     {
-        using var buffered = new BufferedStream(output, 1 << 20);
+        // The import checks the SHA-256 of every byte before the end line: the expanded copy gets its own.
+        using var digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var buffered = new BufferedStream(new DigestingStream(output, digest), 1 << 20);
         using var writer = new Utf8JsonWriter(buffered, new JsonWriterOptions { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         var salt = RandomNumberGenerator.GetBytes(8);
         var prototypeRows = new List<(Prototype Prototype, JsonElement[] Cells)>();
@@ -243,9 +245,12 @@ internal static class RegistryFiller
             FlushPrototypes();
             if (root.TryGetProperty("end", out _))
             {
+                buffered.Flush();
+                var sha256 = Convert.ToHexStringLower(digest.GetHashAndReset());
                 writer.WriteStartObject();
                 writer.WriteBoolean("end", true);
                 writer.WriteNumber("rows", rows);
+                writer.WriteString("sha256", sha256);
                 writer.WriteEndObject();
                 writer.Flush();
                 buffered.WriteByte((byte)'\n');
@@ -341,3 +346,33 @@ internal static class RegistryFiller
 /// <param name="Detail">How it was done, for the report.</param>
 /// <param name="Cpu">Where the CPU went (API fill only).</param>
 internal sealed record FillResult(string Method, long Things, double Seconds, double Rate, string Detail, CpuUsage? Cpu);
+
+/// <summary>Passes writes through to a stream and adds them to a hash (the export's digest).</summary>
+internal sealed class DigestingStream(Stream inner, IncrementalHash hash) : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        hash.AppendData(buffer);
+        inner.Write(buffer);
+    }
+
+    public override void Flush() => inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
