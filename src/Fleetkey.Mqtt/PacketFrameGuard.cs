@@ -17,18 +17,20 @@ namespace Fleetkey.Mqtt;
 /// The guard answers a refused read with end of stream (MQTTnet then closes the connection as if the
 /// client had) rather than an exception, which MQTTnet would log as a server error.
 /// </remarks>
-internal sealed class PacketFrameGuard(IMqttChannel inner, MqttConnectionState state, int maxConnectBytes, int maxPacketBytes, BrokerMetrics metrics) : IMqttChannel
+/// <param name="onConnect">Called on the reading thread the moment the first CONNECT has been read whole, before MQTTnet
+/// sees it: the connection's pending slot is free before its CONNACK can reach the client (a continuation
+/// queued to a busy thread pool freed it later, so a closed-loop client counted twice for a moment).</param>
+internal sealed class PacketFrameGuard(IMqttChannel inner, MqttConnectionState state, int maxConnectBytes, int maxPacketBytes, BrokerMetrics metrics, Action onConnect) : IMqttChannel
 {
     private const int Connect = 1;
     private const int Auth = 15;
 
-    private readonly TaskCompletionSource _connectReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Stage _stage = Stage.Type;
     private int _type;
     private int _length;
     private int _lengthBytes;
     private int _bodyLeft;
-    private bool _connectSeen;
+    private volatile bool _connectSeen;
     private volatile bool _closed;
 
     private enum Stage
@@ -38,8 +40,8 @@ internal sealed class PacketFrameGuard(IMqttChannel inner, MqttConnectionState s
         Body,
     }
 
-    /// <summary>Completes when the first CONNECT has been read whole (its content is MQTTnet's and the broker's to judge).</summary>
-    public Task ConnectReceived => _connectReceived.Task;
+    /// <summary>Whether the first CONNECT has been read whole (its content is MQTTnet's and the broker's to judge).</summary>
+    public bool ConnectReceived => _connectSeen;
 
     public X509Certificate2 ClientCertificate => inner.ClientCertificate;
 
@@ -179,8 +181,11 @@ internal sealed class PacketFrameGuard(IMqttChannel inner, MqttConnectionState s
         _stage = Stage.Type;
         if (_type == Connect)
         {
-            _connectSeen = true;
-            _connectReceived.TrySetResult();
+            if (!_connectSeen)
+            {
+                _connectSeen = true;
+                onConnect();
+            }
         }
     }
 }

@@ -134,11 +134,10 @@ internal sealed partial class TlsServerAdapter(
             };
             var state = new MqttConnectionState();
             var guard = new PacketFrameGuard(
-                new MqttTcpChannel(stream, socket.LocalEndPoint, remote, certificate), state, options.MaxConnectBytes, options.MaxPacketBytes, metrics);
-            _ = guard.ConnectReceived.ContinueWith(_ => lease.Connected(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                new MqttTcpChannel(stream, socket.LocalEndPoint, remote, certificate), state, options.MaxConnectBytes, options.MaxPacketBytes, metrics, lease.Connected);
             await using var connectDeadline = deadline.Token.Register(() =>
             {
-                if (!guard.ConnectReceived.IsCompleted)
+                if (!guard.ConnectReceived)
                 {
                     guard.Close("connect_timeout");
                 }
