@@ -53,10 +53,8 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
     /// Write transactions this node runs at once; more wait their turn without a connection. Under
     /// SERIALIZABLE, concurrent writers that touch the same index pages (new things of neighbouring
     /// names, a young table of one page) make each other fail and retry, and past a few writers per
-    /// core the retries cost more than the concurrency gains. Measured with the bench's seed-register,
-    /// 64 requests in flight, server and database on 2 cores: unlimited 134-142 devices/s with 0.2-2%
-    /// of registrations failing after all retries; 2 writers 207/s, 4 229/s (none failing, warm-up
-    /// included), 8 232/s, 16 163/s.
+    /// core the retries cost more than the concurrency gains (BENCHMARKS.md, "What bounds each figure",
+    /// has the seed-register runs that chose two writers per core).
     /// </summary>
     public static int DefaultMaxConcurrentWrites { get; } = Math.Max(4, 2 * Environment.ProcessorCount);
 
