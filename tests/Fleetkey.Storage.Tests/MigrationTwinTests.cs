@@ -7,7 +7,8 @@ namespace Fleetkey.Storage.Tests;
 
 /// <summary>
 /// The SQLite and PostgreSQL migrations are twins kept by hand (one file pair per version). Migrated
-/// side by side by the product's runner, the two databases' catalogs must describe one schema:
+/// side by side by the product's runner (the PostgreSQL database is a copy of the template
+/// <see cref="Fleetkey.Testing.TestPostgres"/> migrates with it), the two catalogs must describe one schema:
 /// tables, columns, types (through <see cref="PortableTypes"/>), nullability, defaults, keys, UNIQUE
 /// constraints, indexes and foreign keys. A difference is either a bug (fixed by a new migration pair:
 /// an applied migration is never edited) or a deliberate dialect difference, listed with its reason in

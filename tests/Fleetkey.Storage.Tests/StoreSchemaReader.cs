@@ -10,8 +10,9 @@ namespace Fleetkey.Storage.Tests;
 /// Reads a migrated store's schema from its database's catalog, not from the migration text: SQLite's
 /// <c>pragma_table_list</c>, <c>pragma_table_info</c>, <c>pragma_index_list</c>,
 /// <c>pragma_index_xinfo</c>, <c>pragma_foreign_key_list</c> (and <c>sqlite_schema</c> for a partial
-/// index's WHERE clause, which no pragma gives); PostgreSQL's <c>pg_catalog</c> for the current schema.
-/// CHECK constraints are not read: SQLite keeps them only inside the CREATE TABLE text.
+/// index's WHERE clause, which no pragma gives; <c>sqlite3_table_column_metadata</c> for a column's
+/// collation); PostgreSQL's <c>pg_catalog</c> for the current schema. CHECK constraints are not read:
+/// SQLite keeps them only inside the CREATE TABLE text.
 /// </summary>
 public static partial class StoreSchemaReader
 {
@@ -54,68 +55,80 @@ public static partial class StoreSchemaReader
                 .Select(c => new StoreSchema.Column(c.Name, c.Type + SqliteCollation(connection, table, c.Name), c.NotNull || c.Name == rowidAlias, NormalizeDefault(c.Default), c.Name == rowidAlias))
                 .ToList();
 
-            var uniques = new List<IReadOnlyList<string>>();
-            var indexes = new Dictionary<string, StoreSchema.Index>(StringComparer.Ordinal);
-            var list = await QueryAsync(
-                connection,
-                "SELECT name, \"unique\", origin, partial FROM pragma_index_list(@table)",
-                r => (Name: r.GetString(0), Unique: r.GetInt64(1) != 0, Origin: r.GetString(2), Partial: r.GetInt64(3) != 0),
-                ("@table", table));
-            foreach (var index in list)
-            {
-                // cid -2 is an expression, -1 the rowid.
-                var keyColumns = await QueryAsync(
-                    connection,
-                    "SELECT CASE WHEN cid = -2 THEN '<expression>' WHEN cid = -1 THEN 'rowid' ELSE name END "
-                    + "|| CASE WHEN coll IS NULL OR coll = 'BINARY' THEN '' ELSE ' COLLATE ' || coll END || CASE WHEN \"desc\" = 1 THEN ' DESC' ELSE '' END "
-                    + "FROM pragma_index_xinfo(@index) WHERE key = 1 ORDER BY seqno",
-                    r => r.GetString(0),
-                    ("@index", index.Name));
-                switch (index.Origin)
-                {
-                    case "pk":
-                        // The automatic index of a key that is not the rowid; pragma_table_info gave the key.
-                        break;
-                    case "u":
-                        uniques.Add(keyColumns);
-                        break;
-                    default:
-                        string? predicate = null;
-                        if (index.Partial)
-                        {
-                            var sql = (await QueryAsync(connection, "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = @index", r => r.GetString(0), ("@index", index.Name)))[0];
-                            var where = WhereKeyword().Matches(sql)[^1];
-                            predicate = NormalizePredicate(sql[(where.Index + where.Length)..]);
-                        }
-
-                        indexes.Add(index.Name, new StoreSchema.Index(index.Name, keyColumns, index.Unique, predicate));
-                        break;
-                }
-            }
-
-            var foreignKeys = new List<string>();
-            var references = await QueryAsync(
-                connection,
-                "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(@table) ORDER BY id, seq",
-                r => (Id: r.GetInt64(0), Parent: r.GetString(1), From: r.GetString(2), To: r.IsDBNull(3) ? null : r.GetString(3), OnUpdate: r.GetString(4), OnDelete: r.GetString(5)),
-                ("@table", table));
-            foreach (var reference in references.GroupBy(r => r.Id))
-            {
-                var first = reference.First();
-                var to = reference.Select(r => r.To).ToList();
-                if (to.Contains(null))
-                {
-                    // REFERENCES parent without columns: the parent's primary key.
-                    to = [.. await QueryAsync(connection, "SELECT name FROM pragma_table_info(@table) WHERE pk > 0 ORDER BY pk", r => r.GetString(0), ("@table", first.Parent))];
-                }
-
-                foreignKeys.Add(ForeignKey(reference.Select(r => r.From), first.Parent, to!, first.OnDelete, first.OnUpdate));
-            }
-
+            var (uniques, indexes) = await ReadSqliteIndexesAsync(connection, table);
+            var foreignKeys = await ReadSqliteForeignKeysAsync(connection, table);
             tables.Add(table, new StoreSchema.Table(table, columns, primaryKey, uniques, indexes, foreignKeys));
         }
 
         return new StoreSchema("sqlite", tables);
+    }
+
+    private static async Task<(List<IReadOnlyList<string>> Uniques, Dictionary<string, StoreSchema.Index> Indexes)> ReadSqliteIndexesAsync(DbConnection connection, string table)
+    {
+        var uniques = new List<IReadOnlyList<string>>();
+        var indexes = new Dictionary<string, StoreSchema.Index>(StringComparer.Ordinal);
+        var list = await QueryAsync(
+            connection,
+            "SELECT name, \"unique\", origin, partial FROM pragma_index_list(@table)",
+            r => (Name: r.GetString(0), Unique: r.GetInt64(1) != 0, Origin: r.GetString(2), Partial: r.GetInt64(3) != 0),
+            ("@table", table));
+        foreach (var index in list)
+        {
+            // cid -2 is an expression, -1 the rowid.
+            var keyColumns = await QueryAsync(
+                connection,
+                "SELECT CASE WHEN cid = -2 THEN '<expression>' WHEN cid = -1 THEN 'rowid' ELSE name END "
+                + "|| CASE WHEN coll IS NULL OR coll = 'BINARY' THEN '' ELSE ' COLLATE ' || coll END || CASE WHEN \"desc\" = 1 THEN ' DESC' ELSE '' END "
+                + "FROM pragma_index_xinfo(@index) WHERE key = 1 ORDER BY seqno",
+                r => r.GetString(0),
+                ("@index", index.Name));
+            switch (index.Origin)
+            {
+                case "pk":
+                    // The automatic index of a key that is not the rowid; pragma_table_info gave the key.
+                    break;
+                case "u":
+                    uniques.Add(keyColumns);
+                    break;
+                default:
+                    string? predicate = null;
+                    if (index.Partial)
+                    {
+                        var sql = (await QueryAsync(connection, "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = @index", r => r.GetString(0), ("@index", index.Name)))[0];
+                        var where = WhereKeyword().Matches(sql)[^1];
+                        predicate = NormalizePredicate(sql[(where.Index + where.Length)..]);
+                    }
+
+                    indexes.Add(index.Name, new StoreSchema.Index(index.Name, keyColumns, index.Unique, predicate));
+                    break;
+            }
+        }
+
+        return (uniques, indexes);
+    }
+
+    private static async Task<List<string>> ReadSqliteForeignKeysAsync(DbConnection connection, string table)
+    {
+        var foreignKeys = new List<string>();
+        var references = await QueryAsync(
+            connection,
+            "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(@table) ORDER BY id, seq",
+            r => (Id: r.GetInt64(0), Parent: r.GetString(1), From: r.GetString(2), To: r.IsDBNull(3) ? null : r.GetString(3), OnUpdate: r.GetString(4), OnDelete: r.GetString(5)),
+            ("@table", table));
+        foreach (var reference in references.GroupBy(r => r.Id))
+        {
+            var first = reference.First();
+            var to = reference.Select(r => r.To).ToList();
+            if (to.Contains(null))
+            {
+                // REFERENCES parent without columns: the parent's primary key.
+                to = [.. await QueryAsync(connection, "SELECT name FROM pragma_table_info(@table) WHERE pk > 0 ORDER BY pk", r => r.GetString(0), ("@table", first.Parent))];
+            }
+
+            foreignKeys.Add(ForeignKey(reference.Select(r => r.From), first.Parent, to!, first.OnDelete, first.OnUpdate));
+        }
+
+        return foreignKeys;
     }
 
     private static async Task<StoreSchema> ReadPostgresAsync(DbConnection connection)
