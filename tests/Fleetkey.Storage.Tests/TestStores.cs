@@ -16,12 +16,16 @@ public static class TestStores
 {
     public const string PostgresVariable = TestPostgres.ServerVariable;
 
+    /// <summary>PostgreSQL tests run: FLEETKEY_TEST_POSTGRES is set, or this is CI, where they fail without it.</summary>
+    public static bool PostgresRequested =>
+        Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } || string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
     public static TheoryData<string> Kinds
     {
         get
         {
             var data = new TheoryData<string> { "sqlite" };
-            if (Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } || string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            if (PostgresRequested)
             {
                 data.Add("postgres");
             }

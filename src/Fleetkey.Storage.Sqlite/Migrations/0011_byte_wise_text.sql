@@ -1,0 +1,3 @@
+-- Fleetkey schema 11: nothing changes in SQLite, whose TEXT columns all compare byte-wise already
+-- (BINARY collation). PostgreSQL's 0011 gives every text column COLLATE "C" to match; this file
+-- keeps the two stores' schema versions equal, as an export's must equal its target's.
