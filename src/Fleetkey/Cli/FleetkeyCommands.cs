@@ -29,7 +29,7 @@ internal static partial class FleetkeyCommands
     /// </summary>
     internal static Option<string> DataOption() => new("--data")
     {
-        Description = "Data directory: the SQLite database, CA material and generated credentials (env FLEETKEY_DATA).",
+        Description = "Data directory: the SQLite database, CA material and generated credentials; a relative path is taken from the current directory (env FLEETKEY_DATA).",
         DefaultValueFactory = result => FullPath(result, Env("FLEETKEY_DATA") ?? "./fleetkey-data", "FLEETKEY_DATA"),
         CustomParser = result => FullPath(result, result.Tokens[0].Value, "--data"),
     };
