@@ -88,7 +88,7 @@ internal sealed partial class MqttBroker(
         await server.StartAsync();
         _server = server;
         _watcher = WatchAsync(_stopping.Token);
-        LogStarted(logger, _options.Port, _options.PublicHost);
+        LogStarted(logger, _options.BindAddress, _options.Port, _options.PublicHost);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -530,8 +530,8 @@ internal sealed partial class MqttBroker(
         }
     }
 
-    [LoggerMessage(EventId = 8000, EventName = "MqttStarted", Level = LogLevel.Information, Message = "MQTT broker listening on port {Port} (TLS, client certificates required) for {PublicHost}")]
-    private static partial void LogStarted(ILogger logger, int port, string publicHost);
+    [LoggerMessage(EventId = 8000, EventName = "MqttStarted", Level = LogLevel.Information, Message = "MQTT broker listening on {Address} port {Port} (TLS, client certificates required) for {PublicHost}")]
+    private static partial void LogStarted(ILogger logger, IPAddress address, int port, string publicHost);
 
     [LoggerMessage(EventId = 8002, EventName = "MqttConnectRefused", Level = LogLevel.Information, Message = "MQTT connect of {ClientId} with certificate {CertificateId} refused: {Reason}")]
     private static partial void LogRefused(ILogger logger, string clientId, string certificateId, string reason);

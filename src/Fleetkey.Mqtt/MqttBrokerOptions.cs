@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Fleetkey.Mqtt;
 
 /// <summary>The MQTT broker's listener and the account its policies name.</summary>
@@ -5,6 +7,12 @@ public sealed class MqttBrokerOptions
 {
     /// <summary>TCP port of the MQTT over TLS listener (8883 by default); 0 disables the broker.</summary>
     public int Port { get; set; } = 8883;
+
+    /// <summary>
+    /// The address the listener binds: loopback by default, as the HTTP listeners; <see cref="IPAddress.Any"/>
+    /// or <see cref="IPAddress.IPv6Any"/> (IPv4 too) for every interface.
+    /// </summary>
+    public IPAddress BindAddress { get; set; } = IPAddress.Loopback;
 
     /// <summary>The host name devices connect to; the server certificate names it, localhost and 127.0.0.1.</summary>
     public string PublicHost { get; set; } = "127.0.0.1";

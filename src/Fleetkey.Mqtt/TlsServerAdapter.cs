@@ -39,19 +39,25 @@ internal sealed partial class TlsServerAdapter(
 
     public Task StartAsync(MqttServerOptions serverOptions, IMqttNetLogger mqttNetLogger)
     {
-        Socket listener;
-        if (Socket.OSSupportsIPv6)
+        var endpoint = new IPEndPoint(options.BindAddress, options.Port);
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
         {
-            listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-            listener.Bind(new IPEndPoint(IPAddress.IPv6Any, options.Port));
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                // "::" is every interface, IPv4 included.
+                listener.DualMode = true;
+            }
+
+            listener.Bind(endpoint);
+            listener.Listen(Backlog);
         }
-        else
+        catch (SocketException exception)
         {
-            listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Any, options.Port));
+            listener.Dispose();
+            throw new IOException($"The MQTT listener cannot bind {endpoint}: {exception.Message}", exception);
         }
 
-        listener.Listen(Backlog);
         _listener = listener;
         _accepting = AcceptAsync(listener, serverOptions, _stopping.Token);
         return Task.CompletedTask;

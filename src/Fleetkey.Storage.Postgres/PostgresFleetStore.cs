@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
+using System.Globalization;
 using Fleetkey.Storage.Migrations;
 using Fleetkey.Storage.Sql;
 using Npgsql;
@@ -47,7 +48,11 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
         }
 
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        DisplayName = string.Create(CultureInfo.InvariantCulture, $"postgres://{(string.IsNullOrEmpty(builder.Username) ? string.Empty : Uri.EscapeDataString(builder.Username) + "@")}{builder.Host}:{builder.Port}/{builder.Database}");
     }
+
+    /// <summary>The database as <c>postgres://user@host:port/db</c>, for messages: never its password.</summary>
+    public string DisplayName { get; }
 
     /// <summary>
     /// Write transactions this node runs at once; more wait their turn without a connection. Under
@@ -90,6 +95,25 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
         }
 
         return builder.ConnectionString;
+    }
+
+    /// <summary>
+    /// Whether Fleetkey's schema is in the database (at least one migration applied); false for an
+    /// empty database, which only <c>serve</c>, <c>migrate</c> and <c>import</c> may initialise.
+    /// </summary>
+    public async Task<bool> HasSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var table = new NpgsqlCommand("SELECT to_regclass('schema_migrations') IS NOT NULL", connection))
+        {
+            if (await table.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                return false;
+            }
+        }
+
+        await using var applied = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM schema_migrations)", connection);
+        return await applied.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     /// <summary>Applies pending migrations under an advisory lock, so nodes starting together do not race.</summary>

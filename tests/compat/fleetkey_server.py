@@ -109,7 +109,10 @@ class FleetkeyServer:
 
     def __init__(self, data_dir: str | None = None, root_keys: bool = True, log_name: str = "server",
                  extra_env: dict | None = None, extra_args: list[str] | None = None,
-                 database: str | None = None, store: str | None = None, mqtt: bool = False):
+                 database: str | None = None, store: str | None = None, mqtt: bool = False,
+                 cwd: str | None = None):
+        # The directory the server is started in; a relative data_dir is taken from it, as by fleetkey.
+        self.cwd = cwd or REPO_ROOT
         self.store = store
         self.mqtt = mqtt
         self.mqtt_port = 0
@@ -123,7 +126,7 @@ class FleetkeyServer:
         self.access_key_id = ROOT_ACCESS_KEY_ID if root_keys else None
         self.secret_access_key = secrets.token_hex(20) if root_keys else None
         # Next to (not inside) the data dir, so the log outlives the data dir's cleanup.
-        self.log_path = os.path.abspath(self.data_dir.rstrip(os.sep)) + f"-{log_name}.log"
+        self.log_path = os.path.abspath(os.path.join(self.cwd, self.data_dir.rstrip(os.sep))) + f"-{log_name}.log"
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self.device_port = 0
@@ -172,7 +175,7 @@ class FleetkeyServer:
         self._log_file.write(f"\n=== {' '.join(self.command())}\n".encode())
         self._log_file.flush()
         self.proc = subprocess.Popen(
-            self.command(), cwd=REPO_ROOT, env=env,
+            self.command(), cwd=self.cwd, env=env,
             stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         last_error = None
@@ -236,7 +239,7 @@ class FleetkeyServer:
     def generated_credentials(self) -> tuple[str, str]:
         """Reads DIR/credentials ([default] in the AWS shared-credentials format)."""
         cp = configparser.ConfigParser()
-        with open(os.path.join(self.data_dir, "credentials")) as f:
+        with open(os.path.join(self.cwd, self.data_dir, "credentials")) as f:
             cp.read_file(f)
         return cp["default"]["aws_access_key_id"], cp["default"]["aws_secret_access_key"]
 

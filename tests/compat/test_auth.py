@@ -25,12 +25,45 @@ class AuthTests(CompatTestCase):
         self.assertClientError(stranger.list_things, "UnrecognizedClientException", 403)
 
     def test_any_region_signs_and_names_the_arn(self):
-        # Design §2: any region may sign; "the region in the signature is the region in the ARNs".
+        # Design §2: any (AWS) region may sign; "the region in the signature is the region in the ARNs".
         other = fk.make_client(region="ap-southeast-2")
         name = self.name("t")
         created = other.create_thing(thingName=name)
         self.assertEqual(created["thingArn"], f"arn:aws:iot:ap-southeast-2:000000000000:thing/{name}")
         self.assertEqual(other.describe_thing(thingName=name)["thingArn"], created["thingArn"])
+
+    def test_every_partitions_regions_sign(self):
+        # Issue 17: a region is an AWS region when it has the shape of one partition's regions
+        # (botocore data/partitions.json, regionRegex), so regions AWS opens later work too.
+        for region in ("us-east-1", "il-central-1", "mx-central-1", "ap-southeast-9", "cn-north-1", "us-gov-west-1",
+                       "us-iso-east-1", "us-isob-east-1", "us-isof-south-1", "eu-isoe-west-1", "eusc-de-east-1"):
+            with self.subTest(region=region):
+                self.assertIn("things", fk.make_client(region=region).list_things(maxResults=1))
+
+    def test_unknown_region_is_refused(self):
+        # Issue 17: before, any a-z0-9- name signed and became the region of every ARN made
+        # (arn:aws:iot:not-a-region:…). AWS answers a scope it does not serve with
+        # InvalidSignatureException "Credential should be scoped to a valid region".
+        for region in ("not-a-region", "local", "us-east", "eu-west-1a", "xx-west-1", "aws-global"):
+            with self.subTest(region=region):
+                e = self.assertClientError(fk.make_client(region=region).create_thing, "InvalidSignatureException", 403,
+                                           thingName=self.name(region))
+                self.assertIn(f"Credential should be scoped to a valid region, not '{region}'.", e.response["Error"]["Message"])
+        self.assertClientError(self.iot.describe_thing, "ResourceNotFoundException", 404, thingName=self.name("not-a-region"))
+
+    def test_aws_cli_with_an_unknown_region_is_refused(self):
+        import os
+        import subprocess
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": self.server.access_key_id, "AWS_SECRET_ACCESS_KEY": self.server.secret_access_key,
+               "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_MAX_ATTEMPTS": "1"}
+        run = lambda region: subprocess.run(["aws", "iot", "list-things", "--max-results", "1", "--region", region,
+                                             "--endpoint-url", self.server.endpoint], capture_output=True, text=True, timeout=120, env=env)
+        refused = run("not-a-region")
+        self.assertNotEqual(refused.returncode, 0, refused.stdout)
+        self.assertIn("InvalidSignatureException", refused.stderr)
+        self.assertIn("valid region, not 'not-a-region'", refused.stderr)
+        accepted = run("eu-central-2")
+        self.assertEqual(accepted.returncode, 0, accepted.stderr)
 
     def test_unsigned_request_is_missing_authentication_token(self):
         status, headers, body = fk.signed_request("GET", "/things", sign=False)

@@ -20,6 +20,12 @@ import fleetkey_server as fk
 
 POSTGRES = os.environ.get("FLEETKEY_TEST_POSTGRES")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# FleetTransfer's table list, in export order.
+EXPORTED_TABLES = ["access_keys", "thing_types", "things", "thing_attributes", "thing_groups", "thing_group_members", "tags",
+                   "ca_certificates", "registration_codes", "certificates", "thing_principals", "policies", "policy_versions",
+                   "policy_targets", "device_signatures", "device_registrations", "device_attempts", "provisioning_templates",
+                   "provisioning_template_versions", "enrollment_groups", "enrollments", "fleet_ownership_tokens",
+                   "provisioning_claims", "ca_material"]
 SEED_TEMPLATE = os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")
 
 
@@ -293,6 +299,7 @@ class ExportIntegrityTests(CompatTestCase):
         path = os.path.join(self.work, "fleet.jsonl")
         result = fleetkey_env(env, "export", "--data", source.data_dir, path)
         self.assertEqual(result.returncode, 0, result.stderr)
+        self.exported_stderr = result.stderr
         return path, source
 
     def import_into(self, name, path, passphrase=None):
@@ -306,11 +313,44 @@ class ExportIntegrityTests(CompatTestCase):
         for text in expected:
             self.assertIn(text, result.stderr)
         self.assertNotIn("Unhandled exception", result.stderr)
-        self.assertFalse(os.path.exists(os.path.join(target, "ca")), "CA files of a refused import are not left behind")
-        import sqlite3
-        with sqlite3.connect(os.path.join(target, "fleetkey.db")) as db:
-            for table in ("access_keys", "things", "certificates", "ca_certificates"):
-                self.assertEqual(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0], 0, table)
+        # Issue 17: the target directory the import made (database, CA files and all) goes with the rows.
+        self.assertFalse(os.path.exists(target), f"a refused import left {target} behind")
+
+    def test_a_refused_import_removes_what_it_made_and_only_that(self):
+        # Issue 17: a refused file left the target directory it had made (an empty migrated database).
+        garbage = os.path.join(self.work, "garbage.jsonl")
+        with open(garbage, "w") as f:
+            f.write("not an export\n")
+        made, result = self.import_into("made-by-import", garbage)
+        self.assertRefusedAndEmpty(result, made, "not a Fleetkey export")
+
+        # A directory that was there keeps what it held, and gets nothing.
+        kept = os.path.join(self.work, "kept")
+        os.mkdir(kept)
+        with open(os.path.join(kept, "notes.txt"), "w") as f:
+            f.write("mine\n")
+        result = fleetkey_env({}, "import", "--data", kept, garbage)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(result.stderr.splitlines(), ["fleetkey: import refused, nothing was imported: "
+                                                      "The file is not a Fleetkey export (its first line is not JSON)."])
+        self.assertEqual(os.listdir(kept), ["notes.txt"])
+
+    def test_the_row_counts_are_one_aligned_table_with_the_total(self):
+        # Issue 17: the per-table counts were fixed-width lines that ran out of line with long names.
+        path, _ = self.export_fleet()
+        target, result = self.import_into("target-table", path)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for output in (self.exported_stderr, result.stderr):
+            lines = output.splitlines()
+            start = lines.index(next(l for l in lines if l.split() == ["table", "rows"]))
+            table = lines[start:start + 2 + len(EXPORTED_TABLES) + 2]
+            self.assertEqual(len({len(line) for line in table}), 1, "\n" + "\n".join(table))
+            self.assertRegex(table[1], r"^  -+  -+$")
+            rows = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in table[2:-2]}
+            self.assertEqual(sorted(rows), sorted(EXPORTED_TABLES))
+            self.assertEqual((rows["things"], rows["certificates"], rows["access_keys"]), (1, 1, 1))
+            self.assertEqual(table[-1].split(), ["total", f"{sum(rows.values()):,}"])
+            self.assertFalse([line for line in table if line != line.rstrip()], "trailing blanks")
 
     @staticmethod
     def change_one_byte(path, change, out):

@@ -138,7 +138,7 @@ internal static class SigV4Verifier
 
         var (accessKeyId, scopeDate, region, service, terminator) = (scope[0], scope[1], scope[2], scope[3], scope[4]);
         var scopeErrors = new StringBuilder();
-        if (!NameRules.IsRegion(region))
+        if (!NameRules.IsAwsRegion(region))
         {
             scopeErrors.Append(SigV4Messages.InvalidRegion(region));
         }

@@ -37,6 +37,13 @@ public static partial class NameRules
 
     public const int CertificateIdLength = 64;
 
+    // The regionRegex of every partition in botocore's data/partitions.json (1.43): aws
+    // ^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$, aws-cn ^cn\-\w+\-\d+$, aws-us-gov ^us\-gov\-\w+\-\d+$,
+    // aws-iso ^us\-iso\-…, aws-iso-b ^us\-isob\-…, aws-iso-e ^eu\-isoe\-…, aws-iso-f ^us\-isof\-…,
+    // aws-eusc ^eusc\-(de)\-…; \w and \d narrowed to what a region name may hold (IsRegion).
+    [GeneratedRegex(@"^(?:(?:us|eu|ap|sa|ca|me|af|il|mx|cn)|us-gov|us-iso|us-isob|us-isof|eu-isoe|eusc-de)-[a-z0-9]+-[0-9]+\z")]
+    private static partial Regex AwsRegionPattern();
+
     public static bool IsRegistryName(string? name) =>
         name is { Length: > 0 and <= MaxNameLength } && RegistryName().IsMatch(name);
 
@@ -53,8 +60,9 @@ public static partial class NameRules
         id is { Length: CertificateIdLength } && CertificateIdPattern().IsMatch(id);
 
     /// <summary>
-    /// A region as a SigV4 credential scope may name it (Fleetkey is one region under any name, which
-    /// becomes the region of the ARNs): 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'.
+    /// The shape of a region name: 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'. What a
+    /// stored row may hold (an import checks it; older releases took any such name from a signature);
+    /// a request must be signed for an AWS region (<see cref="IsAwsRegion"/>).
     /// </summary>
     public static bool IsRegion(string? region)
     {
@@ -73,6 +81,14 @@ public static partial class NameRules
 
         return true;
     }
+
+    /// <summary>
+    /// A region of AWS, present or to come: a name of the shape one of AWS's partitions gives its
+    /// regions (us-east-1, eu-central-2, cn-north-1, us-gov-west-1, …), as botocore's partitions.json
+    /// describes them. What a request may be signed for and so what its ARNs may name: a name outside
+    /// them (a typo, <c>not-a-region</c>, <c>local</c>) would name ARNs no AWS tool or policy expects.
+    /// </summary>
+    public static bool IsAwsRegion(string? region) => IsRegion(region) && AwsRegionPattern().IsMatch(region!);
 
     /// <summary>Thing, thing type and thing group names share one rule.</summary>
     public static void EnsureRegistryName(string? name, string field)

@@ -288,7 +288,12 @@ internal static class EnrollmentCommands
         CancellationToken cancellationToken)
     {
         var error = parse.InvocationConfiguration.Error;
-        await using var opened = await OpenAsync(parse.GetValue(data)!, parse.GetValue(database), configure, cancellationToken);
+        if (await FleetkeyCommands.OpenFleetAsync(parse.GetValue(data)!, parse.GetValue(database), error, cancellationToken) is not { } store)
+        {
+            return 2;
+        }
+
+        await using var opened = await OpenAsync(parse.GetValue(data)!, store, configure, cancellationToken);
         if (opened.Problem is { } problem)
         {
             await error.WriteLineAsync($"fleetkey: {problem}");
@@ -306,10 +311,8 @@ internal static class EnrollmentCommands
         }
     }
 
-    private static async Task<OpenedEnrollments> OpenAsync(string dataDirectory, string? database, Action<IServiceCollection>? configure, CancellationToken cancellationToken)
+    private static async Task<OpenedEnrollments> OpenAsync(string dataDirectory, OpenedStore opened, Action<IServiceCollection>? configure, CancellationToken cancellationToken)
     {
-        var opened = DataDirectory.Open(dataDirectory, database);
-        await opened.MigrateAsync(TimeProvider.System, cancellationToken);
         var passphrase = Environment.GetEnvironmentVariable(PassphraseVariable) is { Length: > 0 } value ? value : null;
 
         var services = new ServiceCollection();
@@ -321,7 +324,7 @@ internal static class EnrollmentCommands
         services.AddFleetkeyServices();
         configure?.Invoke(services);
         var provider = services.BuildServiceProvider();
-        var result = new OpenedEnrollments(opened.Store, provider);
+        var result = new OpenedEnrollments(opened, provider);
 
         if (provider.GetService<IProvisioningTemplateResolver>() is null)
         {
@@ -356,7 +359,7 @@ internal static class EnrollmentCommands
         return result;
     }
 
-    private sealed class OpenedEnrollments(object store, ServiceProvider provider) : IAsyncDisposable
+    private sealed class OpenedEnrollments(OpenedStore store, ServiceProvider provider) : IAsyncDisposable
     {
         public EnrollmentService? Service { get; set; }
 
@@ -365,7 +368,7 @@ internal static class EnrollmentCommands
         public async ValueTask DisposeAsync()
         {
             await provider.DisposeAsync();
-            await TransferCommands.DisposeAsync(store);
+            await store.DisposeAsync();
         }
     }
 }

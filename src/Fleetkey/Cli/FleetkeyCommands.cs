@@ -1,13 +1,15 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
 using Fleetkey.Hosting;
 using Fleetkey.Services.Access;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fleetkey.Cli;
 
 /// <summary>The <c>fleetkey</c> command line: every flag, its environment variable and its default, in one place.</summary>
-internal static class FleetkeyCommands
+internal static partial class FleetkeyCommands
 {
     public static RootCommand CreateRoot()
     {
@@ -21,11 +23,29 @@ internal static class FleetkeyCommands
         return root;
     }
 
+    /// <summary>
+    /// The data directory, as an absolute path: a relative one is taken from the directory the command
+    /// was run in, and every message names the directory that was used.
+    /// </summary>
     internal static Option<string> DataOption() => new("--data")
     {
-        Description = "Data directory: the SQLite database, CA material and generated credentials (env FLEETKEY_DATA).",
-        DefaultValueFactory = _ => Env("FLEETKEY_DATA") ?? "./fleetkey-data",
+        Description = "Data directory: the SQLite database, CA material and generated credentials; a relative path is taken from the current directory (env FLEETKEY_DATA).",
+        DefaultValueFactory = result => FullPath(result, Env("FLEETKEY_DATA") ?? "./fleetkey-data", "FLEETKEY_DATA"),
+        CustomParser = result => FullPath(result, result.Tokens[0].Value, "--data"),
     };
+
+    private static string FullPath(ArgumentResult result, string path, string source)
+    {
+        try
+        {
+            return Path.GetFullPath(path);
+        }
+        catch (ArgumentException)
+        {
+            result.AddError($"{source} must name a directory, not '{path}'.");
+            return path;
+        }
+    }
 
     internal static Option<string?> DatabaseOption() => new("--database")
     {
@@ -51,6 +71,13 @@ internal static class FleetkeyCommands
         {
             Description = "MQTT over mutual TLS port; 0 disables MQTT (env FLEETKEY_MQTT_PORT).",
             DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_MQTT_PORT") ?? "8883", CultureInfo.InvariantCulture),
+        };
+        var mqttBind = new Option<IPAddress>("--mqtt-bind")
+        {
+            Description = "Address the MQTT listener binds: 127.0.0.1 (loopback, the default, as the HTTP listeners), another address of this machine, or 0.0.0.0 / :: for every interface (env FLEETKEY_MQTT_BIND).",
+            DefaultValueFactory = result => BindAddress(result, Env("FLEETKEY_MQTT_BIND") ?? "127.0.0.1", "FLEETKEY_MQTT_BIND"),
+            CustomParser = result => BindAddress(result, result.Tokens[0].Value, "--mqtt-bind"),
+            HelpName = "address",
         };
         var accountId = new Option<string>("--account-id")
         {
@@ -157,7 +184,7 @@ internal static class FleetkeyCommands
                 result.AddError("--mqtt-port must be between 0 and 65535.");
             }
         });
-        var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, mqttPort, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
+        var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, mqttPort, mqttBind, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
             deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor, jitpKeepConnection,
             mqttMaxPayload, mqttMaxConnect, mqttConnectTimeout, mqttMaxConnections, mqttMaxPerAddress, mqttMaxPending, mqttMaxRetained, mqttMaxRetainedBytes };
         command.SetAction(async (parse, cancellationToken) =>
@@ -169,6 +196,7 @@ internal static class FleetkeyCommands
                 HttpUrl = parse.GetValue(http)!,
                 DeviceHttpUrl = parse.GetValue(deviceHttp)!,
                 MqttPort = parse.GetValue(mqttPort),
+                MqttBind = parse.GetValue(mqttBind)!,
                 AccountId = parse.GetValue(accountId)!,
                 PublicHost = parse.GetValue(publicHost)!,
                 CaKeyAlgorithm = parse.GetValue(caKeyAlgorithm)!,
@@ -194,12 +222,24 @@ internal static class FleetkeyCommands
                 CaPassphrase = Env("FLEETKEY_CA_PASSPHRASE"),
             };
             WebApplication app;
+            DataDirectoryLock? dataLock = null;
             try
             {
+                // In this order, so that a bad flag, a busy port or a directory another server holds
+                // stops the start before anything is created.
+                FleetkeyApp.CheckSettings(settings);
+                ListenerProbe.EnsureAvailable(settings);
+                if (settings.Database is null)
+                {
+                    dataLock = DataDirectoryLock.Acquire(settings.DataDirectory, "serve");
+                }
+
                 app = await FleetkeyApp.BuildAsync(settings, configure: null, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
+                dataLock?.Dispose();
+
                 // Nothing is served yet: whatever stops the start (bad flags, damaged CA material or
                 // database, an unwritable data directory, a row the start reads) is one line and exit 2,
                 // never a stack trace. Types outside the expected ones are named, for a bug report.
@@ -209,20 +249,23 @@ internal static class FleetkeyCommands
                 return 2;
             }
 
-            try
+            using (dataLock)
             {
-                await using (app)
+                try
                 {
-                    await app.RunAsync();
-                }
+                    await using (app)
+                    {
+                        await app.RunAsync();
+                    }
 
-                return 0;
-            }
-            catch (Exception exception) when (exception is IOException or InvalidOperationException)
-            {
-                // The listeners could not bind (a port in use, an address not on this machine).
-                await Console.Error.WriteLineAsync($"fleetkey: {OneLine(exception.Message)}");
-                return 2;
+                    return 0;
+                }
+                catch (Exception exception) when (exception is IOException or InvalidOperationException)
+                {
+                    // A listener could not bind after all (its port taken since the probe).
+                    await Console.Error.WriteLineAsync($"fleetkey: {OneLine(exception.Message)}");
+                    return 2;
+                }
             }
         });
         return command;
@@ -236,37 +279,34 @@ internal static class FleetkeyCommands
         var createDatabase = DatabaseOption();
         var description = new Option<string?>("--description") { Description = "What the key is for." };
         var create = new Command("create", "Create an access key and print it once, in the AWS credentials format.") { createData, createDatabase, description };
-        create.SetAction(async (parse, cancellationToken) =>
+        create.SetAction((parse, cancellationToken) => WithKeysAsync(parse.GetValue(createData)!, parse.GetValue(createDatabase), async service =>
         {
-            var service = await OpenKeysAsync(parse.GetValue(createData)!, parse.GetValue(createDatabase), cancellationToken);
             var key = await service.CreateAsync(parse.GetValue(description), cancellationToken);
             Console.WriteLine("[default]");
             Console.WriteLine($"aws_access_key_id = {key.AccessKeyId}");
             Console.WriteLine($"aws_secret_access_key = {key.SecretAccessKey}");
             return 0;
-        });
+        }, cancellationToken));
 
         var listData = DataOption();
         var listDatabase = DatabaseOption();
         var list = new Command("list", "List access key ids (secrets are never shown again).") { listData, listDatabase };
-        list.SetAction(async (parse, cancellationToken) =>
+        list.SetAction((parse, cancellationToken) => WithKeysAsync(parse.GetValue(listData)!, parse.GetValue(listDatabase), async service =>
         {
-            var service = await OpenKeysAsync(parse.GetValue(listData)!, parse.GetValue(listDatabase), cancellationToken);
             foreach (var key in await service.ListAsync(cancellationToken))
             {
                 Console.WriteLine($"{key.AccessKeyId}\t{key.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}\t{key.Description}");
             }
 
             return 0;
-        });
+        }, cancellationToken));
 
         var deleteData = DataOption();
         var deleteDatabase = DatabaseOption();
         var id = new Argument<string>("access-key-id") { Description = "The access key id to delete." };
         var delete = new Command("delete", "Delete an access key; requests signed with it fail from then on.") { deleteData, deleteDatabase, id };
-        delete.SetAction(async (parse, cancellationToken) =>
+        delete.SetAction((parse, cancellationToken) => WithKeysAsync(parse.GetValue(deleteData)!, parse.GetValue(deleteDatabase), async service =>
         {
-            var service = await OpenKeysAsync(parse.GetValue(deleteData)!, parse.GetValue(deleteDatabase), cancellationToken);
             if (await service.DeleteAsync(parse.GetValue(id)!, cancellationToken))
             {
                 Console.WriteLine($"Deleted {parse.GetValue(id)}");
@@ -275,7 +315,7 @@ internal static class FleetkeyCommands
 
             await Console.Error.WriteLineAsync($"fleetkey: no access key {parse.GetValue(id)}");
             return 1;
-        });
+        }, cancellationToken));
 
         keys.Subcommands.Add(create);
         keys.Subcommands.Add(list);
@@ -290,7 +330,7 @@ internal static class FleetkeyCommands
         var migrate = new Command("migrate", "Apply pending schema migrations to the store and exit (safe while other nodes start).") { data, database };
         migrate.SetAction(async (parse, cancellationToken) =>
         {
-            var opened = DataDirectory.Open(parse.GetValue(data)!, parse.GetValue(database));
+            await using var opened = DataDirectory.Open(parse.GetValue(data)!, parse.GetValue(database));
             var applied = await opened.MigrateAsync(TimeProvider.System, cancellationToken);
             Console.WriteLine(applied.Count == 0
                 ? $"{opened.Description}: schema is up to date"
@@ -300,14 +340,57 @@ internal static class FleetkeyCommands
         return migrate;
     }
 
-    private static async Task<AccessKeyService> OpenKeysAsync(string dataDirectory, string? database, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="work"/> on the access keys of an existing fleet. The root key is serve's to
+    /// make: a keys command on a directory without a fleet makes nothing and says so.
+    /// </summary>
+    private static async Task<int> WithKeysAsync(string dataDirectory, string? database, Func<AccessKeyService, Task<int>> work, CancellationToken cancellationToken)
     {
-        var opened = DataDirectory.Open(dataDirectory, database);
-        await opened.MigrateAsync(TimeProvider.System, cancellationToken);
-        var keys = new AccessKeyService(opened.Store, TimeProvider.System);
-        await DataDirectory.EnsureRootKeyAsync(dataDirectory, keys, TimeProvider.System, NullLogger.Instance, cancellationToken);
-        return keys;
+        if (await OpenFleetAsync(dataDirectory, database, Console.Error, cancellationToken) is not { } opened)
+        {
+            return 2;
+        }
+
+        await using (opened)
+        {
+            return await work(new AccessKeyService(opened.Store, TimeProvider.System));
+        }
     }
+
+    /// <summary>
+    /// Opens the fleet a command works on (<see cref="DataDirectory.OpenFleetAsync"/>), or writes why
+    /// there is none to <paramref name="error"/> and returns null (exit code 2).
+    /// </summary>
+    internal static async Task<OpenedStore?> OpenFleetAsync(string dataDirectory, string? database, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DataDirectory.OpenFleetAsync(dataDirectory, database, cancellationToken);
+        }
+        catch (NoFleetException exception)
+        {
+            await error.WriteLineAsync($"fleetkey: {exception.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>An address to bind: IPv4 in dotted form or IPv6 (brackets allowed); a host name is refused, never resolved.</summary>
+    private static IPAddress BindAddress(ArgumentResult result, string text, string source)
+    {
+        var bare = text.Length > 2 && text[0] == '[' && text[^1] == ']' ? text[1..^1] : text;
+
+        // IPAddress.TryParse alone would take "1" for 0.0.0.1 and "127.1" for 127.0.0.1.
+        if ((bare.Contains(':', StringComparison.Ordinal) || DottedQuad().IsMatch(bare)) && IPAddress.TryParse(bare, out var address))
+        {
+            return address;
+        }
+
+        result.AddError($"{source} must be an IPv4 or IPv6 address of this machine (0.0.0.0 or :: for every interface), not '{text}'.");
+        return IPAddress.Loopback;
+    }
+
+    [GeneratedRegex("^[0-9]{1,3}(\\.[0-9]{1,3}){3}$")]
+    private static partial Regex DottedQuad();
 
     /// <summary>A whole-number flag with its environment variable, default and allowed range (a bad value is an error, not the default).</summary>
     private static Option<int> Bounded(string name, string env, int fallback, int min, int max, string description)
@@ -341,7 +424,7 @@ internal static class FleetkeyCommands
         return option;
     }
     /// <summary>An exception message on one line (some, from the database drivers, span several).</summary>
-    private static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    internal static string OneLine(string message) => string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 }

@@ -34,10 +34,13 @@ internal static class TransferCommands
         {
             var path = parse.GetValue(file)!;
             var passphrase = Passphrase();
-            var opened = DataDirectory.Open(parse.GetValue(data)!, parse.GetValue(database));
+            if (await FleetkeyCommands.OpenFleetAsync(parse.GetValue(data)!, parse.GetValue(database), Console.Error, cancellationToken) is not { } opened)
+            {
+                return 2;
+            }
+
             try
             {
-                await opened.MigrateAsync(TimeProvider.System, cancellationToken);
                 IReadOnlyDictionary<string, object?>? ca = null;
                 StoredCaMaterial? material;
                 if (opened.Store is PostgresFleetStore)
@@ -67,7 +70,8 @@ internal static class TransferCommands
                     return 1;
                 }
 
-                var options = new ExportOptions { CaMaterial = ca, Passphrase = passphrase, Progress = Progress(), Now = DateTimeOffset.UtcNow };
+                var report = new TransferReport();
+                var options = new ExportOptions { CaMaterial = ca, Passphrase = passphrase, Progress = report, Now = DateTimeOffset.UtcNow };
                 var stopwatch = Stopwatch.StartNew();
                 TransferSummary summary;
                 if (path == "-")
@@ -88,6 +92,7 @@ internal static class TransferCommands
                     File.Move(partial, path, overwrite: true);
                 }
 
+                report.WriteTable(summary);
                 await Console.Error.WriteLineAsync(
                     $"Exported {summary.TotalRows} rows (schema version {summary.SchemaVersion}) from {opened.Description} in {stopwatch.Elapsed.TotalSeconds:F1} s"
                     + $"{(path == "-" ? string.Empty : " to " + path)}, with {(passphrase is null ? "a SHA-256 digest (no MAC: FLEETKEY_CA_PASSPHRASE is not set)" : "a SHA-256 digest and a MAC keyed from FLEETKEY_CA_PASSPHRASE")}.");
@@ -102,7 +107,7 @@ internal static class TransferCommands
             }
             finally
             {
-                await DisposeAsync(opened.Store);
+                await opened.DisposeAsync();
             }
         });
         return command;
@@ -121,13 +126,31 @@ internal static class TransferCommands
         {
             var path = parse.GetValue(file)!;
             var directory = parse.GetValue(data)!;
+            var sqlite = parse.GetValue(database) is null;
+
+            // What this import adds to the data directory, so that a refused one takes back exactly
+            // that: the directory itself if it made it, else the files it made in it.
+            var created = ImportTarget.Before(directory, sqlite);
+            DataDirectoryLock? dataLock = null;
+            try
+            {
+                dataLock = sqlite ? DataDirectoryLock.Acquire(directory, "import") : null;
+            }
+            catch (IOException exception)
+            {
+                created.Remove();
+                await Console.Error.WriteLineAsync($"fleetkey: import refused, nothing was imported: {exception.Message}");
+                return 2;
+            }
+
             var opened = DataDirectory.Open(directory, parse.GetValue(database));
             var caDirectory = Path.Combine(directory, "ca");
-            var wroteCaFiles = false;
+            var imported = false;
             try
             {
                 await opened.MigrateAsync(TimeProvider.System, cancellationToken);
-                var options = new ImportOptions(new FleetImportChecker(Passphrase())) { Passphrase = Passphrase(), Progress = Progress() };
+                var report = new TransferReport();
+                var options = new ImportOptions(new FleetImportChecker(Passphrase())) { Passphrase = Passphrase(), Progress = report };
                 if (opened.Store is not PostgresFleetStore)
                 {
                     var files = new FileCaMaterialStore(caDirectory);
@@ -141,7 +164,6 @@ internal static class TransferCommands
                     {
                         CaMaterialSink = async (material, ct) =>
                         {
-                            wroteCaFiles = true;
                             await files.SaveAsync(new CaMaterial(material.RootCertificatePem, material.RootKeyPem, material.IssuingCertificatePem, material.IssuingKeyPem, material.KeysEncrypted), ct);
                         },
                     };
@@ -154,18 +176,14 @@ internal static class TransferCommands
                     summary = await FleetTransfer.ImportAsync(opened.Store, input, options, cancellationToken);
                 }
 
+                imported = true;
+                report.WriteTable(summary);
                 await Console.Error.WriteLineAsync(
                     $"Imported {summary.TotalRows} rows (schema version {summary.SchemaVersion}) into {opened.Description} in {stopwatch.Elapsed.TotalSeconds:F1} s.");
                 return 0;
             }
             catch (Exception exception)
             {
-                if (wroteCaFiles)
-                {
-                    // The rows were rolled back; the CA files written for them go too.
-                    Directory.Delete(caDirectory, recursive: true);
-                }
-
                 if (exception is OperationCanceledException)
                 {
                     throw;
@@ -180,13 +198,17 @@ internal static class TransferCommands
             }
             finally
             {
-                await DisposeAsync(opened.Store);
+                await opened.DisposeAsync();
+                dataLock?.Dispose();
+                if (!imported)
+                {
+                    // The rows were rolled back; the database, CA files and directory made for them go too.
+                    created.Remove();
+                }
             }
         });
         return command;
     }
-
-    private static ConsoleProgress Progress() => new();
 
     private static string? Passphrase() => Environment.GetEnvironmentVariable("FLEETKEY_CA_PASSPHRASE") is { Length: > 0 } value ? value : null;
 
@@ -202,28 +224,66 @@ internal static class TransferCommands
         return options;
     }
 
-    /// <summary>Closes a store the command opened (SQLite and PostgreSQL stores are disposable).</summary>
-    internal static async ValueTask DisposeAsync(object store)
-    {
-        switch (store)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
-    }
 
-    /// <summary>Prints each table when it is done, synchronously (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    private sealed class ConsoleProgress : IProgress<TableProgress>
+    /// <summary>
+    /// What a SQLite import target held before the import, so that a refused import removes exactly
+    /// what it added: the data directory if it made it, else the database, CA and lock files it made
+    /// there; nothing that was there before. A PostgreSQL import adds nothing to the directory.
+    /// </summary>
+    private sealed class ImportTarget
     {
-        public void Report(TableProgress value)
+        private readonly string _directory;
+        private readonly bool _madeDirectory;
+        private readonly string[] _newEntries;
+
+        private ImportTarget(string directory, bool madeDirectory, string[] newEntries)
         {
-            if (value.Done)
+            _directory = directory;
+            _madeDirectory = madeDirectory;
+            _newEntries = newEntries;
+        }
+
+        public static ImportTarget Before(string directory, bool sqlite)
+        {
+            if (!sqlite)
             {
-                Console.Error.WriteLine($"  {value.Table,-30} {value.Rows,10} rows");
+                return new ImportTarget(directory, madeDirectory: false, []);
+            }
+
+            var database = Path.Combine(directory, DataDirectory.DatabaseFile);
+            string[] entries = [database, database + "-wal", database + "-shm", database + "-journal", Path.Combine(directory, "ca"), .. DataDirectoryLock.Files(directory)];
+            return new ImportTarget(directory, !Directory.Exists(directory), [.. entries.Where(e => !Path.Exists(e))]);
+        }
+
+        public void Remove()
+        {
+            try
+            {
+                if (_madeDirectory)
+                {
+                    if (Directory.Exists(_directory))
+                    {
+                        Directory.Delete(_directory, recursive: true);
+                    }
+
+                    return;
+                }
+
+                foreach (var entry in _newEntries)
+                {
+                    if (Directory.Exists(entry))
+                    {
+                        Directory.Delete(entry, recursive: true);
+                    }
+                    else
+                    {
+                        File.Delete(entry);
+                    }
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"fleetkey: could not remove what the refused import made in {_directory}: {exception.Message}");
             }
         }
     }

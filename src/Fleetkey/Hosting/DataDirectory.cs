@@ -33,7 +33,7 @@ internal static partial class DataDirectory
         if (database is not null)
         {
             var postgres = new PostgresFleetStore(database);
-            return new OpenedStore(postgres, "PostgreSQL", (time, ct) => postgres.InitializeAsync(time, ct));
+            return new OpenedStore(postgres, $"PostgreSQL {postgres.DisplayName}", (time, ct) => postgres.InitializeAsync(time, ct));
         }
 
         EnsureDirectory(directory);
@@ -51,6 +51,38 @@ internal static partial class DataDirectory
         });
     }
 
+    /// <summary>
+    /// Opens the fleet that <c>serve</c> (or <c>migrate</c>, <c>import</c>) made, for the commands that
+    /// work on one and must never make one (keys, export, enrollments): with SQLite the data directory
+    /// must hold the database, with PostgreSQL the database must hold Fleetkey's schema. Brings the
+    /// schema up to date as <c>serve</c> would. Throws <see cref="NoFleetException"/>, having created
+    /// nothing, when there is no fleet.
+    /// </summary>
+    public static async Task<OpenedStore> OpenFleetAsync(string directory, string? database, CancellationToken cancellationToken)
+    {
+        if (database is null && !File.Exists(Path.Combine(directory, DatabaseFile)))
+        {
+            throw new NoFleetException($"no fleet at {directory} (run `fleetkey serve` first or pass --data)");
+        }
+
+        var opened = Open(directory, database);
+        try
+        {
+            if (opened.Store is PostgresFleetStore postgres && !await postgres.HasSchemaAsync(cancellationToken))
+            {
+                throw new NoFleetException($"no fleet at {postgres.DisplayName} (run `fleetkey serve --database …` first or pass --database)");
+            }
+
+            await opened.MigrateAsync(TimeProvider.System, cancellationToken);
+            return opened;
+        }
+        catch
+        {
+            await opened.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Where the CA material lives: files in the data directory with SQLite, the shared database with PostgreSQL.</summary>
     public static ICaMaterialStore CaStore(string directory, OpenedStore opened, TimeProvider time) =>
         opened.Store is PostgresFleetStore
@@ -61,8 +93,10 @@ internal static partial class DataDirectory
     public static string CaStoreDescription(string directory, OpenedStore opened) =>
         opened.Store is PostgresFleetStore ? "the database (table ca_material)" : Path.Combine(directory, "ca");
 
-    public static void LogMigrations(ILogger logger, OpenedStore opened, IReadOnlyList<int> applied)
+    /// <summary>Serve's first lines: where the fleet is (absolute paths), and the migrations it applied.</summary>
+    public static void LogStart(ILogger logger, string directory, OpenedStore opened, IReadOnlyList<int> applied)
     {
+        LogOpened(logger, directory, opened.Description);
         if (applied.Count > 0)
         {
             LogMigrated(logger, opened.Description, applied[^1], applied.Count);
@@ -130,7 +164,7 @@ internal static partial class DataDirectory
     }
 
     /// <summary>Creates the data directory, owner only, unless it exists.</summary>
-    private static void EnsureDirectory(string directory)
+    internal static void EnsureDirectory(string directory)
     {
         if (Directory.Exists(directory))
         {
@@ -159,6 +193,9 @@ internal static partial class DataDirectory
         await writer.WriteAsync($"[default]\naws_access_key_id = {key.AccessKeyId}\naws_secret_access_key = {key.SecretAccessKey}\n".AsMemory(), cancellationToken);
     }
 
+    [LoggerMessage(EventId = 5, EventName = "FleetOpened", Level = LogLevel.Information, Message = "Data directory {Directory}, database {Database}")]
+    private static partial void LogOpened(ILogger logger, string directory, string database);
+
     [LoggerMessage(EventId = 1, EventName = "SchemaMigrated", Level = LogLevel.Information, Message = "Database {Database} migrated to schema version {Version} ({Count} migrations applied)")]
     private static partial void LogMigrated(ILogger logger, string database, int version, int count);
 
@@ -169,5 +206,22 @@ internal static partial class DataDirectory
     private static partial void LogRootKeyGenerated(ILogger logger, string accessKeyId, string path);
 }
 
-/// <summary>An opened store and how to bring its schema up to date.</summary>
-internal sealed record OpenedStore(SqlFleetStore Store, string Description, Func<TimeProvider, CancellationToken, Task<IReadOnlyList<int>>> MigrateAsync);
+/// <summary>An opened store and how to bring its schema up to date; disposing it closes the store.</summary>
+internal sealed record OpenedStore(SqlFleetStore Store, string Description, Func<TimeProvider, CancellationToken, Task<IReadOnlyList<int>>> MigrateAsync) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        switch (Store)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+}
+
+/// <summary>A command that works on a fleet found none where it was pointed (and made none).</summary>
+internal sealed class NoFleetException(string message) : Exception(message);

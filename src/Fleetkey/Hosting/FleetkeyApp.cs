@@ -19,20 +19,12 @@ namespace Fleetkey.Hosting;
 /// <summary>The composition root: one web application serving the control plane and the device endpoint.</summary>
 internal static partial class FleetkeyApp
 {
-    /// <param name="configure">Lets tests swap services (a fake clock) or the server (TestServer).</param>
-    public static async Task<WebApplication> BuildAsync(ServeSettings settings, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks what the settings say that needs nothing on disk (the listener URLs, the key algorithms),
+    /// so that a bad flag stops <c>serve</c> before it creates anything; throws <see cref="ArgumentException"/>.
+    /// </summary>
+    public static PkiOptions CheckSettings(ServeSettings settings)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "fleetkey" });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
-
         var control = new Uri(settings.HttpUrl);
         var device = new Uri(settings.DeviceHttpUrl);
         if (control.Port == device.Port && string.Equals(control.Host, device.Host, StringComparison.OrdinalIgnoreCase))
@@ -40,16 +32,6 @@ internal static partial class FleetkeyApp
             throw new ArgumentException("--http and --device-http must be different listeners.");
         }
 
-        builder.WebHost.UseUrls(settings.HttpUrl, settings.DeviceHttpUrl);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-        });
-        builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 2 * 1024 * 1024);
-
-        var opened = DataDirectory.Open(settings.DataDirectory, settings.Database);
-        var store = opened.Store;
         var pkiOptions = new PkiOptions
         {
             CaKeyAlgorithm = PkiOptions.ParseAlgorithm(settings.CaKeyAlgorithm),
@@ -61,6 +43,36 @@ internal static partial class FleetkeyApp
         {
             throw new ArgumentException("--device-key-algorithm is rsa-2048 or ec-p256.");
         }
+
+        return pkiOptions;
+    }
+
+    /// <param name="configure">Lets tests swap services (a fake clock) or the server (TestServer).</param>
+    public static async Task<WebApplication> BuildAsync(ServeSettings settings, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
+    {
+        var pkiOptions = CheckSettings(settings);
+        var dataDirectory = Path.GetFullPath(settings.DataDirectory);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "fleetkey" });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+
+        builder.WebHost.UseUrls(settings.HttpUrl, settings.DeviceHttpUrl);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
+        builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 2 * 1024 * 1024);
+
+        var opened = DataDirectory.Open(dataDirectory, settings.Database);
+        var store = opened.Store;
         builder.Services.AddSingleton<IFleetStore>(store);
 
         // Enrollment secrets and group keys are sealed under the CA passphrase, in the clear without one (as the CA keys).
@@ -80,12 +92,13 @@ internal static partial class FleetkeyApp
             o.MqttHost = settings.PublicHost;
             o.MqttPort = settings.MqttPort;
         });
-        builder.Services.AddSingleton(new ListenerPorts(device.Port));
+        builder.Services.AddSingleton(new ListenerPorts(new Uri(settings.DeviceHttpUrl).Port));
         if (settings.MqttPort != 0)
         {
             builder.Services.AddFleetkeyMqtt(o =>
             {
                 o.Port = settings.MqttPort;
+                o.BindAddress = settings.MqttBind;
                 o.PublicHost = settings.PublicHost;
                 o.AccountId = settings.AccountId;
                 o.JitpKeepConnection = settings.JitpKeepConnection;
@@ -115,7 +128,7 @@ internal static partial class FleetkeyApp
             throw new InvalidOperationException($"The database {opened.Description} cannot be used: {exception.Message}", exception);
         }
 
-        var caStore = DataDirectory.CaStore(settings.DataDirectory, opened, time);
+        var caStore = DataDirectory.CaStore(dataDirectory, opened, time);
         var activity = new ServerActivity(time, meter);
         builder.Services.AddSingleton(activity);
         var keyPool = new DeviceKeyPool(
@@ -143,7 +156,7 @@ internal static partial class FleetkeyApp
         {
             // Damaged or locked CA material stops the server before it answers anything, with one line
             // that says where the material is and what is wrong with it (never the material itself).
-            throw new InvalidOperationException($"The CA material in {DataDirectory.CaStoreDescription(settings.DataDirectory, opened)} cannot be used: {exception.Message}", exception);
+            throw new InvalidOperationException($"The CA material in {DataDirectory.CaStoreDescription(dataDirectory, opened)} cannot be used: {exception.Message}", exception);
         }
 
         // Registered through a factory so the container disposes it at shutdown.
@@ -151,9 +164,9 @@ internal static partial class FleetkeyApp
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Fleetkey.DataDirectory");
-        DataDirectory.LogMigrations(logger, opened, applied);
+        DataDirectory.LogStart(logger, dataDirectory, opened, applied);
         await DataDirectory.EnsureRootKeyAsync(
-            settings.DataDirectory,
+            dataDirectory,
             app.Services.GetRequiredService<AccessKeyService>(),
             app.Services.GetRequiredService<TimeProvider>(),
             logger,

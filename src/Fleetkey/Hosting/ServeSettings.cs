@@ -1,3 +1,4 @@
+using System.Net;
 using Fleetkey.Mqtt;
 
 namespace Fleetkey.Hosting;
@@ -19,6 +20,9 @@ internal sealed record ServeSettings
 
     /// <summary>MQTT over TLS; 0 disables the broker.</summary>
     public int MqttPort { get; init; } = 8883;
+
+    /// <summary>The address the MQTT listener binds: loopback by default, as the HTTP listeners; 0.0.0.0 or :: for every interface.</summary>
+    public IPAddress MqttBind { get; init; } = IPAddress.Loopback;
 
     public string AccountId { get; init; } = "000000000000";
 

@@ -195,6 +195,21 @@ public sealed class SigV4VerifierTests
             + "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: 'foobar' != '20250314', from '20250314T150926Z'.");
     }
 
+    [Theory]
+    [InlineData("not-a-region")]
+    [InlineData("local")]
+    [InlineData("us-east")]
+    public async Task VerifyAsync_CredentialScopedToNoAwsRegion_FailsWithValidRegionMessage(string region)
+    {
+        var secrets = new InMemorySecrets((BotocoreIotVectors.AccessKeyId, BotocoreIotVectors.Secret));
+        var authorization = $"AWS4-HMAC-SHA256 Credential=AKIAFLEETKEYTEST0001/20250314/{region}/iot/aws4_request, SignedHeaders=host;x-amz-date, {Signature}";
+
+        var result = await VerifyAsync(Base.WithHeader("Authorization", authorization), secrets: secrets);
+
+        AssertFailure(result, SigV4FailureKind.InvalidCredentialScope, ErrorCode.InvalidSignature, $"Credential should be scoped to a valid region, not '{region}'. ");
+        Assert.Equal(0, secrets.Lookups);
+    }
+
     [Fact]
     public async Task VerifyAsync_ScopeDateOtherThanRequestDate_FailsWithDateMismatch()
     {

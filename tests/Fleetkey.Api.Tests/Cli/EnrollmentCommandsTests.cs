@@ -26,7 +26,21 @@ public sealed class EnrollmentCommandsTests : IDisposable
         _directory.Dispose();
     }
 
+    /// <summary>Runs a command on the test's fleet, made first as `fleetkey serve` or `migrate` would make it.</summary>
     private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var database = Path.Combine(DataDirectory, "fleetkey.db");
+        if (!File.Exists(database))
+        {
+            Directory.CreateDirectory(DataDirectory);
+            using var store = new SqliteFleetStore(database);
+            await store.InitializeAsync(TimeProvider.System, CancellationToken.None);
+        }
+
+        return await RunWithoutFleetAsync(args);
+    }
+
+    private async Task<(int Code, string Output, string Error)> RunWithoutFleetAsync(params string[] args)
     {
         var root = new RootCommand();
         root.Subcommands.Add(EnrollmentCommands.Create(s => s.AddSingleton<IProvisioningTemplateResolver>(_templates)));
@@ -48,6 +62,23 @@ public sealed class EnrollmentCommandsTests : IDisposable
         var path = Path.Combine(_directory.Path, "run-7.csv");
         File.WriteAllLines(path, lines);
         return path;
+    }
+
+    [Theory]
+    [InlineData("list")]
+    [InlineData("get", "SN-1")]
+    [InlineData("create", "SN-1", "--template", "factory")]
+    [InlineData("delete", "SN-1")]
+    [InlineData("group", "list")]
+    [InlineData("group", "create", "line-2", "--template", "factory")]
+    public async Task AnyCommand_NoFleetInTheDataDirectory_FailsWithOneLineAndMakesNothing(params string[] command)
+    {
+        var (code, output, error) = await RunWithoutFleetAsync(["enrollments", .. command, "--data", DataDirectory]);
+
+        Assert.Equal(2, code);
+        Assert.Equal(string.Empty, output);
+        Assert.Equal($"fleetkey: no fleet at {DataDirectory} (run `fleetkey serve` first or pass --data){Environment.NewLine}", error);
+        Assert.False(Directory.Exists(DataDirectory));
     }
 
     [Fact]

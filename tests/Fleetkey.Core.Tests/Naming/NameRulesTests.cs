@@ -170,4 +170,47 @@ public sealed class NameRulesTests
         Assert.Same(ErrorCode.InvalidRequest, exception.Code);
         Assert.Contains("'bad key'", exception.Message, StringComparison.Ordinal);
     }
+
+    // The regionRegex of each partition in botocore's data/partitions.json, one real region of each,
+    // a region AWS has not opened yet, and names of no partition.
+    public static TheoryData<string?, bool> AwsRegions => new()
+    {
+        { "us-east-1", true },
+        { "eu-central-2", true },
+        { "ap-southeast-7", true },
+        { "ap-southeast-12", true },
+        { "il-central-1", true },
+        { "mx-central-1", true },
+        { "me-south-1", true },
+        { "af-south-1", true },
+        { "ca-west-1", true },
+        { "sa-east-1", true },
+        { "cn-northwest-1", true },
+        { "us-gov-west-1", true },
+        { "us-iso-east-1", true },
+        { "us-isob-east-1", true },
+        { "us-isof-south-1", true },
+        { "eu-isoe-west-1", true },
+        { "eusc-de-east-1", true },
+        { "not-a-region", false },
+        { "local", false },
+        { "fleetkey", false },
+        { "aws-global", false },
+        { "us-east", false },
+        { "us-east-1a", false },
+        { "xx-west-1", false },
+        { "US-EAST-1", false },
+        { "us_east_1", false },
+        { "us-east-1\n", false },
+        { "eusc-fr-east-1", false },
+        { "", false },
+        { null, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(AwsRegions))]
+    public void IsAwsRegion_Cases_MatchBotocorePartitions(string? region, bool valid)
+    {
+        Assert.Equal(valid, NameRules.IsAwsRegion(region));
+    }
 }
