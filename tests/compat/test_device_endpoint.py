@@ -27,9 +27,7 @@ import uuid
 import fleetkey_server as fk
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SEED_TEMPLATE_PATH = os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")
-with open(SEED_TEMPLATE_PATH) as f:
-    SEED_TEMPLATE = f.read()
+SEED_TEMPLATE = fk.seed_template()
 ROLE_ARN = "arn:aws:iam::000000000000:role/FleetkeyProvisioning"
 UNAUTHORIZED = {"message": "The device could not be authenticated."}
 

@@ -20,7 +20,6 @@ import fleetkey_server as fk
 
 POSTGRES = os.environ.get("FLEETKEY_TEST_POSTGRES")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-SEED_TEMPLATE = os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")
 
 
 def fleetkey(*args) -> subprocess.CompletedProcess:
@@ -77,8 +76,7 @@ class ExportImportTests(CompatTestCase):
             {"Version": "2012-10-17", "Statement": [statement, {**statement, "Action": "iot:Publish"}]}))
         iot.attach_policy(policyName="DefaultNewDevicePolicy", target=fk.arn("thinggroup", "Line-2"))
 
-        with open(SEED_TEMPLATE) as f:
-            template = f.read()
+        template = fk.seed_template()
         for i in range(6):
             serial = f"SN-TRANSFER-{i:03d}"
             keys = iot.create_keys_and_certificate(setAsActive=True)
