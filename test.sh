@@ -79,7 +79,8 @@ xunit() {
     local files=("$trx"/*.trx)
     shopt -u nullglob
     [ ${#files[@]} -eq 0 ] || reasons=$(trx_skips "${files[@]}")
-    [ -z "$reasons" ] || while IFS= read -r arg; do echo "$title: $arg"; done <<<"$reasons"
+    local r
+    [ -z "$reasons" ] || while IFS= read -r r; do echo "$title: $r"; done <<<"$reasons"
     note_skips "$title" "$run_skipped" "$reasons"
   fi
 }
