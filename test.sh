@@ -35,7 +35,7 @@ note_skips() {
   while IFS= read -r r; do skip_notes+=("$title: $r"); done <<<"$reasons"
 }
 
-# "N skipped — REASON (Class.Method, …)" per reason, from the TRX files `dotnet test` wrote: the
+# "N skipped (Class.Method, …) — REASON" per reason, from the TRX files `dotnet test` wrote: the
 # console shows which tests were skipped but not why.
 trx_skips() {
   python3 - "$@" <<'PY'
@@ -49,7 +49,7 @@ for path in sys.argv[1:]:
         tests[reason or "(no reason given)"].append(".".join(result.get("testName", "?").split("(")[0].split(".")[-2:]))
 for reason, names in sorted(tests.items()):
     shown = ", ".join(sorted(names)[:3]) + (", …" if len(names) > 3 else "")
-    print(f"{len(names)} skipped — {reason} ({shown})")
+    print(f"{len(names)} skipped ({shown}) — {reason}")
 PY
 }
 
