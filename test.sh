@@ -3,12 +3,15 @@
 # `fleetkey serve` with boto3, the AWS CLI and the seed's register-thing.js (aws-sdk v2).
 # With FLEETKEY_TEST_POSTGRES set (always in CI) a second pass runs the suites that use the store
 # through the services or the app again on PostgreSQL. Prints per-suite results and per-pass
-# subtotals, then one last line "N passed, N failed, N skipped" summed over everything; exits
-# non-zero if anything failed.
+# subtotals, every reason tests were skipped for (with how many, per suite), then one last line
+# "N passed, N failed, N skipped" summed over everything; exits non-zero if anything failed.
+# A clone without the seed beside it (../shared/seed) skips the tests that run the seed's own
+# register-thing.js, saying so; CI always has it (.ci/run refuses to start without it).
 set -uo pipefail
 cd "$(dirname "$0")"
 
 passed=0 failed=0 skipped=0 broken=0
+skip_notes=() # "<suite title>: N skipped — <reason>", printed with the totals
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
@@ -22,17 +25,64 @@ if [ ! -f src/Fleetkey/bin/Release/net10.0/fleetkey.dll ]; then
   echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
 
+# Records why a suite skipped tests: its "N skipped — REASON" lines, or, when it skipped some and
+# gave no reason, one line saying so.
+note_skips() {
+  local title=$1 count=$2 reasons=$3
+  [ "$count" -gt 0 ] || return 0
+  [ -n "$reasons" ] || reasons="$count skipped — (no reason given)"
+  local r
+  while IFS= read -r r; do skip_notes+=("$title: $r"); done <<<"$reasons"
+}
+
+# "N skipped (Class.Method, …) — REASON" per reason, from the TRX files `dotnet test` wrote: the
+# console shows which tests were skipped but not why.
+trx_skips() {
+  python3 - "$@" <<'PY'
+import collections, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+tests = collections.defaultdict(list)
+for path in sys.argv[1:]:
+    for result in ET.parse(path).getroot().iterfind(".//t:UnitTestResult[@outcome='NotExecuted']", ns):
+        message = result.find("t:Output/t:ErrorInfo/t:Message", ns)
+        reason = (message.text or "").strip() if message is not None else ""
+        tests[reason or "(no reason given)"].append(".".join(result.get("testName", "?").split("(")[0].split(".")[-2:]))
+for reason, names in sorted(tests.items()):
+    shown = ", ".join(sorted(names)[:3]) + (", …" if len(names) > 3 else "")
+    print(f"{len(names)} skipped ({shown}) — {reason}")
+PY
+}
+
 # Runs `dotnet test` (a solution or one project) and adds the counts of every test assembly it ran.
 xunit() {
   local title=$1 log=$2 start=$SECONDS; shift 2
+  # A TRX file per test assembly, for the skip reasons; the logger goes before any `--` (RunSettings).
+  local trx="$log_dir/$log-trx" command=() placed=0 arg
+  local logger=(--logger trx --results-directory "$trx")
+  for arg in "$@"; do
+    if [ "$arg" = "--" ] && [ "$placed" -eq 0 ]; then command+=("${logger[@]}"); placed=1; fi
+    command+=("$arg")
+  done
+  [ "$placed" -eq 1 ] || command+=("${logger[@]}")
   echo "== $title"
-  "$@" 2>&1 | tee "$log_dir/$log.log" | grep -vE '^\s*$'
+  "${command[@]}" 2>&1 | tee "$log_dir/$log.log" | grep -vE '^\s*$|^Results File: '
   [ "${PIPESTATUS[0]}" -eq 0 ] || broken=1
   echo "($title: $((SECONDS - start)) s)"
-  while read -r f p s; do add "$p" "$f" "$s"; done < <(
+  local run_skipped=0 f p s
+  while read -r f p s; do add "$p" "$f" "$s"; run_skipped=$((run_skipped + s)); done < <(
     grep -E '(Passed|Failed)!\s+- Failed:' "$log_dir/$log.log" \
       | sed -E 's/.*Failed:\s*([0-9]+), Passed:\s*([0-9]+), Skipped:\s*([0-9]+).*/\1 \2 \3/')
   [ "$(grep -cE '(Passed|Failed)!\s+- Failed:' "$log_dir/$log.log")" -gt 0 ] || broken=1
+  if [ "$run_skipped" -gt 0 ]; then
+    local reasons=""
+    shopt -s nullglob
+    local files=("$trx"/*.trx)
+    shopt -u nullglob
+    [ ${#files[@]} -eq 0 ] || reasons=$(trx_skips "${files[@]}")
+    local r
+    [ -z "$reasons" ] || while IFS= read -r r; do echo "$title: $r"; done <<<"$reasons"
+    note_skips "$title" "$run_skipped" "$reasons"
+  fi
 }
 
 # Tests that use FLEETKEY_TEST_POSTGRES's database itself (the multi-node tests) would meet an
@@ -75,6 +125,7 @@ unset FLEETKEY_FUZZ_REPORT
 export FLEETKEY_DLL="$PWD/src/Fleetkey/bin/Release/net10.0/fleetkey.dll"
 
 # Runs one suite whose last line is "<label>: N passed, N failed[, N skipped]" and adds its counts.
+# Before it, a suite that skips tests says why, one line per reason: "<label>: N skipped — <reason>".
 suite() {
   local title=$1 label=$2 start=$SECONDS; shift 2
   local log="$log_dir/$label${FLEETKEY_TEST_STORE:+-$FLEETKEY_TEST_STORE}.log"
@@ -88,8 +139,10 @@ suite() {
     broken=1
     return
   fi
-  add "$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")" "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")" \
-      "$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
+  local suite_skipped
+  suite_skipped=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  add "$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line")" "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")" "$suite_skipped"
+  note_skips "$title" "$suite_skipped" "$(grep -E "^$label: [0-9]+ skipped — " "$log" | sed -E "s/^$label: //")"
 }
 
 suite "compat (boto3)" compat python3 tests/compat/run.py
@@ -134,6 +187,10 @@ fi
 echo "== totals"
 echo "SQLite pass: $sqlite_counts"
 echo "PostgreSQL pass: $postgres_counts"
+if [ ${#skip_notes[@]} -gt 0 ]; then
+  echo "Skipped:"
+  printf '  %s\n' "${skip_notes[@]}"
+fi
 # A suite that crashed without reporting its own failures still fails the run.
 if [ "$broken" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -13,53 +13,9 @@ public sealed class TemplateEngineTests
     private const string TName = "Resources.thing.Properties.ThingName";
     private const string TProps = "Resources.thing.Properties";
 
-    // ../shared/seed/register-thing-template-body.json, verbatim.
-    private const string SeedTemplate = """
-        {
-        "Parameters": {
-        "ThingName": {
-        "Type": "String"
-        },
-        "SerialNumber": {
-        "Type": "String"
-        },
-        "CertificateId": {
-        "Type": "String"
-        }
-        },
-        "Resources": {
-        "thing": {
-        "Type": "AWS::IoT::Thing",
-        "Properties": {
-        "ThingName": {
-        "Ref": "ThingName"
-        },
-        "AttributePayload": {
-        "serialNumber": {
-        "Ref": "SerialNumber"
-        }
-        },
-        "ThingTypeName": "NewDevice",
-        "ThingGroups": ["NewDevices"]
-        }
-        },
-        "certificate": {
-        "Type": "AWS::IoT::Certificate",
-        "Properties": {
-        "CertificateId": {
-        "Ref": "CertificateId"
-        }
-        }
-        },
-        "policy": {
-        "Type": "AWS::IoT::Policy",
-        "Properties": {
-        "PolicyName": "DefaultNewDevicePolicy"
-        }
-        }
-        }
-        }
-        """;
+    // The seed's template, verbatim, as the repository keeps it (src/Fleetkey.Client/register-thing-template-body.json,
+    // embedded in this assembly by the project file). Before Cases: static initializers run in order.
+    private static readonly string SeedTemplate = ReadSeedTemplate();
 
     // The developer guide's fleet-provisioning example with the BillingGroup and ThingName it lacks
     // for Fleetkey adjusted; Refs an undeclared AWS::IoT::Certificate::Id as the guide does.
@@ -748,4 +704,12 @@ public sealed class TemplateEngineTests
     }
 
     private static string Pad(string json, int length) => json[..^1] + new string(' ', length - json.Length) + "}";
+
+    private static string ReadSeedTemplate()
+    {
+        using var stream = typeof(TemplateEngineTests).Assembly.GetManifestResourceStream("register-thing-template-body.json")
+            ?? throw new InvalidOperationException("The embedded seed template is missing.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 }

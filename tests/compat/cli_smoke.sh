@@ -298,7 +298,8 @@ try:
 except Exception:
     print("")' "$1" 2>/dev/null || true; }
 
-SEED_TEMPLATE="$(cd "$REPO_ROOT/.." && pwd)/shared/seed/register-thing-template-body.json"
+# The seed's template, verbatim, as the repository keeps it (Fleetkey.Client embeds this file).
+SEED_TEMPLATE="$REPO_ROOT/src/Fleetkey.Client/register-thing-template-body.json"
 CERT_POLICY="$RUN-policy"
 SERIAL="$RUN-sn"
 python3 - "$ENDPOINT/ca.pem" "$WORK/ca.pem" <<'PY' || true
@@ -373,7 +374,7 @@ check_json "the force-deleted certificate is no longer a policy target" "d['targ
 run iot delete-policy --policy-name "$CERT_POLICY"
 check_ok "delete-policy"
 
-# The seed's template, from its file, as register-thing.js uses it (its prerequisites are made
+# The seed's template, from the file, as register-thing.js uses it (its prerequisites are made
 # best-effort: on a reused server they may exist already).
 iot create-thing-type --thing-type-name NewDevice >/dev/null 2>&1 || true
 iot create-thing-group --thing-group-name NewDevices >/dev/null 2>&1 || true

@@ -36,6 +36,9 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 DEFAULT_DLL = os.path.join(REPO_ROOT, "src", "Fleetkey", "bin", "Release", "net10.0", "fleetkey.dll")
+# The seed's provisioning template, verbatim, as the repository keeps it (Fleetkey.Client embeds this
+# file). The seed itself (../shared/seed, beside the repository) is not needed by any boto3 test.
+SEED_TEMPLATE_PATH = os.path.join(REPO_ROOT, "src", "Fleetkey.Client", "register-thing-template-body.json")
 
 REGION = "eu-west-1"
 ACCOUNT_ID = "000000000000"
@@ -51,6 +54,12 @@ RUN_ID = uuid.uuid4().hex[:6]
 
 def dll_path() -> str:
     return os.environ.get("FLEETKEY_DLL", DEFAULT_DLL)
+
+
+def seed_template() -> str:
+    """The text of the seed's template file (SEED_TEMPLATE_PATH), newlines and all."""
+    with open(SEED_TEMPLATE_PATH, encoding="utf-8") as f:
+        return f.read()
 
 
 def free_port() -> int:

@@ -5,13 +5,15 @@
 
 Discovers tests/compat/test_*.py, starts one shared server on first use, and at the end
 stops it with SIGTERM and checks it exits 0 within 15 s (counted as one more test).
-The last line is always `compat: N passed, N failed, N skipped`; the exit code is non-zero
-when anything failed (errors count as failures).
+The last line is always `compat: N passed, N failed, N skipped`, after one line per reason tests
+were skipped for (`compat: N skipped — REASON`, which test.sh repeats in its totals); the exit code is
+non-zero when anything failed (errors count as failures).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import sys
 import unittest
@@ -100,6 +102,8 @@ def main() -> int:
                 os.environ["FLEETKEY_KEEP_DATA"] = "1"  # keep it for the atexit cleanup too
                 print(f"shared server data kept in {server.data_dir}")
     sys.stdout.flush()
+    for reason, count in sorted(collections.Counter(reason for _, reason in result.skipped).items()):
+        print(f"compat: {count} skipped — {reason}")
     print(f"compat: {passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 

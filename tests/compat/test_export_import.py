@@ -26,7 +26,6 @@ EXPORTED_TABLES = ["access_keys", "thing_types", "things", "thing_attributes", "
                    "policy_targets", "device_signatures", "device_registrations", "device_attempts", "provisioning_templates",
                    "provisioning_template_versions", "enrollment_groups", "enrollments", "fleet_ownership_tokens",
                    "provisioning_claims", "ca_material"]
-SEED_TEMPLATE = os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")
 
 
 def fleetkey(*args) -> subprocess.CompletedProcess:
@@ -83,8 +82,7 @@ class ExportImportTests(CompatTestCase):
             {"Version": "2012-10-17", "Statement": [statement, {**statement, "Action": "iot:Publish"}]}))
         iot.attach_policy(policyName="DefaultNewDevicePolicy", target=fk.arn("thinggroup", "Line-2"))
 
-        with open(SEED_TEMPLATE) as f:
-            template = f.read()
+        template = fk.seed_template()
         for i in range(6):
             serial = f"SN-TRANSFER-{i:03d}"
             keys = iot.create_keys_and_certificate(setAsActive=True)

@@ -78,8 +78,7 @@ class PostgresNodesTests(CompatTestCase):
                 create()
             except ClientError as e:
                 self.assertEqual(e.response["Error"]["Code"], "ResourceAlreadyExistsException")
-        with open(os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")) as f:
-            template = f.read()
+        template = fk.seed_template()
         serial = self.name("sn")
         keys = iot_a.create_keys_and_certificate(setAsActive=True)
         result = iot_b.register_thing(templateBody=template, parameters={

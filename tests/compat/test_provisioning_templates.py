@@ -2,16 +2,13 @@
 (Create/Describe/List/DeleteProvisioningTemplateVersion), with tags (boto3)."""
 
 import json
-import os
 import unittest
 import uuid
 
 from compat_base import CompatTestCase, tags_dict
 import fleetkey_server as fk
 
-SEED_TEMPLATE_PATH = os.path.join(fk.REPO_ROOT, "..", "shared", "seed", "register-thing-template-body.json")
-with open(SEED_TEMPLATE_PATH) as f:
-    SEED_TEMPLATE = f.read()
+SEED_TEMPLATE = fk.seed_template()
 
 ROLE_ARN = "arn:aws:iam::000000000000:role/FleetkeyProvisioning"
 HOOK_ARN = "arn:aws:lambda:eu-west-1:000000000000:function:pre-provisioning-hook"

@@ -3,7 +3,6 @@ application, PolicyDocument and CertificateSigningRequest resources, OverrideSet
 Conditions (boto3)."""
 
 import json
-import os
 import re
 import unittest
 
@@ -13,11 +12,6 @@ from compat_base import CompatTestCase
 import fleetkey_server as fk
 from test_certificates import TempDir, certificate_id_of, fetch_ca_pem, make_csr, public_key_of_certificate, \
     public_key_of_private, subject_of, verify_chain
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-# CI clones the repository beside a copy of shared/, the same relative layout as here.
-SEED_TEMPLATE_PATH = os.path.abspath(os.path.join(HERE, "..", "..", "..", "shared", "seed",
-                                                  "register-thing-template-body.json"))
 
 # Names fixed by the seed's template.
 SEED_TYPE, SEED_GROUP, SEED_POLICY = "NewDevice", "NewDevices", "DefaultNewDevicePolicy"
@@ -40,11 +34,6 @@ SIMPLE_POLICY_DOCUMENT = {"Version": "2012-10-17",
 # AWS answers it with "Thing type not found" for a template naming a missing thing type
 # (yilmaznaslan/aws-iot-core-registering-things-in-bulk#3).
 REG_FAIL = ("ResourceRegistrationFailureException", 400)
-
-
-def load_seed_template_text() -> str:
-    with open(SEED_TEMPLATE_PATH) as f:
-        return f.read()
 
 
 def ignore_exists(fn, **kwargs):
@@ -140,27 +129,27 @@ class SeedTemplateTests(RegisterThingTestCase):
     def test_seed_template_as_the_seed_sends_it(self):
         # register-thing.js sends JSON.stringify(require('./register-thing-template-body.json')).
         thing, cert = self.name("sn"), self.cert()
-        template = json.loads(load_seed_template_text())
+        template = json.loads(fk.seed_template())
         r = self.register(json.dumps(template, separators=(",", ":")), self.seed_parameters(thing, cert))
         self.check_registered(thing, cert, r)
 
     def test_seed_template_file_text_verbatim(self):
         thing, cert = self.name("sn"), self.cert()
-        r = self.register(load_seed_template_text(), self.seed_parameters(thing, cert))
+        r = self.register(fk.seed_template(), self.seed_parameters(thing, cert))
         self.check_registered(thing, cert, r)
 
     def test_registering_again_with_the_same_parameters_changes_nothing(self):
         # A repeat of the same registration finds the thing as the template describes it.
         thing, cert = self.name("sn"), self.cert()
-        self.register(load_seed_template_text(), self.seed_parameters(thing, cert))
-        r = self.register(load_seed_template_text(), self.seed_parameters(thing, cert))
+        self.register(fk.seed_template(), self.seed_parameters(thing, cert))
+        r = self.register(fk.seed_template(), self.seed_parameters(thing, cert))
         self.check_registered(thing, cert, r)
         self.assertEqual(self.iot.describe_thing(thingName=thing)["version"], 1)
 
     def test_missing_parameter_is_invalid_request_and_makes_nothing(self):
         # Every parameter the seed's template Refs must be passed (it declares no Default).
         thing, cert = self.name("sn"), self.cert()
-        message = self.assertInvalidTemplate(load_seed_template_text(),
+        message = self.assertInvalidTemplate(fk.seed_template(),
                                              {"ThingName": thing, "CertificateId": cert["certificateId"]},
                                              paths=["Resources.thing.Properties.AttributePayload.serialNumber"])
         self.assertIn("SerialNumber", message)
@@ -171,7 +160,7 @@ class SeedTemplateTests(RegisterThingTestCase):
         # The seed's template does not ask for exclusivity: the attachment is the default kind,
         # NON_EXCLUSIVE_THING (model: ThingPrincipalObject.thingPrincipalType default).
         thing, cert = self.name("sn"), self.cert()
-        self.register(load_seed_template_text(), self.seed_parameters(thing, cert))
+        self.register(fk.seed_template(), self.seed_parameters(thing, cert))
         objs = self.iot.list_thing_principals_v2(thingName=thing)["thingPrincipalObjects"]
         self.assertEqual(objs, [{"principal": cert["certificateArn"], "thingPrincipalType": "NON_EXCLUSIVE_THING"}])
 

@@ -12,15 +12,34 @@ const { spawn } = require('node:child_process')
 const REPO_ROOT = path.resolve(__dirname, '../..')
 const DLL = process.env.FLEETKEY_DLL || path.join(REPO_ROOT, 'src/Fleetkey/bin/Release/net10.0/fleetkey.dll')
 
-function freePort () {
+// Ports this process has handed out: the kernel may give a port that was just bound and closed to
+// the next bind(0) (two nodes, or one node's --http and --device-http, got the same port).
+const handedOut = new Set()
+
+function listenOnAnyPort () {
   return new Promise((resolve, reject) => {
     const s = net.createServer()
     s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
+    s.listen(0, '127.0.0.1', () => resolve(s))
   })
+}
+
+// A free loopback port not handed out before: the sockets it was offered stay bound until it has one.
+async function freePort () {
+  const held = []
+  try {
+    for (;;) {
+      const s = await listenOnAnyPort()
+      held.push(s)
+      const { port } = s.address()
+      if (!handedOut.has(port)) {
+        handedOut.add(port)
+        return port
+      }
+    }
+  } finally {
+    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))))
+  }
 }
 
 function httpGet (url) {

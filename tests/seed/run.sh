@@ -10,8 +10,10 @@
 #
 # Installs this project's locked dependencies (aws-sdk v2) with `npm ci` when node_modules is
 # missing, then runs both files with Node's test runner (each file in its own process). NODE_PATH
-# points at this project's node_modules so that ../../../shared/seed/register-thing.js (which has
-# no node_modules of its own) loads the same aws-sdk instance as the tests. Needs the Release build
+# points at this project's node_modules so that ../shared/seed/register-thing.js beside the
+# repository (which has no node_modules of its own) loads the same aws-sdk instance as the tests.
+# Without that file (a clone on its own) every test is skipped with the reason (seed_file.js),
+# except in CI. Needs the Release build
 # (or FLEETKEY_DLL) and openssl. Last line: `seed: N passed, N failed, N skipped`; exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using Fleetkey.Testing;
 using Xunit;
 
 namespace Fleetkey.Client.Tests.Integration;
@@ -35,7 +36,7 @@ public sealed class FleetkeyServer : IAsyncLifetime
     /// <summary>The exit code after SIGTERM, once the server has stopped.</summary>
     public int? ExitCode { get; private set; }
 
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot => RepositoryFiles.Root;
 
     public static string Arn(string kind, string name) => $"arn:aws:iot:{Region}:{AccountId}:{kind}/{name}";
 
@@ -208,17 +209,4 @@ public sealed class FleetkeyServer : IAsyncLifetime
 
     private static string BuildConfiguration() =>
         typeof(FleetkeyServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Configuration").Value!;
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Fleetkey.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Fleetkey.slnx above {AppContext.BaseDirectory}.");
-    }
 }

@@ -3,6 +3,7 @@ using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Registry;
+using Fleetkey.Testing;
 using Xunit;
 using static Fleetkey.Services.Provisioning.ProvisioningTemplateService;
 
@@ -14,7 +15,7 @@ public sealed class ProvisioningTemplateServiceTests : IAsyncLifetime
     private const string HookArn = "arn:aws:lambda:eu-west-1:123456789012:function:pre-provision";
     private const string OtherBody = """{"Parameters":{"SerialNumber":{"Type":"String"}},"Resources":{"thing":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":{"Ref":"SerialNumber"}}}}}""";
     private static readonly CancellationToken None = CancellationToken.None;
-    private static readonly string SeedBody = File.ReadAllText(RegistrationServiceTests.SeedPath("register-thing-template-body.json"));
+    private static readonly string SeedBody = RepositoryFiles.SeedTemplateBody;
 
     private readonly ServiceDatabase _db = new();
     private ProvisioningTemplateService _templates = null!;

@@ -8,6 +8,7 @@ using Fleetkey.Pki;
 using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Tests.Security;
 using Fleetkey.Templates;
+using Fleetkey.Testing;
 using Xunit;
 using static Fleetkey.Services.Tests.ServiceDatabase;
 
@@ -19,8 +20,10 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
     private const string Group = "NewDevices";
     private const string Policy = "DefaultNewDevicePolicy";
     private static readonly CancellationToken None = CancellationToken.None;
-    private static readonly Lazy<string> Seed = new(() => File.ReadAllText(SeedPath("register-thing-template-body.json")));
     private readonly SecurityServices _s = new();
+
+    /// <summary>The seed's template, from the repository (src/Fleetkey.Client/register-thing-template-body.json).</summary>
+    private static string Seed => RepositoryFiles.SeedTemplateBody;
 
     public Task InitializeAsync() => _s.InitializeAsync();
 
@@ -28,23 +31,10 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
 
     private RegistrationService Registration => _s.Registration;
 
-    /// <summary>The shared seed folder: ../shared/seed next to the repository root (the folder holding Fleetkey.slnx).</summary>
-    internal static string SeedPath(string file)
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Fleetkey.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        var root = directory ?? throw new InvalidOperationException($"No Fleetkey.slnx above {AppContext.BaseDirectory}.");
-        return Path.GetFullPath(Path.Combine(root.FullName, "..", "shared", "seed", file));
-    }
-
     /// <summary>The seed template, edited: a thing OverrideSettings and/or the certificate's Status with REPLACE.</summary>
     private static string SeedWith(string? attributeOverride = null, bool replaceCertificateStatus = false)
     {
-        var template = JsonNode.Parse(Seed.Value)!.AsObject();
+        var template = JsonNode.Parse(Seed)!.AsObject();
         var resources = template["Resources"]!.AsObject();
         if (attributeOverride is not null)
         {
@@ -99,7 +89,7 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
         await SeedWorldAsync();
         var certificate = await _s.CreateCertificateAsync(active: true);
 
-        var result = await RegisterAsync(Seed.Value, SeedParameters("SN-0001", certificate.CertificateId));
+        var result = await RegisterAsync(Seed, SeedParameters("SN-0001", certificate.CertificateId));
 
         var thing = await StoredThingAsync("SN-0001");
         Assert.Equal(ThingType, thing.TypeName);
@@ -127,10 +117,10 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
         await SeedWorldAsync();
         var first = await _s.CreateCertificateAsync(active: true);
         var second = await _s.CreateCertificateAsync(active: true);
-        await RegisterAsync(Seed.Value, SeedParameters("SN-0001", first.CertificateId));
+        await RegisterAsync(Seed, SeedParameters("SN-0001", first.CertificateId));
         var thingId = (await StoredThingAsync("SN-0001")).ThingId;
 
-        await RegisterAsync(Seed.Value, SeedParameters("SN-0001", second.CertificateId));
+        await RegisterAsync(Seed, SeedParameters("SN-0001", second.CertificateId));
 
         var thing = await StoredThingAsync("SN-0001");
         Assert.Equal(thingId, thing.ThingId);
@@ -141,15 +131,6 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
         Assert.Equal([Policy], await _s.PoliciesOfCertificateAsync(second.CertificateId));
     }
 
-    [Fact]
-    public void SeedPath_FromTestOutput_FindsSharedSeed()
-    {
-        var path = SeedPath("register-thing-template-body.json");
-
-        Assert.True(File.Exists(path), path);
-        Assert.EndsWith(Path.Combine("shared", "seed", "register-thing-template-body.json"), path, StringComparison.Ordinal);
-    }
-
     // ---- validation before anything is written ----
 
     [Fact]
@@ -157,7 +138,7 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
     {
         await SeedWorldAsync();
         var certificate = await _s.CreateCertificateAsync(active: false);
-        var template = JsonNode.Parse(Seed.Value)!.AsObject();
+        var template = JsonNode.Parse(Seed)!.AsObject();
         var thing = template["Resources"]!["thing"]!["Properties"]!.AsObject();
         thing["BillingGroup"] = "billing";
         thing["AttributePayload"]!.AsObject()["model"] = new JsonObject { ["Ref"] = "Undeclared" };
@@ -182,7 +163,7 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
 
         var exception = await ServiceAssert.ThrowsAsync(
             ErrorCode.InvalidRequest,
-            () => RegisterAsync(Seed.Value, Attrs(("ThingName", "SN-0001"), ("SerialNumber", "SN-0001"))));
+            () => RegisterAsync(Seed, Attrs(("ThingName", "SN-0001"), ("SerialNumber", "SN-0001"))));
 
         Assert.Contains("CertificateId", exception.Message, StringComparison.Ordinal);
         Assert.Null(await _s.Db.GetThingAsync("SN-0001"));
@@ -258,7 +239,7 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
         await SeedWorldAsync();
         await _s.CreateGroupAsync("NewDevicesLine2", parent: Group);
         var certificate = await _s.CreateCertificateAsync(active: true);
-        var template = JsonNode.Parse(Seed.Value)!.AsObject();
+        var template = JsonNode.Parse(Seed)!.AsObject();
         template["Resources"]!["thing"]!["Properties"]!["ThingGroups"] = new JsonArray(Group, "NewDevicesLine2");
 
         var exception = await Assert.ThrowsAsync<ServiceException>(() => RegisterAsync(template.ToJsonString(), SeedParameters("SN-0001", certificate.CertificateId)));
@@ -275,7 +256,7 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
         await SeedWorldAsync();
         await _s.CreateGroupAsync("Floor1");
         var certificate = await _s.CreateCertificateAsync(active: true);
-        var template = JsonNode.Parse(Seed.Value)!.AsObject();
+        var template = JsonNode.Parse(Seed)!.AsObject();
         template["Resources"]!["thing"]!["Properties"]!["ThingGroups"] = new JsonArray(Group, "Floor1", Group);
 
         await RegisterAsync(template.ToJsonString(), SeedParameters("SN-0001", certificate.CertificateId));
@@ -292,7 +273,7 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
         var certificate = await _s.CreateCertificateAsync(active: true);
         await _s.Certificates.UpdateStatusAsync(certificate.CertificateId, CertificateStatus.Revoked, None);
 
-        await Assert.ThrowsAsync<ServiceException>(() => RegisterAsync(Seed.Value, SeedParameters("SN-0001", certificate.CertificateId)));
+        await Assert.ThrowsAsync<ServiceException>(() => RegisterAsync(Seed, SeedParameters("SN-0001", certificate.CertificateId)));
 
         Assert.Null(await _s.Db.GetThingAsync("SN-0001"));
         Assert.Empty(await _s.PoliciesOfCertificateAsync(certificate.CertificateId));
@@ -306,7 +287,7 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
         var certificate = await _s.CreateCertificateAsync(active: true);
         await _s.Certificates.UpdateStatusAsync(certificate.CertificateId, CertificateStatus.Revoked, None);
 
-        var exception = await Assert.ThrowsAsync<ServiceException>(() => RegisterAsync(Seed.Value, SeedParameters("SN-0001", certificate.CertificateId)));
+        var exception = await Assert.ThrowsAsync<ServiceException>(() => RegisterAsync(Seed, SeedParameters("SN-0001", certificate.CertificateId)));
 
         Assert.Contains(exception.Code, RegisterThingErrors);
     }
@@ -316,7 +297,7 @@ public sealed class RegistrationServiceTests : IAsyncLifetime
     {
         await SeedWorldAsync();
 
-        await ServiceAssert.ThrowsAsync(ErrorCode.ResourceRegistrationFailure, () => RegisterAsync(Seed.Value, SeedParameters("SN-0001", new string('a', 64))));
+        await ServiceAssert.ThrowsAsync(ErrorCode.ResourceRegistrationFailure, () => RegisterAsync(Seed, SeedParameters("SN-0001", new string('a', 64))));
 
         Assert.Null(await _s.Db.GetThingAsync("SN-0001"));
         Assert.Empty(await _s.TargetsOfPolicyAsync(Policy));
