@@ -149,6 +149,8 @@ suite "compat (boto3)" compat python3 tests/compat/run.py
 suite "compat (aws cli)" cli bash tests/compat/cli_smoke.sh
 suite "seed (register-thing.js with aws-sdk v2)" seed bash tests/seed/run.sh
 suite "fleet provisioning (aws-iot-device-sdk-v2)" fleet bash tests/fleet/run.sh
+# Issue 17: README.md's shell and Python examples, in order, as a user pastes them, against a fresh server.
+suite "README examples" readme python3 tests/readme/run.py
 # Issue 6: every benchmark scenario for a few seconds against a real server; only "no errors" is asserted.
 suite "bench (quick: every scenario against a real server)" bench bash bench/smoke.sh
 end_pass_database

@@ -16,8 +16,9 @@ starts in a copy of the repository's files (what ``git clone`` would give, plus 
 so a fresh data directory, fresh ports and nothing left in the checkout. A block of another language
 (``csharp``, a usage line) is not an example of this kind and is listed as such.
 
-Prints one line per block and ends with ``readme: N passed, N failed, N skipped``; after a failed
-block the rest are skipped (they build on it). Exit code 1 when a block failed.
+Prints one line per block and ends with ``readme: N passed, N failed, N skipped``: blocks marked not
+run and blocks of other languages are listed but not counted; after a failed block the rest are
+skipped (they build on it). Exit code 1 when a block failed.
 
     python3 tests/readme/run.py [--keep] [README]
 """
@@ -213,11 +214,11 @@ def main() -> int:
             marker = block.marker or ""
             if marker.startswith("not run"):
                 reason = marker.partition(":")[2].strip() or "no reason given"
-                print(f"ok {number} - {block.title} # SKIP {reason}")
-                skipped += 1
+                # Documentation that cannot run here, not a test: listed, not counted.
+                print(f"-- {number} - {block.title}: not run: {reason}")
                 continue
             if kind is None:
-                print(f"ok {number} - {block.title} # SKIP not a shell or Python example")
+                print(f"-- {number} - {block.title}: not a shell or Python example")
                 continue
             if broken:
                 print(f"ok {number} - {block.title} # SKIP an earlier block failed")
@@ -275,6 +276,8 @@ def main() -> int:
         else:
             for path in root.parent.glob(root.name + "*"):
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+    if skipped:
+        print(f"readme: {skipped} skipped — an earlier block failed")
     print(f"readme: {passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
