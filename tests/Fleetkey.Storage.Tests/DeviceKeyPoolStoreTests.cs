@@ -78,7 +78,7 @@ public sealed class DeviceKeyPoolStoreTests
         {
             await pool.PrepareAsync(None);
             pool.Start();
-            await WaitUntilAsync(() => pool.Available == 10 && pool.Buffered == 2);
+            await WaitUntilAsync(pool, () => pool.Available == 10 && pool.Buffered == 2);
             await pool.StopAsync(None);
         }
 
@@ -97,7 +97,7 @@ public sealed class DeviceKeyPoolStoreTests
         await restarted.PrepareAsync(None);
         Assert.Equal(10, restarted.Stored);
         restarted.Start(isIdle: () => false);
-        await WaitUntilAsync(() => restarted.Buffered == 10);
+        await WaitUntilAsync(restarted, () => restarted.Buffered == 10);
         var handedOut = new List<DeviceKey>();
         for (var i = 0; i < 10; i++)
         {
@@ -121,7 +121,7 @@ public sealed class DeviceKeyPoolStoreTests
         {
             await filler.PrepareAsync(None);
             filler.Start();
-            await WaitUntilAsync(() => filler.Available == 4);
+            await WaitUntilAsync(filler, () => filler.Available == 4);
             await filler.StopAsync(None);
         }
 
@@ -132,7 +132,7 @@ public sealed class DeviceKeyPoolStoreTests
         using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 4, keyStore, bufferSize: 4);
         await pool.PrepareAsync(None);
         pool.Start(isIdle: () => false);
-        await WaitUntilAsync(() => pool.Buffered == 4);
+        await WaitUntilAsync(pool, () => pool.Buffered == 4);
         var options = new PkiOptions { DeviceKeyAlgorithm = KeyAlgorithm.EcP256 };
         using var authority = await CertificateAuthority.LoadOrCreateAsync(new StoreCaMaterialStore(test.Store, _time), options, _time, pool, None);
         var certificates = new CertificateService(test.Store, authority, _time);
@@ -176,13 +176,18 @@ public sealed class DeviceKeyPoolStoreTests
         return rows;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    // Re-checks the condition each time the pool reports a change; no deadline of its own.
+    private static async Task WaitUntilAsync(DeviceKeyPool pool, Func<bool> condition)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
+        while (true)
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(10);
+            var changed = pool.NextChange;
+            if (condition())
+            {
+                return;
+            }
+
+            await changed;
         }
     }
 }
