@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Fleetkey.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -17,13 +18,13 @@ public sealed class DeviceKeyPoolTests
     public async Task Take_AfterWarmUp_ServesPooledKeysAndRefills()
     {
         using var pool = Started(new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 3));
-        await WaitUntilAsync(pool, () => pool.Available == 3);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Available == 3);
 
         using var first = await pool.TakeAsync(None);
         Assert.Equal((1, 0), pool.HandedOut);
 
         // The take wakes the generator, which makes one key to replace it.
-        await WaitUntilAsync(pool, () => pool.Generated == 4 && pool.Available == 3);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Generated == 4 && pool.Available == 3);
 
         using var second = await pool.TakeAsync(None);
         Assert.Equal(KeyAlgorithm.EcP256, first.Algorithm);
@@ -38,7 +39,7 @@ public sealed class DeviceKeyPoolTests
         var busy = 0;
         using var pool = new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 3, firstTranche: 0);
         pool.Start(() => Volatile.Read(ref busy) == 0);
-        await WaitUntilAsync(pool, () => pool.Available == 3);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Available == 3);
         Volatile.Write(ref busy, 1);
 
         // A pooled key is whole (a DeviceKey holds its PKCS#1 numbers, never a provider that would
@@ -88,7 +89,7 @@ public sealed class DeviceKeyPoolTests
     public async Task Dispose_WhileGenerating_StopsAndRefusesTakes()
     {
         var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 64));
-        await WaitUntilAsync(pool, () => pool.Generated > 0);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Generated > 0);
 
         // Dispose waits for a generation in progress (at most a second); it must return, not hang.
         pool.Dispose();
@@ -141,7 +142,7 @@ public sealed class DeviceKeyPoolTests
         Assert.Equal(2, pool.Generated);
 
         Volatile.Write(ref idle, 1);
-        await WaitUntilAsync(pool, () => pool.Available == 6);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Available == 6);
         Assert.Equal(6, pool.Generated);
     }
 
@@ -153,13 +154,13 @@ public sealed class DeviceKeyPoolTests
         {
             await pool.PrepareAsync(None);
             pool.Start();
-            await WaitUntilAsync(pool, () => pool.Buffered == 4 && store.Count == 16);
+            await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Buffered == 4 && store.Count == 16);
 
             using var key = await pool.TakeAsync(None);
             Assert.Equal((1, 0), pool.HandedOut);
 
             // The pool refills to its capacity, not beyond it.
-            await WaitUntilAsync(pool, () => pool.Buffered == 4 && pool.Available == 20);
+            await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Buffered == 4 && pool.Available == 20);
             await pool.StopAsync(None);
         }
 
@@ -172,7 +173,7 @@ public sealed class DeviceKeyPoolTests
         await restarted.PrepareAsync(None);
         Assert.Equal(20, restarted.Stored);
         restarted.Start();
-        await WaitUntilAsync(restarted, () => restarted.Buffered == 4);
+        await Signals.WaitUntilAsync(() => restarted.NextChange, () => restarted.Buffered == 4);
         Assert.Equal(0, restarted.Generated);
     }
 
@@ -185,7 +186,7 @@ public sealed class DeviceKeyPoolTests
         {
             await filler.PrepareAsync(None);
             filler.Start();
-            await WaitUntilAsync(filler, () => filler.Available == Total);
+            await Signals.WaitUntilAsync(() => filler.NextChange, () => filler.Available == Total);
             await filler.StopAsync(None);
         }
 
@@ -299,7 +300,7 @@ public sealed class DeviceKeyPoolTests
 
         Assert.Equal(1, await pool.PrepareAsync(None));
         pool.Start();
-        await WaitUntilAsync(pool, () => store.Count == 10);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => store.Count == 10);
 
         foreach (var stored in store.Keys)
         {
@@ -429,22 +430,6 @@ public sealed class DeviceKeyPoolTests
             {
                 return Task.FromResult(_keys.RemoveAll(k => k.KekSalt is null));
             }
-        }
-    }
-
-    // Re-checks the condition each time the pool reports a change; no deadline of its own (a pool that
-    // never gets there hangs the test, which the test host reports, rather than losing a race to a clock).
-    private static async Task WaitUntilAsync(DeviceKeyPool pool, Func<bool> condition)
-    {
-        while (true)
-        {
-            var changed = pool.NextChange;
-            if (condition())
-            {
-                return;
-            }
-
-            await changed;
         }
     }
 }

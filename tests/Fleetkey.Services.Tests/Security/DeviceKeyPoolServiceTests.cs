@@ -32,7 +32,7 @@ public sealed class DeviceKeyPoolServiceTests
         using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 20, firstTranche: 0);
         var service = new DeviceKeyPoolService(pool, activity, loggers.CreateLogger<DeviceKeyPoolService>(), loggers.CreateLogger<DeviceKeyPool>());
         await service.StartAsync(None);
-        await WaitUntilAsync(pool, () => pool.Available == 20);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Available == 20);
 
         // The first fill: one Information line per tenth, then one for full.
         var fill = log.Of(PoolCategory);
@@ -48,7 +48,7 @@ public sealed class DeviceKeyPoolServiceTests
         {
         }
 
-        await WaitUntilAsync(pool, () => pool.Generated == 21 && pool.Available == 20);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Generated == 21 && pool.Available == 20);
         Assert.Equal(fill.Count, log.Of(PoolCategory).Count);
 
         // A burst (the server busy while it takes half the pool), then the refill: each tenth from the
@@ -62,26 +62,11 @@ public sealed class DeviceKeyPoolServiceTests
 
         activity.RequestEnded();
         clock.Advance(ServerActivity.Quiet);
-        await WaitUntilAsync(pool, () => pool.Generated == 31 && pool.Available == 20);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Generated == 31 && pool.Available == 20);
         var refill = log.Of(PoolCategory).Skip(fill.Count).ToList();
         var expectedRefill = new[] { 12, 14, 16, 18 }.Select(n => (KeyPoolProgress, LogLevel.Debug, n)).Append((KeyPoolFull, LogLevel.Debug, 20));
         Assert.Equal(expectedRefill, refill.Select(e => (e.EventId.Id, e.Level, (int)e.Values["Count"]!)));
         burst.ForEach(k => k.Dispose());
         await service.StopAsync(None);
-    }
-
-    // Re-checks the condition each time the pool reports a change; no deadline of its own.
-    private static async Task WaitUntilAsync(DeviceKeyPool pool, Func<bool> condition)
-    {
-        while (true)
-        {
-            var changed = pool.NextChange;
-            if (condition())
-            {
-                return;
-            }
-
-            await changed;
-        }
     }
 }
