@@ -24,14 +24,14 @@ namespace Fleetkey.Pki;
 /// never handed out twice; a graceful stop puts the buffer back in the store.
 /// </para>
 /// <para>
-/// The generator is one thread, so it never takes more than one core. It first makes a small first
-/// tranche (<see cref="FirstTranche"/> keys, what the buffer holds) at normal priority whether or not
-/// requests are in flight, so that the first requests of a fresh server find keys ready; then it
-/// lowers itself to a low OS priority (nice 10) for good and starts a key only when the server is
-/// idle (no request in flight, as the host reports it), so a burst that arrives mid-generation is
-/// scheduled ahead of it. When the pool is empty, requests generate their key themselves, on every
-/// core; while the store holds keys, a request that finds the buffer empty takes a batch from the
-/// store instead (see <see cref="TakeAsync"/>). How far the pool has filled is logged per tenth (see
+/// The generator is one thread, so it never takes more than one core, and runs at a low OS priority
+/// (nice 10), so a request that arrives mid-generation is scheduled ahead of it. It makes a first
+/// tranche (<see cref="FirstTranche"/> keys, what the buffer holds) whether or not requests are in
+/// flight, so that a client calling a fresh server back to back finds keys ready; after that it
+/// starts a key only when the server is idle (no request in flight, as the host reports it). When the
+/// pool is empty, requests generate their key themselves, on every core; while the store holds keys,
+/// a request that finds the buffer empty takes a batch from the store instead (see
+/// <see cref="TakeAsync"/>). How far the pool has filled is logged per tenth (see
 /// <see cref="DeviceKeyPoolProgress"/>).
 /// </para>
 /// </remarks>
@@ -44,9 +44,13 @@ internal sealed partial class DeviceKeyPool : IDisposable
     internal const int DirectTakeBatch = 32;
 
     /// <summary>
-    /// Keys made at normal priority, busy server or not, before the generator lowers its priority:
-    /// what one buffer holds, ~10–20 s of one core for RSA-2048.
+    /// Keys made busy server or not, before the generator waits for idle moments: what one buffer
+    /// holds, ~10–20 s of one core for RSA-2048.
     /// </summary>
+    /// <remarks>
+    /// At low priority like the rest: made at normal priority, it slowed a fresh server's first request
+    /// (its code still being compiled) on a busy machine more than its keys sped up the next ones.
+    /// </remarks>
     public const int FirstTranche = 64;
 
     private static readonly TimeSpan RecountInterval = TimeSpan.FromSeconds(5);
@@ -94,7 +98,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
     /// <param name="bufferSize">How many of them to hold in memory in front of the store (ignored without a store: then all are).</param>
     /// <param name="passphrase">Seals stored keys (see <see cref="DeviceKeySealer"/>); null stores them in the clear, as the CA keys are then.</param>
     /// <param name="meter">Where the pool's instruments go (the host's <c>Fleetkey</c> meter); null for none.</param>
-    /// <param name="firstTranche">Keys made at normal priority before the generator lowers its priority (see <see cref="FirstTranche"/>).</param>
+    /// <param name="firstTranche">Keys made whether or not the server is idle (see <see cref="FirstTranche"/>).</param>
     public DeviceKeyPool(
         KeyAlgorithm algorithm,
         int capacity,
@@ -218,8 +222,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
         _generator = generatorDone.Task;
 
         // A dedicated thread: key generation is CPU-bound and blocking, and at a low priority it
-        // must not hold a thread-pool thread that requests need. It starts at normal priority for the
-        // first tranche and lowers itself after (see Generate).
+        // must not hold a thread-pool thread that requests need.
         var thread = new Thread(() =>
         {
             try
@@ -235,6 +238,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
         {
             IsBackground = true,
             Name = "Fleetkey key pool",
+            Priority = ThreadPriority.Lowest,
         };
         thread.Start();
         if (_store is not null)
@@ -470,23 +474,17 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
     private void Generate()
     {
+        LowerThreadPriority();
         var token = _stopping.Token;
-        var lowered = false;
+        var trancheMade = false;
         while (!token.IsCancellationRequested)
         {
             try
             {
-                // The first tranche is made at once, at normal priority: the first requests of a fresh
-                // server find keys ready, even while requests keep it from ever being idle. Once the
-                // pool holds that many, the thread lowers itself for good (an unprivileged process
-                // cannot raise its priority back).
+                // The first tranche is made whether or not requests are in flight, so that a client
+                // calling back to back from the start (never leaving the server idle) finds keys ready.
                 var available = Available;
-                if (!lowered && available >= _firstTranche)
-                {
-                    LowerThreadPriority();
-                    lowered = true;
-                }
-
+                trancheMade |= available >= _firstTranche;
                 if (available >= Capacity)
                 {
                     Flush(token);
@@ -495,7 +493,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
                 }
 
                 _progress!.Observe(available, Generated);
-                if (lowered && !_isIdle())
+                if (trancheMade && !_isIdle())
                 {
                     // Requests first: what was made so far goes where they can get it, then wait.
                     Flush(token);
@@ -503,18 +501,11 @@ internal sealed partial class DeviceKeyPool : IDisposable
                     continue;
                 }
 
-                var generating = _time.GetTimestamp();
                 var key = DeviceKey.Generate(Algorithm);
                 if (token.IsCancellationRequested)
                 {
                     key.Dispose();
                     return;
-                }
-
-                if (!lowered)
-                {
-                    // At normal priority: as long as a request's own generation would take.
-                    _generationTime.Record(_time.GetElapsedTime(generating));
                 }
 
                 // Said before the key is in the pool: whoever sees it there sees the line about it too.
@@ -787,8 +778,6 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
     private static void LowerThreadPriority()
     {
-        Thread.CurrentThread.Priority = ThreadPriority.Lowest;
-
         // Thread.Priority is not applied on Linux; the thread's nice value is. 10, not 19: requests
         // still get ~90% of a core it competes for, and the pool still fills on a machine busy with
         // other processes.

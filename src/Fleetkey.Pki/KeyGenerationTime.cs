@@ -1,8 +1,8 @@
 namespace Fleetkey.Pki;
 
 /// <summary>
-/// How long generating one device key takes at normal priority, as measured lately (a moving average
-/// over the generations it is told of), seeded with a typical figure for the algorithm.
+/// How long generating one device key on demand takes, as measured lately (a moving average over the
+/// generations requests made), seeded with a typical figure for the algorithm.
 /// </summary>
 /// <remarks>
 /// A request that finds the pool's buffer empty while keys are on their way from the store waits for

@@ -102,8 +102,8 @@ public sealed class DeviceKeyPoolTests
     [Fact]
     public async Task Start_ServerBusyFromTheFirstRequest_TheFirstTakeGetsAKeyOfTheFirstTranche()
     {
-        // Issue 17: the generator ran only while the server was idle, at low priority, so the first
-        // requests of a fresh server generated their own keys. The first tranche is made regardless.
+        // Issue 17: the generator ran only while the server was idle, so a client calling a fresh
+        // server back to back generated every key itself. The first tranche is made regardless.
         var firstIdleCheck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 8, firstTranche: 4);
         pool.Start(() =>
