@@ -24,11 +24,15 @@ namespace Fleetkey.Pki;
 /// never handed out twice; a graceful stop puts the buffer back in the store.
 /// </para>
 /// <para>
-/// The generator is one thread, so it never takes more than one core; it starts a key only when the
-/// server is idle (no request in flight, as the host reports it), and runs at a low OS priority (nice 10),
-/// so a burst that arrives mid-generation is scheduled ahead of it. When the pool is empty, requests
-/// generate their key themselves, on every core; while the store holds keys, a request that finds
-/// the buffer empty takes a batch from the store instead (see <see cref="TakeAsync"/>).
+/// The generator is one thread, so it never takes more than one core, and runs at a low OS priority
+/// (nice 10), so a request that arrives mid-generation is scheduled ahead of it. It makes a first
+/// tranche (<see cref="FirstTranche"/> keys, what the buffer holds) whether or not requests are in
+/// flight, so that a client calling a fresh server back to back finds keys ready; after that it
+/// starts a key only when the server is idle (no request in flight, as the host reports it). When the
+/// pool is empty, requests generate their key themselves, on every core; while the store holds keys,
+/// a request that finds the buffer empty takes a batch from the store instead (see
+/// <see cref="TakeAsync"/>). How far the pool has filled is logged per tenth (see
+/// <see cref="DeviceKeyPoolProgress"/>).
 /// </para>
 /// </remarks>
 internal sealed partial class DeviceKeyPool : IDisposable
@@ -39,10 +43,15 @@ internal sealed partial class DeviceKeyPool : IDisposable
     /// <summary>Keys a request takes from the store when the memory buffer is empty (one for itself).</summary>
     internal const int DirectTakeBatch = 32;
 
-    // How long, at most, a request that finds the pool empty waits for keys on their way from the store
-    // (behind a busy single writer a take can wait seconds; a generated RSA key costs ~0.2 s of CPU).
-    private static readonly TimeSpan MaxInFlightWait = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan InFlightWait = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// Keys made busy server or not, before the generator waits for idle moments: what one buffer
+    /// holds, ~10–20 s of one core for RSA-2048.
+    /// </summary>
+    /// <remarks>
+    /// At low priority like the rest: made at normal priority, it slowed a fresh server's first request
+    /// (its code still being compiled) on a busy machine more than its keys sped up the next ones.
+    /// </remarks>
+    public const int FirstTranche = 64;
 
     private static readonly TimeSpan RecountInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan BusyPoll = TimeSpan.FromMilliseconds(20);
@@ -57,6 +66,13 @@ internal sealed partial class DeviceKeyPool : IDisposable
     private readonly List<DeviceKey> _pending = [];
     private readonly Queue<long> _generatedAt = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly int _firstTranche;
+    private readonly KeyGenerationTime _generationTime;
+    private DeviceKeyPoolProgress? _progress;
+
+    // Completed (and replaced) whenever keys arrive or the store's count changes: a request waiting for
+    // keys on their way from the store waits on it, and so do tests.
+    private TaskCompletionSource _changed = NewSignal();
     private readonly AutoResetEvent _generatorWake = new(initialState: false);
     private readonly SemaphoreSlim _prefetchWake = new(0, 1);
     private Func<bool> _isIdle = static () => true;
@@ -76,13 +92,13 @@ internal sealed partial class DeviceKeyPool : IDisposable
     private long _handedOutPooled;
     private long _handedOutGenerated;
     private int _started;
-    private bool _filling;
     private int _disposed;
 
     /// <param name="capacity">How many keys to keep ready (stored plus buffered); 0 generates every key on demand.</param>
     /// <param name="bufferSize">How many of them to hold in memory in front of the store (ignored without a store: then all are).</param>
     /// <param name="passphrase">Seals stored keys (see <see cref="DeviceKeySealer"/>); null stores them in the clear, as the CA keys are then.</param>
     /// <param name="meter">Where the pool's instruments go (the host's <c>Fleetkey</c> meter); null for none.</param>
+    /// <param name="firstTranche">Keys made whether or not the server is idle (see <see cref="FirstTranche"/>).</param>
     public DeviceKeyPool(
         KeyAlgorithm algorithm,
         int capacity,
@@ -90,10 +106,12 @@ internal sealed partial class DeviceKeyPool : IDisposable
         int bufferSize = 64,
         string? passphrase = null,
         Meter? meter = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        int firstTranche = FirstTranche)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstTranche);
         Algorithm = algorithm;
         _algorithmName = PkiOptions.FormatAlgorithm(algorithm);
         Capacity = capacity;
@@ -101,6 +119,8 @@ internal sealed partial class DeviceKeyPool : IDisposable
         BufferTarget = _store is null ? capacity : Math.Min(capacity, bufferSize);
         _sealer = new DeviceKeySealer(passphrase);
         _time = time ?? TimeProvider.System;
+        _firstTranche = Math.Min(firstTranche, capacity);
+        _generationTime = new KeyGenerationTime(algorithm);
         if (meter is not null)
         {
             CreateInstruments(meter);
@@ -139,6 +159,18 @@ internal sealed partial class DeviceKeyPool : IDisposable
     /// <summary>Keys handed out from the pool, and keys generated on demand because it was empty.</summary>
     public (long Pooled, long GeneratedOnDemand) HandedOut => (Interlocked.Read(ref _handedOutPooled), Interlocked.Read(ref _handedOutGenerated));
 
+    /// <summary>
+    /// How long a request waits, at most, for keys on their way from the store before it generates its
+    /// own: what a generation takes now (see <see cref="KeyGenerationTime"/>).
+    /// </summary>
+    public TimeSpan Patience => _generationTime.Current;
+
+    /// <summary>
+    /// A task that completes the next time keys arrive (generated, stored, moved into the buffer) or a
+    /// store take ends. Take it before looking at the pool, so that a change in between is not missed.
+    /// </summary>
+    internal Task NextChange => Volatile.Read(ref _changed).Task;
+
     /// <summary>Keys per second the generator made over the last minute.</summary>
     public double FillRate
     {
@@ -165,6 +197,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
         var deleted = _sealer.Encrypts ? await _store.DeleteUnsealedAsync(cancellationToken) : 0;
         Volatile.Write(ref _stored, await _store.CountAsync(Algorithm, cancellationToken));
+        SignalChange();
 
         // PBKDF2 once, now, rather than at the first sealed key.
         _sealer.Warm();
@@ -173,7 +206,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
     /// <summary>Starts filling in the background.</summary>
     /// <param name="isIdle">Whether the server is idle; the generator starts a key only then. Null: always.</param>
-    /// <param name="logger">Where failures to fill go.</param>
+    /// <param name="logger">Where the fill's progress and failures go.</param>
     public void Start(Func<bool>? isIdle = null, ILogger? logger = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -184,6 +217,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
         _isIdle = isIdle ?? _isIdle;
         _logger = logger ?? _logger;
+        _progress = new DeviceKeyPoolProgress(_algorithmName, Capacity, Available, Generated, _time, _logger);
         var generatorDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _generator = generatorDone.Task;
 
@@ -220,14 +254,18 @@ internal sealed partial class DeviceKeyPool : IDisposable
     /// The memory buffer first; when a burst has emptied it and the store still holds keys, the request
     /// takes a batch from the store itself (one transaction, the rest goes into the buffer for the
     /// requests behind it) rather than generating: a stored key costs a database round trip and an
-    /// unseal, a generated RSA key ~0.3 s of CPU. Only an empty pool generates on demand.
+    /// unseal, a generated RSA key ~0.2 s of CPU. When the store looks empty but another take's batch
+    /// is on its way to the buffer, the request waits for it, but never longer than generating its own
+    /// key would take (<see cref="Patience"/>). Only an empty pool generates on demand.
     /// </remarks>
     public async ValueTask<DeviceKey> TakeAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var started = _time.GetTimestamp();
+        var patience = Patience;
         while (true)
         {
+            var changed = NextChange;
             if (TryDequeue() is { } key)
             {
                 return key;
@@ -253,11 +291,6 @@ internal sealed partial class DeviceKeyPool : IDisposable
                 return key;
             }
 
-            if (_time.GetElapsedTime(started) >= MaxInFlightWait)
-            {
-                break;
-            }
-
             // The store had nothing left: other requests' batches may have filled the buffer meanwhile.
             if (tookFromStore)
             {
@@ -265,18 +298,41 @@ internal sealed partial class DeviceKeyPool : IDisposable
             }
 
             // The store looks empty, but another request's (or the prefetch's) batch may be on its way
-            // to the buffer: wait for it rather than generate a key.
-            if (Volatile.Read(ref _storeTakesInFlight) == 0)
+            // to the buffer: wait for it rather than generate a key, unless generating is quicker.
+            if (Volatile.Read(ref _storeTakesInFlight) == 0 || !await WaitForChangeAsync(changed, started, patience, cancellationToken))
             {
                 break;
             }
-
-            await Task.Delay(InFlightWait, _time, cancellationToken);
         }
 
         Interlocked.Increment(ref _handedOutGenerated);
         Wake();
-        return DeviceKey.Generate(Algorithm);
+        var generating = _time.GetTimestamp();
+        var generated = DeviceKey.Generate(Algorithm);
+        _generationTime.Record(_time.GetElapsedTime(generating));
+        return generated;
+    }
+
+    // Waits for the next change until `patience` after `started`; false once that has passed.
+    private async ValueTask<bool> WaitForChangeAsync(Task changed, long started, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var left = patience - _time.GetElapsedTime(started);
+        if (left <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        var wait = changed.WaitAsync(left, _time, cancellationToken);
+
+        // The clock may have moved between reading it and arming the timer (a test's fake clock can).
+        if (_time.GetElapsedTime(started) >= patience)
+        {
+            return false;
+        }
+
+        await wait.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        cancellationToken.ThrowIfCancellationRequested();
+        return changed.IsCompleted;
     }
 
     private DeviceKey? TryDequeue()
@@ -420,24 +476,24 @@ internal sealed partial class DeviceKeyPool : IDisposable
     {
         LowerThreadPriority();
         var token = _stopping.Token;
+        var trancheMade = false;
         while (!token.IsCancellationRequested)
         {
             try
             {
-                if (Available >= Capacity)
+                // The first tranche is made whether or not requests are in flight, so that a client
+                // calling back to back from the start (never leaving the server idle) finds keys ready.
+                var available = Available;
+                trancheMade |= available >= _firstTranche;
+                if (available >= Capacity)
                 {
                     Flush(token);
-                    if (_filling)
-                    {
-                        _filling = false;
-                        LogFull(_logger, _algorithmName, Available, FillRate);
-                    }
-
                     WaitHandle.WaitAny([_generatorWake, token.WaitHandle], RecountInterval);
                     continue;
                 }
 
-                if (!_isIdle())
+                _progress!.Observe(available, Generated);
+                if (trancheMade && !_isIdle())
                 {
                     // Requests first: what was made so far goes where they can get it, then wait.
                     Flush(token);
@@ -445,7 +501,6 @@ internal sealed partial class DeviceKeyPool : IDisposable
                     continue;
                 }
 
-                _filling = true;
                 var key = DeviceKey.Generate(Algorithm);
                 if (token.IsCancellationRequested)
                 {
@@ -453,20 +508,24 @@ internal sealed partial class DeviceKeyPool : IDisposable
                     return;
                 }
 
+                // Said before the key is in the pool: whoever sees it there sees the line about it too.
                 RecordGenerated();
+                _progress.Adding(Available + 1, Generated);
+                var pending = 0;
                 if (_store is null || Buffered < BufferTarget)
                 {
                     Enqueue(key);
-                    continue;
                 }
-
-                int pending;
-                lock (_pending)
+                else
                 {
-                    _pending.Add(key);
-                    pending = Interlocked.Increment(ref _pendingCount);
+                    lock (_pending)
+                    {
+                        _pending.Add(key);
+                        pending = Interlocked.Increment(ref _pendingCount);
+                    }
                 }
 
+                SignalChange();
                 if (pending >= StoreBatch)
                 {
                     Flush(token);
@@ -516,6 +575,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
         Interlocked.Add(ref _pendingCount, -keys.Count);
         keys.ForEach(k => k.Dispose());
+        SignalChange();
         if (Buffered <= BufferTarget / 2)
         {
             Wake();
@@ -555,6 +615,8 @@ internal sealed partial class DeviceKeyPool : IDisposable
                             Volatile.Write(ref _stored, counted);
                         }
                     }
+
+                    SignalChange();
 
                     lastCount = _time.GetTimestamp();
                     if (Available < Capacity)
@@ -596,6 +658,8 @@ internal sealed partial class DeviceKeyPool : IDisposable
                 Interlocked.Add(ref _pendingCount, -move);
                 want -= move;
             }
+
+            SignalChange();
 
             if (want <= 0 || Stored <= 0)
             {
@@ -649,6 +713,7 @@ internal sealed partial class DeviceKeyPool : IDisposable
         finally
         {
             Interlocked.Decrement(ref _storeTakesInFlight);
+            SignalChange();
         }
     }
 
@@ -666,6 +731,10 @@ internal sealed partial class DeviceKeyPool : IDisposable
         _buffer.Enqueue(key);
         Interlocked.Increment(ref _buffered);
     }
+
+    private void SignalChange() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private void RecordGenerated()
     {
@@ -730,9 +799,6 @@ internal sealed partial class DeviceKeyPool : IDisposable
 
     [LoggerMessage(EventId = 301, EventName = "KeyPoolKeysUnusable", Level = LogLevel.Warning, Message = "Discarded {Count} stored device keys that this node cannot open (sealed under another passphrase, or damaged)")]
     private static partial void LogUnusableKeys(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 302, EventName = "KeyPoolFull", Level = LogLevel.Information, Message = "Device key pool ({Algorithm}) is full: {Count} keys ready; filled at {Rate:F1} keys/s over the last minute")]
-    private static partial void LogFull(ILogger logger, string algorithm, int count, double rate);
 
     private static partial class NativeMethods
     {

@@ -1,47 +1,61 @@
-using System.Diagnostics;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Fleetkey.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Fleetkey.Pki.Tests;
 
+/// <remarks>
+/// No test here races the wall clock: a test waits for the pool's own signal (<see cref="DeviceKeyPool.NextChange"/>)
+/// or for a callback the pool makes, and where time matters the pool gets a <see cref="FakeTimeProvider"/>.
+/// </remarks>
 public sealed class DeviceKeyPoolTests
 {
+    private static readonly CancellationToken None = CancellationToken.None;
+
     [Fact]
     public async Task Take_AfterWarmUp_ServesPooledKeysAndRefills()
     {
         using var pool = Started(new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 3));
-        await WaitUntilAsync(() => pool.Available == 3);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Available == 3);
 
-        using var first = await pool.TakeAsync(CancellationToken.None);
+        using var first = await pool.TakeAsync(None);
         Assert.Equal((1, 0), pool.HandedOut);
 
         // The take wakes the generator, which makes one key to replace it.
-        await WaitUntilAsync(() => pool.Generated == 4 && pool.Available == 3);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Generated == 4 && pool.Available == 3);
 
-        using var second = await pool.TakeAsync(CancellationToken.None);
+        using var second = await pool.TakeAsync(None);
         Assert.Equal(KeyAlgorithm.EcP256, first.Algorithm);
         Assert.Equal(256, first.PublicKey.GetECDsaPublicKey()!.KeySize);
         Assert.NotEqual(first.PublicKey.ExportSubjectPublicKeyInfo(), second.PublicKey.ExportSubjectPublicKeyInfo());
     }
 
     [Fact]
-    public async Task Take_WarmRsaPool_ReturnsAlreadyGeneratedKeys()
+    public async Task Take_WarmRsaPool_HandsOutKeysGeneratedBeforeAndGeneratesNone()
     {
-        using var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 3));
-        await WaitUntilAsync(() => pool.Available == 3);
+        // Busy after the warm-up: the generator makes no replacement while the keys are taken.
+        var busy = 0;
+        using var pool = new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 3, firstTranche: 0);
+        pool.Start(() => Volatile.Read(ref busy) == 0);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Available == 3);
+        Volatile.Write(ref busy, 1);
 
-        // RSA.Create(2048) defers generation to first use; a pooled key must not. The fastest of three
-        // takes stays far below one RSA-2048 generation (~50 ms at best here) even on a loaded machine.
-        var fastest = TimeSpan.MaxValue;
+        // A pooled key is whole (a DeviceKey holds its PKCS#1 numbers, never a provider that would
+        // generate on first use): no take generates, and each is a distinct, consistent 2,048-bit key.
+        var keys = new List<DeviceKey>();
         for (var i = 0; i < 3; i++)
         {
-            var watch = Stopwatch.StartNew();
-            using var key = await pool.TakeAsync(CancellationToken.None);
-            _ = key.ExportPrivateKeyPem();
-            fastest = watch.Elapsed < fastest ? watch.Elapsed : fastest;
+            keys.Add(await pool.TakeAsync(None));
         }
 
-        Assert.True(fastest < TimeSpan.FromMilliseconds(20), $"fastest pooled take {fastest.TotalMilliseconds} ms");
+        Assert.Equal((3L, 0L), pool.HandedOut);
+        Assert.Equal(3, pool.Generated);
+        Assert.All(keys, k => Assert.Equal(2048, k.PublicKey.GetRSAPublicKey()!.KeySize));
+        Assert.All(keys, k => Assert.NotNull(DeviceKey.FromPkcs8(KeyAlgorithm.Rsa2048, k.ExportPkcs8())));
+        Assert.Equal(3, keys.Select(k => Convert.ToBase64String(k.PublicKey.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
+        keys.ForEach(k => k.Dispose());
     }
 
     [Fact]
@@ -49,7 +63,7 @@ public sealed class DeviceKeyPoolTests
     {
         using var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 0));
 
-        using var key = await pool.TakeAsync(CancellationToken.None);
+        using var key = await pool.TakeAsync(None);
 
         Assert.Equal(2048, key.PublicKey.GetRSAPublicKey()!.KeySize);
         Assert.Equal(0, pool.Available);
@@ -64,7 +78,7 @@ public sealed class DeviceKeyPoolTests
         var keys = new List<DeviceKey>();
         for (var i = 0; i < 4; i++)
         {
-            keys.Add(await pool.TakeAsync(CancellationToken.None));
+            keys.Add(await pool.TakeAsync(None));
         }
 
         Assert.Equal(4, keys.Select(k => Convert.ToBase64String(k.PublicKey.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
@@ -72,34 +86,64 @@ public sealed class DeviceKeyPoolTests
     }
 
     [Fact]
-    public async Task Dispose_WhileGenerating_StopsPromptlyAndRefusesTakes()
+    public async Task Dispose_WhileGenerating_StopsAndRefusesTakes()
     {
         var pool = Started(new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 64));
-        await Task.Delay(50);
-        var watch = Stopwatch.StartNew();
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Generated > 0);
 
+        // Dispose waits for a generation in progress (at most a second); it must return, not hang.
         pool.Dispose();
         pool.Dispose();
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"Dispose took {watch.Elapsed}");
         Assert.Equal(0, pool.Available);
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await pool.TakeAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await pool.TakeAsync(None));
     }
 
     [Fact]
-    public async Task Start_WhileServerBusy_GeneratesNothingUntilIdle()
+    public async Task Start_ServerBusyFromTheFirstRequest_TheFirstTakeGetsAKeyOfTheFirstTranche()
     {
-        var idle = false;
-        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 4);
-        pool.Start(() => Volatile.Read(ref idle));
+        // Issue 17: the generator ran only while the server was idle, so a client calling a fresh
+        // server back to back generated every key itself. The first tranche is made regardless.
+        var firstIdleCheck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 8, firstTranche: 4);
+        pool.Start(() =>
+        {
+            firstIdleCheck.TrySetResult();
+            return false;
+        });
 
-        await Task.Delay(300);
-        Assert.Equal(0, pool.Available);
-        Assert.Equal(0, pool.Generated);
+        // It asks whether the server is idle only once the tranche is made.
+        await firstIdleCheck.Task;
+        Assert.Equal(4, pool.Available);
 
-        Volatile.Write(ref idle, true);
-        await WaitUntilAsync(() => pool.Available == 4);
-        Assert.Equal(4, pool.Generated);
+        using var key = await pool.TakeAsync(None);
+        Assert.Equal((1L, 0L), pool.HandedOut);
+    }
+
+    [Fact]
+    public async Task Start_WhileServerBusy_GeneratesNothingBeyondTheFirstTrancheUntilIdle()
+    {
+        var idle = 0;
+        var checks = 0;
+        var askedTwice = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 6, firstTranche: 2);
+        pool.Start(() =>
+        {
+            if (Interlocked.Increment(ref checks) == 2)
+            {
+                askedTwice.TrySetResult();
+            }
+
+            return Volatile.Read(ref idle) == 1;
+        });
+
+        // Told twice that the server is busy: no key beyond the tranche in between.
+        await askedTwice.Task;
+        Assert.Equal(2, pool.Generated);
+
+        Volatile.Write(ref idle, 1);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Available == 6);
+        Assert.Equal(6, pool.Generated);
     }
 
     [Fact]
@@ -108,16 +152,16 @@ public sealed class DeviceKeyPoolTests
         var store = new MemoryKeyStore();
         using (var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 20, store, bufferSize: 4))
         {
-            await pool.PrepareAsync(CancellationToken.None);
+            await pool.PrepareAsync(None);
             pool.Start();
-            await WaitUntilAsync(() => pool.Buffered == 4 && store.Count == 16);
+            await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Buffered == 4 && store.Count == 16);
 
-            using var key = await pool.TakeAsync(CancellationToken.None);
+            using var key = await pool.TakeAsync(None);
             Assert.Equal((1, 0), pool.HandedOut);
 
             // The pool refills to its capacity, not beyond it.
-            await WaitUntilAsync(() => pool.Buffered == 4 && pool.Available == 20);
-            await pool.StopAsync(CancellationToken.None);
+            await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Buffered == 4 && pool.Available == 20);
+            await pool.StopAsync(None);
         }
 
         Assert.Equal(20, store.Count);
@@ -126,10 +170,10 @@ public sealed class DeviceKeyPoolTests
 
         // A new pool (a restart) starts from the stored keys and generates none.
         using var restarted = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 20, store, bufferSize: 4);
-        await restarted.PrepareAsync(CancellationToken.None);
+        await restarted.PrepareAsync(None);
         Assert.Equal(20, restarted.Stored);
         restarted.Start();
-        await WaitUntilAsync(() => restarted.Buffered == 4);
+        await Signals.WaitUntilAsync(() => restarted.NextChange, () => restarted.Buffered == 4);
         Assert.Equal(0, restarted.Generated);
     }
 
@@ -140,20 +184,20 @@ public sealed class DeviceKeyPoolTests
         var store = new MemoryKeyStore();
         using (var filler = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: Total, store, bufferSize: 1))
         {
-            await filler.PrepareAsync(CancellationToken.None);
+            await filler.PrepareAsync(None);
             filler.Start();
-            await WaitUntilAsync(() => filler.Available == Total);
-            await filler.StopAsync(CancellationToken.None);
+            await Signals.WaitUntilAsync(() => filler.NextChange, () => filler.Available == Total);
+            await filler.StopAsync(None);
         }
 
         Assert.Equal(Total, store.Count);
 
         // Not started: nothing tops the buffer up, as in a burst that outruns the prefetch.
         using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: Total, store, bufferSize: 16);
-        await pool.PrepareAsync(CancellationToken.None);
+        await pool.PrepareAsync(None);
         Assert.Equal(0, pool.Buffered);
 
-        using var first = await pool.TakeAsync(CancellationToken.None);
+        using var first = await pool.TakeAsync(None);
         Assert.Equal((1L, 0L), pool.HandedOut);
         Assert.Equal(Total - DeviceKeyPool.DirectTakeBatch, store.Count);
         Assert.Equal(DeviceKeyPool.DirectTakeBatch - 1, pool.Buffered);
@@ -162,7 +206,7 @@ public sealed class DeviceKeyPoolTests
         var keys = new List<DeviceKey>();
         for (var i = 0; i < Total - 1; i++)
         {
-            keys.Add(await pool.TakeAsync(CancellationToken.None));
+            keys.Add(await pool.TakeAsync(None));
         }
 
         Assert.Equal(((long)Total, 0L), pool.HandedOut);
@@ -171,7 +215,7 @@ public sealed class DeviceKeyPoolTests
         Assert.Equal(Total, keys.Append(first).Select(k => Convert.ToBase64String(k.PublicKey.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
 
         // The pool is empty now: the next key is generated on demand.
-        using var generated = await pool.TakeAsync(CancellationToken.None);
+        using var generated = await pool.TakeAsync(None);
         Assert.Equal(((long)Total, 1L), pool.HandedOut);
         keys.ForEach(k => k.Dispose());
     }
@@ -180,21 +224,19 @@ public sealed class DeviceKeyPoolTests
     public async Task Persistent_ConcurrentTakesWhileABatchIsOnItsWay_WaitForItInsteadOfGenerating()
     {
         var store = new MemoryKeyStore();
-        using (var filler = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: DeviceKeyPool.DirectTakeBatch, store, bufferSize: 1))
-        {
-            await filler.PrepareAsync(CancellationToken.None);
-            filler.Start();
-            await WaitUntilAsync(() => filler.Available == DeviceKeyPool.DirectTakeBatch);
-            await filler.StopAsync(CancellationToken.None);
-        }
+        await store.AddGeneratedAsync(KeyAlgorithm.EcP256, DeviceKeyPool.DirectTakeBatch);
 
         // One request's batch takes every stored key; the others find the store empty while those
-        // keys are still on their way to the buffer (as at the end of a burst).
-        store.TakeDelay = TimeSpan.FromMilliseconds(200);
-        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: DeviceKeyPool.DirectTakeBatch, store, bufferSize: 16);
-        await pool.PrepareAsync(CancellationToken.None);
+        // keys are still on their way to the buffer (as at the end of a burst). The clock stands still:
+        // no request has waited as long as a generation takes, so each waits for the batch.
+        var landing = new TaskCompletionSource();
+        store.HoldAnswers(landing.Task, DeviceKeyPool.DirectTakeBatch);
+        using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: DeviceKeyPool.DirectTakeBatch, store, bufferSize: 16, time: new FakeTimeProvider());
+        await pool.PrepareAsync(None);
 
-        var keys = await Task.WhenAll(Enumerable.Range(0, DeviceKeyPool.DirectTakeBatch).Select(_ => pool.TakeAsync(CancellationToken.None).AsTask()));
+        var takes = Enumerable.Range(0, DeviceKeyPool.DirectTakeBatch).Select(_ => pool.TakeAsync(None).AsTask()).ToList();
+        landing.SetResult();
+        var keys = await Task.WhenAll(takes);
 
         Assert.Equal(((long)DeviceKeyPool.DirectTakeBatch, 0L), pool.HandedOut);
         Assert.Equal(DeviceKeyPool.DirectTakeBatch, keys.Select(k => Convert.ToBase64String(k.PublicKey.ExportSubjectPublicKeyInfo())).Distinct(StringComparer.Ordinal).Count());
@@ -202,16 +244,63 @@ public sealed class DeviceKeyPoolTests
     }
 
     [Fact]
+    public async Task Persistent_BatchOnItsWayLongerThanAGenerationTakes_TheRequestGeneratesItsOwnKey()
+    {
+        var store = new MemoryKeyStore();
+        await store.AddGeneratedAsync(KeyAlgorithm.Rsa2048, 1);
+        var landing = new TaskCompletionSource();
+        store.HoldAnswers(landing.Task, 1);
+        var clock = new FakeTimeProvider();
+        using var pool = new DeviceKeyPool(KeyAlgorithm.Rsa2048, capacity: 4, store, bufferSize: 2, time: clock);
+        await pool.PrepareAsync(None);
+
+        // The first request takes the only stored key, and its answer is held up (a busy writer);
+        // the second finds the store empty with that key on its way, and waits for it ...
+        var first = pool.TakeAsync(None).AsTask();
+        var second = pool.TakeAsync(None).AsTask();
+        Assert.False(second.IsCompleted);
+
+        // ... but not longer than generating its own would take (issue 17: up to 5 s).
+        clock.Advance(KeyGenerationTime.Typical(KeyAlgorithm.Rsa2048));
+        using (var own = await second)
+        {
+            Assert.Equal((0L, 1L), pool.HandedOut);
+        }
+
+        landing.SetResult();
+        using var pooled = await first;
+        Assert.Equal((1L, 1L), pool.HandedOut);
+    }
+
+    [Fact]
+    public void GenerationTime_StartsAtTheTypicalFigure_AndFollowsMeasurementsSmoothly()
+    {
+        var time = new KeyGenerationTime(KeyAlgorithm.Rsa2048);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), time.Current);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), new KeyGenerationTime(KeyAlgorithm.EcP256).Current);
+
+        // One slow key moves it by an eighth of the difference; a run of them brings it there.
+        time.Record(TimeSpan.FromMilliseconds(1000));
+        Assert.Equal(TimeSpan.FromMilliseconds(300), time.Current);
+        for (var i = 0; i < 100; i++)
+        {
+            time.Record(TimeSpan.FromMilliseconds(1000));
+        }
+
+        Assert.InRange(time.Current, TimeSpan.FromMilliseconds(999), TimeSpan.FromMilliseconds(1000));
+    }
+
+    [Fact]
     public async Task Persistent_WithPassphrase_StoresOnlySealedKeysAndDropsOldPlainOnes()
     {
         var store = new MemoryKeyStore();
         using var plain = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        await store.AddAsync([new SealedDeviceKey(KeyAlgorithm.EcP256, plain.ExportPkcs8PrivateKey(), null)], CancellationToken.None);
+        await store.AddAsync([new SealedDeviceKey(KeyAlgorithm.EcP256, plain.ExportPkcs8PrivateKey(), null)], None);
         using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 12, store, bufferSize: 2, passphrase: "correct horse");
 
-        Assert.Equal(1, await pool.PrepareAsync(CancellationToken.None));
+        Assert.Equal(1, await pool.PrepareAsync(None));
         pool.Start();
-        await WaitUntilAsync(() => store.Count == 10);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => store.Count == 10);
 
         foreach (var stored in store.Keys)
         {
@@ -257,6 +346,7 @@ public sealed class DeviceKeyPoolTests
     private sealed class MemoryKeyStore : IDeviceKeyStore
     {
         private readonly List<SealedDeviceKey> _keys = [];
+        private readonly ConcurrentQueue<Task> _heldAnswers = new();
 
         public int Count
         {
@@ -290,8 +380,24 @@ public sealed class DeviceKeyPoolTests
             return Task.CompletedTask;
         }
 
-        /// <summary>How long a take's answer takes to come back after the keys left the store (a database round trip).</summary>
-        public TimeSpan TakeDelay { get; set; }
+        /// <summary>The next <paramref name="takes"/> takes remove their keys at once and answer when <paramref name="answer"/> completes (a database round trip).</summary>
+        public void HoldAnswers(Task answer, int takes)
+        {
+            for (var i = 0; i < takes; i++)
+            {
+                _heldAnswers.Enqueue(answer);
+            }
+        }
+
+        public async Task AddGeneratedAsync(KeyAlgorithm algorithm, int count)
+        {
+            var sealer = new DeviceKeySealer(null);
+            for (var i = 0; i < count; i++)
+            {
+                using var key = DeviceKey.Generate(algorithm);
+                await AddAsync([sealer.Seal(key)], None);
+            }
+        }
 
         public async Task<IReadOnlyList<SealedDeviceKey>> TakeAsync(KeyAlgorithm algorithm, int count, CancellationToken cancellationToken)
         {
@@ -302,9 +408,9 @@ public sealed class DeviceKeyPoolTests
                 taken.ForEach(k => _keys.Remove(k));
             }
 
-            if (TakeDelay > TimeSpan.Zero)
+            if (_heldAnswers.TryDequeue(out var answer))
             {
-                await Task.Delay(TakeDelay, cancellationToken);
+                await answer.WaitAsync(cancellationToken);
             }
 
             return taken;
@@ -324,16 +430,6 @@ public sealed class DeviceKeyPoolTests
             {
                 return Task.FromResult(_keys.RemoveAll(k => k.KekSalt is null));
             }
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), "condition not met in time");
-            await Task.Delay(10);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Fleetkey.Pki;
 using Fleetkey.Services.Security;
+using Fleetkey.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -78,7 +79,7 @@ public sealed class DeviceKeyPoolStoreTests
         {
             await pool.PrepareAsync(None);
             pool.Start();
-            await WaitUntilAsync(() => pool.Available == 10 && pool.Buffered == 2);
+            await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Available == 10 && pool.Buffered == 2);
             await pool.StopAsync(None);
         }
 
@@ -97,7 +98,7 @@ public sealed class DeviceKeyPoolStoreTests
         await restarted.PrepareAsync(None);
         Assert.Equal(10, restarted.Stored);
         restarted.Start(isIdle: () => false);
-        await WaitUntilAsync(() => restarted.Buffered == 10);
+        await Signals.WaitUntilAsync(() => restarted.NextChange, () => restarted.Buffered == 10);
         var handedOut = new List<DeviceKey>();
         for (var i = 0; i < 10; i++)
         {
@@ -121,7 +122,7 @@ public sealed class DeviceKeyPoolStoreTests
         {
             await filler.PrepareAsync(None);
             filler.Start();
-            await WaitUntilAsync(() => filler.Available == 4);
+            await Signals.WaitUntilAsync(() => filler.NextChange, () => filler.Available == 4);
             await filler.StopAsync(None);
         }
 
@@ -132,7 +133,7 @@ public sealed class DeviceKeyPoolStoreTests
         using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 4, keyStore, bufferSize: 4);
         await pool.PrepareAsync(None);
         pool.Start(isIdle: () => false);
-        await WaitUntilAsync(() => pool.Buffered == 4);
+        await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Buffered == 4);
         var options = new PkiOptions { DeviceKeyAlgorithm = KeyAlgorithm.EcP256 };
         using var authority = await CertificateAuthority.LoadOrCreateAsync(new StoreCaMaterialStore(test.Store, _time), options, _time, pool, None);
         var certificates = new CertificateService(test.Store, authority, _time);
@@ -174,15 +175,5 @@ public sealed class DeviceKeyPoolStoreTests
             }
         }, None);
         return rows;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(10);
-        }
     }
 }

@@ -32,6 +32,50 @@ public sealed class ErrorLog : ILoggerProvider
     }
 }
 
+/// <summary>
+/// Every entry logged at or above a level, with its event and its structured values, for tests that
+/// assert what the application says (not only that it logged no error).
+/// </summary>
+public sealed class LogRecorder(LogLevel minimum = LogLevel.Trace) : ILoggerProvider
+{
+    public LogLevel Minimum { get; } = minimum;
+
+    public ConcurrentQueue<Entry> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    /// <summary>The entries of one category (a type's full name, as <c>ILogger&lt;T&gt;</c> names it), in order.</summary>
+    public IReadOnlyList<Entry> Of(string category) => [.. Entries.Where(e => e.Category == category)];
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>One log entry: its structured values by name ({OriginalFormat} included).</summary>
+    public sealed record Entry(string Category, LogLevel Level, EventId EventId, string Message, IReadOnlyDictionary<string, object?> Values);
+
+    private sealed class Logger(LogRecorder log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= log.Minimum && logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? pairs.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal)
+                : new Dictionary<string, object?>(StringComparer.Ordinal);
+            log.Entries.Enqueue(new Entry(category, logLevel, eventId, formatter(state, exception), values));
+        }
+    }
+}
+
 /// <summary>The values of one tag of one counter of a meter, as they are added while the recorder listens.</summary>
 public sealed class MetricRecorder : IDisposable
 {

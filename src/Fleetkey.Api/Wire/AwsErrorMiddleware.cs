@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Fleetkey.Core.Errors;
 using Fleetkey.Core.Naming;
@@ -15,6 +16,14 @@ namespace Fleetkey.Api.Wire;
 /// </summary>
 internal sealed partial class AwsErrorMiddleware(RequestDelegate next, ILogger<AwsErrorMiddleware> logger)
 {
+    // Messages quote the values they refuse ("Value 'a b' at 'thingName' …"); the default encoder
+    // wrote every quote as \u0027, every + as \u002B and every non-ASCII letter as \uXXXX, which is
+    // valid JSON but unreadable in a log or a curl transcript. The relaxed encoder escapes only what
+    // JSON requires (", \, control characters; it also escapes what is not a valid, assigned
+    // character). What it gives up is HTML-safety (<, >, & and ' unescaped), which matters only where
+    // JSON is embedded in a page; this body is application/json, sent with nosniff, and never HTML.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public async Task InvokeAsync(HttpContext context)
     {
         var requestId = Guid.NewGuid().ToString();
@@ -66,8 +75,9 @@ internal sealed partial class AwsErrorMiddleware(RequestDelegate next, ILogger<A
         context.Features.Get<IHttpMetricsTagsFeature>()?.Tags.Add(new("error.type", exception.Code.Name));
         response.Headers["x-amzn-RequestId"] = requestId;
         response.Headers["x-amzn-ErrorType"] = exception.Code.Name;
+        response.Headers.XContentTypeOptions = "nosniff";
         using var buffer = new MemoryStream();
-        await using (var writer = new Utf8JsonWriter(buffer))
+        await using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("message", exception.Message);

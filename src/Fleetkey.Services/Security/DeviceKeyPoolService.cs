@@ -43,7 +43,7 @@ internal sealed partial class DeviceKeyPoolService(DeviceKeyPool pool, ServerAct
     }
 
     [LoggerMessage(EventId = 310, EventName = "KeyPoolStarting", Level = LogLevel.Information,
-        Message = "Device key pool ({Algorithm}): {Stored} of {Capacity} keys ready in {Where} (encrypted at rest: {Encrypted}); filling while the server is idle")]
+        Message = "Device key pool ({Algorithm}): {Stored} of {Capacity} keys ready in {Where} (encrypted at rest: {Encrypted}); filling in the background, the first keys at once and the rest while the server is idle")]
     private static partial void LogStarting(ILogger logger, string algorithm, int stored, int capacity, string where, bool encrypted);
 
     [LoggerMessage(EventId = 311, EventName = "KeyPoolDisabled", Level = LogLevel.Information, Message = "Device key pool off: every {Algorithm} device key is generated on demand")]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using Fleetkey.Testing;
 using Xunit;
@@ -42,6 +43,24 @@ public sealed class ControlPlaneTests : IAsyncLifetime
         Assert.Contains("Value 'bad name' at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9:_-]+", response.Message, StringComparison.Ordinal);
         Assert.Contains("at 'thingTypeName'", response.Message, StringComparison.Ordinal);
         Assert.Contains("at 'attributePayload.attributes.ok'", response.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("it's-caf%C3%A9", "it's-café", "'it's-café'")]
+    [InlineData("say-%22hi%22%5C", "say-\"hi\"\\", "'say-\\\"hi\\\"\\\\'")]
+    public async Task Error_MessageQuotingTheRefusedValue_EscapesOnlyWhatJsonRequires(string encoded, string name, string rawQuoted)
+    {
+        // The refused name comes back quoted, and the pattern quoted back has a +: the body once read
+        // \u0027 for every apostrophe, \u002B for the + and \u00E9 for the é.
+        using var response = await _host.Client.PostAsync($"/things/{encoded}", new StringContent("{}", Encoding.UTF8, "application/json"));
+        var raw = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        var text = Encoding.UTF8.GetString(raw);
+        Assert.Contains($"Value {rawQuoted} at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9:_-]+", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u", text, StringComparison.Ordinal);
+        Assert.Contains($"Value '{name}' at 'thingName'", JsonNode.Parse(raw)!["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Theory]

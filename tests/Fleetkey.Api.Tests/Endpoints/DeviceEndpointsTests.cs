@@ -92,6 +92,20 @@ public sealed class DeviceEndpointsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Register_UnknownMemberWithAnApostrophe_EchoedReadablyInTheRawBody()
+    {
+        var secret = await _driver.EnrollAsync("SN-Q");
+        using var device = From("192.0.2.5");
+
+        var answer = await DeviceEndpointDriver.PostAsync(device, Encoding.UTF8.GetBytes("{\"serialNumber\":\"SN-Q\",\"o'clé\":1}"), _driver.Token(secret, "SN-Q"));
+
+        Assert.Equal((400, "InvalidRequestException"), (answer.Status, answer.ErrorType));
+        Assert.Contains("unknown member 'o'clé'", answer.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u", answer.Text, StringComparison.Ordinal);
+        Assert.Contains("unknown member 'o'clé'", answer.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Register_FiveRandomSignaturesThenTheDevice_TheDeviceRegisters()
     {
         // Issue 16, defect 3: anyone could lock a device out for an hour with five bad requests.
