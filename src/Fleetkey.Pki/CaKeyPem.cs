@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace Fleetkey.Pki;
 
 /// <summary>CA private keys as PEM: PKCS#8, encrypted with the CA passphrase when there is one.</summary>
-internal static class CaKeyPem
+public static class CaKeyPem
 {
     public const string EncryptedLabel = "ENCRYPTED PRIVATE KEY";
 

@@ -86,7 +86,7 @@ public sealed class CertificateAuthority : IDisposable
     /// Where device keys come from (the server's persistent pool, which its owner starts, stops and
     /// disposes); null makes an in-memory pool of <see cref="PkiOptions.KeyPoolSize"/> keys.
     /// </param>
-    internal static async Task<CertificateAuthority> LoadOrCreateAsync(ICaMaterialStore store, PkiOptions options, TimeProvider time, DeviceKeyPool? keyPool, CancellationToken cancellationToken)
+    public static async Task<CertificateAuthority> LoadOrCreateAsync(ICaMaterialStore store, PkiOptions options, TimeProvider time, DeviceKeyPool? keyPool, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (keyPool is not null && keyPool.Algorithm != options.DeviceKeyAlgorithm)

@@ -17,7 +17,7 @@ namespace Fleetkey.Pki;
 /// n = p·q of 2,048 bits, e·d ≡ 1 modulo p−1 and q−1, and the CRT values. An EC key is cheap to load
 /// and is kept loaded.
 /// </remarks>
-internal sealed class DeviceKey : IDisposable
+public sealed class DeviceKey : IDisposable
 {
     private const int RsaModulusBits = 2048;
 

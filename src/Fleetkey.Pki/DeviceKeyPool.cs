@@ -35,7 +35,7 @@ namespace Fleetkey.Pki;
 /// <see cref="DeviceKeyPoolProgress"/>).
 /// </para>
 /// </remarks>
-internal sealed partial class DeviceKeyPool : IDisposable
+public sealed partial class DeviceKeyPool : IDisposable
 {
     /// <summary>Keys generated per store write while filling: one INSERT and one commit per batch.</summary>
     internal const int StoreBatch = 8;

@@ -53,13 +53,14 @@ public static class ServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton(provider => new Devices.DeviceEndpointMetrics(provider.GetService<System.Diagnostics.Metrics.Meter>()));
         services.AddSingleton<Devices.DeviceRegistrationService>();
+        services.AddSingleton<Provisioning.IDeviceEnrollmentResolver, Provisioning.EnrollmentResolver>();
         services.AddSingleton<Security.IDeviceConnectionObserver, Devices.FirstConnectionRecorder>();
         services.AddHostedService<Devices.DeviceEndpointMaintenance>();
         return services;
     }
 
     /// <summary>Registers the device key pool, run (filled, stopped, saved) with the host; the caller owns its configuration.</summary>
-    internal static IServiceCollection AddDeviceKeyPool(this IServiceCollection services, Pki.DeviceKeyPool pool)
+    public static IServiceCollection AddDeviceKeyPool(this IServiceCollection services, Pki.DeviceKeyPool pool)
     {
         services.AddSingleton(pool);
         services.AddHostedService<Security.DeviceKeyPoolService>();

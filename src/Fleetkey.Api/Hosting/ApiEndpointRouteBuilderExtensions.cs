@@ -6,7 +6,6 @@ using Fleetkey.Core.Naming;
 using Fleetkey.Core.Paging;
 using Fleetkey.Pki;
 using Fleetkey.Services.Access;
-using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -33,7 +32,6 @@ public static class ApiHostingExtensions
             var options = provider.GetRequiredService<IOptions<ApiOptions>>().Value;
             return new IotScope(options.DefaultRegion, options.AccountId);
         });
-        services.AddSingleton<IDeviceEnrollmentResolver, EnrollmentResolver>();
 
         // Page tokens are sealed with a secret every node sharing the database derives alike from the CA
         // key it loads, so a token outlives a restart, another node and an export/import, and needs no schema.

@@ -6,7 +6,7 @@ namespace Fleetkey.Storage.Sql;
 /// A connection that keeps its prepared commands for reuse: on SQLite, preparing a statement is a
 /// good part of the cost of a small query. A rented command is the renter's until it is returned.
 /// </summary>
-internal interface ICommandCachingConnection
+public interface ICommandCachingConnection
 {
     /// <summary>The connection's command for <paramref name="sql"/>, or null when it keeps no more.</summary>
     DbCommand? RentCommand(string sql);
@@ -18,7 +18,7 @@ internal interface ICommandCachingConnection
 /// A transaction the store began and ends with SQL statements (BEGIN, COMMIT, ROLLBACK) rather than
 /// through the provider, so that those statements stay prepared too; commands do not name it.
 /// </summary>
-internal interface IStatementTransaction;
+public interface IStatementTransaction;
 
 internal sealed class SqlSession : IStoreSession
 {
