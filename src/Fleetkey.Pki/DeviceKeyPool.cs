@@ -135,6 +135,9 @@ internal sealed partial class DeviceKeyPool : IDisposable
     /// <summary>How many keys the pool keeps ready.</summary>
     public int Capacity { get; }
 
+    /// <summary>How many keys the generator makes whether or not the server is idle (see <see cref="FirstTranche"/>).</summary>
+    public int FirstTrancheSize => _firstTranche;
+
     /// <summary>How many keys the in-memory buffer holds when full.</summary>
     public int BufferTarget { get; }
 
