@@ -70,6 +70,10 @@ public sealed partial class DeviceKeyPool : IDisposable
     private readonly KeyGenerationTime _generationTime;
     private DeviceKeyPoolProgress? _progress;
 
+    // Whether the pool has held the first tranche since start (a restart on a filled store has); the
+    // generator thread's own after Start.
+    private bool _trancheMade;
+
     // Completed (and replaced) whenever keys arrive or the store's count changes: a request waiting for
     // keys on their way from the store waits on it, and so do tests.
     private TaskCompletionSource _changed = NewSignal();
@@ -134,6 +138,9 @@ public sealed partial class DeviceKeyPool : IDisposable
 
     /// <summary>How many keys the pool keeps ready.</summary>
     public int Capacity { get; }
+
+    /// <summary>How many keys the generator makes whether or not the server is idle (see <see cref="FirstTranche"/>).</summary>
+    public int FirstTrancheSize => _firstTranche;
 
     /// <summary>How many keys the in-memory buffer holds when full.</summary>
     public int BufferTarget { get; }
@@ -218,6 +225,7 @@ public sealed partial class DeviceKeyPool : IDisposable
         _isIdle = isIdle ?? _isIdle;
         _logger = logger ?? _logger;
         _progress = new DeviceKeyPoolProgress(_algorithmName, Capacity, Available, Generated, _time, _logger);
+        _trancheMade = Available >= _firstTranche;
         var generatorDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _generator = generatorDone.Task;
 
@@ -476,7 +484,6 @@ public sealed partial class DeviceKeyPool : IDisposable
     {
         LowerThreadPriority();
         var token = _stopping.Token;
-        var trancheMade = false;
         while (!token.IsCancellationRequested)
         {
             try
@@ -484,7 +491,7 @@ public sealed partial class DeviceKeyPool : IDisposable
                 // The first tranche is made whether or not requests are in flight, so that a client
                 // calling back to back from the start (never leaving the server idle) finds keys ready.
                 var available = Available;
-                trancheMade |= available >= _firstTranche;
+                _trancheMade |= available >= _firstTranche;
                 if (available >= Capacity)
                 {
                     Flush(token);
@@ -493,7 +500,7 @@ public sealed partial class DeviceKeyPool : IDisposable
                 }
 
                 _progress!.Observe(available, Generated);
-                if (trancheMade && !_isIdle())
+                if (_trancheMade && !_isIdle())
                 {
                     // Requests first: what was made so far goes where they can get it, then wait.
                     Flush(token);
@@ -683,8 +690,6 @@ public sealed partial class DeviceKeyPool : IDisposable
         try
         {
             var taken = await _store!.TakeAsync(Algorithm, count, cancellationToken);
-            AdjustStored(-taken.Count, emptied: taken.Count < count);
-
             DeviceKey? kept = null;
             var unusable = 0;
             foreach (var sealedKey in taken)
@@ -703,6 +708,9 @@ public sealed partial class DeviceKeyPool : IDisposable
                 }
             }
 
+            // Counted out of the store only once they are in the buffer: in between, the pool would
+            // look short of keys, and the generator would make some it does not need.
+            AdjustStored(-taken.Count, emptied: taken.Count < count);
             if (unusable > 0)
             {
                 LogUnusableKeys(_logger, unusable);

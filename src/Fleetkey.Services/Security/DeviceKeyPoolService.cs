@@ -26,7 +26,7 @@ internal sealed partial class DeviceKeyPoolService(DeviceKeyPool pool, ServerAct
         }
 
         var where = pool.Persistent ? "the database" : "memory";
-        LogStarting(logger, pool.AlgorithmName, pool.Stored, pool.Capacity, where, pool.EncryptsAtRest);
+        LogStarting(logger, pool.AlgorithmName, pool.Stored, pool.Capacity, where, pool.EncryptsAtRest, pool.FirstTrancheSize);
         pool.Start(activity.IsIdle, poolLogger);
     }
 
@@ -43,8 +43,8 @@ internal sealed partial class DeviceKeyPoolService(DeviceKeyPool pool, ServerAct
     }
 
     [LoggerMessage(EventId = 310, EventName = "KeyPoolStarting", Level = LogLevel.Information,
-        Message = "Device key pool ({Algorithm}): {Stored} of {Capacity} keys ready in {Where} (encrypted at rest: {Encrypted}); filling in the background, the first keys at once and the rest while the server is idle")]
-    private static partial void LogStarting(ILogger logger, string algorithm, int stored, int capacity, string where, bool encrypted);
+        Message = "Device key pool ({Algorithm}): {Stored} of {Capacity} keys ready in {Where} (encrypted at rest: {Encrypted}); filling at low priority while the server is idle, the first {FirstTranche} also while it is busy")]
+    private static partial void LogStarting(ILogger logger, string algorithm, int stored, int capacity, string where, bool encrypted, int firstTranche);
 
     [LoggerMessage(EventId = 311, EventName = "KeyPoolDisabled", Level = LogLevel.Information, Message = "Device key pool off: every {Algorithm} device key is generated on demand")]
     private static partial void LogDisabled(ILogger logger, string algorithm);
