@@ -48,8 +48,9 @@ public sealed partial class DeviceKeyPool : IDisposable
     /// holds, ~10–20 s of one core for RSA-2048.
     /// </summary>
     /// <remarks>
-    /// At low priority like the rest: made at normal priority, it slowed a fresh server's first request
-    /// (its code still being compiled) on a busy machine more than its keys sped up the next ones.
+    /// At low priority like the rest: made at normal priority, it slowed the first request of a fresh
+    /// server (~0.5 s of CPU while everything warms up) on a busy machine more than its keys sped up
+    /// the next ones.
     /// </remarks>
     public const int FirstTranche = 64;
 
