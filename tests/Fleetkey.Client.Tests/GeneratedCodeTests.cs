@@ -13,7 +13,7 @@ public sealed class GeneratedCodeTests
     {
         var start = new ProcessStartInfo("python3")
         {
-            ArgumentList = { Path.Combine(FleetkeyServer.RepositoryRoot, "tools", "generate-client.py"), "--check" },
+            ArgumentList = { Path.Combine(FleetkeyServer.RepositoryRoot, "tools", "generate-contracts.py"), "--check" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

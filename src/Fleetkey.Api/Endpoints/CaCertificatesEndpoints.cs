@@ -25,22 +25,22 @@ internal static class CaCertificatesEndpoints
 
     private static string CaArn(IotScope scope, string id) => Arn.For(scope, ResourceKind.CaCertificate, id);
 
-    private static CaRegistrationConfig? ToConfig(RegistrationConfigDto? dto) =>
-        dto is null ? null : new CaRegistrationConfig(dto.TemplateBody, dto.TemplateName, dto.RoleArn);
+    private static CaRegistrationConfig? ToConfig(RegistrationConfig? config) =>
+        config is null ? null : new CaRegistrationConfig(config.TemplateBody, config.TemplateName, config.RoleArn);
 
-    private static async Task<JsonHttpResult<GetRegistrationCodeResponse>> GetRegistrationCode(HttpContext context, CaCertificateService cas, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<GetRegistrationCodeResponse>> GetRegistrationCode(AwsRequest<GetRegistrationCodeRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
     {
-        var code = await cas.GetRegistrationCodeAsync(AwsScope.Of(context), cancellationToken);
-        return TypedResults.Json(new GetRegistrationCodeResponse(code), ApiJsonContext.Default.GetRegistrationCodeResponse);
+        var code = await cas.GetRegistrationCodeAsync(request.Scope, cancellationToken);
+        return TypedResults.Json(new GetRegistrationCodeResponse { RegistrationCode = code }, ApiJsonContext.Default.GetRegistrationCodeResponse);
     }
 
-    private static async Task<ContentHttpResult> DeleteRegistrationCode(HttpContext context, CaCertificateService cas, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> DeleteRegistrationCode(AwsRequest<DeleteRegistrationCodeRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
     {
-        await cas.DeleteRegistrationCodeAsync(AwsScope.Of(context), cancellationToken);
+        await cas.DeleteRegistrationCodeAsync(request.Scope, cancellationToken);
         return AwsResults.Empty();
     }
 
-    private static async Task<JsonHttpResult<RegisterCertificateResponse>> RegisterCaCertificate(AwsRequest<RegisterCaCertificateRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<RegisterCACertificateResponse>> RegisterCaCertificate(AwsRequest<RegisterCACertificateRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
     {
         var input = request.Input;
         var ca = await cas.RegisterAsync(
@@ -54,33 +54,36 @@ internal static class CaCertificatesEndpoints
                 input.CertificateMode,
                 TagsEndpoints.ToTags(input.Tags)),
             cancellationToken);
-        return TypedResults.Json(new RegisterCertificateResponse(CaArn(request.Scope, ca.CertificateId), ca.CertificateId), ApiJsonContext.Default.RegisterCertificateResponse);
+        return TypedResults.Json(
+            new RegisterCACertificateResponse { CertificateArn = CaArn(request.Scope, ca.CertificateId), CertificateId = ca.CertificateId },
+            ApiJsonContext.Default.RegisterCACertificateResponse);
     }
 
-    private static async Task<JsonHttpResult<DescribeCaCertificateResponse>> DescribeCaCertificate(AwsRequest<CaCertificateIdRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<DescribeCACertificateResponse>> DescribeCaCertificate(AwsRequest<DescribeCACertificateRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
     {
         var c = await cas.DescribeAsync(request.Input.CertificateId, cancellationToken);
-        var registration = c.Registration is { } r ? new RegistrationConfigDto(r.TemplateBody, r.RoleArn, r.TemplateName) : null;
+        var description = new CACertificateDescription
+        {
+            CertificateArn = CaArn(request.Scope, c.CertificateId),
+            CertificateId = c.CertificateId,
+            Status = c.Status,
+            CertificatePem = c.Pem,
+            OwnedBy = request.Scope.AccountId,
+            CreationDate = c.CreatedAt,
+            AutoRegistrationStatus = c.AutoRegistrationStatus,
+            LastModifiedDate = c.LastModifiedAt,
+            CustomerVersion = AwsResults.Integer(c.CustomerVersion),
+            GenerationId = c.GenerationId,
+            Validity = new CertificateValidity { NotBefore = c.NotBefore, NotAfter = c.NotAfter },
+            CertificateMode = c.Mode,
+        };
+        var registration = c.Registration is { } r ? new RegistrationConfig { TemplateBody = r.TemplateBody, RoleArn = r.RoleArn, TemplateName = r.TemplateName } : null;
         return TypedResults.Json(
-            new DescribeCaCertificateResponse(
-                new CaCertificateDescription(
-                    CaArn(request.Scope, c.CertificateId),
-                    c.CertificateId,
-                    c.Status,
-                    c.Pem,
-                    request.Scope.AccountId,
-                    c.CreatedAt,
-                    c.AutoRegistrationStatus,
-                    c.LastModifiedAt,
-                    c.CustomerVersion,
-                    c.GenerationId,
-                    new CertificateValidity(c.NotBefore, c.NotAfter),
-                    c.Mode),
-                registration),
-            ApiJsonContext.Default.DescribeCaCertificateResponse);
+            new DescribeCACertificateResponse { CertificateDescription = description, RegistrationConfig = registration },
+            ApiJsonContext.Default.DescribeCACertificateResponse);
     }
 
-    private static async Task<ContentHttpResult> UpdateCaCertificate(AwsRequest<UpdateCaCertificateRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> UpdateCaCertificate(AwsRequest<UpdateCACertificateRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
     {
         var input = request.Input;
         await cas.UpdateAsync(
@@ -90,15 +93,17 @@ internal static class CaCertificatesEndpoints
         return AwsResults.Empty();
     }
 
-    private static async Task<JsonHttpResult<ListCaCertificatesResponse>> ListCaCertificates(AwsRequest<ListCaCertificatesRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<ListCACertificatesResponse>> ListCaCertificates(AwsRequest<ListCACertificatesRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
     {
         var input = request.Input;
         var page = await cas.ListAsync(input.TemplateName, input.AscendingOrder ?? false, request.Page(input.PageSize), cancellationToken);
-        var items = page.Items.Select(c => new CaCertificateSummary(CaArn(request.Scope, c.CertificateId), c.CertificateId, c.Status, c.CreatedAt)).ToList();
-        return TypedResults.Json(new ListCaCertificatesResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListCaCertificatesResponse);
+        var items = page.Items
+            .Select(c => new CACertificate { CertificateArn = CaArn(request.Scope, c.CertificateId), CertificateId = c.CertificateId, Status = c.Status, CreationDate = c.CreatedAt })
+            .ToList();
+        return TypedResults.Json(new ListCACertificatesResponse { Certificates = items, NextMarker = request.NextToken(page) }, ApiJsonContext.Default.ListCACertificatesResponse);
     }
 
-    private static async Task<ContentHttpResult> DeleteCaCertificate(AwsRequest<CaCertificateIdRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> DeleteCaCertificate(AwsRequest<DeleteCACertificateRequest> request, CaCertificateService cas, CancellationToken cancellationToken)
     {
         await cas.DeleteAsync(request.Input.CertificateId, cancellationToken);
         return AwsResults.Empty();

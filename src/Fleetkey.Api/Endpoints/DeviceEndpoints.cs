@@ -18,11 +18,9 @@ namespace Fleetkey.Api.Endpoints;
 /// </summary>
 internal static class DeviceEndpoints
 {
-    public const string RegisterPath = "/device/register";
-
     public static IEndpointRouteBuilder MapDeviceEndpoint(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost(RegisterPath, RegisterAsync).AllowAnonymous().WithName("DeviceRegister");
+        routes.MapExtension("DeviceRegister", RegisterAsync).AllowAnonymous();
         return routes;
     }
 
@@ -52,10 +50,17 @@ internal static class DeviceEndpoints
 
         var r = outcome.Registered!;
         context.Response.Headers.CacheControl = "no-store";
-        await TypedResults.Json(
-                new DeviceRegisterResponse(r.ThingName, r.CertificateId, r.CertificateArn, r.CertificatePem, r.PrivateKeyPem, r.CaCertificatesPem, new DeviceMqttEndpoint(r.MqttHost, r.MqttPort)),
-                ApiJsonContext.Default.DeviceRegisterResponse)
-            .ExecuteAsync(context);
+        var response = new DeviceRegisterResponse
+        {
+            ThingName = r.ThingName,
+            CertificateId = r.CertificateId,
+            CertificateArn = r.CertificateArn,
+            CertificatePem = r.CertificatePem,
+            PrivateKey = r.PrivateKeyPem,
+            CaCertificatesPem = r.CaCertificatesPem,
+            Mqtt = new DeviceMqttEndpoint { Host = r.MqttHost, Port = r.MqttPort },
+        };
+        await TypedResults.Json(response, ApiJsonContext.Default.DeviceRegisterResponse).ExecuteAsync(context);
     }
 
     /// <summary>

@@ -30,6 +30,6 @@ internal static class EndpointEndpoints
             ThrowHelper.InvalidRequest($"Endpoint type {type} is not supported by Fleetkey; use iot:Data-ATS or iot:Data.");
         }
 
-        return TypedResults.Json(new DescribeEndpointResponse(options.Value.PublicHost), ApiJsonContext.Default.DescribeEndpointResponse);
+        return TypedResults.Json(new DescribeEndpointResponse { EndpointAddress = options.Value.PublicHost }, ApiJsonContext.Default.DescribeEndpointResponse);
     }
 }

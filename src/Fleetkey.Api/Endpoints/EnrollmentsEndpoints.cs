@@ -3,8 +3,6 @@ using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
 using Fleetkey.Core.Registry;
 using Fleetkey.Services.Provisioning;
-using Fleetkey.Services.Registry;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
@@ -18,193 +16,152 @@ namespace Fleetkey.Api.Endpoints;
 /// </summary>
 internal static class EnrollmentsEndpoints
 {
-    private const string TemplateName = "templateName";
-    private const string SerialNumberPattern = "serialNumberPattern";
-    private const string AllowReprovisioning = "allowReprovisioning";
-    private const string Parameters = "parameters";
-    private const string Enabled = "enabled";
-
     public static IEndpointRouteBuilder MapEnrollments(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/enrollment-groups/{enrollmentGroupName}", CreateGroup).WithName("CreateEnrollmentGroup");
-        routes.MapGet("/enrollment-groups/{enrollmentGroupName}", DescribeGroup).WithName("DescribeEnrollmentGroup");
-        routes.MapPatch("/enrollment-groups/{enrollmentGroupName}", UpdateGroup).WithName("UpdateEnrollmentGroup");
-        routes.MapDelete("/enrollment-groups/{enrollmentGroupName}", DeleteGroup).WithName("DeleteEnrollmentGroup");
-        routes.MapGet("/enrollment-groups", ListGroups).WithName("ListEnrollmentGroups");
-        routes.MapPost("/enrollments/{serialNumber}", Create).WithName("CreateEnrollment");
-        routes.MapGet("/enrollments/{serialNumber}", Describe).WithName("DescribeEnrollment");
-        routes.MapPatch("/enrollments/{serialNumber}", Update).WithName("UpdateEnrollment");
-        routes.MapDelete("/enrollments/{serialNumber}", Delete).WithName("DeleteEnrollment");
-        routes.MapGet("/enrollments", List).WithName("ListEnrollments");
+        routes.MapExtension("CreateEnrollmentGroup", CreateGroup);
+        routes.MapExtension("DescribeEnrollmentGroup", DescribeGroup);
+        routes.MapExtension("UpdateEnrollmentGroup", UpdateGroup);
+        routes.MapExtension("DeleteEnrollmentGroup", DeleteGroup);
+        routes.MapExtension("ListEnrollmentGroups", ListGroups);
+        routes.MapExtension("CreateEnrollment", Create);
+        routes.MapExtension("DescribeEnrollment", Describe);
+        routes.MapExtension("UpdateEnrollment", Update);
+        routes.MapExtension("DeleteEnrollment", Delete);
+        routes.MapExtension("ListEnrollments", List);
         return routes;
     }
 
     private static async Task<JsonHttpResult<CreateEnrollmentGroupResponse>> CreateGroup(
-        string enrollmentGroupName, HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<CreateEnrollmentGroupRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        var settings = await ReadSettingsAsync(context, TemplateName, SerialNumberPattern, AllowReprovisioning, Parameters);
-        var created = await enrollments.CreateGroupAsync(enrollmentGroupName, settings, cancellationToken);
+        var input = request.Input;
+        var settings = new EnrollmentSettings(input.TemplateName, input.AllowReprovisioning ?? false, input.Parameters, input.SerialNumberPattern, request.Scope.Region);
+        var created = await enrollments.CreateGroupAsync(input.EnrollmentGroupName, settings, cancellationToken);
         return TypedResults.Json(
-            new CreateEnrollmentGroupResponse(created.Group.Name, GroupArn(context, created.Group), Convert.ToBase64String(created.GroupKey)),
+            new CreateEnrollmentGroupResponse
+            {
+                EnrollmentGroupName = created.Group.Name,
+                EnrollmentGroupArn = GroupArn(request.Scope, created.Group),
+                GroupKey = Convert.ToBase64String(created.GroupKey),
+            },
             ApiJsonContext.Default.CreateEnrollmentGroupResponse);
     }
 
     private static async Task<JsonHttpResult<EnrollmentGroupDescription>> DescribeGroup(
-        string enrollmentGroupName, HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<DescribeEnrollmentGroupRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        await RefuseBodyAsync(context);
-        var group = await enrollments.GetGroupAsync(enrollmentGroupName, cancellationToken);
-        return TypedResults.Json(ToWire(context, group), ApiJsonContext.Default.EnrollmentGroupDescription);
+        var group = await enrollments.GetGroupAsync(request.Input.EnrollmentGroupName, cancellationToken);
+        return TypedResults.Json(ToWire(request.Scope, group), ApiJsonContext.Default.EnrollmentGroupDescription);
     }
 
     private static async Task<JsonHttpResult<EnrollmentGroupDescription>> UpdateGroup(
-        string enrollmentGroupName, HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<UpdateEnrollmentGroupRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        var patch = await ReadPatchAsync(context, TemplateName, Enabled, AllowReprovisioning, Parameters, SerialNumberPattern);
-        var group = await enrollments.UpdateGroupAsync(enrollmentGroupName, patch, cancellationToken);
-        return TypedResults.Json(ToWire(context, group), ApiJsonContext.Default.EnrollmentGroupDescription);
+        var input = request.Input;
+
+        // An explicit "serialNumberPattern": null removes the pattern; absent keeps it.
+        var pattern = request.Has("serialNumberPattern") ? new PatternChange(input.SerialNumberPattern) : null;
+        var patch = new EnrollmentPatch(input.TemplateName, input.Enabled, input.AllowReprovisioning, input.Parameters, pattern);
+        var group = await enrollments.UpdateGroupAsync(input.EnrollmentGroupName, patch, cancellationToken);
+        return TypedResults.Json(ToWire(request.Scope, group), ApiJsonContext.Default.EnrollmentGroupDescription);
     }
 
     private static async Task<ContentHttpResult> DeleteGroup(
-        string enrollmentGroupName, HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<DeleteEnrollmentGroupRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        await RefuseBodyAsync(context);
-        await enrollments.DeleteGroupAsync(enrollmentGroupName, cancellationToken);
+        await enrollments.DeleteGroupAsync(request.Input.EnrollmentGroupName, cancellationToken);
         return AwsResults.Empty();
     }
 
     private static async Task<JsonHttpResult<ListEnrollmentGroupsResponse>> ListGroups(
-        HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<ListEnrollmentGroupsRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        var (paging, request) = await ReadPageAsync(context, "ListEnrollmentGroups");
-        var page = await enrollments.ListGroupsAsync(request, cancellationToken);
+        var page = await enrollments.ListGroupsAsync(request.Page(request.Input.MaxResults), cancellationToken);
         return TypedResults.Json(
-            new ListEnrollmentGroupsResponse(page.Items.Select(g => ToWire(context, g)).ToList(), paging.NextToken(page)),
+            new ListEnrollmentGroupsResponse { EnrollmentGroups = [.. page.Items.Select(g => ToWire(request.Scope, g))], NextToken = request.NextToken(page) },
             ApiJsonContext.Default.ListEnrollmentGroupsResponse);
     }
 
     private static async Task<JsonHttpResult<CreateEnrollmentResponse>> Create(
-        string serialNumber, HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<CreateEnrollmentRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        var settings = await ReadSettingsAsync(context, TemplateName, AllowReprovisioning, Parameters);
-        var created = await enrollments.CreateAsync(serialNumber, settings, deviceSecret: null, cancellationToken);
+        var input = request.Input;
+        var settings = new EnrollmentSettings(input.TemplateName, input.AllowReprovisioning ?? false, input.Parameters, SerialNumberPattern: null, request.Scope.Region);
+        var created = await enrollments.CreateAsync(input.SerialNumber, settings, deviceSecret: null, cancellationToken);
         return TypedResults.Json(
-            new CreateEnrollmentResponse(created.Enrollment.SerialNumber, EnrollmentArn(context, created.Enrollment), Convert.ToBase64String(created.DeviceSecret)),
+            new CreateEnrollmentResponse
+            {
+                SerialNumber = created.Enrollment.SerialNumber,
+                EnrollmentArn = EnrollmentArn(request.Scope, created.Enrollment),
+                DeviceSecret = Convert.ToBase64String(created.DeviceSecret),
+            },
             ApiJsonContext.Default.CreateEnrollmentResponse);
     }
 
     private static async Task<JsonHttpResult<EnrollmentDescription>> Describe(
-        string serialNumber, HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<DescribeEnrollmentRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        await RefuseBodyAsync(context);
-        var enrollment = await enrollments.GetAsync(serialNumber, cancellationToken);
-        return TypedResults.Json(ToWire(context, enrollment), ApiJsonContext.Default.EnrollmentDescription);
+        var enrollment = await enrollments.GetAsync(request.Input.SerialNumber, cancellationToken);
+        return TypedResults.Json(ToWire(request.Scope, enrollment), ApiJsonContext.Default.EnrollmentDescription);
     }
 
     private static async Task<JsonHttpResult<EnrollmentDescription>> Update(
-        string serialNumber, HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<UpdateEnrollmentRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        var patch = await ReadPatchAsync(context, TemplateName, Enabled, AllowReprovisioning, Parameters);
-        var enrollment = await enrollments.UpdateAsync(serialNumber, patch, cancellationToken);
-        return TypedResults.Json(ToWire(context, enrollment), ApiJsonContext.Default.EnrollmentDescription);
+        var input = request.Input;
+        var patch = new EnrollmentPatch(input.TemplateName, input.Enabled, input.AllowReprovisioning, input.Parameters, SerialNumberPattern: null);
+        var enrollment = await enrollments.UpdateAsync(input.SerialNumber, patch, cancellationToken);
+        return TypedResults.Json(ToWire(request.Scope, enrollment), ApiJsonContext.Default.EnrollmentDescription);
     }
 
     private static async Task<ContentHttpResult> Delete(
-        string serialNumber, HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<DeleteEnrollmentRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        await RefuseBodyAsync(context);
-        await enrollments.DeleteAsync(serialNumber, cancellationToken);
+        await enrollments.DeleteAsync(request.Input.SerialNumber, cancellationToken);
         return AwsResults.Empty();
     }
 
     private static async Task<JsonHttpResult<ListEnrollmentsResponse>> List(
-        HttpContext context, EnrollmentService enrollments, CancellationToken cancellationToken)
+        AwsRequest<ListEnrollmentsRequest> request, EnrollmentService enrollments, CancellationToken cancellationToken)
     {
-        var (paging, request) = await ReadPageAsync(context, "ListEnrollments");
-        var page = await enrollments.ListAsync(request, cancellationToken);
+        var page = await enrollments.ListAsync(request.Page(request.Input.MaxResults), cancellationToken);
         return TypedResults.Json(
-            new ListEnrollmentsResponse(page.Items.Select(e => ToWire(context, e)).ToList(), paging.NextToken(page)),
+            new ListEnrollmentsResponse { Enrollments = [.. page.Items.Select(e => ToWire(request.Scope, e))], NextToken = request.NextToken(page) },
             ApiJsonContext.Default.ListEnrollmentsResponse);
     }
 
-    private static async Task<EnrollmentSettings> ReadSettingsAsync(HttpContext context, params string[] members)
+    private static EnrollmentGroupDescription ToWire(IotScope scope, EnrollmentGroup group) => new()
     {
-        using var request = await ExtensionRequest.ReadAsync(context, members);
-        var settings = new EnrollmentSettings(
-            request.String(TemplateName),
-            request.Boolean(AllowReprovisioning) ?? false,
-            request.StringMap(Parameters),
-            members.Contains(SerialNumberPattern) ? request.String(SerialNumberPattern) : null,
-            AwsScope.Of(context).Region);
-        request.ThrowIfInvalid();
-        return settings;
-    }
+        EnrollmentGroupName = group.Name,
+        EnrollmentGroupArn = GroupArn(scope, group),
+        TemplateName = group.TemplateName,
+        SerialNumberPattern = group.SerialNumberPattern,
+        AllowReprovisioning = group.AllowReprovisioning,
+        Enabled = group.Enabled,
+        Parameters = group.Parameters,
+        CreationDate = group.CreatedAt,
+        LastModifiedDate = group.LastModifiedAt,
+    };
 
-    private static async Task<EnrollmentPatch> ReadPatchAsync(HttpContext context, params string[] members)
+    private static EnrollmentDescription ToWire(IotScope scope, Enrollment enrollment) => new()
     {
-        using var request = await ExtensionRequest.ReadAsync(context, members);
-
-        // For a group, an explicit "serialNumberPattern": null removes the pattern; absent keeps it.
-        var pattern = members.Contains(SerialNumberPattern) && request.Has(SerialNumberPattern)
-            ? new PatternChange(request.String(SerialNumberPattern))
-            : null;
-        var patch = new EnrollmentPatch(
-            request.String(TemplateName),
-            request.Boolean(Enabled),
-            request.Boolean(AllowReprovisioning),
-            request.StringMap(Parameters),
-            pattern);
-        request.ThrowIfInvalid();
-        return patch;
-    }
-
-    /// <summary>The page asked for, from a token bound to <paramref name="operation"/> (these lists have no filters).</summary>
-    private static async Task<(PageBinding Paging, PageRequest Request)> ReadPageAsync(HttpContext context, string operation)
-    {
-        using var request = await ExtensionRequest.ReadAsync(context);
-        var maxResults = request.QueryInt("maxResults");
-        var nextToken = request.QueryString("nextToken");
-        request.ThrowIfInvalid();
-        var paging = PageBinding.ForRoute(context, operation, nextToken);
-        return (paging, paging.Request(maxResults));
-    }
-
-    // GET and DELETE take no body: anything in one is refused rather than ignored.
-    private static async Task RefuseBodyAsync(HttpContext context)
-    {
-        using var request = await ExtensionRequest.ReadAsync(context);
-        request.ThrowIfInvalid();
-    }
-
-    private static EnrollmentGroupDescription ToWire(HttpContext context, EnrollmentGroup group) => new(
-        group.Name,
-        GroupArn(context, group),
-        group.TemplateName,
-        group.SerialNumberPattern,
-        group.AllowReprovisioning,
-        group.Enabled,
-        group.Parameters,
-        group.CreatedAt,
-        group.LastModifiedAt);
-
-    private static EnrollmentDescription ToWire(HttpContext context, Enrollment enrollment) => new(
-        enrollment.SerialNumber,
-        EnrollmentArn(context, enrollment),
-        enrollment.TemplateName,
-        enrollment.AllowReprovisioning,
-        enrollment.Enabled,
-        enrollment.Parameters,
-        enrollment.CreatedAt,
-        enrollment.LastModifiedAt);
+        SerialNumber = enrollment.SerialNumber,
+        EnrollmentArn = EnrollmentArn(scope, enrollment),
+        TemplateName = enrollment.TemplateName,
+        AllowReprovisioning = enrollment.AllowReprovisioning,
+        Enabled = enrollment.Enabled,
+        Parameters = enrollment.Parameters,
+        CreationDate = enrollment.CreatedAt,
+        LastModifiedDate = enrollment.LastModifiedAt,
+    };
 
     // An enrollment's ARN is in the region it was created in (the device endpoint answers its devices
     // in that region too); one stored without a region is shown in the caller's.
-    private static string GroupArn(HttpContext context, EnrollmentGroup group) =>
-        Arn.For(InRegion(context, group.Region), ResourceKind.EnrollmentGroup, group.Name);
+    private static string GroupArn(IotScope scope, EnrollmentGroup group) =>
+        Arn.For(InRegion(scope, group.Region), ResourceKind.EnrollmentGroup, group.Name);
 
-    private static string EnrollmentArn(HttpContext context, Enrollment enrollment) =>
-        Arn.For(InRegion(context, enrollment.Region), ResourceKind.Enrollment, enrollment.SerialNumber);
+    private static string EnrollmentArn(IotScope scope, Enrollment enrollment) =>
+        Arn.For(InRegion(scope, enrollment.Region), ResourceKind.Enrollment, enrollment.SerialNumber);
 
-    private static IotScope InRegion(HttpContext context, string? region) =>
-        AwsScope.Of(context) is var scope && region is not null ? scope with { Region = region } : scope;
+    private static IotScope InRegion(IotScope scope, string? region) => region is not null ? scope with { Region = region } : scope;
 }

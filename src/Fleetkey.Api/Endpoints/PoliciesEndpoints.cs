@@ -44,19 +44,34 @@ internal static class PoliciesEndpoints
         var input = request.Input;
         var created = await policies.CreateAsync(input.PolicyName, input.PolicyDocument, TagsEndpoints.ToTags(input.Tags), cancellationToken);
         return TypedResults.Json(
-            new CreatePolicyResponse(created.Policy.Name, PolicyArn(request.Scope, created.Policy.Name), created.Version.Document, Id(created.Version.VersionId)),
+            new CreatePolicyResponse
+            {
+                PolicyName = created.Policy.Name,
+                PolicyArn = PolicyArn(request.Scope, created.Policy.Name),
+                PolicyDocument = created.Version.Document,
+                PolicyVersionId = Id(created.Version.VersionId),
+            },
             ApiJsonContext.Default.CreatePolicyResponse);
     }
 
-    private static async Task<JsonHttpResult<GetPolicyResponse>> GetPolicy(AwsRequest<PolicyNameRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<GetPolicyResponse>> GetPolicy(AwsRequest<GetPolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         var (policy, version) = await policies.GetAsync(request.Input.PolicyName, cancellationToken);
         return TypedResults.Json(
-            new GetPolicyResponse(policy.Name, PolicyArn(request.Scope, policy.Name), version.Document, Id(policy.DefaultVersionId), policy.CreatedAt, policy.LastModifiedAt, policy.GenerationId),
+            new GetPolicyResponse
+            {
+                PolicyName = policy.Name,
+                PolicyArn = PolicyArn(request.Scope, policy.Name),
+                PolicyDocument = version.Document,
+                DefaultVersionId = Id(policy.DefaultVersionId),
+                CreationDate = policy.CreatedAt,
+                LastModifiedDate = policy.LastModifiedAt,
+                GenerationId = policy.GenerationId,
+            },
             ApiJsonContext.Default.GetPolicyResponse);
     }
 
-    private static async Task<ContentHttpResult> DeletePolicy(AwsRequest<PolicyNameRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> DeletePolicy(AwsRequest<DeletePolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         await policies.DeleteAsync(request.Input.PolicyName, cancellationToken);
         return AwsResults.Empty();
@@ -67,7 +82,7 @@ internal static class PoliciesEndpoints
         var input = request.Input;
         var page = await policies.ListAsync(input.AscendingOrder ?? true, request.Page(input.PageSize), cancellationToken);
         return TypedResults.Json(
-            new ListPoliciesResponse(page.Items.Select(p => new PolicySummary(p.Name, PolicyArn(request.Scope, p.Name))).ToList(), request.NextToken(page)),
+            new ListPoliciesResponse { Policies = Summaries(request.Scope, page.Items), NextMarker = request.NextToken(page) },
             ApiJsonContext.Default.ListPoliciesResponse);
     }
 
@@ -76,47 +91,64 @@ internal static class PoliciesEndpoints
         var input = request.Input;
         var (version, isDefault) = await policies.CreateVersionAsync(input.PolicyName, input.PolicyDocument, input.SetAsDefault ?? false, cancellationToken);
         return TypedResults.Json(
-            new CreatePolicyVersionResponse(PolicyArn(request.Scope, input.PolicyName), version.Document, Id(version.VersionId), isDefault),
+            new CreatePolicyVersionResponse
+            {
+                PolicyArn = PolicyArn(request.Scope, input.PolicyName),
+                PolicyDocument = version.Document,
+                PolicyVersionId = Id(version.VersionId),
+                IsDefaultVersion = isDefault,
+            },
             ApiJsonContext.Default.CreatePolicyVersionResponse);
     }
 
-    private static async Task<JsonHttpResult<GetPolicyVersionResponse>> GetPolicyVersion(AwsRequest<PolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<GetPolicyVersionResponse>> GetPolicyVersion(AwsRequest<GetPolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         var (policy, version) = await policies.GetVersionAsync(request.Input.PolicyName, VersionId(request.Input.PolicyVersionId), cancellationToken);
         return TypedResults.Json(
-            new GetPolicyVersionResponse(
-                PolicyArn(request.Scope, policy.Name), policy.Name, version.Document, Id(version.VersionId), version.VersionId == policy.DefaultVersionId,
-                version.CreatedAt, version.CreatedAt, policy.GenerationId),
+            new GetPolicyVersionResponse
+            {
+                PolicyArn = PolicyArn(request.Scope, policy.Name),
+                PolicyName = policy.Name,
+                PolicyDocument = version.Document,
+                PolicyVersionId = Id(version.VersionId),
+                IsDefaultVersion = version.VersionId == policy.DefaultVersionId,
+                CreationDate = version.CreatedAt,
+                LastModifiedDate = version.CreatedAt,
+                GenerationId = policy.GenerationId,
+            },
             ApiJsonContext.Default.GetPolicyVersionResponse);
     }
 
-    private static async Task<JsonHttpResult<ListPolicyVersionsResponse>> ListPolicyVersions(AwsRequest<PolicyNameRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<ListPolicyVersionsResponse>> ListPolicyVersions(AwsRequest<ListPolicyVersionsRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         var (policy, versions) = await policies.ListVersionsAsync(request.Input.PolicyName, cancellationToken);
         return TypedResults.Json(
-            new ListPolicyVersionsResponse(versions.Select(v => new PolicyVersionSummary(Id(v.VersionId), v.VersionId == policy.DefaultVersionId, v.CreatedAt)).ToList()),
+            new ListPolicyVersionsResponse
+            {
+                PolicyVersions = [.. versions.Select(v => new Contracts.PolicyVersion { VersionId = Id(v.VersionId), IsDefaultVersion = v.VersionId == policy.DefaultVersionId, CreateDate = v.CreatedAt })],
+            },
             ApiJsonContext.Default.ListPolicyVersionsResponse);
     }
 
-    private static async Task<ContentHttpResult> SetDefaultPolicyVersion(AwsRequest<PolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> SetDefaultPolicyVersion(AwsRequest<SetDefaultPolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         await policies.SetDefaultVersionAsync(request.Input.PolicyName, VersionId(request.Input.PolicyVersionId), cancellationToken);
         return AwsResults.Empty();
     }
 
-    private static async Task<ContentHttpResult> DeletePolicyVersion(AwsRequest<PolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> DeletePolicyVersion(AwsRequest<DeletePolicyVersionRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         await policies.DeleteVersionAsync(request.Input.PolicyName, VersionId(request.Input.PolicyVersionId), cancellationToken);
         return AwsResults.Empty();
     }
 
-    private static async Task<ContentHttpResult> AttachPolicy(AwsRequest<PolicyTargetRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> AttachPolicy(AwsRequest<AttachPolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         await policies.AttachAsync(request.Scope, request.Input.PolicyName, request.Input.Target, cancellationToken);
         return AwsResults.Empty();
     }
 
-    private static async Task<ContentHttpResult> DetachPolicy(AwsRequest<PolicyTargetRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> DetachPolicy(AwsRequest<DetachPolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)
     {
         await policies.DetachAsync(request.Scope, request.Input.PolicyName, request.Input.Target, cancellationToken);
         return AwsResults.Empty();
@@ -127,7 +159,7 @@ internal static class PoliciesEndpoints
         var input = request.Input;
         var page = await policies.ListAttachedAsync(request.Scope, input.Target, input.Recursive ?? false, request.Page(input.PageSize), cancellationToken);
         return TypedResults.Json(
-            new ListAttachedPoliciesResponse(page.Items.Select(p => new PolicySummary(p.Name, PolicyArn(request.Scope, p.Name))).ToList(), request.NextToken(page)),
+            new ListAttachedPoliciesResponse { Policies = Summaries(request.Scope, page.Items), NextMarker = request.NextToken(page) },
             ApiJsonContext.Default.ListAttachedPoliciesResponse);
     }
 
@@ -136,7 +168,7 @@ internal static class PoliciesEndpoints
         var input = request.Input;
         var page = await policies.ListTargetsAsync(input.PolicyName, request.Page(input.PageSize), cancellationToken);
         var targets = page.Items.Select(t => Arn.For(request.Scope, t.Kind == PolicyTarget.CertificateKind ? ResourceKind.Certificate : ResourceKind.ThingGroup, t.Id)).ToList();
-        return TypedResults.Json(new ListTargetsForPolicyResponse(targets, request.NextToken(page)), ApiJsonContext.Default.ListTargetsForPolicyResponse);
+        return TypedResults.Json(new ListTargetsForPolicyResponse { Targets = targets, NextMarker = request.NextToken(page) }, ApiJsonContext.Default.ListTargetsForPolicyResponse);
     }
 
     private static async Task<JsonHttpResult<GetEffectivePoliciesResponse>> GetEffectivePolicies(AwsRequest<GetEffectivePoliciesRequest> request, PolicyService policies, CancellationToken cancellationToken)
@@ -149,7 +181,10 @@ internal static class PoliciesEndpoints
 
         var effective = await policies.GetEffectiveAsync(request.Scope, input.Principal, input.ThingName, cancellationToken);
         return TypedResults.Json(
-            new GetEffectivePoliciesResponse(effective.Select(p => new EffectivePolicyDto(p.PolicyName, PolicyArn(request.Scope, p.PolicyName), p.Document)).ToList()),
+            new GetEffectivePoliciesResponse
+            {
+                EffectivePolicies = [.. effective.Select(p => new Contracts.EffectivePolicy { PolicyName = p.PolicyName, PolicyArn = PolicyArn(request.Scope, p.PolicyName), PolicyDocument = p.Document })],
+            },
             ApiJsonContext.Default.GetEffectivePoliciesResponse);
     }
 
@@ -165,20 +200,29 @@ internal static class PoliciesEndpoints
         var checks = input.AuthInfos.Select(a => new AuthorizationCheck(ActionOf(a.ActionType), a.Resources)).ToList();
         var outcomes = await authorizations.TestAsync(
             request.Scope, input.Principal, input.ClientId, input.PolicyNamesToAdd ?? [], input.PolicyNamesToSkip ?? [], checks, cancellationToken);
-        PoliciesDto Refs(IReadOnlyList<string> names) => new([.. names.Select(n => new PolicyRefDto(n, PolicyArn(request.Scope, n)))]);
-        var results = outcomes.Select((o, i) => new AuthResultDto(
-            input.AuthInfos[i],
-            Refs(o.AllowedBy),
-            new DeniedDto(Refs(o.ImplicitlyDeniedBy), Refs(o.ExplicitlyDeniedBy)),
-            o.Decision switch
+        List<Contracts.Policy> Refs(IReadOnlyList<string> names) => [.. names.Select(n => new Contracts.Policy { PolicyName = n, PolicyArn = PolicyArn(request.Scope, n) })];
+        var results = outcomes.Select((o, i) => new AuthResult
+        {
+            AuthInfo = input.AuthInfos[i],
+            Allowed = new Allowed { Policies = Refs(o.AllowedBy) },
+            Denied = new Denied
+            {
+                ImplicitDeny = new ImplicitDeny { Policies = Refs(o.ImplicitlyDeniedBy) },
+                ExplicitDeny = new ExplicitDeny { Policies = Refs(o.ExplicitlyDeniedBy) },
+            },
+            AuthDecision = o.Decision switch
             {
                 PolicyDecision.Allowed => "ALLOWED",
                 PolicyDecision.ExplicitDeny => "EXPLICIT_DENY",
                 _ => "IMPLICIT_DENY",
             },
-            [])).ToList();
-        return TypedResults.Json(new TestAuthorizationResponse(results), ApiJsonContext.Default.TestAuthorizationResponse);
+            MissingContextValues = [],
+        }).ToList();
+        return TypedResults.Json(new TestAuthorizationResponse { AuthResults = results }, ApiJsonContext.Default.TestAuthorizationResponse);
     }
+
+    private static List<Contracts.Policy> Summaries(IotScope scope, IEnumerable<Core.Registry.Policy> policies) =>
+        [.. policies.Select(p => new Contracts.Policy { PolicyName = p.Name, PolicyArn = PolicyArn(scope, p.Name) })];
 
     // The model's ActionType enum (validated by the binder) names the iot: action; AWS requires it in practice.
     private static string ActionOf(string? actionType) => actionType switch

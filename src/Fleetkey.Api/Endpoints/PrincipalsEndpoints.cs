@@ -20,14 +20,14 @@ internal static class PrincipalsEndpoints
         return routes;
     }
 
-    private static async Task<ContentHttpResult> AttachThingPrincipal(AwsRequest<ThingPrincipalRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> AttachThingPrincipal(AwsRequest<AttachThingPrincipalRequest> request, PrincipalService principals, CancellationToken cancellationToken)
     {
         var input = request.Input;
         await principals.AttachAsync(request.Scope, input.ThingName, input.Principal, input.ThingPrincipalType, cancellationToken);
         return AwsResults.Empty();
     }
 
-    private static async Task<ContentHttpResult> DetachThingPrincipal(AwsRequest<ThingPrincipalRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> DetachThingPrincipal(AwsRequest<DetachThingPrincipalRequest> request, PrincipalService principals, CancellationToken cancellationToken)
     {
         await principals.DetachAsync(request.Scope, request.Input.ThingName, request.Input.Principal, cancellationToken);
         return AwsResults.Empty();
@@ -38,16 +38,20 @@ internal static class PrincipalsEndpoints
         var input = request.Input;
         var page = await principals.ListForThingAsync(input.ThingName, null, request.Page(input.MaxResults), cancellationToken);
         return TypedResults.Json(
-            new ListThingPrincipalsResponse(page.Items.Select(p => Principals.Render(request.Scope, p)).ToList(), request.NextToken(page)),
+            new ListThingPrincipalsResponse { Principals = [.. page.Items.Select(p => Principals.Render(request.Scope, p))], NextToken = request.NextToken(page) },
             ApiJsonContext.Default.ListThingPrincipalsResponse);
     }
 
-    private static async Task<JsonHttpResult<ListThingPrincipalsV2Response>> ListThingPrincipalsV2(AwsRequest<ListThingPrincipalsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<ListThingPrincipalsV2Response>> ListThingPrincipalsV2(AwsRequest<ListThingPrincipalsV2Request> request, PrincipalService principals, CancellationToken cancellationToken)
     {
         var input = request.Input;
         var page = await principals.ListForThingAsync(input.ThingName, input.ThingPrincipalType, request.Page(input.MaxResults), cancellationToken);
         return TypedResults.Json(
-            new ListThingPrincipalsV2Response(page.Items.Select(p => new ThingPrincipalObject(Principals.Render(request.Scope, p), p.PrincipalType)).ToList(), request.NextToken(page)),
+            new ListThingPrincipalsV2Response
+            {
+                ThingPrincipalObjects = [.. page.Items.Select(p => new ThingPrincipalObject { Principal = Principals.Render(request.Scope, p), ThingPrincipalType = p.PrincipalType })],
+                NextToken = request.NextToken(page),
+            },
             ApiJsonContext.Default.ListThingPrincipalsV2Response);
     }
 
@@ -55,15 +59,21 @@ internal static class PrincipalsEndpoints
     {
         var input = request.Input;
         var page = await principals.ListForPrincipalAsync(request.Scope, input.Principal, null, request.Page(input.MaxResults), cancellationToken);
-        return TypedResults.Json(new ListPrincipalThingsResponse(page.Items.Select(p => p.ThingName).ToList(), request.NextToken(page)), ApiJsonContext.Default.ListPrincipalThingsResponse);
+        return TypedResults.Json(
+            new ListPrincipalThingsResponse { Things = [.. page.Items.Select(p => p.ThingName)], NextToken = request.NextToken(page) },
+            ApiJsonContext.Default.ListPrincipalThingsResponse);
     }
 
-    private static async Task<JsonHttpResult<ListPrincipalThingsV2Response>> ListPrincipalThingsV2(AwsRequest<ListPrincipalThingsRequest> request, PrincipalService principals, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<ListPrincipalThingsV2Response>> ListPrincipalThingsV2(AwsRequest<ListPrincipalThingsV2Request> request, PrincipalService principals, CancellationToken cancellationToken)
     {
         var input = request.Input;
         var page = await principals.ListForPrincipalAsync(request.Scope, input.Principal, input.ThingPrincipalType, request.Page(input.MaxResults), cancellationToken);
         return TypedResults.Json(
-            new ListPrincipalThingsV2Response(page.Items.Select(p => new PrincipalThingObject(p.ThingName, p.PrincipalType)).ToList(), request.NextToken(page)),
+            new ListPrincipalThingsV2Response
+            {
+                PrincipalThingObjects = [.. page.Items.Select(p => new PrincipalThingObject { ThingName = p.ThingName, ThingPrincipalType = p.PrincipalType })],
+                NextToken = request.NextToken(page),
+            },
             ApiJsonContext.Default.ListPrincipalThingsV2Response);
     }
 }

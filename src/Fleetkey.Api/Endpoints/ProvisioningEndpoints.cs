@@ -17,11 +17,17 @@ internal static class ProvisioningEndpoints
         return routes;
     }
 
-    private static async Task<JsonHttpResult<CreateProvisioningClaimResponse>> CreateProvisioningClaim(AwsRequest<ProvisioningTemplateNameRequest> request, FleetProvisioningService fleet, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<CreateProvisioningClaimResponse>> CreateProvisioningClaim(AwsRequest<CreateProvisioningClaimRequest> request, FleetProvisioningService fleet, CancellationToken cancellationToken)
     {
         var claim = await fleet.CreateProvisioningClaimAsync(request.Input.TemplateName, cancellationToken);
         return TypedResults.Json(
-            new CreateProvisioningClaimResponse(claim.CertificateId, claim.CertificatePem, new KeyPairDto(claim.PublicKeyPem, claim.PrivateKeyPem), claim.Expiration),
+            new CreateProvisioningClaimResponse
+            {
+                CertificateId = claim.CertificateId,
+                CertificatePem = claim.CertificatePem,
+                KeyPair = new KeyPair { PublicKey = claim.PublicKeyPem, PrivateKey = claim.PrivateKeyPem },
+                Expiration = claim.Expiration,
+            },
             ApiJsonContext.Default.CreateProvisioningClaimResponse);
     }
 
@@ -29,6 +35,6 @@ internal static class ProvisioningEndpoints
     {
         var result = await registration.RegisterThingAsync(request.Input.TemplateBody, request.Input.Parameters, cancellationToken);
         var arns = result.Resources.ToDictionary(r => r.Key, r => Arn.For(request.Scope, r.Value.Kind, r.Value.Name), StringComparer.Ordinal);
-        return TypedResults.Json(new RegisterThingResponse(result.CertificatePem, arns), ApiJsonContext.Default.RegisterThingResponse);
+        return TypedResults.Json(new RegisterThingResponse { CertificatePem = result.CertificatePem, ResourceArns = arns }, ApiJsonContext.Default.RegisterThingResponse);
     }
 }

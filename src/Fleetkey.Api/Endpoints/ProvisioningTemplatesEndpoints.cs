@@ -26,7 +26,7 @@ internal static class ProvisioningTemplatesEndpoints
 
     private static string TemplateArn(IotScope scope, string name) => Arn.For(scope, ResourceKind.ProvisioningTemplate, name);
 
-    private static ProvisioningTemplateService.Hook? ToHook(ProvisioningHookDto? hook) =>
+    private static ProvisioningTemplateService.Hook? ToHook(ProvisioningHook? hook) =>
         hook is null ? null : new ProvisioningTemplateService.Hook(hook.TargetArn, hook.PayloadVersion);
 
     private static async Task<JsonHttpResult<CreateProvisioningTemplateResponse>> CreateProvisioningTemplate(
@@ -46,27 +46,29 @@ internal static class ProvisioningTemplatesEndpoints
             cancellationToken);
         var template = created.Template;
         return TypedResults.Json(
-            new CreateProvisioningTemplateResponse(TemplateArn(request.Scope, template.Name), template.Name, template.DefaultVersionId),
+            new CreateProvisioningTemplateResponse { TemplateArn = TemplateArn(request.Scope, template.Name), TemplateName = template.Name, DefaultVersionId = AwsResults.Integer(template.DefaultVersionId) },
             ApiJsonContext.Default.CreateProvisioningTemplateResponse);
     }
 
     private static async Task<JsonHttpResult<DescribeProvisioningTemplateResponse>> DescribeProvisioningTemplate(
-        AwsRequest<ProvisioningTemplateNameRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
+        AwsRequest<DescribeProvisioningTemplateRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
     {
         var (template, version) = await templates.DescribeAsync(request.Input.TemplateName, cancellationToken);
         return TypedResults.Json(
-            new DescribeProvisioningTemplateResponse(
-                TemplateArn(request.Scope, template.Name),
-                template.Name,
-                template.Description,
-                template.CreatedAt,
-                template.LastModifiedAt,
-                template.DefaultVersionId,
-                version.Body,
-                template.Enabled,
-                template.ProvisioningRoleArn,
-                template.HookTargetArn is { } target ? new ProvisioningHookDto(template.HookPayloadVersion, target) : null,
-                template.Type),
+            new DescribeProvisioningTemplateResponse
+            {
+                TemplateArn = TemplateArn(request.Scope, template.Name),
+                TemplateName = template.Name,
+                Description = template.Description,
+                CreationDate = template.CreatedAt,
+                LastModifiedDate = template.LastModifiedAt,
+                DefaultVersionId = AwsResults.Integer(template.DefaultVersionId),
+                TemplateBody = version.Body,
+                Enabled = template.Enabled,
+                ProvisioningRoleArn = template.ProvisioningRoleArn,
+                PreProvisioningHook = template.HookTargetArn is { } target ? new ProvisioningHook { PayloadVersion = template.HookPayloadVersion, TargetArn = target } : null,
+                Type = template.Type,
+            },
             ApiJsonContext.Default.DescribeProvisioningTemplateResponse);
     }
 
@@ -88,7 +90,7 @@ internal static class ProvisioningTemplatesEndpoints
     }
 
     private static async Task<ContentHttpResult> DeleteProvisioningTemplate(
-        AwsRequest<ProvisioningTemplateNameRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
+        AwsRequest<DeleteProvisioningTemplateRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
     {
         await templates.DeleteAsync(request.Input.TemplateName, cancellationToken);
         return AwsResults.Empty();
@@ -100,9 +102,18 @@ internal static class ProvisioningTemplatesEndpoints
         var input = request.Input;
         var page = await templates.ListAsync(request.Page(input.MaxResults), cancellationToken);
         var items = page.Items
-            .Select(t => new ProvisioningTemplateSummary(TemplateArn(request.Scope, t.Name), t.Name, t.Description, t.CreatedAt, t.LastModifiedAt, t.Enabled, t.Type))
+            .Select(t => new ProvisioningTemplateSummary
+            {
+                TemplateArn = TemplateArn(request.Scope, t.Name),
+                TemplateName = t.Name,
+                Description = t.Description,
+                CreationDate = t.CreatedAt,
+                LastModifiedDate = t.LastModifiedAt,
+                Enabled = t.Enabled,
+                Type = t.Type,
+            })
             .ToList();
-        return TypedResults.Json(new ListProvisioningTemplatesResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListProvisioningTemplatesResponse);
+        return TypedResults.Json(new ListProvisioningTemplatesResponse { Templates = items, NextToken = request.NextToken(page) }, ApiJsonContext.Default.ListProvisioningTemplatesResponse);
     }
 
     private static async Task<JsonHttpResult<CreateProvisioningTemplateVersionResponse>> CreateProvisioningTemplateVersion(
@@ -111,16 +122,28 @@ internal static class ProvisioningTemplatesEndpoints
         var input = request.Input;
         var (version, isDefault) = await templates.CreateVersionAsync(input.TemplateName, input.TemplateBody, input.SetAsDefault ?? false, cancellationToken);
         return TypedResults.Json(
-            new CreateProvisioningTemplateVersionResponse(TemplateArn(request.Scope, input.TemplateName), input.TemplateName, version.VersionId, isDefault),
+            new CreateProvisioningTemplateVersionResponse
+            {
+                TemplateArn = TemplateArn(request.Scope, input.TemplateName),
+                TemplateName = input.TemplateName,
+                VersionId = AwsResults.Integer(version.VersionId),
+                IsDefaultVersion = isDefault,
+            },
             ApiJsonContext.Default.CreateProvisioningTemplateVersionResponse);
     }
 
     private static async Task<JsonHttpResult<DescribeProvisioningTemplateVersionResponse>> DescribeProvisioningTemplateVersion(
-        AwsRequest<ProvisioningTemplateVersionRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
+        AwsRequest<DescribeProvisioningTemplateVersionRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
     {
         var (template, version) = await templates.DescribeVersionAsync(request.Input.TemplateName, request.Input.VersionId, cancellationToken);
         return TypedResults.Json(
-            new DescribeProvisioningTemplateVersionResponse(version.VersionId, version.CreatedAt, version.Body, version.VersionId == template.DefaultVersionId),
+            new DescribeProvisioningTemplateVersionResponse
+            {
+                VersionId = AwsResults.Integer(version.VersionId),
+                CreationDate = version.CreatedAt,
+                TemplateBody = version.Body,
+                IsDefaultVersion = version.VersionId == template.DefaultVersionId,
+            },
             ApiJsonContext.Default.DescribeProvisioningTemplateVersionResponse);
     }
 
@@ -130,13 +153,13 @@ internal static class ProvisioningTemplatesEndpoints
         var input = request.Input;
         var (template, page) = await templates.ListVersionsAsync(input.TemplateName, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items
-            .Select(v => new ProvisioningTemplateVersionSummary(v.VersionId, v.CreatedAt, v.VersionId == template.DefaultVersionId))
+            .Select(v => new ProvisioningTemplateVersionSummary { VersionId = AwsResults.Integer(v.VersionId), CreationDate = v.CreatedAt, IsDefaultVersion = v.VersionId == template.DefaultVersionId })
             .ToList();
-        return TypedResults.Json(new ListProvisioningTemplateVersionsResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListProvisioningTemplateVersionsResponse);
+        return TypedResults.Json(new ListProvisioningTemplateVersionsResponse { Versions = items, NextToken = request.NextToken(page) }, ApiJsonContext.Default.ListProvisioningTemplateVersionsResponse);
     }
 
     private static async Task<ContentHttpResult> DeleteProvisioningTemplateVersion(
-        AwsRequest<ProvisioningTemplateVersionRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
+        AwsRequest<DeleteProvisioningTemplateVersionRequest> request, ProvisioningTemplateService templates, CancellationToken cancellationToken)
     {
         await templates.DeleteVersionAsync(request.Input.TemplateName, request.Input.VersionId, cancellationToken);
         return AwsResults.Empty();

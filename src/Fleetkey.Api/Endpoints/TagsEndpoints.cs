@@ -1,10 +1,10 @@
 using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Wire;
-using Fleetkey.Core.Registry;
 using Fleetkey.Services.Registry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Tag = Fleetkey.Core.Registry.Tag;
 
 namespace Fleetkey.Api.Endpoints;
 
@@ -18,7 +18,7 @@ internal static class TagsEndpoints
         return routes;
     }
 
-    internal static IReadOnlyList<Tag> ToTags(List<TagDto>? tags) =>
+    internal static IReadOnlyList<Tag> ToTags(IReadOnlyList<Contracts.Tag>? tags) =>
         tags?.Select(t => new Tag(t.Key, t.Value ?? string.Empty)).ToList() ?? [];
 
     private static async Task<ContentHttpResult> TagResource(AwsRequest<TagResourceRequest> request, TagService tags, CancellationToken cancellationToken)
@@ -36,7 +36,7 @@ internal static class TagsEndpoints
     private static async Task<JsonHttpResult<ListTagsForResourceResponse>> ListTagsForResource(AwsRequest<ListTagsForResourceRequest> request, TagService tags, CancellationToken cancellationToken)
     {
         var page = await tags.ListAsync(request.Scope, request.Input.ResourceArn, request.Page(null), cancellationToken);
-        var items = page.Items.Select(t => new TagDto(t.Key, t.Value)).ToList();
-        return TypedResults.Json(new ListTagsForResourceResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListTagsForResourceResponse);
+        var items = page.Items.Select(t => new Contracts.Tag { Key = t.Key, Value = t.Value }).ToList();
+        return TypedResults.Json(new ListTagsForResourceResponse { Tags = items, NextToken = request.NextToken(page) }, ApiJsonContext.Default.ListTagsForResourceResponse);
     }
 }

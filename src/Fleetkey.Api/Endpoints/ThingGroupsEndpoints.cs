@@ -37,23 +37,29 @@ internal static class ThingGroupsEndpoints
             TagsEndpoints.ToTags(input.Tags),
             cancellationToken);
         return TypedResults.Json(
-            new CreateThingGroupResponse(group.Name, Arn.ThingGroup(request.Scope, group.Name), group.ThingGroupId),
+            new CreateThingGroupResponse { ThingGroupName = group.Name, ThingGroupArn = Arn.ThingGroup(request.Scope, group.Name), ThingGroupId = group.ThingGroupId },
             ApiJsonContext.Default.CreateThingGroupResponse);
     }
 
-    private static async Task<JsonHttpResult<DescribeThingGroupResponse>> DescribeThingGroup(AwsRequest<ThingGroupNameRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<DescribeThingGroupResponse>> DescribeThingGroup(AwsRequest<DescribeThingGroupRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
     {
         var group = await groups.DescribeAsync(request.Input.ThingGroupName, cancellationToken);
         var scope = request.Scope;
         var rootToParent = group.ParentName is null ? null : group.Ancestors.Select(name => NameAndArn(scope, name)).ToList();
         return TypedResults.Json(
-            new DescribeThingGroupResponse(
-                group.Name,
-                group.ThingGroupId,
-                Arn.ThingGroup(scope, group.Name),
-                group.Version,
-                new ThingGroupProperties(group.Description, new AttributePayload(group.Attributes.ToDictionary(), null)),
-                new ThingGroupMetadata(group.ParentName, rootToParent, group.CreatedAt)),
+            new DescribeThingGroupResponse
+            {
+                ThingGroupName = group.Name,
+                ThingGroupId = group.ThingGroupId,
+                ThingGroupArn = Arn.ThingGroup(scope, group.Name),
+                Version = group.Version,
+                ThingGroupProperties = new ThingGroupProperties
+                {
+                    ThingGroupDescription = group.Description,
+                    AttributePayload = new AttributePayload { Attributes = group.Attributes },
+                },
+                ThingGroupMetadata = new ThingGroupMetadata { ParentGroupName = group.ParentName, RootToParentThingGroups = rootToParent, CreationDate = group.CreatedAt },
+            },
             ApiJsonContext.Default.DescribeThingGroupResponse);
     }
 
@@ -67,7 +73,7 @@ internal static class ThingGroupsEndpoints
             input.ThingGroupProperties.AttributePayload?.Merge ?? false,
             input.ExpectedVersion,
             cancellationToken);
-        return TypedResults.Json(new UpdateThingGroupResponse(version), ApiJsonContext.Default.UpdateThingGroupResponse);
+        return TypedResults.Json(new UpdateThingGroupResponse { Version = version }, ApiJsonContext.Default.UpdateThingGroupResponse);
     }
 
     private static async Task<ContentHttpResult> DeleteThingGroup(AwsRequest<DeleteThingGroupRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
@@ -81,19 +87,21 @@ internal static class ThingGroupsEndpoints
         var input = request.Input;
         var page = await groups.ListAsync(input.ParentGroup, input.NamePrefixFilter, input.Recursive ?? false, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items.Select(g => NameAndArn(request.Scope, g.Name)).ToList();
-        return TypedResults.Json(new ListThingGroupsResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListThingGroupsResponse);
+        return TypedResults.Json(new ListThingGroupsResponse { ThingGroups = items, NextToken = request.NextToken(page) }, ApiJsonContext.Default.ListThingGroupsResponse);
     }
 
-    private static async Task<ContentHttpResult> AddThingToThingGroup(AwsRequest<ThingGroupMembershipRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> AddThingToThingGroup(AwsRequest<AddThingToThingGroupRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
     {
-        var (group, thing) = Resolve(request);
+        var input = request.Input;
+        var (group, thing) = Resolve(input.ThingGroupName, input.ThingGroupArn, input.ThingName, input.ThingArn);
         await groups.AddThingAsync(group, thing, cancellationToken);
         return AwsResults.Empty();
     }
 
-    private static async Task<ContentHttpResult> RemoveThingFromThingGroup(AwsRequest<ThingGroupMembershipRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> RemoveThingFromThingGroup(AwsRequest<RemoveThingFromThingGroupRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
     {
-        var (group, thing) = Resolve(request);
+        var input = request.Input;
+        var (group, thing) = Resolve(input.ThingGroupName, input.ThingGroupArn, input.ThingName, input.ThingArn);
         await groups.RemoveThingAsync(group, thing, cancellationToken);
         return AwsResults.Empty();
     }
@@ -114,7 +122,7 @@ internal static class ThingGroupsEndpoints
     {
         var input = request.Input;
         var page = await groups.ListThingsAsync(input.ThingGroupName, input.Recursive ?? false, request.Page(input.MaxResults), cancellationToken);
-        return TypedResults.Json(new ListThingsInThingGroupResponse(page.Items, request.NextToken(page)), ApiJsonContext.Default.ListThingsInThingGroupResponse);
+        return TypedResults.Json(new ListThingsInThingGroupResponse { Things = page.Items, NextToken = request.NextToken(page) }, ApiJsonContext.Default.ListThingsInThingGroupResponse);
     }
 
     private static async Task<JsonHttpResult<ListThingGroupsForThingResponse>> ListThingGroupsForThing(AwsRequest<ListThingGroupsForThingRequest> request, ThingGroupService groups, CancellationToken cancellationToken)
@@ -122,17 +130,16 @@ internal static class ThingGroupsEndpoints
         var input = request.Input;
         var page = await groups.ListGroupsForThingAsync(input.ThingName, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items.Select(g => NameAndArn(request.Scope, g.Name)).ToList();
-        return TypedResults.Json(new ListThingGroupsForThingResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListThingGroupsForThingResponse);
+        return TypedResults.Json(new ListThingGroupsForThingResponse { ThingGroups = items, NextToken = request.NextToken(page) }, ApiJsonContext.Default.ListThingGroupsForThingResponse);
     }
 
-    private static GroupNameAndArn NameAndArn(IotScope scope, string name) => new(name, Arn.ThingGroup(scope, name));
+    private static GroupNameAndArn NameAndArn(IotScope scope, string name) => new() { GroupName = name, GroupArn = Arn.ThingGroup(scope, name) };
 
     /// <summary>A membership names its group and thing by name or by ARN; a name wins over an ARN.</summary>
-    private static (string Group, string Thing) Resolve(AwsRequest<ThingGroupMembershipRequest> request)
+    private static (string Group, string Thing) Resolve(string? groupName, string? groupArn, string? thingName, string? thingArn)
     {
-        var input = request.Input;
-        var group = input.ThingGroupName ?? NameFromArn(input.ThingGroupArn, ResourceKind.ThingGroup, "thingGroupArn");
-        var thing = input.ThingName ?? NameFromArn(input.ThingArn, ResourceKind.Thing, "thingArn");
+        var group = groupName ?? NameFromArn(groupArn, ResourceKind.ThingGroup, "thingGroupArn");
+        var thing = thingName ?? NameFromArn(thingArn, ResourceKind.Thing, "thingArn");
         if (group is null)
         {
             ThrowHelper.InvalidRequest("Both thingGroupArn and thingGroupName are empty. Need to specify at least one of them");

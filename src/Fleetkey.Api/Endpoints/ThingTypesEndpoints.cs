@@ -34,14 +34,23 @@ internal static class ThingTypesEndpoints
             Mqtt5Json(properties?.Mqtt5Configuration),
             TagsEndpoints.ToTags(input.Tags),
             cancellationToken);
-        return TypedResults.Json(new CreateThingTypeResponse(type.Name, Arn.ThingType(request.Scope, type.Name), type.ThingTypeId), ApiJsonContext.Default.CreateThingTypeResponse);
+        return TypedResults.Json(
+            new CreateThingTypeResponse { ThingTypeName = type.Name, ThingTypeArn = Arn.ThingType(request.Scope, type.Name), ThingTypeId = type.ThingTypeId },
+            ApiJsonContext.Default.CreateThingTypeResponse);
     }
 
-    private static async Task<JsonHttpResult<DescribeThingTypeResponse>> DescribeThingType(AwsRequest<ThingTypeNameRequest> request, ThingTypeService types, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<DescribeThingTypeResponse>> DescribeThingType(AwsRequest<DescribeThingTypeRequest> request, ThingTypeService types, CancellationToken cancellationToken)
     {
         var type = await types.DescribeAsync(request.Input.ThingTypeName, cancellationToken);
         return TypedResults.Json(
-            new DescribeThingTypeResponse(type.Name, type.ThingTypeId, Arn.ThingType(request.Scope, type.Name), Properties(type), Metadata(type)),
+            new DescribeThingTypeResponse
+            {
+                ThingTypeName = type.Name,
+                ThingTypeId = type.ThingTypeId,
+                ThingTypeArn = Arn.ThingType(request.Scope, type.Name),
+                ThingTypeProperties = Properties(type),
+                ThingTypeMetadata = Metadata(type),
+            },
             ApiJsonContext.Default.DescribeThingTypeResponse);
     }
 
@@ -63,7 +72,7 @@ internal static class ThingTypesEndpoints
         return AwsResults.Empty();
     }
 
-    private static async Task<ContentHttpResult> DeleteThingType(AwsRequest<ThingTypeNameRequest> request, ThingTypeService types, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> DeleteThingType(AwsRequest<DeleteThingTypeRequest> request, ThingTypeService types, CancellationToken cancellationToken)
     {
         await types.DeleteAsync(request.Input.ThingTypeName, cancellationToken);
         return AwsResults.Empty();
@@ -74,17 +83,19 @@ internal static class ThingTypesEndpoints
         var input = request.Input;
         var page = await types.ListAsync(input.ThingTypeName, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items
-            .Select(t => new ThingTypeDefinition(t.Name, Arn.ThingType(request.Scope, t.Name), Properties(t), Metadata(t)))
+            .Select(t => new ThingTypeDefinition { ThingTypeName = t.Name, ThingTypeArn = Arn.ThingType(request.Scope, t.Name), ThingTypeProperties = Properties(t), ThingTypeMetadata = Metadata(t) })
             .ToList();
-        return TypedResults.Json(new ListThingTypesResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListThingTypesResponse);
+        return TypedResults.Json(new ListThingTypesResponse { ThingTypes = items, NextToken = request.NextToken(page) }, ApiJsonContext.Default.ListThingTypesResponse);
     }
 
-    private static ThingTypeProperties Properties(ThingType type) => new(
-        type.Description,
-        type.SearchableAttributes,
-        type.Mqtt5ConfigurationJson is null ? null : JsonSerializer.Deserialize(type.Mqtt5ConfigurationJson, ApiJsonContext.Default.Mqtt5Configuration));
+    private static ThingTypeProperties Properties(ThingType type) => new()
+    {
+        ThingTypeDescription = type.Description,
+        SearchableAttributes = type.SearchableAttributes,
+        Mqtt5Configuration = type.Mqtt5ConfigurationJson is null ? null : JsonSerializer.Deserialize(type.Mqtt5ConfigurationJson, ApiJsonContext.Default.Mqtt5Configuration),
+    };
 
-    private static ThingTypeMetadata Metadata(ThingType type) => new(type.Deprecated, type.DeprecatedAt, type.CreatedAt);
+    private static ThingTypeMetadata Metadata(ThingType type) => new() { Deprecated = type.Deprecated, DeprecationDate = type.DeprecatedAt, CreationDate = type.CreatedAt };
 
     private static string? Mqtt5Json(Mqtt5Configuration? configuration) =>
         configuration is null ? null : JsonSerializer.Serialize(configuration, ApiJsonContext.Default.Mqtt5Configuration);

@@ -25,14 +25,25 @@ internal static class ThingsEndpoints
     {
         var input = request.Input;
         var thing = await things.CreateAsync(input.ThingName, input.ThingTypeName, input.AttributePayload?.Attributes, input.BillingGroupName, cancellationToken);
-        return TypedResults.Json(new CreateThingResponse(thing.Name, Arn.Thing(request.Scope, thing.Name), thing.ThingId), ApiJsonContext.Default.CreateThingResponse);
+        return TypedResults.Json(
+            new CreateThingResponse { ThingName = thing.Name, ThingArn = Arn.Thing(request.Scope, thing.Name), ThingId = thing.ThingId },
+            ApiJsonContext.Default.CreateThingResponse);
     }
 
-    private static async Task<JsonHttpResult<DescribeThingResponse>> DescribeThing(AwsRequest<ThingNameRequest> request, ThingService things, CancellationToken cancellationToken)
+    private static async Task<JsonHttpResult<DescribeThingResponse>> DescribeThing(AwsRequest<DescribeThingRequest> request, ThingService things, CancellationToken cancellationToken)
     {
         var thing = await things.DescribeAsync(request.Input.ThingName, cancellationToken);
         return TypedResults.Json(
-            new DescribeThingResponse(thing.Name, thing.Name, thing.ThingId, Arn.Thing(request.Scope, thing.Name), thing.TypeName, thing.Attributes, thing.Version),
+            new DescribeThingResponse
+            {
+                DefaultClientId = thing.Name,
+                ThingName = thing.Name,
+                ThingId = thing.ThingId,
+                ThingArn = Arn.Thing(request.Scope, thing.Name),
+                ThingTypeName = thing.TypeName,
+                Attributes = thing.Attributes,
+                Version = thing.Version,
+            },
             ApiJsonContext.Default.DescribeThingResponse);
     }
 
@@ -62,9 +73,15 @@ internal static class ThingsEndpoints
         var query = new ThingQuery(input.AttributeName, input.AttributeValue, input.UsePrefixAttributeValue ?? false, input.ThingTypeName);
         var page = await things.ListAsync(query, request.Page(input.MaxResults), cancellationToken);
         var items = page.Items.Select(t => ToThingAttribute(request.Scope, t)).ToList();
-        return TypedResults.Json(new ListThingsResponse(items, request.NextToken(page)), ApiJsonContext.Default.ListThingsResponse);
+        return TypedResults.Json(new ListThingsResponse { Things = items, NextToken = request.NextToken(page) }, ApiJsonContext.Default.ListThingsResponse);
     }
 
-    private static ThingAttribute ToThingAttribute(IotScope scope, Thing thing) =>
-        new(thing.Name, thing.TypeName, Arn.Thing(scope, thing.Name), thing.Attributes, thing.Version);
+    private static ThingAttribute ToThingAttribute(IotScope scope, Thing thing) => new()
+    {
+        ThingName = thing.Name,
+        ThingTypeName = thing.TypeName,
+        ThingArn = Arn.Thing(scope, thing.Name),
+        Attributes = thing.Attributes,
+        Version = thing.Version,
+    };
 }

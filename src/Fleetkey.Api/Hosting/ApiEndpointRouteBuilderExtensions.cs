@@ -1,5 +1,4 @@
 using Fleetkey.Api.Authentication;
-using Fleetkey.Api.Contracts;
 using Fleetkey.Api.Endpoints;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Naming;
@@ -8,8 +7,6 @@ using Fleetkey.Pki;
 using Fleetkey.Services.Access;
 using Fleetkey.Services.Telemetry;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -65,9 +62,7 @@ public static class ApiHostingExtensions
         app.UseMiddleware<AwsErrorMiddleware>();
         app.UseRouting();
         app.UseSigV4Authentication();
-        app.MapGet("/health", () => TypedResults.Json(new HealthResponse("ok"), ApiJsonContext.Default.HealthResponse))
-            .AllowAnonymous()
-            .WithName("Health");
+        app.MapHealth();
         app.MapThings();
         app.MapThingTypes();
         app.MapThingGroups();

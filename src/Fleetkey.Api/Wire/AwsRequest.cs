@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Fleetkey.Api.Authentication;
 using Fleetkey.Api.Contracts;
@@ -21,12 +22,14 @@ namespace Fleetkey.Api.Wire;
 internal sealed class AwsRequest<T>
     where T : class
 {
+    private readonly JsonObject _json;
     private readonly PageBinding? _paging;
 
-    private AwsRequest(T input, IotScope scope, PageBinding? paging)
+    private AwsRequest(T input, JsonObject json, IotScope scope, PageBinding? paging)
     {
         Input = input;
         Scope = scope;
+        _json = json;
         _paging = paging;
     }
 
@@ -38,7 +41,7 @@ internal sealed class AwsRequest<T>
     {
         var operation = context.GetEndpoint()?.Metadata.GetMetadata<OperationModel>()
             ?? throw new InvalidOperationException($"{parameter.Name} is bound outside an AWS operation endpoint.");
-        var (json, paging) = await RequestBinder.BindAsync(context, operation, ServiceModel.Iot);
+        var (json, paging) = await RequestBinder.BindAsync(context, operation, operation.Model);
         var typeInfo = (JsonTypeInfo<T>)ApiJsonContext.Default.GetTypeInfo(typeof(T))!;
         T input;
         try
@@ -52,8 +55,11 @@ internal sealed class AwsRequest<T>
             throw new ServiceException(ErrorCode.InvalidRequest, "The request has a value this operation cannot read.");
         }
 
-        return new AwsRequest<T>(input, AwsScope.Of(context), paging);
+        return new AwsRequest<T>(input, json, AwsScope.Of(context), paging);
     }
+
+    /// <summary>Whether the request has the member, an explicit null included (an update's "remove").</summary>
+    public bool Has(string member) => _json.ContainsKey(member);
 
     /// <summary>The page a list operation asks for: where its verified token says to start, and how many.</summary>
     public PageRequest Page(int? size) => Paging.Request(size);

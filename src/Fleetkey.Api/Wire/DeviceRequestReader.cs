@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fleetkey.Api.Contracts;
 using Fleetkey.Core.Json;
 using Fleetkey.Services.Devices;
 using Microsoft.Net.Http.Headers;
@@ -21,8 +23,6 @@ internal sealed record DeviceRequestBody(DeviceRegistrationRequest? Request, str
 /// </summary>
 internal static class DeviceRequestReader
 {
-    public const int MaxParameters = 50;
-
     // The shape nests two levels ({"parameters": {...}}); a little slack, no more.
     public const int MaxDepth = 4;
 
@@ -48,7 +48,10 @@ internal static class DeviceRequestReader
         return null;
     }
 
-    /// <summary>Parses a whole body (already bounded by the caller).</summary>
+    /// <summary>
+    /// Parses a whole body (already bounded by the caller) and reads it as the model's <c>DeviceRegister</c>
+    /// input with the binder every other operation uses.
+    /// </summary>
     public static DeviceRequestBody Parse(ReadOnlySpan<byte> body)
     {
         if (StrictJson.FindProblem(body, MaxDepth) is { } problem)
@@ -56,95 +59,23 @@ internal static class DeviceRequestReader
             return DeviceRequestBody.Refused("The request body is not valid JSON: " + problem);
         }
 
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth });
-        using var document = JsonDocument.ParseValue(ref reader);
-        var root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object)
+        var node = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth });
+        if (node is not JsonObject root)
         {
             return DeviceRequestBody.Refused("The request body is not a JSON object.");
         }
 
         var problems = new List<string>();
-        string? serial = null, csr = null;
-        Dictionary<string, string>? parameters = null;
-        foreach (var member in root.EnumerateObject())
+        var input = RequestBinder.ReadBody(Operation, root, problems);
+        var claimed = input["serialNumber"] is JsonValue serial && serial.TryGetValue<string>(out var text) ? text : null;
+        if (problems.Count > 0)
         {
-            switch (member.Name)
-            {
-                case "serialNumber" when member.Value.ValueKind == JsonValueKind.String:
-                    serial = member.Value.GetString();
-                    break;
-                case "serialNumber":
-                    problems.Add("serialNumber must be a string");
-                    break;
-                case "csr" when member.Value.ValueKind == JsonValueKind.String:
-                    csr = member.Value.GetString();
-                    break;
-                case "csr" when member.Value.ValueKind == JsonValueKind.Null:
-                    break;
-                case "csr":
-                    problems.Add("csr must be a PEM string");
-                    break;
-                case "parameters" when member.Value.ValueKind == JsonValueKind.Null:
-                    break;
-                case "parameters" when member.Value.ValueKind == JsonValueKind.Object:
-                    parameters = ReadParameters(member.Value, problems);
-                    break;
-                case "parameters":
-                    problems.Add("parameters must be an object of strings");
-                    break;
-                default:
-                    problems.Add($"unknown member '{Printable(member.Name)}'; expected serialNumber, csr and parameters");
-                    break;
-            }
+            return DeviceRequestBody.Refused($"The request body is not valid: {string.Join("; ", problems)}.", claimed);
         }
 
-        if (serial is null && !problems.Exists(p => p.StartsWith("serialNumber", StringComparison.Ordinal)))
-        {
-            problems.Add("serialNumber is required");
-        }
-
-        return problems.Count > 0
-            ? DeviceRequestBody.Refused($"The request body is not valid: {string.Join("; ", problems)}.", serial)
-            : new DeviceRequestBody(new DeviceRegistrationRequest(serial!, csr, parameters), null, serial);
+        var request = input.Deserialize(ApiJsonContext.Default.DeviceRegisterRequest)!;
+        return new DeviceRequestBody(new DeviceRegistrationRequest(request.SerialNumber, request.Csr, request.Parameters), null, claimed);
     }
 
-    private static Dictionary<string, string> ReadParameters(JsonElement value, List<string> problems)
-    {
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var parameter in value.EnumerateObject())
-        {
-            if (parameter.Value.ValueKind != JsonValueKind.String)
-            {
-                problems.Add($"parameters.{Printable(parameter.Name)} must be a string");
-            }
-            else
-            {
-                parameters[parameter.Name] = parameter.Value.GetString()!;
-            }
-        }
-
-        if (parameters.Count > MaxParameters)
-        {
-            problems.Add($"at most {MaxParameters} parameters are allowed");
-        }
-
-        return parameters;
-    }
-
-    // A member name is the device's text, echoed in the answer and kept (bounded) in the audit log:
-    // no control characters, at most 64 characters of it.
-    private static string Printable(string name)
-    {
-        const int MaxEchoed = 64;
-        var cut = MaxEchoed - (name.Length > MaxEchoed && char.IsHighSurrogate(name[MaxEchoed - 1]) ? 1 : 0);
-        var text = name.Length > MaxEchoed ? name[..cut] + "…" : name;
-        return string.Create(text.Length, text, (span, source) =>
-        {
-            for (var i = 0; i < span.Length; i++)
-            {
-                span[i] = char.IsControl(source[i]) ? '?' : source[i];
-            }
-        });
-    }
+    private static OperationModel Operation { get; } = ServiceModel.Fleetkey.Operation("DeviceRegister");
 }

@@ -26,8 +26,9 @@ internal static class RequestBinder
         var errors = new List<string>();
         var undecodable = new List<string>();
 
+        // A model that refuses unknown members reads every body, so that even a GET's stray body is refused.
         JsonObject? body = null;
-        if (members.Any(m => m.Value?["location"] is null))
+        if (model.RefusesUnknownMembers || members.Any(m => m.Value?["location"] is null))
         {
             var bytes = await JsonBody.ReadObjectAsync(context);
             body = bytes.Length == 0 ? null : JsonNode.Parse(bytes.Span)!.AsObject();
@@ -39,14 +40,12 @@ internal static class RequestBinder
         {
             var location = memberNode.Str("location");
             var locationName = memberNode.Str("locationName") ?? memberName;
-            var memberShapeName = memberNode.Str("shape")!;
-            var memberShape = model.Shape(memberShapeName);
-            JsonNode? value;
+            var memberShape = model.Shape(memberNode.Str("shape")!);
+            JsonNode? value = null;
             switch (location)
             {
                 case "uri":
                     rawSegments ??= RawPathSegments(context);
-                    value = null;
                     if (UriLabel(operation, rawSegments, locationName) is { } raw)
                     {
                         if (WireText.TryUnescape(raw, plusIsSpace: false) is { } label)
@@ -67,9 +66,6 @@ internal static class RequestBinder
                 case "header":
                     value = context.Request.Headers.TryGetValue(locationName, out var header) ? FromText(header.ToArray(), memberShape, memberName, errors) : null;
                     break;
-                case null:
-                    value = body is not null && body.TryGetPropertyValue(memberName, out var node) ? node?.DeepClone() : null;
-                    break;
                 default:
                     continue;
             }
@@ -82,9 +78,51 @@ internal static class RequestBinder
 
         // A label that is not text is only that: not also "missing" and "not matching" on top.
         ThrowHelper.ThrowIfInvalid(undecodable);
+        CopyBody(model, members, body, input, errors);
         Validator.ValidateStructure(model, shape, input, path: null, errors);
         ThrowHelper.ThrowIfInvalid(errors);
         return (input, PageBinding.ForOperation(context, operation, members.Select(m => m.Key), input));
+    }
+
+    /// <summary>
+    /// Reads an operation whose members are all in the body (the device endpoint's) from a parsed body,
+    /// collecting every problem into <paramref name="errors"/> instead of throwing.
+    /// </summary>
+    public static JsonObject ReadBody(OperationModel operation, JsonObject body, List<string> errors)
+    {
+        var model = operation.Model;
+        var shape = model.Shape(operation.InputShape!);
+        var input = new JsonObject();
+        CopyBody(model, shape["members"]?.AsObject() ?? [], body, input, errors);
+        Validator.ValidateStructure(model, shape, input, path: null, errors);
+        return input;
+    }
+
+    /// <summary>
+    /// Copies the body's members into the input, explicit nulls included (an update can tell "remove" from
+    /// "keep"); a member the shape does not have is refused when the model says so, else ignored as AWS does.
+    /// </summary>
+    private static void CopyBody(ServiceModel model, JsonObject members, JsonObject? body, JsonObject input, List<string> errors)
+    {
+        if (body is null)
+        {
+            return;
+        }
+
+        foreach (var (name, node) in body)
+        {
+            if (members.TryGetPropertyValue(name, out var member) && member.Str("location") is null)
+            {
+                input[name] = node?.DeepClone();
+            }
+            else if (model.RefusesUnknownMembers)
+            {
+                var known = members.Where(m => m.Value.Str("location") is null).Select(m => m.Key).ToList();
+                errors.Add(known.Count == 0
+                    ? $"'{WireText.Printable(name)}' is not a member of this request (it takes no body members)"
+                    : $"'{WireText.Printable(name)}' is not a member of this request (members: {string.Join(", ", known)})");
+            }
+        }
     }
 
     /// <summary>

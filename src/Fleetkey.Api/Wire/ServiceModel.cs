@@ -6,9 +6,11 @@ using System.Text.RegularExpressions;
 namespace Fleetkey.Api.Wire;
 
 /// <summary>
-/// The AWS IoT service model (botocore's <c>iot/2015-05-28</c>, embedded without documentation):
-/// the single source of routes, member bindings and constraints for the control plane. Fleetkey
-/// validates every request against it, so a constraint reads the same here as in the SDKs.
+/// A service model in botocore's shape: the single source of routes, member bindings and constraints.
+/// <see cref="Iot"/> is AWS IoT's (botocore's <c>iot/2015-05-28</c>, embedded without documentation):
+/// Fleetkey validates every request against it, so a constraint reads the same here as in the SDKs.
+/// <see cref="Fleetkey"/> describes Fleetkey's own routes (enrollments, the device endpoint) the same
+/// way, so one binder reads every request and one generator writes every contract.
 /// </summary>
 internal sealed class ServiceModel
 {
@@ -19,6 +21,7 @@ internal sealed class ServiceModel
     private ServiceModel(JsonObject root)
     {
         _shapes = root["shapes"]!.AsObject();
+        RefusesUnknownMembers = root["metadata"]?["refusesUnknownMembers"]?.GetValue<bool>() ?? false;
         _operations = new Dictionary<string, OperationModel>(StringComparer.Ordinal);
         foreach (var (name, node) in root["operations"]!.AsObject())
         {
@@ -29,21 +32,34 @@ internal sealed class ServiceModel
                 name,
                 http["method"]!.GetValue<string>(),
                 query < 0 ? requestUri : requestUri[..query],
-                node["input"]?["shape"]?.GetValue<string>());
+                node["input"]?["shape"]?.GetValue<string>(),
+                node["output"]?["shape"]?.GetValue<string>(),
+                this);
         }
     }
 
-    public static ServiceModel Iot { get; } = Load();
+    public static ServiceModel Iot { get; } = Load("iot-2015-05-28.json");
 
-    private static ServiceModel Load()
+    public static ServiceModel Fleetkey { get; } = Load("fleetkey-extensions.json");
+
+    /// <summary>
+    /// Whether a body member outside the input shape is refused. AWS ignores unknown members (its SDKs
+    /// send none); Fleetkey's own routes are called by hand and by scripts, where a misspelt member
+    /// silently ignored would be a setting silently lost.
+    /// </summary>
+    public bool RefusesUnknownMembers { get; }
+
+    private static ServiceModel Load(string file)
     {
-        using var stream = typeof(ServiceModel).Assembly.GetManifestResourceStream("Fleetkey.Api.Wire.iot-2015-05-28.json")
-            ?? throw new InvalidOperationException("The embedded AWS IoT service model is missing.");
+        using var stream = typeof(ServiceModel).Assembly.GetManifestResourceStream("Fleetkey.Api.Wire." + file)
+            ?? throw new InvalidOperationException($"The embedded service model {file} is missing.");
         return new ServiceModel(JsonNode.Parse(stream)!.AsObject());
     }
 
     public OperationModel Operation(string name) =>
-        _operations.TryGetValue(name, out var operation) ? operation : throw new ArgumentException($"No operation {name} in the AWS IoT model.", nameof(name));
+        _operations.TryGetValue(name, out var operation) ? operation : throw new ArgumentException($"No operation {name} in the model.", nameof(name));
+
+    public IEnumerable<string> OperationNames() => _operations.Keys;
 
     public JsonObject Shape(string name) => _shapes[name]!.AsObject();
 
@@ -71,8 +87,8 @@ internal sealed class ServiceModel
     });
 }
 
-/// <summary>One operation: its HTTP binding and input shape.</summary>
-internal sealed record OperationModel(string Name, string Method, string UriTemplate, string? InputShape)
+/// <summary>One operation: its HTTP binding, its input and output shapes, and the model it is in.</summary>
+internal sealed record OperationModel(string Name, string Method, string UriTemplate, string? InputShape, string? OutputShape, ServiceModel Model)
 {
     /// <summary>The template's path segments, e.g. <c>["things", "{thingName}"]</c>.</summary>
     public string[] Segments { get; } = UriTemplate.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);

@@ -111,13 +111,28 @@ internal static class WireText
     /// <summary>The validation problem of a label or parameter that does not decode, worded as the others.</summary>
     public static string NotDecodable(string member) => $"Value at '{member}' {InvalidEncoding}";
 
-    // A parameter name is echoed (the JSON answer escapes what is not printable); a long one is cut.
-    private static string Printable(string name) => name.Length <= 64 ? name : string.Concat(name.AsSpan(0, 64), "…");
-
     private static int HexValue(char c) => c switch
     {
         <= '9' => c - '0',
         <= 'F' => c - 'A' + 10,
         _ => c - 'a' + 10,
     };
+
+    /// <summary>
+    /// A name the client chose, fit to echo in an error and keep in a log: control characters replaced, at
+    /// most 64 characters of it (never half of a surrogate pair).
+    /// </summary>
+    public static string Printable(string name)
+    {
+        const int MaxEchoed = 64;
+        var cut = MaxEchoed - (name.Length > MaxEchoed && char.IsHighSurrogate(name[MaxEchoed - 1]) ? 1 : 0);
+        var text = name.Length > MaxEchoed ? name[..cut] + "…" : name;
+        return string.Create(text.Length, text, (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? '?' : source[i];
+            }
+        });
+    }
 }
