@@ -74,7 +74,7 @@ internal static class LoadDriver
     private static async Task WorkAsync(LoadPlan plan, Operation operation, Func<long> sequence, long stop, RunState state, CancellationToken cancellationToken)
     {
         var latencies = new List<long>(1024);
-        lock (state.Latencies)
+        lock (state.LatenciesLock)
         {
             state.Latencies.Add(latencies);
         }
@@ -124,6 +124,7 @@ internal static class LoadDriver
     private sealed class RunState
     {
         public readonly List<List<long>> Latencies = [];
+        public readonly Lock LatenciesLock = new();
         public readonly ConcurrentQueue<string> Errors = new();
         public long Succeeded;
         public long Failed;

@@ -12,10 +12,10 @@ internal sealed class CompiledStatement
 {
     public static readonly IReadOnlyDictionary<string, string> NoVariables = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    private static readonly ConditionalWeakTable<PolicyStatement, CompiledStatement> s_withVariables = [];
-    private static readonly ConditionalWeakTable<PolicyStatement, CompiledStatement> s_plainText = [];
-    private static readonly ConditionalWeakTable<PolicyStatement, CompiledStatement>.CreateValueCallback s_compileWithVariables = s => new(s, substitute: true);
-    private static readonly ConditionalWeakTable<PolicyStatement, CompiledStatement>.CreateValueCallback s_compilePlainText = s => new(s, substitute: false);
+    private static readonly ConditionalWeakTable<PolicyStatement, CompiledStatement> WithVariables = [];
+    private static readonly ConditionalWeakTable<PolicyStatement, CompiledStatement> PlainText = [];
+    private static readonly ConditionalWeakTable<PolicyStatement, CompiledStatement>.CreateValueCallback CompileWithVariables = s => new(s, substitute: true);
+    private static readonly ConditionalWeakTable<PolicyStatement, CompiledStatement>.CreateValueCallback CompilePlainText = s => new(s, substitute: false);
 
     private CompiledStatement(PolicyStatement statement, bool substitute)
     {
@@ -38,6 +38,6 @@ internal sealed class CompiledStatement
     public CompiledCondition[] Conditions { get; }
 
     public static CompiledStatement Of(PolicyStatement statement, bool substitute) => substitute
-        ? s_withVariables.GetValue(statement, s_compileWithVariables)
-        : s_plainText.GetValue(statement, s_compilePlainText);
+        ? WithVariables.GetValue(statement, CompileWithVariables)
+        : PlainText.GetValue(statement, CompilePlainText);
 }

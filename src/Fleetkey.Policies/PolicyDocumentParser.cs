@@ -51,20 +51,20 @@ public static class PolicyDocumentParser
 
     // Action vendors an AWS IoT policy may name: IoT itself and Greengrass, whose core-device
     // policies (greengrass:*) are AWS IoT policies.
-    private static readonly string[] s_actionVendors = ["iot", "greengrass"];
+    private static readonly string[] ActionVendors = ["iot", "greengrass"];
 
-    private static readonly string[] s_partitions = ["aws", "aws-cn", "aws-us-gov"];
+    private static readonly string[] Partitions = ["aws", "aws-cn", "aws-us-gov"];
 
-    private static readonly HashSet<string> s_topLevelKeys = new(StringComparer.Ordinal) { "Version", "Id", "Statement" };
+    private static readonly HashSet<string> TopLevelKeys = new(StringComparer.Ordinal) { "Version", "Id", "Statement" };
 
-    private static readonly HashSet<string> s_statementKeys = new(StringComparer.Ordinal)
+    private static readonly HashSet<string> StatementKeys = new(StringComparer.Ordinal)
     {
         "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition",
     };
 
     // IAM condition operators (reference_policies_elements_condition_operators). Each may take the
     // IfExists suffix except Null, and a ForAllValues:/ForAnyValue: set prefix.
-    private static readonly HashSet<string> s_conditionOperators = new(StringComparer.Ordinal)
+    private static readonly HashSet<string> ConditionOperators = new(StringComparer.Ordinal)
     {
         "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
         "StringLike", "StringNotLike",
@@ -75,7 +75,7 @@ public static class PolicyDocumentParser
         "Null",
     };
 
-    private static readonly JsonDocumentOptions s_jsonOptions = new()
+    private static readonly JsonDocumentOptions JsonOptions = new()
     {
         AllowTrailingCommas = false,
         CommentHandling = JsonCommentHandling.Disallow,
@@ -137,7 +137,7 @@ public static class PolicyDocumentParser
     // ArgumentException or InvalidOperationException (a 500) rather than JsonException, and a key given
     // twice is ambiguous (which Effect applies?).
     private static JsonDocument ParseJson(string json) =>
-        StrictJsonText.Parse(json, s_jsonOptions, out var problem) ?? throw Malformed($"Invalid policy syntax: not valid JSON: {problem}");
+        StrictJsonText.Parse(json, JsonOptions, out var problem) ?? throw Malformed($"Invalid policy syntax: not valid JSON: {problem}");
 
     /// <summary>
     /// The size AWS IoT measures a policy document by: its characters, not counting whitespace
@@ -432,7 +432,7 @@ public static class PolicyDocumentParser
 
         var vendor = action[..colon];
         var name = action[(colon + 1)..];
-        if (!s_actionVendors.Any(v => string.Equals(v, vendor, StringComparison.OrdinalIgnoreCase)))
+        if (!ActionVendors.Any(v => string.Equals(v, vendor, StringComparison.OrdinalIgnoreCase)))
         {
             return $"Policy contains an invalid action \"{action}\": AWS IoT policies name only iot: and greengrass: actions";
         }
@@ -460,7 +460,7 @@ public static class PolicyDocumentParser
             return $"The following resources are invalid : {resource} (a resource is \"*\" or an ARN arn:aws:iot:region:account:type/name)";
         }
 
-        if (!s_partitions.Contains(parts[1], StringComparer.Ordinal) && parts[1] != "*")
+        if (!Partitions.Contains(parts[1], StringComparer.Ordinal) && parts[1] != "*")
         {
             return $"Partition \"{parts[1]}\" is not valid for resource \"{resource}\"";
         }
@@ -608,7 +608,7 @@ public static class PolicyDocumentParser
             op = op[..^"IfExists".Length];
         }
 
-        return s_conditionOperators.Contains(op);
+        return ConditionOperators.Contains(op);
     }
 
     private static void CheckUniqueSids(List<PolicyStatement> statements, List<string> problems)

@@ -19,7 +19,7 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
     private const long MigrationLockKey = 0x466C_6565_746B_6579; // "Fleetkey"
 
     private readonly NpgsqlDataSource _dataSource;
-    private readonly object _stampLock = new();
+    private readonly Lock _stampLock = new();
     private long _stamp;
     private long _stampReadAt;
     private long _commits;

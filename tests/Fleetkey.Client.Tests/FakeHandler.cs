@@ -6,7 +6,7 @@ namespace Fleetkey.Client.Tests;
 /// <summary>An HTTP handler that answers from a script and records every request it was sent, with its body.</summary>
 internal sealed class FakeHandler(params Func<HttpRequestMessage, HttpResponseMessage>[] answers) : HttpMessageHandler
 {
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly List<SentRequest> _requests = [];
 
     /// <summary>Called with each request before it is answered (e.g. to record the fake clock).</summary>

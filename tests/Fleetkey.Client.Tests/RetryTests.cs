@@ -158,13 +158,14 @@ public sealed class RetryTests
     private sealed class InstantTimeProvider(DateTimeOffset start) : TimeProvider
     {
         private readonly List<TimeSpan> _delays = [];
+        private readonly Lock _delaysLock = new();
         private long _elapsedTicks;
 
         public IReadOnlyList<TimeSpan> Delays
         {
             get
             {
-                lock (_delays)
+                lock (_delaysLock)
                 {
                     return [.. _delays];
                 }
@@ -175,7 +176,7 @@ public sealed class RetryTests
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
-            lock (_delays)
+            lock (_delaysLock)
             {
                 _delays.Add(dueTime);
             }

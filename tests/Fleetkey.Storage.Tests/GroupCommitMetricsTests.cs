@@ -17,6 +17,7 @@ public sealed class GroupCommitMetricsTests
         // The meter is shared by every store in the process: count only while this test writes, and
         // expect at least its own writes (other tests may write at the same time).
         var totals = new Dictionary<string, double>(StringComparer.Ordinal);
+        var totalsLock = new Lock();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -39,7 +40,7 @@ public sealed class GroupCommitMetricsTests
             CancellationToken.None))));
         listener.Dispose();
 
-        lock (totals)
+        lock (totalsLock)
         {
             Assert.True(totals.GetValueOrDefault("fleetkey.store.group_commit.writes") >= 20, $"writes {totals.GetValueOrDefault("fleetkey.store.group_commit.writes")}");
             Assert.True(totals.GetValueOrDefault("fleetkey.store.group_commit.commits") >= 1);
@@ -48,7 +49,7 @@ public sealed class GroupCommitMetricsTests
 
         void Add(string name, double value)
         {
-            lock (totals)
+            lock (totalsLock)
             {
                 totals[name] = totals.GetValueOrDefault(name) + value;
             }

@@ -313,7 +313,7 @@ public sealed class DeviceAuthorizationService(IFleetStore store, CompiledPolicy
 /// </summary>
 public static class CertificateVariables
 {
-    private static readonly (string Oid, string Name)[] s_attributes =
+    private static readonly (string Oid, string Name)[] DistinguishedNameAttributes =
     [
         ("2.5.4.3", "CommonName"),
         ("2.5.4.10", "Organization"),
@@ -364,7 +364,7 @@ public static class CertificateVariables
             }
 
             var oid = rdn.GetSingleElementType().Value;
-            var attribute = Array.Find(s_attributes, a => a.Oid == oid).Name;
+            var attribute = Array.Find(DistinguishedNameAttributes, a => a.Oid == oid).Name;
             if (attribute is not null && rdn.GetSingleElementValue() is { } value)
             {
                 variables.TryAdd(prefix + attribute, value);

@@ -26,7 +26,9 @@ public sealed class FleetkeyServer : IAsyncLifetime
 
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("fleetkey-client-").FullName;
     private readonly StringBuilder _log = new();
+    private readonly Lock _logLock = new();
     private readonly List<HttpClient> _httpClients = [];
+    private readonly Lock _httpClientsLock = new();
     private Process? _process;
 
     public string SecretAccessKey { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
@@ -44,7 +46,7 @@ public sealed class FleetkeyServer : IAsyncLifetime
     public IotClient CreateClient(string? secret = null, HttpMessageHandler? handler = null, int maxAttempts = 3)
     {
         var http = new HttpClient(handler ?? new SocketsHttpHandler());
-        lock (_httpClients)
+        lock (_httpClientsLock)
         {
             _httpClients.Add(http);
         }
@@ -132,7 +134,7 @@ public sealed class FleetkeyServer : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        lock (_httpClients)
+        lock (_httpClientsLock)
         {
             _httpClients.ForEach(h => h.Dispose());
         }
@@ -176,7 +178,7 @@ public sealed class FleetkeyServer : IAsyncLifetime
     {
         get
         {
-            lock (_log)
+            lock (_logLock)
             {
                 return _log.ToString();
             }
@@ -190,7 +192,7 @@ public sealed class FleetkeyServer : IAsyncLifetime
             return;
         }
 
-        lock (_log)
+        lock (_logLock)
         {
             // Enough to see why a start failed; a long run's log is not kept in memory.
             if (_log.Length < 256 * 1024)
