@@ -317,6 +317,39 @@ class PolicyVersionTests(PolicyTestCase):
                                policyName=self.name("none"), policyDocument=document())
 
 
+class PrincipalPolicyTests(PolicyTestCase):
+    """The deprecated principal forms (x-amzn-iot-principal header), which the AWS CLI still offers."""
+
+    def principal_policies(self, principal: str, **kwargs) -> list[str]:
+        out, marker = [], None
+        while True:
+            page = self.iot.list_principal_policies(principal=principal, **kwargs, **({"marker": marker} if marker else {}))
+            out.extend(p["policyName"] for p in page["policies"])
+            marker = page.get("nextMarker")
+            if not marker:
+                return out
+
+    def test_attach_list_in_creation_order_both_ways_and_detach(self):
+        c = self.cert()
+        names = [self.policy(f"pp{i}") for i in range(3)]
+        for n in reversed(names):
+            self.iot.attach_principal_policy(policyName=n, principal=c["certificateArn"])
+        self.assertEqual(self.attached(c["certificateArn"]), sorted(names))
+        page = self.iot.list_principal_policies(principal=c["certificateArn"], pageSize=2)
+        self.assertEqual(page["policies"][0], {"policyName": names[0], "policyArn": fk.arn("policy", names[0])})
+        self.assertTrue(page.get("nextMarker"))
+        self.assertEqual(self.principal_policies(c["certificateArn"], pageSize=1), names)
+        self.assertEqual(self.principal_policies(c["certificateArn"], pageSize=2, ascendingOrder=False), names[::-1])
+        self.iot.detach_principal_policy(policyName=names[1], principal=c["certificateArn"])
+        self.assertEqual(self.principal_policies(c["certificateArn"]), [names[0], names[2]])
+
+    def test_unknown_principal_and_missing_header_are_refused(self):
+        self.assertClientError(self.iot.list_principal_policies, "ResourceNotFoundException", 404,
+                               principal=fk.arn("cert", "0" * 64))
+        status, headers, _ = fk.signed_request("GET", "/principal-policies")
+        self.assertEqual((status, headers.get("x-amzn-errortype", "").split(":")[0]), (400, "InvalidRequestException"))
+
+
 class AttachPolicyTests(PolicyTestCase):
 
     def test_attach_to_certificate_list_and_detach(self):

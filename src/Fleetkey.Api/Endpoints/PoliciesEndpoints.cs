@@ -27,6 +27,11 @@ internal static class PoliciesEndpoints
         routes.MapAws("AttachPolicy", AttachPolicy);
         routes.MapAws("DetachPolicy", DetachPolicy);
         routes.MapAws("ListAttachedPolicies", ListAttachedPolicies);
+
+        // The deprecated principal forms, which the AWS CLI and older scripts still call.
+        routes.MapAws("AttachPrincipalPolicy", AttachPrincipalPolicy);
+        routes.MapAws("DetachPrincipalPolicy", DetachPrincipalPolicy);
+        routes.MapAws("ListPrincipalPolicies", ListPrincipalPolicies);
         routes.MapAws("ListTargetsForPolicy", ListTargetsForPolicy);
         routes.MapAws("GetEffectivePolicies", GetEffectivePolicies);
         routes.MapAws("TestAuthorization", TestAuthorization);
@@ -161,6 +166,27 @@ internal static class PoliciesEndpoints
         return TypedResults.Json(
             new ListAttachedPoliciesResponse { Policies = Summaries(request.Scope, page.Items), NextMarker = request.NextToken(page) },
             ApiJsonContext.Default.ListAttachedPoliciesResponse);
+    }
+
+    private static async Task<ContentHttpResult> AttachPrincipalPolicy(AwsRequest<AttachPrincipalPolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        await policies.AttachAsync(request.Scope, request.Input.PolicyName, request.Input.Principal, cancellationToken);
+        return AwsResults.Empty();
+    }
+
+    private static async Task<ContentHttpResult> DetachPrincipalPolicy(AwsRequest<DetachPrincipalPolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        await policies.DetachAsync(request.Scope, request.Input.PolicyName, request.Input.Principal, cancellationToken);
+        return AwsResults.Empty();
+    }
+
+    private static async Task<JsonHttpResult<ListPrincipalPoliciesResponse>> ListPrincipalPolicies(AwsRequest<ListPrincipalPoliciesRequest> request, PolicyService policies, CancellationToken cancellationToken)
+    {
+        var input = request.Input;
+        var page = await policies.ListForPrincipalAsync(request.Scope, input.Principal, input.AscendingOrder ?? true, request.Page(input.PageSize), cancellationToken);
+        return TypedResults.Json(
+            new ListPrincipalPoliciesResponse { Policies = Summaries(request.Scope, page.Items), NextMarker = request.NextToken(page) },
+            ApiJsonContext.Default.ListPrincipalPoliciesResponse);
     }
 
     private static async Task<JsonHttpResult<ListTargetsForPolicyResponse>> ListTargetsForPolicy(AwsRequest<ListTargetsForPolicyRequest> request, PolicyService policies, CancellationToken cancellationToken)

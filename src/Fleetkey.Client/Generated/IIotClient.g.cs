@@ -35,6 +35,19 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task AttachPolicyAsync(AttachPolicyRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>AttachPrincipalPolicy</c>: <c>PUT /principal-policies/{policyName}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="LimitExceededException">The service answered <c>LimitExceededException</c> (HTTP 410).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task AttachPrincipalPolicyAsync(AttachPrincipalPolicyRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>AttachThingPrincipal</c>: <c>PUT /things/{thingName}/principals</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
@@ -407,6 +420,18 @@ public interface IIotClient
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task DetachPolicyAsync(DetachPolicyRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>AWS IoT <c>DetachPrincipalPolicy</c>: <c>DELETE /principal-policies/{policyName}</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task DetachPrincipalPolicyAsync(DetachPrincipalPolicyRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>AWS IoT <c>DetachThingPrincipal</c>: <c>DELETE /things/{thingName}/principals</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
     /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
@@ -535,6 +560,18 @@ public interface IIotClient
     /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
     /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
     Task<ListPolicyVersionsResponse> ListPolicyVersionsAsync(ListPolicyVersionsRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>AWS IoT <c>ListPrincipalPolicies</c>: <c>GET /principal-policies</c>.</summary>
+    /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>
+    /// <param name="cancellationToken">Cancels the call, including any wait between retries.</param>
+    /// <exception cref="InternalFailureException">The service answered <c>InternalFailureException</c> (HTTP 500).</exception>
+    /// <exception cref="InvalidRequestException">The service answered <c>InvalidRequestException</c> (HTTP 400).</exception>
+    /// <exception cref="ResourceNotFoundException">The service answered <c>ResourceNotFoundException</c> (HTTP 404).</exception>
+    /// <exception cref="ServiceUnavailableException">The service answered <c>ServiceUnavailableException</c> (HTTP 503).</exception>
+    /// <exception cref="ThrottlingException">The service answered <c>ThrottlingException</c> (HTTP 400).</exception>
+    /// <exception cref="UnauthorizedException">The service answered <c>UnauthorizedException</c> (HTTP 401).</exception>
+    /// <exception cref="IotServiceException">The service answered another error, after the retries it allows.</exception>
+    Task<ListPrincipalPoliciesResponse> ListPrincipalPoliciesAsync(ListPrincipalPoliciesRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>AWS IoT <c>ListPrincipalThings</c>: <c>GET /principals/things</c>.</summary>
     /// <param name="request">The operation's input; members bound to the URI, the query string and headers are sent there, the others as the JSON body.</param>

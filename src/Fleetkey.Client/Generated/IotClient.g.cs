@@ -35,6 +35,15 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task AttachPrincipalPolicyAsync(AttachPrincipalPolicyRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("AttachPrincipalPolicy", HttpMethod.Put, $"/principal-policies/{OperationRequest.Label(request.PolicyName, "PolicyName")}");
+        operation.AddHeader("x-amzn-iot-principal", request.Principal);
+        return SendAsync(operation, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<AttachThingPrincipalResponse> AttachThingPrincipalAsync(AttachThingPrincipalRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -346,6 +355,15 @@ public sealed partial class IotClient
     }
 
     /// <inheritdoc/>
+    public Task DetachPrincipalPolicyAsync(DetachPrincipalPolicyRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("DetachPrincipalPolicy", HttpMethod.Delete, $"/principal-policies/{OperationRequest.Label(request.PolicyName, "PolicyName")}");
+        operation.AddHeader("x-amzn-iot-principal", request.Principal);
+        return SendAsync(operation, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<DetachThingPrincipalResponse> DetachThingPrincipalAsync(DetachThingPrincipalRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -454,6 +472,18 @@ public sealed partial class IotClient
         ArgumentNullException.ThrowIfNull(request);
         var operation = new OperationRequest("ListPolicyVersions", HttpMethod.Get, $"/policies/{OperationRequest.Label(request.PolicyName, "PolicyName")}/version");
         return SendAsync(operation, IotJsonContext.Default.ListPolicyVersionsResponse, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ListPrincipalPoliciesResponse> ListPrincipalPoliciesAsync(ListPrincipalPoliciesRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var operation = new OperationRequest("ListPrincipalPolicies", HttpMethod.Get, "/principal-policies");
+        operation.AddQuery("isAscendingOrder", request.AscendingOrder);
+        operation.AddQuery("marker", request.Marker);
+        operation.AddQuery("pageSize", request.PageSize);
+        operation.AddHeader("x-amzn-iot-principal", request.Principal);
+        return SendAsync(operation, IotJsonContext.Default.ListPrincipalPoliciesResponse, cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -105,6 +105,25 @@ public static class IotClientPaginators
             cancellationToken);
     }
 
+    /// <summary>Every item of every page of <c>ListPrincipalPolicies</c> (<c>policies</c>), fetched page by page.</summary>
+    /// <param name="request">The first page's request; its <c>marker</c> is where the walk starts.</param>
+    public static IAsyncEnumerable<Policy> ListAllPrincipalPoliciesAsync(this IIotClient client, ListPrincipalPoliciesRequest request, CancellationToken cancellationToken = default) =>
+        Paginator.Items(ListPrincipalPoliciesPagesAsync(client, request, cancellationToken), static page => page.Policies);
+
+    /// <summary>Every page of <c>ListPrincipalPolicies</c>, from the request's <c>marker</c> on until <c>nextMarker</c> is empty.</summary>
+    public static IAsyncEnumerable<ListPrincipalPoliciesResponse> ListPrincipalPoliciesPagesAsync(this IIotClient client, ListPrincipalPoliciesRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(request);
+        return Paginator.Pages(
+            request,
+            client.ListPrincipalPoliciesAsync,
+            static request => request.Marker,
+            static (request, token) => request with { Marker = token },
+            static page => page.NextMarker,
+            cancellationToken);
+    }
+
     /// <summary>Every item of every page of <c>ListPrincipalThings</c> (<c>things</c>), fetched page by page.</summary>
     /// <param name="request">The first page's request; its <c>nextToken</c> is where the walk starts.</param>
     public static IAsyncEnumerable<string> ListAllPrincipalThingsAsync(this IIotClient client, ListPrincipalThingsRequest request, CancellationToken cancellationToken = default) =>

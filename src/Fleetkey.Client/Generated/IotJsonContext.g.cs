@@ -51,6 +51,7 @@ namespace Fleetkey.Client;
 [JsonSerializable(typeof(ListCertificatesResponse), TypeInfoPropertyName = "ListCertificatesResponse")]
 [JsonSerializable(typeof(ListPoliciesResponse), TypeInfoPropertyName = "ListPoliciesResponse")]
 [JsonSerializable(typeof(ListPolicyVersionsResponse), TypeInfoPropertyName = "ListPolicyVersionsResponse")]
+[JsonSerializable(typeof(ListPrincipalPoliciesResponse), TypeInfoPropertyName = "ListPrincipalPoliciesResponse")]
 [JsonSerializable(typeof(ListPrincipalThingsResponse), TypeInfoPropertyName = "ListPrincipalThingsResponse")]
 [JsonSerializable(typeof(ListPrincipalThingsV2Response), TypeInfoPropertyName = "ListPrincipalThingsV2Response")]
 [JsonSerializable(typeof(ListProvisioningTemplateVersionsResponse), TypeInfoPropertyName = "ListProvisioningTemplateVersionsResponse")]

@@ -47,6 +47,16 @@ public sealed record AttachPolicyRequest
     public required string Target { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>AttachPrincipalPolicy</c> operation.</summary>
+public sealed record AttachPrincipalPolicyRequest
+{
+    /// <summary>Required. URI label <c>{policyName}</c>. 1 to 128 characters. Pattern <c>[\w+=,.@-]+</c>.</summary>
+    public required string PolicyName { get; init; }
+
+    /// <summary>Required. Header <c>x-amzn-iot-principal</c>.</summary>
+    public required string Principal { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>AttachThingPrincipal</c> operation.</summary>
 public sealed record AttachThingPrincipalRequest
 {
@@ -991,6 +1001,16 @@ public sealed record DetachPolicyRequest
     public required string Target { get; init; }
 }
 
+/// <summary>The input of the AWS IoT <c>DetachPrincipalPolicy</c> operation.</summary>
+public sealed record DetachPrincipalPolicyRequest
+{
+    /// <summary>Required. URI label <c>{policyName}</c>. 1 to 128 characters. Pattern <c>[\w+=,.@-]+</c>.</summary>
+    public required string PolicyName { get; init; }
+
+    /// <summary>Required. Header <c>x-amzn-iot-principal</c>.</summary>
+    public required string Principal { get; init; }
+}
+
 /// <summary>The input of the AWS IoT <c>DetachThingPrincipal</c> operation.</summary>
 public sealed record DetachThingPrincipalRequest
 {
@@ -1331,6 +1351,34 @@ public sealed record ListPolicyVersionsResponse
     /// <summary>JSON member <c>policyVersions</c>.</summary>
     [JsonPropertyName("policyVersions")]
     public IReadOnlyList<PolicyVersion>? PolicyVersions { get; init; }
+}
+
+/// <summary>The input of the AWS IoT <c>ListPrincipalPolicies</c> operation.</summary>
+public sealed record ListPrincipalPoliciesRequest
+{
+    /// <summary>Query parameter <c>isAscendingOrder</c>.</summary>
+    public bool? AscendingOrder { get; init; }
+
+    /// <summary>Query parameter <c>marker</c>. 0 to 1024 characters. Pattern <c>[A-Za-z0-9+/]+={0,2}</c>.</summary>
+    public string? Marker { get; init; }
+
+    /// <summary>Query parameter <c>pageSize</c>. From 1 to 250.</summary>
+    public int? PageSize { get; init; }
+
+    /// <summary>Required. Header <c>x-amzn-iot-principal</c>.</summary>
+    public required string Principal { get; init; }
+}
+
+/// <summary>The output of the AWS IoT <c>ListPrincipalPolicies</c> operation.</summary>
+public sealed record ListPrincipalPoliciesResponse
+{
+    /// <summary>JSON member <c>nextMarker</c>. 0 to 1024 characters. Pattern <c>[A-Za-z0-9+/]+={0,2}</c>.</summary>
+    [JsonPropertyName("nextMarker")]
+    public string? NextMarker { get; init; }
+
+    /// <summary>JSON member <c>policies</c>.</summary>
+    [JsonPropertyName("policies")]
+    public IReadOnlyList<Policy>? Policies { get; init; }
 }
 
 /// <summary>The input of the AWS IoT <c>ListPrincipalThings</c> operation.</summary>

@@ -196,6 +196,28 @@ public sealed class PolicyService(IFleetStore store, TimeProvider time)
             return await session.Policies.DetachAsync(name, target, ct);
         }, cancellationToken);
 
+    /// <summary>
+    /// The policies attached to a principal by creation date (the deprecated ListPrincipalPolicies). A target
+    /// holds at most <see cref="MaxPoliciesPerTarget"/> policies, so they are ordered and paged here, not by the store.
+    /// </summary>
+    public Task<Page<Policy>> ListForPrincipalAsync(IotScope scope, string principalArn, bool ascending, PageRequest page, CancellationToken cancellationToken) =>
+        store.ReadAsync(async (session, ct) =>
+        {
+            var target = await ResolveTargetAsync(session, scope, principalArn, ct);
+            var policies = new List<Policy>();
+            foreach (var name in await session.Policies.ListAttachedAsync([target], null, int.MaxValue, ct))
+            {
+                policies.Add((await session.Policies.GetAsync(name, ct))!);
+            }
+
+            static string Key(Policy p) => Paging.CreationKey(p.CreatedAt, p.Name);
+            var rows = (ascending ? policies.OrderBy(Key, StringComparer.Ordinal) : policies.OrderByDescending(Key, StringComparer.Ordinal))
+                .Where(p => page.After is null || (string.CompareOrdinal(Key(p), page.After) is var order && (ascending ? order > 0 : order < 0)))
+                .Take(page.Fetch)
+                .ToList();
+            return Paging.ToPage(rows, page.Limit, Key);
+        }, cancellationToken);
+
     /// <summary>Policies attached to a target; for a thing group with <paramref name="recursive"/>, also its ancestors'.</summary>
     public Task<Page<Policy>> ListAttachedAsync(IotScope scope, string targetArn, bool recursive, PageRequest page, CancellationToken cancellationToken) =>
         store.ReadAsync(async (session, ct) =>

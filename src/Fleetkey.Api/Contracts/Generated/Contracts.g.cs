@@ -38,6 +38,14 @@ internal sealed record AttachPolicyRequest
     public required string Target { get; init; }
 }
 
+/// <summary>The AttachPrincipalPolicy input.</summary>
+internal sealed record AttachPrincipalPolicyRequest
+{
+    public required string PolicyName { get; init; }
+
+    public required string Principal { get; init; }
+}
+
 /// <summary>The AttachThingPrincipal input.</summary>
 internal sealed record AttachThingPrincipalRequest
 {
@@ -756,6 +764,14 @@ internal sealed record DetachPolicyRequest
     public required string Target { get; init; }
 }
 
+/// <summary>The DetachPrincipalPolicy input.</summary>
+internal sealed record DetachPrincipalPolicyRequest
+{
+    public required string PolicyName { get; init; }
+
+    public required string Principal { get; init; }
+}
+
 /// <summary>The DetachThingPrincipal input.</summary>
 internal sealed record DetachThingPrincipalRequest
 {
@@ -1125,6 +1141,26 @@ internal sealed record ListPolicyVersionsRequest
 internal sealed record ListPolicyVersionsResponse
 {
     public IReadOnlyList<PolicyVersion>? PolicyVersions { get; init; }
+}
+
+/// <summary>The ListPrincipalPolicies input.</summary>
+internal sealed record ListPrincipalPoliciesRequest
+{
+    public bool? AscendingOrder { get; init; }
+
+    public string? Marker { get; init; }
+
+    public int? PageSize { get; init; }
+
+    public required string Principal { get; init; }
+}
+
+/// <summary>The ListPrincipalPolicies output.</summary>
+internal sealed record ListPrincipalPoliciesResponse
+{
+    public string? NextMarker { get; init; }
+
+    public IReadOnlyList<Policy>? Policies { get; init; }
 }
 
 /// <summary>The ListPrincipalThings input.</summary>
