@@ -2,8 +2,8 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Net;
 using Fleetkey.Core.Registry;
+using Fleetkey.Services.Changes;
 using Fleetkey.Services.Security;
-using Fleetkey.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,7 +39,7 @@ internal sealed partial class MqttBroker(
     DeviceTlsHandshake handshake,
     ConnectionLimiter limiter,
     AuthorizationCache authorizations,
-    IFleetStore store,
+    FleetChanges changes,
     IEnumerable<IDeviceConnectionObserver> observers,
     JustInTimeConnections justInTime,
     RetainedMessageBudget retained,
@@ -422,15 +422,15 @@ internal sealed partial class MqttBroker(
     private async Task WatchAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.RevocationPollInterval, time);
-        long? seen = null;
+        var seen = ChangeStamp.Unknown;
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
                 try
                 {
-                    var stamp = await store.ChangeStampAsync(cancellationToken);
-                    if (stamp is not null && stamp == seen)
+                    var (changed, stamp) = await changes.SinceAsync(seen, cancellationToken);
+                    if (!changed)
                     {
                         continue;
                     }
