@@ -1,14 +1,15 @@
 using System.Collections.Concurrent;
+using Fleetkey.Services.Changes;
 using Fleetkey.Services.Security;
-using Fleetkey.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Fleetkey.Mqtt;
 
 /// <summary>
-/// Device authorizations by certificate and client id, kept while the store's change stamp stays the
-/// same, so that a connect storm or a stream of publishes reads the store once per device and the
-/// next operation after any commit (here, by the CLI or on another node) sees it.
+/// Device authorizations by certificate and client id, kept while the fleet's change stamp
+/// (<see cref="FleetChanges"/>) stays the same, so that a connect storm or a stream of publishes reads
+/// the store once per device and the next operation after any commit (here, by the CLI or on another
+/// node) sees it.
 /// </summary>
 /// <remarks>
 /// A store that cannot tell whether it changed gets no stamp; its entries are then kept for one
@@ -19,7 +20,7 @@ namespace Fleetkey.Mqtt;
 /// broker restart's reconnect storm) is then answered without a store read.
 /// </remarks>
 internal sealed class AuthorizationCache(
-    IFleetStore store, DeviceAuthorizationService service, IOptions<MqttBrokerOptions> options, TimeProvider time, BrokerMetrics metrics)
+    FleetChanges changes, DeviceAuthorizationService service, IOptions<MqttBrokerOptions> options, TimeProvider time, BrokerMetrics metrics)
 {
     private const int MaxEntries = 100_000;
 
@@ -31,13 +32,13 @@ internal sealed class AuthorizationCache(
     private readonly string _accountId = options.Value.AccountId;
     private readonly TimeSpan _maxAgeWithoutStamp = options.Value.RevocationPollInterval;
 
-    private sealed record Entry(long? Stamp, long LoadedAt, DeviceAuthorization? Value);
+    private sealed record Entry(ChangeStamp Stamp, long LoadedAt, DeviceAuthorization? Value);
 
     /// <summary>The device's authorization, or null when the certificate is unknown to the store.</summary>
     public async ValueTask<DeviceAuthorization?> GetAsync(string certificateId, string clientId, CancellationToken cancellationToken)
     {
         // The stamp is read before the store, so a commit racing with the read changes it and the next call reloads.
-        var stamp = await store.ChangeStampAsync(cancellationToken);
+        var stamp = await changes.CurrentAsync(cancellationToken);
         var key = (certificateId, clientId);
         if (_entries.TryGetValue(key, out var entry) && IsFresh(entry, stamp))
         {
@@ -70,6 +71,6 @@ internal sealed class AuthorizationCache(
         }
     }
 
-    private bool IsFresh(Entry entry, long? stamp) =>
-        stamp is not null ? entry.Stamp == stamp : entry.Stamp is null && time.GetElapsedTime(entry.LoadedAt) < _maxAgeWithoutStamp;
+    private bool IsFresh(Entry entry, ChangeStamp stamp) =>
+        stamp.IsKnown ? !stamp.ChangedSince(entry.Stamp) : !entry.Stamp.IsKnown && time.GetElapsedTime(entry.LoadedAt) < _maxAgeWithoutStamp;
 }

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
 using Fleetkey.Core.Registry;
+using Fleetkey.Services.Changes;
 using Fleetkey.Services.Security;
-using Fleetkey.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Fleetkey.Mqtt;
@@ -17,10 +17,11 @@ namespace Fleetkey.Mqtt;
 /// <remarks>
 /// SslStream asks its validation callback synchronously, so the store is read synchronously here: a
 /// SQLite read completes at once, a PostgreSQL one holds the handshake's thread for a round trip. A
-/// certificate's status is remembered while the store's change stamp stays the same (as
-/// <see cref="AuthorizationCache"/> does), so a reconnecting fleet costs no read.
+/// certificate's status is remembered while the fleet's change stamp (<see cref="FleetChanges"/>) stays
+/// the same (as <see cref="AuthorizationCache"/> does), so a reconnecting fleet costs no read.
 /// </remarks>
-internal sealed class CertificateAdmission(IFleetStore store, RegisteredCaTrust registered, IOptions<MqttBrokerOptions> options, TimeProvider time)
+internal sealed class CertificateAdmission(
+    FleetChanges changes, CertificateService certificates, RegisteredCaTrust registered, IOptions<MqttBrokerOptions> options, TimeProvider time)
 {
     private const int MaxEntries = 100_000;
 
@@ -30,7 +31,7 @@ internal sealed class CertificateAdmission(IFleetStore store, RegisteredCaTrust 
     private readonly ConcurrentDictionary<string, Entry> _statuses = new(StringComparer.Ordinal);
     private readonly TimeSpan _maxAgeWithoutStamp = options.Value.RevocationPollInterval;
 
-    private sealed record Entry(long? Stamp, long LoadedAt, string? Status);
+    private sealed record Entry(ChangeStamp Stamp, long LoadedAt, string? Status);
 
     /// <summary>Null when the certificate may go on to CONNECT; otherwise the refusal's metric reason.</summary>
     public string? Refusal(X509Certificate2 certificate)
@@ -53,14 +54,14 @@ internal sealed class CertificateAdmission(IFleetStore store, RegisteredCaTrust 
     private string? Status(string certificateId)
     {
         using var timeout = new CancellationTokenSource(ReadTimeout);
-        var stamp = Wait(store.ChangeStampAsync(timeout.Token));
+        var stamp = Wait(changes.CurrentAsync(timeout.Token));
         if (_statuses.TryGetValue(certificateId, out var entry)
-            && (stamp is not null ? entry.Stamp == stamp : entry.Stamp is null && time.GetElapsedTime(entry.LoadedAt) < _maxAgeWithoutStamp))
+            && (stamp.IsKnown ? !stamp.ChangedSince(entry.Stamp) : !entry.Stamp.IsKnown && time.GetElapsedTime(entry.LoadedAt) < _maxAgeWithoutStamp))
         {
             return entry.Status;
         }
 
-        var certificate = store.ReadAsync((session, ct) => session.Certificates.GetAsync(certificateId, ct), timeout.Token).GetAwaiter().GetResult();
+        var certificate = certificates.FindAsync(certificateId, timeout.Token).GetAwaiter().GetResult();
         if (_statuses.Count >= MaxEntries)
         {
             _statuses.Clear();

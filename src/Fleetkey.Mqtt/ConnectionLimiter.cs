@@ -18,6 +18,7 @@ internal sealed class ConnectionLimiter(IOptions<MqttBrokerOptions> options, Bro
     private readonly MqttBrokerOptions _options = options.Value;
     private readonly Lock _lock = new();
     private readonly Dictionary<UInt128, Counts> _byAddress = [];
+    private readonly ChangeSignal _released = new();
     private int _open;
 
     private sealed class Counts
@@ -37,6 +38,9 @@ internal sealed class ConnectionLimiter(IOptions<MqttBrokerOptions> options, Bro
             }
         }
     }
+
+    /// <summary>Completes when the next connection is released (for tests).</summary>
+    internal Task NextRelease => _released.Next;
 
     /// <summary>A lease on one connection slot, pending until <see cref="Lease.Connected"/>; null when refused (counted).</summary>
     public Lease? TryAdmit(EndPoint? remote)
@@ -110,6 +114,8 @@ internal sealed class ConnectionLimiter(IOptions<MqttBrokerOptions> options, Bro
                 _byAddress.Remove(lease.Key);
             }
         }
+
+        _released.Raise();
     }
 
     private static UInt128 Key(EndPoint? remote)

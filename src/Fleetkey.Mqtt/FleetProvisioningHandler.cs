@@ -19,7 +19,8 @@ namespace Fleetkey.Mqtt;
 /// recipient and the delivery check drops it for every other subscriber. No device may publish on an
 /// answer topic, whatever its policy (answers could be forged otherwise).
 /// </remarks>
-internal sealed partial class FleetProvisioningHandler(FleetProvisioningService fleet, ILogger<FleetProvisioningHandler> logger)
+internal sealed partial class FleetProvisioningHandler(
+    FleetProvisioningService fleet, BrokerServer server, BrokerTasks tasks, ILogger<FleetProvisioningHandler> logger)
 {
     private const string CertificatesPrefix = "$aws/certificates/";
     private const string TemplatesPrefix = "$aws/provisioning-templates/";
@@ -88,8 +89,37 @@ internal sealed partial class FleetProvisioningHandler(FleetProvisioningService 
         return topic.EndsWith(Rejected, StringComparison.Ordinal) && Parse(topic[..^Rejected.Length]) is not null;
     }
 
+    /// <summary>
+    /// Answers a request of <paramref name="session"/> in the background (a template's pre-provisioning
+    /// hook may take seconds): the answer goes to that connection only (see <see cref="MayDeliver"/>).
+    /// </summary>
+    public void Answer(DeviceSession session, Request request, ReadOnlySequence<byte> payload)
+    {
+        // MQTTnet reuses the packet's buffer once the interceptor has returned: the answer works on a copy.
+        var copy = new ReadOnlySequence<byte>(payload.ToArray());
+        tasks.Run(cancellationToken => AnswerAsync(session, request, copy, cancellationToken));
+    }
+
+    private async Task AnswerAsync(DeviceSession session, Request request, ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (topic, answer) = await HandleAsync(session, request, payload, cancellationToken);
+            var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(answer).Build();
+            _recipients.AddOrUpdate(message, session);
+            await server.PublishAsync(message);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogAnswerFailed(logger, exception, session.ClientId, request.Operation);
+        }
+    }
+
     /// <summary>Handles a request and returns the answer's topic and payload.</summary>
-    public async Task<(string Topic, byte[] Payload)> HandleAsync(DeviceSession session, Request request, ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    private async Task<(string Topic, byte[] Payload)> HandleAsync(DeviceSession session, Request request, ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
     {
         var claim = new ClaimConnection(session.CertificateId, session.ClientId);
         try
@@ -142,9 +172,6 @@ internal sealed partial class FleetProvisioningHandler(FleetProvisioningService 
     private static byte[] RejectedPayload(string format, int statusCode, string errorCode, string message) =>
         FleetProvisioningPayloads.Write(format, [("statusCode", statusCode), ("errorCode", errorCode), ("errorMessage", message)]);
 
-    /// <summary>Marks an answer for its one recipient.</summary>
-    public void Address(MqttApplicationMessage answer, DeviceSession recipient) => _recipients.AddOrUpdate(answer, recipient);
-
     /// <summary>
     /// Whether a message may be delivered to <paramref name="receiver"/>: true for every message that is
     /// not an answer of this API; an answer only to the session that asked (not even to a later
@@ -168,5 +195,5 @@ internal sealed partial class FleetProvisioningHandler(FleetProvisioningService 
     private static partial void LogFailed(ILogger logger, Exception exception, string clientId, Operation operation);
 
     [LoggerMessage(EventId = 8202, EventName = "FleetProvisioningAnswerFailed", Level = LogLevel.Error, Message = "Fleet provisioning {Operation}: the answer to {ClientId} could not be sent")]
-    internal static partial void LogAnswerFailed(ILogger logger, Exception exception, string clientId, Operation operation);
+    private static partial void LogAnswerFailed(ILogger logger, Exception exception, string clientId, Operation operation);
 }

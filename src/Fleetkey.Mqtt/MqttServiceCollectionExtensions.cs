@@ -26,9 +26,16 @@ public static class MqttServiceCollectionExtensions
         services.AddSingleton<ConnectionLimiter>();
         services.AddSingleton<RetainedMessageBudget>();
         services.AddHostedService<RegisteredCaRefresher>();
+        services.AddSingleton<BrokerServer>();
+        services.AddSingleton<BrokerTasks>();
+        services.AddSingleton<DeviceSessions>();
+        services.AddSingleton<ConnectValidator>();
+        services.AddSingleton<ConnectionObservers>();
+        services.AddSingleton<SessionLifecycle>();
         services.AddSingleton<FleetProvisioningHandler>();
-        services.AddSingleton<MqttBroker>();
-        services.AddHostedService(sp => sp.GetRequiredService<MqttBroker>());
+        services.AddSingleton<PolicyEnforcement>();
+        services.AddSingleton<RevocationMonitor>();
+        services.AddHostedService<MqttBroker>();
         return services;
     }
 }

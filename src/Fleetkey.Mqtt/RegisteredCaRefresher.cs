@@ -1,5 +1,5 @@
+using Fleetkey.Services.Changes;
 using Fleetkey.Services.Security;
-using Fleetkey.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,43 +8,46 @@ namespace Fleetkey.Mqtt;
 
 /// <summary>
 /// Keeps the broker's snapshot of registered ACTIVE CAs current: loads it before the broker starts and
-/// reloads it whenever the store changed (every poll for a store without a change stamp), so that a CA
+/// reloads it whenever the fleet changed (every poll for a store without a change stamp), so that a CA
 /// registered or deactivated on another node or by the CLI is seen within a poll interval. Changes made
 /// through this process's API reload it at once.
 /// </summary>
+/// <remarks>A change counts as seen only once the reload after it succeeded: a failed reload is tried again at the next tick.</remarks>
 internal sealed partial class RegisteredCaRefresher(
     RegisteredCaTrust trust,
-    IFleetStore store,
+    FleetChanges changes,
     IOptions<MqttBrokerOptions> options,
     TimeProvider time,
     ILogger<RegisteredCaRefresher> logger) : BackgroundService
 {
+    private ChangeStamp _seen;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        // The stamp before the load: a change committed during it is reloaded at the first tick.
+        var stamp = await changes.CurrentAsync(cancellationToken);
         await trust.RefreshAsync(cancellationToken);
+        _seen = stamp;
         await base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.RevocationPollInterval, time);
-        var seen = await store.ChangeStampAsync(stoppingToken);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
-                    var stamp = await store.ChangeStampAsync(stoppingToken);
-                    if (stamp is not null && stamp == seen)
+                    var (changed, stamp) = await changes.SinceAsync(_seen, stoppingToken);
+                    if (changed)
                     {
-                        continue;
+                        await trust.RefreshAsync(stoppingToken);
+                        _seen = stamp;
                     }
-
-                    seen = stamp;
-                    await trust.RefreshAsync(stoppingToken);
                 }
-                catch (Exception exception) when (exception is not OperationCanceledException)
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                 {
                     LogRefreshFailed(logger, exception);
                 }

@@ -27,11 +27,12 @@ internal sealed partial class TlsServerAdapter(
     ConnectionLimiter limiter,
     BrokerMetrics metrics,
     IMqttNetLogger mqttNetLog,
-    ILogger<MqttBroker> logger) : IMqttServerAdapter
+    ILogger logger) : IMqttServerAdapter
 {
     private const int Backlog = 1024;
 
     private readonly CancellationTokenSource _stopping = new();
+    private readonly RunningTasks _connections = new();
     private Socket? _listener;
     private Task? _accepting;
 
@@ -73,6 +74,9 @@ internal sealed partial class TlsServerAdapter(
         }
     }
 
+    /// <summary>Completes when every connection accepted so far has ended (the broker awaits it once MQTTnet has closed its sessions).</summary>
+    public Task WhenConnectionsEndedAsync() => _connections.WhenAllAsync();
+
     public void Dispose()
     {
         _stopping.Cancel();
@@ -99,7 +103,7 @@ internal sealed partial class TlsServerAdapter(
                 continue;
             }
 
-            _ = Task.Run(() => ServeAsync(socket, serverOptions, cancellationToken), CancellationToken.None);
+            _connections.Add(Task.Run(() => ServeAsync(socket, serverOptions, cancellationToken), CancellationToken.None));
         }
     }
 

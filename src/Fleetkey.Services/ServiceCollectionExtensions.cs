@@ -14,6 +14,7 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddFleetkeyServices(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Changes.FleetChanges>();
         services.AddSingleton<ThingService>();
         services.AddSingleton<ThingTypeService>();
         services.AddSingleton<ThingGroupService>();

@@ -30,7 +30,9 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
     private const string Template = "fleet-tpl";
     private const string RoleArn = "arn:aws:iam::123456789012:role/provisioning";
     private static readonly CancellationToken None = CancellationToken.None;
-    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(1500);
+
+    // A request topic: the broker never forwards a device's publish there, the claim policy lets its holder receive it.
+    private const string MarkerTopic = "$aws/certificates/create/json";
 
     private const string TemplateBody = """
         {
@@ -218,8 +220,7 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
 
         // The bystander shares the claim certificate and subscribed to the same topics: it saw nothing,
         // neither the answers nor the requests (the RegisterThing request carries the token).
-        await Task.Delay(Quiet);
-        Assert.Empty(bystander.Received);
+        await AssertNothingReceivedAsync(bystander);
 
         var device = await ConnectAsync(Usable(created["certificatePem"]!.GetValue<string>(), created["privateKey"]!.GetValue<string>()), "fleet-SN-1");
         await device.PublishAsync("telemetry/fleet-SN-1", Json("{\"t\":1}"));
@@ -355,14 +356,13 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
     {
         var forger = await ConnectAsync(_claim, "claim-forger");
         var victim = await ConnectAsync(_claim, "claim-victim");
-        await victim.SubscribeAsync("$aws/certificates/create/json/accepted");
+        await victim.SubscribeAsync("$aws/certificates/create/json/accepted", MarkerTopic);
 
         var result = await forger.Client.PublishAsync(new MqttApplicationMessageBuilder()
             .WithTopic("$aws/certificates/create/json/accepted").WithPayload("{\"privateKey\":\"mine\"}").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
 
         Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, result.ReasonCode);
-        await Task.Delay(Quiet);
-        Assert.Empty(victim.Received);
+        await AssertNothingReceivedAsync(victim);
     }
 
     [Fact]
@@ -390,7 +390,15 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
         var requester = await ConnectAsync(_claim, "claim-hook");
         var created = await CreateKeysAsync(requester);
 
-        var (topic, answer) = await ProvisionAsync(requester, "hooked", ProvisionRequest(created["certificateOwnershipToken"]!.GetValue<string>(), "SN-H"));
+        var provisioning = ProvisionAsync(requester, "hooked", ProvisionRequest(created["certificateOwnershipToken"]!.GetValue<string>(), "SN-H"));
+        if (mode == "slow")
+        {
+            // The hook has the request and keeps it: the broker's deadline runs on the host's clock.
+            await hook.Called;
+            _host.Time.Advance(PreProvisioningHookClient.Timeout);
+        }
+
+        var (topic, answer) = await provisioning;
 
         Assert.EndsWith(outcome, topic, StringComparison.Ordinal);
         var input = Assert.Single(hook.Requests);
@@ -411,11 +419,13 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
         }
     }
 
-    /// <summary>A pre-provisioning hook on a loopback port: allows (overriding Site), refuses, or answers too late.</summary>
+    /// <summary>A pre-provisioning hook on a loopback port: allows (overriding Site), refuses, or answers not before it is disposed.</summary>
     private sealed class HookServer : IDisposable
     {
         private readonly HttpListener _listener = new();
         private readonly string _mode;
+        private readonly TaskCompletionSource _called = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public HookServer(string mode)
         {
@@ -429,6 +439,9 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
         public string Url { get; }
 
         public ConcurrentQueue<JsonObject> Requests { get; } = new();
+
+        /// <summary>Completes when the first request has come in.</summary>
+        public Task Called => _called.Task;
 
         private async Task ServeAsync()
         {
@@ -446,9 +459,10 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
 
                 using var reader = new StreamReader(context.Request.InputStream);
                 Requests.Enqueue(JsonNode.Parse(await reader.ReadToEndAsync())!.AsObject());
+                _called.TrySetResult();
                 if (_mode == "slow")
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(7));
+                    await _disposed.Task;
                 }
 
                 var body = _mode == "refuse" ? """{"allowProvisioning": false}""" : """{"allowProvisioning": true, "parameterOverrides": {"Site": "hooked-site"}}""";
@@ -465,7 +479,26 @@ public sealed class FleetProvisioningBrokerTests : IAsyncLifetime
             }
         }
 
-        public void Dispose() => _listener.Close();
+        public void Dispose()
+        {
+            _listener.Close();
+            _disposed.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Proves <paramref name="device"/> was sent nothing so far: once the broker's background work (its
+    /// answers) has ended, the broker publishes a marker the device subscribed to, and a session's messages
+    /// arrive in order, so anything sent to it before would arrive before the marker.
+    /// </summary>
+    private async Task AssertNothingReceivedAsync(Device device)
+    {
+        await Service<BrokerTasks>().WhenIdleAsync();
+        await Service<BrokerServer>().PublishAsync(MarkerTopic, "marker"u8.ToArray());
+
+        var (topic, _) = await device.NextAsync();
+        Assert.Equal(MarkerTopic, topic);
+        Assert.Empty(device.Received);
     }
 
     private static byte[] Cbor(Action<CborWriter> members, int count)

@@ -205,7 +205,8 @@ public sealed class MqttLimitsTests : IAsyncDisposable
             socket.Dispose();
         }
 
-        await WaitUntilAsync(() => Host.Services.GetRequiredService<ConnectionLimiter>().Open == 0);
+        var limiter = Host.Services.GetRequiredService<ConnectionLimiter>();
+        await Signals.WaitUntilAsync(() => limiter.NextRelease, () => limiter.Open == 0);
         await using var connected = await ConnectedAsync(device);
     }
 
@@ -535,17 +536,6 @@ public sealed class MqttLimitsTests : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition() && DateTime.UtcNow < until)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(condition());
     }
 
     private static int FreePort()

@@ -30,7 +30,7 @@ internal sealed partial class PreProvisioningHookJsonContext : JsonSerializerCon
 /// unreadable answer, timeout, connection failure, a Lambda ARN Fleetkey cannot call) refuses
 /// provisioning with ACCESS_DENIED, as AWS does when its Lambda fails.
 /// </summary>
-public sealed partial class PreProvisioningHookClient(IHttpClientFactory clients, ILogger<PreProvisioningHookClient> logger)
+public sealed partial class PreProvisioningHookClient(IHttpClientFactory clients, TimeProvider time, ILogger<PreProvisioningHookClient> logger)
 {
     /// <summary>The named HttpClient the hook calls use.</summary>
     public const string HttpClientName = "fleetkey-pre-provisioning-hook";
@@ -55,8 +55,8 @@ public sealed partial class PreProvisioningHookClient(IHttpClientFactory clients
 
         // A hook URL may carry a secret (user info, a key in its query): only scheme, host, port and path are logged.
         target = $"{url.Scheme}://{url.Host}:{url.Port}{url.AbsolutePath}";
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Timeout);
+        using var deadline = new CancellationTokenSource(Timeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         PreProvisioningHookOutput? output;
         try
         {

@@ -211,8 +211,11 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
     }
 
     public async Task<Certificate> DescribeAsync(string certificateId, CancellationToken cancellationToken) =>
-        await store.ReadAsync((session, ct) => session.Certificates.GetAsync(certificateId, ct), cancellationToken)
-        ?? ThrowHelper.NotFound<Certificate>(NotFoundMessage(certificateId));
+        await FindAsync(certificateId, cancellationToken) ?? ThrowHelper.NotFound<Certificate>(NotFoundMessage(certificateId));
+
+    /// <summary>The certificate, or null when the store has none with this id (the broker's TLS admission asks its status).</summary>
+    public Task<Certificate?> FindAsync(string certificateId, CancellationToken cancellationToken) =>
+        store.ReadAsync((session, ct) => session.Certificates.GetAsync(certificateId, ct), cancellationToken);
 
     public Task<Page<Certificate>> ListAsync(string? caCertificateId, bool ascending, PageRequest page, CancellationToken cancellationToken) =>
         store.ReadAsync(async (session, ct) =>
