@@ -13,55 +13,36 @@ namespace Fleetkey.Pki;
 /// host's signal that the server is idle, for a take to wake it, or for the stop. A host that gives no
 /// idle signal is asked again at each wake, and at the latest after <see cref="DeviceKeyPool.RecountInterval"/>.
 /// </remarks>
-internal sealed class DeviceKeyGenerator : IDisposable
+/// <param name="isIdle">Whether the server is idle; a key beyond the first tranche is started only then.</param>
+/// <param name="whenIdle">Completes once the server is idle; null: <paramref name="isIdle"/> is asked again at each wake.</param>
+/// <param name="refillBuffer">Wakes the prefetch once stored keys leave the buffer low.</param>
+internal sealed class DeviceKeyGenerator(
+    DeviceKeyStock stock,
+    int firstTranche,
+    DeviceKeyPoolMetrics metrics,
+    DeviceKeyPoolProgress progress,
+    Func<bool> isIdle,
+    Func<CancellationToken, Task>? whenIdle,
+    Action refillBuffer,
+    ILogger logger) : IDisposable
 {
     // 10, not 19: requests still get ~90% of a core the generator competes for, and the pool still
     // fills on a machine busy with other processes.
     private const int Nice = 10;
 
-    private readonly DeviceKeyStock _stock;
-    private readonly int _firstTranche;
-    private readonly DeviceKeyPoolMetrics _metrics;
-    private readonly DeviceKeyPoolProgress _progress;
-    private readonly Func<bool> _isIdle;
-    private readonly Func<CancellationToken, Task>? _whenIdle;
-    private readonly Action _refillBuffer;
-    private readonly ILogger _logger;
     private readonly AutoResetEvent _wake = new(initialState: false);
 
-    // Whether the pool has held the first tranche since start (a restart on a filled store has).
+    // Whether the pool has held the first tranche since start (a restart on a filled store has): first
+    // decided at the start, before the prefetch moves any stored key.
     private bool _trancheMade;
 
     // The host's idle signal while the server is busy: asked for once per busy spell, not once per wake.
     private Task? _idle;
 
-    /// <param name="isIdle">Whether the server is idle; a key beyond the first tranche is started only then.</param>
-    /// <param name="whenIdle">Completes once the server is idle; null: <paramref name="isIdle"/> is asked again at each wake.</param>
-    /// <param name="refillBuffer">Wakes the prefetch once stored keys leave the buffer low.</param>
-    public DeviceKeyGenerator(
-        DeviceKeyStock stock,
-        int firstTranche,
-        DeviceKeyPoolMetrics metrics,
-        DeviceKeyPoolProgress progress,
-        Func<bool> isIdle,
-        Func<CancellationToken, Task>? whenIdle,
-        Action refillBuffer,
-        ILogger logger)
-    {
-        _stock = stock;
-        _firstTranche = firstTranche;
-        _metrics = metrics;
-        _progress = progress;
-        _isIdle = isIdle;
-        _whenIdle = whenIdle;
-        _refillBuffer = refillBuffer;
-        _logger = logger;
-        _trancheMade = stock.Available >= firstTranche;
-    }
-
     /// <summary>Starts the thread; the task completes when it ends (after <paramref name="stopping"/>).</summary>
     public Task Start(CancellationToken stopping)
     {
+        _trancheMade = stock.Available >= firstTranche;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // A dedicated thread: key generation is CPU-bound and blocking, and at a low priority it
@@ -109,17 +90,17 @@ internal sealed class DeviceKeyGenerator : IDisposable
             {
                 // The first tranche is made whether or not requests are in flight, so that a client
                 // calling back to back from the start (never leaving the server idle) finds keys ready.
-                var available = _stock.Available;
-                _trancheMade |= available >= _firstTranche;
-                if (available >= _stock.Capacity)
+                var available = stock.Available;
+                _trancheMade |= available >= firstTranche;
+                if (available >= stock.Capacity)
                 {
                     Flush(token);
                     WaitHandle.WaitAny([_wake, token.WaitHandle], DeviceKeyPool.RecountInterval);
                     continue;
                 }
 
-                _progress.Observe(available, _metrics.Generated);
-                if (_trancheMade && !_isIdle())
+                progress.Observe(available, metrics.Generated);
+                if (_trancheMade && !isIdle())
                 {
                     // Requests first: what was made so far goes where they can get it, then wait.
                     Flush(token);
@@ -127,7 +108,7 @@ internal sealed class DeviceKeyGenerator : IDisposable
                     continue;
                 }
 
-                var key = DeviceKey.Generate(_stock.Algorithm);
+                var key = DeviceKey.Generate(stock.Algorithm);
                 if (token.IsCancellationRequested)
                 {
                     key.Dispose();
@@ -135,16 +116,16 @@ internal sealed class DeviceKeyGenerator : IDisposable
                 }
 
                 // Said before the key is in the pool: whoever sees it there sees the line about it too.
-                _metrics.KeyGenerated();
-                _progress.Adding(_stock.Available + 1, _metrics.Generated);
-                if (_stock.AddGenerated(key) >= DeviceKeyPool.StoreBatch)
+                metrics.KeyGenerated();
+                progress.Adding(stock.Available + 1, metrics.Generated);
+                if (stock.AddGenerated(key) >= DeviceKeyPool.StoreBatch)
                 {
                     Flush(token);
                 }
             }
             catch (Exception exception) when (!token.IsCancellationRequested)
             {
-                DeviceKeyPoolLog.FillFailed(_logger, exception);
+                DeviceKeyPoolLog.FillFailed(logger, exception);
                 token.WaitHandle.WaitOne(DeviceKeyPool.RecountInterval);
             }
             catch (Exception) when (token.IsCancellationRequested)
@@ -157,7 +138,7 @@ internal sealed class DeviceKeyGenerator : IDisposable
     // While the server is busy: until the host says it is idle, a take wakes the generator, or the stop.
     private void WaitUntilIdle(CancellationToken token)
     {
-        if (_whenIdle is null)
+        if (whenIdle is null)
         {
             WaitHandle.WaitAny([_wake, token.WaitHandle], DeviceKeyPool.RecountInterval);
             return;
@@ -166,7 +147,7 @@ internal sealed class DeviceKeyGenerator : IDisposable
         if (_idle is null || _idle.IsCompleted)
         {
             _idle?.Dispose();
-            _idle = _whenIdle(token);
+            _idle = whenIdle(token);
         }
 
         WaitHandle.WaitAny([_wake, token.WaitHandle, ((IAsyncResult)_idle).AsyncWaitHandle], DeviceKeyPool.RecountInterval);
@@ -175,9 +156,9 @@ internal sealed class DeviceKeyGenerator : IDisposable
     // Writes the generated keys to the store (on the generator thread; blocking is fine there).
     private void Flush(CancellationToken token)
     {
-        if (_stock.FlushPendingAsync(token).GetAwaiter().GetResult() && _stock.Buffered <= _stock.BufferTarget / 2)
+        if (stock.FlushPendingAsync(token).GetAwaiter().GetResult() && stock.Buffered <= stock.BufferTarget / 2)
         {
-            _refillBuffer();
+            refillBuffer();
         }
     }
 }
