@@ -125,25 +125,35 @@ public sealed class DeviceKeyPoolTests
     {
         var idle = 0;
         var checks = 0;
+        var askedOnce = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var askedTwice = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var becameIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var pool = new DeviceKeyPool(KeyAlgorithm.EcP256, capacity: 6, firstTranche: 2);
-        pool.Start(() =>
-        {
-            if (Interlocked.Increment(ref checks) == 2)
+        pool.Start(
+            () =>
             {
-                askedTwice.TrySetResult();
-            }
+                var check = Interlocked.Increment(ref checks);
+                (check == 1 ? askedOnce : askedTwice).TrySetResult();
+                return Volatile.Read(ref idle) == 1;
+            },
+            whenIdle: ct => becameIdle.Task.WaitAsync(ct));
 
-            return Volatile.Read(ref idle) == 1;
-        });
+        // Told that the server is busy once the tranche is made, it waits; a take wakes it, and told
+        // again that the server is busy, it makes no key beyond the tranche.
+        await askedOnce.Task;
+        Assert.Equal(2, pool.Generated);
+        using (await pool.TakeAsync(None))
+        {
+        }
 
-        // Told twice that the server is busy: no key beyond the tranche in between.
         await askedTwice.Task;
         Assert.Equal(2, pool.Generated);
 
+        // The host's signal that the server is idle wakes it, and it fills the pool.
         Volatile.Write(ref idle, 1);
+        becameIdle.SetResult();
         await Signals.WaitUntilAsync(() => pool.NextChange, () => pool.Available == 6);
-        Assert.Equal(6, pool.Generated);
+        Assert.Equal(7, pool.Generated);
     }
 
     [Fact]

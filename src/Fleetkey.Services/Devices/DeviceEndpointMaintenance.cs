@@ -1,5 +1,7 @@
 using Fleetkey.Services.Hosting;
+using Fleetkey.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Fleetkey.Services.Devices;
 
@@ -8,12 +10,30 @@ namespace Fleetkey.Services.Devices;
 /// token is refused anyway) and audit rows past the retention. Every node prunes; deleting what another
 /// node already deleted costs nothing.
 /// </summary>
-internal sealed partial class DeviceEndpointMaintenance(DeviceRegistrationService devices, TimeProvider time, ILogger<DeviceEndpointMaintenance> logger)
+internal sealed partial class DeviceEndpointMaintenance(
+    IFleetStore store,
+    IOptions<DeviceEndpointOptions> options,
+    TimeProvider time,
+    ILogger<DeviceEndpointMaintenance> logger)
     : PeriodicMaintenance(TimeSpan.FromMinutes(10), time)
 {
+    private readonly TimeProvider _time = time;
+
+    /// <summary>Deletes used signatures past their expiry and audit rows past the retention; returns how many of each.</summary>
+    public Task<(int Signatures, int Attempts)> PruneAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var retention = options.Value.AuditRetention;
+        return store.WriteAsync(
+            async (session, ct) => (
+                await session.DeviceEndpoint.PruneSignaturesAsync(now, ct),
+                await session.DeviceEndpoint.PruneAttemptsAsync(now - retention, ct)),
+            cancellationToken);
+    }
+
     protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        var (signatures, attempts) = await devices.PruneAsync(cancellationToken);
+        var (signatures, attempts) = await PruneAsync(cancellationToken);
         if (signatures + attempts > 0)
         {
             LogPruned(logger, signatures, attempts);

@@ -27,7 +27,7 @@ internal sealed partial class DeviceKeyPoolService(DeviceKeyPool pool, ServerAct
 
         var where = pool.Persistent ? "the database" : "memory";
         LogStarting(logger, pool.AlgorithmName, pool.Stored, pool.Capacity, where, pool.EncryptsAtRest, pool.FirstTrancheSize);
-        pool.Start(activity.IsIdle, poolLogger);
+        pool.Start(activity.IsIdle, poolLogger, activity.WhenIdleAsync);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -18,6 +18,9 @@ public sealed class ServerActivity
     private int _inFlight;
     private long _lastEnded;
 
+    // Completed when the last request in flight ends, for a WhenIdleAsync waiting on it; null while none waits.
+    private TaskCompletionSource? _drained;
+
     public ServerActivity(TimeProvider time, Meter? meter = null)
     {
         _time = time;
@@ -32,9 +35,54 @@ public sealed class ServerActivity
     public void RequestEnded()
     {
         Volatile.Write(ref _lastEnded, _time.GetTimestamp());
-        Interlocked.Decrement(ref _inFlight);
+        if (Interlocked.Decrement(ref _inFlight) == 0 && Volatile.Read(ref _drained) is { } drained)
+        {
+            Interlocked.CompareExchange(ref _drained, null, drained);
+            drained.TrySetResult();
+        }
     }
 
     /// <summary>No request in flight, and none ended within <see cref="Quiet"/>.</summary>
     public bool IsIdle() => InFlight == 0 && _time.GetElapsedTime(Volatile.Read(ref _lastEnded)) >= Quiet;
+
+    /// <summary>
+    /// Completes once the server is idle (<see cref="IsIdle"/>): at once when it is, else when the last
+    /// request in flight has ended and <see cref="Quiet"/> has passed since. Background work waits on
+    /// it instead of asking <see cref="IsIdle"/> over and over.
+    /// </summary>
+    public async Task WhenIdleAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // Taken before the count is read, so that the last request ending in between completes it.
+            var drained = Drained();
+            if (InFlight > 0)
+            {
+                await drained.Task.WaitAsync(cancellationToken);
+                continue;
+            }
+
+            var quietLeft = Quiet - _time.GetElapsedTime(Volatile.Read(ref _lastEnded));
+            if (quietLeft <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            var quiet = Task.Delay(quietLeft, _time, cancellationToken);
+
+            // The clock may have moved between reading it and arming the timer (a test's fake clock can).
+            if (IsIdle())
+            {
+                return;
+            }
+
+            await quiet;
+        }
+    }
+
+    private TaskCompletionSource Drained()
+    {
+        var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Interlocked.CompareExchange(ref _drained, fresh, null) ?? fresh;
+    }
 }

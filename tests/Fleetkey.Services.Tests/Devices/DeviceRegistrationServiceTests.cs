@@ -53,6 +53,7 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
     private readonly FakeTemplates _templates = new();
     private readonly DeviceEndpointOptions _options = new() { MqttHost = "iot.fleetkey.test", MqttPort = 8883 };
     private DeviceRegistrationService _devices = null!;
+    private FirstConnectionRecorder _connections = null!;
 
     public async Task InitializeAsync()
     {
@@ -62,6 +63,7 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
         await _s.CreatePolicyAsync(Policy);
         _templates.Add(new ResolvedTemplate(TemplateName, "arn:aws:iot:eu-west-1:123456789012:provisioningtemplate/" + TemplateName, TemplateBody, true, "FLEET_PROVISIONING"));
         _devices = NewService();
+        _connections = new FirstConnectionRecorder(_s.Db.Store, _s.Db.Time);
     }
 
     public Task DisposeAsync() => _s.DisposeAsync().AsTask();
@@ -424,7 +426,7 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
         var secret = NewSecret();
         Enroll("SN-0050", secret);
         var first = await RegisteredAsync("SN-0050", secret);
-        await _devices.RecordConnectionAsync(first.CertificateId, None);
+        await _connections.RecordConnectionAsync(first.CertificateId, None);
 
         var error = Refused(await RegisterAsync("SN-0050", Token(secret, "SN-0050")), ErrorCode.Conflict);
 
@@ -480,7 +482,7 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
         var secret = NewSecret();
         Enroll("SN-0054", secret, allowReprovisioning: true);
         var first = await RegisteredAsync("SN-0054", secret);
-        await _devices.RecordConnectionAsync(first.CertificateId, None);
+        await _connections.RecordConnectionAsync(first.CertificateId, None);
 
         var second = await RegisteredAsync("SN-0054", secret);
 
@@ -497,9 +499,11 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
         Enroll("SN-0055", secret);
         var result = await RegisteredAsync("SN-0055", secret);
         _s.Db.Time.Advance(TimeSpan.FromMinutes(1));
-        await _devices.RecordConnectionAsync(result.CertificateId, None);
+        await _connections.RecordConnectionAsync(result.CertificateId, None);
         _s.Db.Time.Advance(TimeSpan.FromMinutes(1));
-        await NewService().RecordConnectionAsync(result.CertificateId, None);
+
+        // Another node (its own memory of what it recorded): the store keeps the first time.
+        await new FirstConnectionRecorder(_s.Db.Store, _s.Db.Time).RecordConnectionAsync(result.CertificateId, None);
 
         var registration = await _s.Db.Store.ReadAsync((session, ct) => session.DeviceEndpoint.GetRegistrationAsync(result.CertificateId, ct), None);
 
@@ -640,19 +644,20 @@ public sealed class DeviceRegistrationServiceTests : IAsyncLifetime
         Enroll("SN-0091", secret);
         var token = Token(secret, "SN-0091", TimeSpan.FromMinutes(10));
         await RegisterAsync("SN-0091", token);
+        using var maintenance = new DeviceEndpointMaintenance(_s.Db.Store, Options.Create(_options), _s.Db.Time, NullLogger<DeviceEndpointMaintenance>.Instance);
 
         _s.Db.Time.Advance(TimeSpan.FromMinutes(14));
-        Assert.Equal((0, 0), await _devices.PruneAsync(None));
+        Assert.Equal((0, 0), await maintenance.PruneAsync(None));
         Assert.True(SharedAccessSignature.TryParse(token, out var parsed));
         Assert.True(await _s.Db.Store.ReadAsync((session, ct) => session.DeviceEndpoint.IsSignatureUsedAsync(parsed.ReplayKey(), ct), None));
 
         // Expiry + skew passed: the row goes (the token is refused as expired anyway).
         _s.Db.Time.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal((1, 0), await _devices.PruneAsync(None));
+        Assert.Equal((1, 0), await maintenance.PruneAsync(None));
         Refused(await RegisterAsync("SN-0091", token), ErrorCode.Unauthorized);
 
         _s.Db.Time.Advance(_options.AuditRetention);
-        Assert.Equal((0, 1), await _devices.PruneAsync(None));
+        Assert.Equal((0, 1), await maintenance.PruneAsync(None));
         Assert.Single(await AuditAsync("SN-0091"));
     }
 

@@ -1,0 +1,18 @@
+using Fleetkey.Core.Registry;
+
+namespace Fleetkey.Storage;
+
+public interface ICertificateRepository
+{
+    Task<Certificate?> GetAsync(string certificateId, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a certificate; throws ResourceAlreadyExists when its id is taken.</summary>
+    Task InsertAsync(Certificate certificate, CancellationToken cancellationToken);
+
+    Task UpdateAsync(Certificate certificate, CancellationToken cancellationToken);
+
+    Task<bool> DeleteAsync(string certificateId, CancellationToken cancellationToken);
+
+    /// <summary>Certificates by creation date (then id), optionally of one CA, after a <see cref="Paging.CreationKey"/>.</summary>
+    Task<IReadOnlyList<Certificate>> ListAsync(string? caCertificateId, bool ascending, string? after, int limit, CancellationToken cancellationToken);
+}
