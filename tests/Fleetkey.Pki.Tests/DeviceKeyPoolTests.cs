@@ -356,13 +356,14 @@ public sealed class DeviceKeyPoolTests
     private sealed class MemoryKeyStore : IDeviceKeyStore
     {
         private readonly List<SealedDeviceKey> _keys = [];
+        private readonly Lock _keysLock = new();
         private readonly ConcurrentQueue<Task> _heldAnswers = new();
 
         public int Count
         {
             get
             {
-                lock (_keys)
+                lock (_keysLock)
                 {
                     return _keys.Count;
                 }
@@ -373,7 +374,7 @@ public sealed class DeviceKeyPoolTests
         {
             get
             {
-                lock (_keys)
+                lock (_keysLock)
                 {
                     return [.. _keys];
                 }
@@ -382,7 +383,7 @@ public sealed class DeviceKeyPoolTests
 
         public Task AddAsync(IReadOnlyList<SealedDeviceKey> keys, CancellationToken cancellationToken)
         {
-            lock (_keys)
+            lock (_keysLock)
             {
                 _keys.AddRange(keys);
             }
@@ -412,7 +413,7 @@ public sealed class DeviceKeyPoolTests
         public async Task<IReadOnlyList<SealedDeviceKey>> TakeAsync(KeyAlgorithm algorithm, int count, CancellationToken cancellationToken)
         {
             List<SealedDeviceKey> taken;
-            lock (_keys)
+            lock (_keysLock)
             {
                 taken = _keys.Where(k => k.Algorithm == algorithm).Take(count).ToList();
                 taken.ForEach(k => _keys.Remove(k));
@@ -428,7 +429,7 @@ public sealed class DeviceKeyPoolTests
 
         public Task<int> CountAsync(KeyAlgorithm algorithm, CancellationToken cancellationToken)
         {
-            lock (_keys)
+            lock (_keysLock)
             {
                 return Task.FromResult(_keys.Count(k => k.Algorithm == algorithm));
             }
@@ -436,7 +437,7 @@ public sealed class DeviceKeyPoolTests
 
         public Task<int> DeleteUnsealedAsync(CancellationToken cancellationToken)
         {
-            lock (_keys)
+            lock (_keysLock)
             {
                 return Task.FromResult(_keys.RemoveAll(k => k.KekSalt is null));
             }

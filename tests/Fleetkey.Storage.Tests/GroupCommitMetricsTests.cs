@@ -18,6 +18,9 @@ public sealed class GroupCommitMetricsTests
         // expect at least its own writes (other tests may write at the same time).
         var totals = new Dictionary<string, double>(StringComparer.Ordinal);
         var totalsLock = new Lock();
+
+        // The store counts a write after its caller has seen it complete: wait for the count, not for the writes.
+        var counted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -38,6 +41,7 @@ public sealed class GroupCommitMetricsTests
                 return true;
             },
             CancellationToken.None))));
+        await counted.Task.WaitAsync(TimeSpan.FromSeconds(30));
         listener.Dispose();
 
         lock (totalsLock)
@@ -52,6 +56,10 @@ public sealed class GroupCommitMetricsTests
             lock (totalsLock)
             {
                 totals[name] = totals.GetValueOrDefault(name) + value;
+                if (totals.GetValueOrDefault("fleetkey.store.group_commit.writes") >= 20)
+                {
+                    counted.TrySetResult();
+                }
             }
         }
     }
