@@ -83,6 +83,19 @@ def enum_member(value):
     return "".join(w[0].upper() + w[1:].lower() for w in words)
 
 
+def cs_type(shapes, name):
+    """The C# type of a shape: a structure is its record, lists and maps read-only collections."""
+    shape = shapes[name]
+    kind = shape["type"]
+    if kind == "structure":
+        return name
+    if kind == "list":
+        return f"IReadOnlyList<{cs_type(shapes, shape['member']['shape'])}>"
+    if kind == "map":
+        return f"IReadOnlyDictionary<{cs_type(shapes, shape['key']['shape'])}, {cs_type(shapes, shape['value']['shape'])}>"
+    return {"string": "string", "boolean": "bool", "integer": "int", "long": "long", "timestamp": "DateTimeOffset"}[kind]
+
+
 def print_members(members, sensitive):
     """A record's PrintMembers that masks its sensitive members: records print every property, and a private
     key or a secret must not reach a log through ToString. Nothing when no member is sensitive."""
@@ -143,15 +156,7 @@ class Generator:
             sys.exit(f"shape {name} has type {kind}, which the generator does not handle")
 
     def cs_type(self, name):
-        shape = self.shapes[name]
-        kind = shape["type"]
-        if kind == "structure":
-            return name
-        if kind == "list":
-            return f"IReadOnlyList<{self.cs_type(shape['member']['shape'])}>"
-        if kind == "map":
-            return f"IReadOnlyDictionary<{self.cs_type(shape['key']['shape'])}, {self.cs_type(shape['value']['shape'])}>"
-        return {"string": "string", "boolean": "bool", "integer": "int", "long": "long", "timestamp": "DateTimeOffset"}[kind]
+        return cs_type(self.shapes, name)
 
     def type_info_name(self, name):
         shape = self.shapes[name]
@@ -576,15 +581,7 @@ class ServerGenerator:
             sys.exit(f"shape {name} has type {kind}, which the generator does not handle")
 
     def cs_type(self, shapes, name):
-        shape = shapes[name]
-        kind = shape["type"]
-        if kind == "structure":
-            return name
-        if kind == "list":
-            return f"IReadOnlyList<{self.cs_type(shapes, shape['member']['shape'])}>"
-        if kind == "map":
-            return f"IReadOnlyDictionary<{self.cs_type(shapes, shape['key']['shape'])}, {self.cs_type(shapes, shape['value']['shape'])}>"
-        return {"string": "string", "boolean": "bool", "integer": "int", "long": "long", "timestamp": "DateTimeOffset"}[kind]
+        return cs_type(shapes, name)
 
     def record(self, name):
         shapes = self.records[name]
