@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using System.Diagnostics;
 using System.Globalization;
 using Fleetkey.Storage.Migrations;
 using Fleetkey.Storage.Sql;
@@ -19,18 +18,21 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
     private const long MigrationLockKey = 0x466C_6565_746B_6579; // "Fleetkey"
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _time;
     private readonly Lock _stampLock = new();
     private long _stamp;
     private long _stampReadAt;
     private long _commits;
     private Task<long?>? _stampReading;
 
-    public PostgresFleetStore(string connectionStringOrUrl, int? maxConcurrentWrites = null)
+    /// <param name="time">The clock <see cref="ChangeStampInterval"/> is measured on; the system's unless given.</param>
+    public PostgresFleetStore(string connectionStringOrUrl, int? maxConcurrentWrites = null, TimeProvider? time = null)
         : base(new PostgresDialect())
     {
         var writers = maxConcurrentWrites ?? DefaultMaxConcurrentWrites;
         ArgumentOutOfRangeException.ThrowIfLessThan(writers, 1, nameof(maxConcurrentWrites));
         _writerGate = new SemaphoreSlim(writers, writers);
+        _time = time ?? TimeProvider.System;
 
         // Every query Fleetkey runs is written for an index. Under SERIALIZABLE a sequential scan
         // takes a predicate lock on the whole table, so on small or freshly created tables (where
@@ -157,7 +159,7 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
         Task<long?> reading;
         lock (_stampLock)
         {
-            if (_stampReadAt != 0 && Stopwatch.GetElapsedTime(_stampReadAt) < ChangeStampInterval)
+            if (_stampReadAt != 0 && _time.GetElapsedTime(_stampReadAt) < ChangeStampInterval)
             {
                 return ValueTask.FromResult<long?>(_stamp);
             }
@@ -207,7 +209,7 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
                 if (stamp is { } read && Volatile.Read(ref _commits) == commitsBefore)
                 {
                     _stamp = read;
-                    _stampReadAt = Stopwatch.GetTimestamp();
+                    _stampReadAt = _time.GetTimestamp();
                 }
             }
         }

@@ -32,16 +32,6 @@ public sealed class ModelTests
         Assert.DoesNotContain("\n", DeviceRegistrar.SeedTemplateBody, StringComparison.Ordinal);
     }
 
-    // The repository keeps the seed's template verbatim (Fleetkey.Client embeds it, every test reads it);
-    // this is the one test that holds it to the seed's own file beside the repository.
-    [SharedSeedFact("register-thing-template-body.json")]
-    public void RepositoryCopyOfSeedTemplate_IsTheSeedFileByteForByte()
-    {
-        Assert.Equal(
-            File.ReadAllBytes(SharedSeed.PathOf("register-thing-template-body.json")),
-            File.ReadAllBytes(RepositoryFiles.SeedTemplateBodyPath));
-    }
-
     [Fact]
     public async Task Response_EpochTimestamps_AreReadToTheMillisecond()
     {

@@ -1,5 +1,5 @@
 using System.Net;
-using Microsoft.Extensions.Time.Testing;
+using Fleetkey.Testing;
 using Xunit;
 
 namespace Fleetkey.Client.Tests;
@@ -93,15 +93,16 @@ public sealed class RetryTests
     [Fact]
     public async Task Call_CancelledDuringBackoff_ThrowsCancellationWithoutAnotherAttempt()
     {
-        // A clock that never moves: the backoff waits until cancelled.
-        var (client, handler, _) = Create(5, new FakeTimeProvider(Start), _ => FakeHandler.Error(HttpStatusCode.ServiceUnavailable, "ServiceUnavailableException", "down"));
+        // A clock that never moves: the backoff waits until cancelled. Its timer being set is the call
+        // entering the backoff after the first attempt.
+        var time = new TimerCountingTimeProvider(Start);
+        var (client, handler, _) = Create(5, time, _ => FakeHandler.Error(HttpStatusCode.ServiceUnavailable, "ServiceUnavailableException", "down"));
         using var cancellation = new CancellationTokenSource();
 
         var call = client.DescribeThingAsync(Request, cancellation.Token);
-        while (handler.Requests.Count == 0)
-        {
-            await Task.Delay(1);
-        }
+        await Signals.WaitUntilAsync(() => Task.WhenAny(time.NextChange, call), () => time.TimersSet == 1 || call.IsCompleted);
+        Assert.Equal(1, time.TimersSet);
+        Assert.Single(handler.Requests);
 
         await cancellation.CancelAsync();
 

@@ -34,7 +34,10 @@ public static class TestStores
         }
     }
 
-    /// <summary>A fresh, migrated, empty store of the kind; disposing it removes its database.</summary>
+    /// <summary>
+    /// A fresh, migrated, empty store of the kind; disposing it removes its database. PostgreSQL's stores
+    /// (this one and <see cref="TestStore.OpenAnother"/>'s) measure their change-stamp interval on <paramref name="time"/>.
+    /// </summary>
     public static async Task<TestStore> CreateAsync(string kind, TimeProvider time)
     {
         if (kind == "sqlite")
@@ -54,9 +57,9 @@ public static class TestStores
         }
 
         var database = await TestPostgres.CreateDatabaseAsync();
-        var postgres = new PostgresFleetStore(database.ConnectionString);
+        var postgres = new PostgresFleetStore(database.ConnectionString, time: time);
         await postgres.InitializeAsync(time, CancellationToken.None);
-        return new TestStore(postgres, () => new PostgresFleetStore(database.ConnectionString), async () =>
+        return new TestStore(postgres, () => new PostgresFleetStore(database.ConnectionString, time: time), async () =>
         {
             await postgres.DisposeAsync();
             await database.DisposeAsync();

@@ -40,27 +40,29 @@ public sealed class WriteConcurrencyTests
     {
         var inside = 0;
         var most = 0;
-        var full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = new ChangeSignal();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var writes = Enumerable.Range(0, Writes).Select(_ => Task.Run(() => store.WriteAsync(async (_, _) =>
         {
-            var now = Interlocked.Increment(ref inside);
-            InterlockedMax(ref most, now);
-            if (now == limit)
-            {
-                full.TrySetResult();
-            }
-
+            InterlockedMax(ref most, Interlocked.Increment(ref inside));
+            entered.Raise();
             await release.Task;
             Interlocked.Decrement(ref inside);
             return true;
         }, CancellationToken.None))).ToList();
 
-        await full.Task.WaitAsync(TimeSpan.FromSeconds(30));
-
-        // The others have been started: with no limit they would be inside by now.
-        await Task.Delay(300);
-        Assert.Equal(limit, Volatile.Read(ref inside));
+        // Until every write is accounted for: running, or held back by the store (WritesWaiting). The
+        // store counts a write as waiting only before it runs, so reading `inside` first and the store
+        // second counts none twice. Without a limit every write would be running by then.
+        var running = 0;
+        await Signals.WaitUntilAsync(
+            () => Task.WhenAny(entered.Next, store.NextWritesWaitingChange),
+            () =>
+            {
+                running = Volatile.Read(ref inside);
+                return running + store.WritesWaiting == Writes;
+            });
+        Assert.Equal(limit, running);
 
         release.SetResult();
         Assert.All(await Task.WhenAll(writes), Assert.True);

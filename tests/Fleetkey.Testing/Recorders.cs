@@ -81,6 +81,7 @@ public sealed class MetricRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<string> _values = new();
+    private readonly ChangeSignal _recorded = new();
 
     public MetricRecorder(Meter meter, string instrument, string tag)
     {
@@ -98,6 +99,7 @@ public sealed class MetricRecorder : IDisposable
                 if (t.Key == tag)
                 {
                     _values.Enqueue((string)t.Value!);
+                    _recorded.Raise();
                 }
             }
         });
@@ -106,21 +108,22 @@ public sealed class MetricRecorder : IDisposable
 
     public IReadOnlyList<string> Values => [.. _values];
 
-    /// <summary>Waits until <paramref name="value"/> was recorded (a broker counts some refusals on another thread).</summary>
+    /// <summary>
+    /// Waits until <paramref name="value"/> was recorded (a broker counts some refusals on another
+    /// thread), re-checking at each value recorded; false when it was not within
+    /// <paramref name="timeout"/> (10 s unless given), a bound for a test that would otherwise hang.
+    /// </summary>
     public async Task<bool> WaitForAsync(string value, TimeSpan? timeout = null)
     {
-        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (DateTime.UtcNow < until)
+        try
         {
-            if (_values.Contains(value))
-            {
-                return true;
-            }
-
-            await Task.Delay(10);
+            await Signals.WaitUntilAsync(() => _recorded.Next, () => _values.Contains(value)).WaitAsync(timeout ?? TimeSpan.FromSeconds(10));
+            return true;
         }
-
-        return _values.Contains(value);
+        catch (TimeoutException)
+        {
+            return _values.Contains(value);
+        }
     }
 
     public void Dispose() => _listener.Dispose();

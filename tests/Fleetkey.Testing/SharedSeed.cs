@@ -2,8 +2,9 @@ namespace Fleetkey.Testing;
 
 /// <summary>
 /// The user's original code (the seed: register-thing.js on aws-sdk v2 and its template), which lives
-/// outside the repository in ../shared/seed. Only tests that run the seed's own JavaScript, or check
-/// the repository's copy against it, need it; everything else reads <see cref="RepositoryFiles"/>.
+/// outside the repository in ../shared/seed. Only tests that run the seed's own JavaScript need it
+/// (tests/seed also holds the repository's copy of its template to the original); everything else
+/// reads <see cref="RepositoryFiles"/>.
 /// A clone without ../shared skips those tests (<see cref="SharedSeedFactAttribute"/>); CI always has
 /// it, so there (CI=true) nothing is skipped and a missing seed fails the tests that need it.
 /// </summary>

@@ -184,6 +184,14 @@ t('the seed file loads with this aws-sdk and exports registerThing/unregisterThi
   assert.deepEqual(Object.keys(template.Resources).sort(), ['certificate', 'policy', 'thing'])
 })
 
+// The repository keeps the seed's template verbatim (Fleetkey.Client embeds it; every other suite reads
+// the repository's copy): this is the one check of that copy against the seed's own file.
+t("the repository's copy of the seed's template is the seed's file byte for byte", {}, async () => {
+  const original = fs.readFileSync(path.join(path.dirname(SEED_FILE), 'register-thing-template-body.json'))
+  const copy = fs.readFileSync(path.join(REPO_ROOT, 'src', 'Fleetkey.Client', 'register-thing-template-body.json'))
+  assert.ok(copy.equals(original), 'src/Fleetkey.Client/register-thing-template-body.json differs from ../shared/seed/register-thing-template-body.json')
+})
+
 t('GET /ca.pem serves the CA chain without a signature', { timeout: 30000 }, async () => {
   // Design §2: GET /ca.pem (unauthenticated) returns the CA certificate(s) that sign device certificates.
   const ca = await httpGet(`${server.endpoint}/ca.pem`)

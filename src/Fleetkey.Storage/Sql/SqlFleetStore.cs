@@ -91,6 +91,73 @@ public abstract class SqlFleetStore : IFleetStore
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _writerStart = new();
     private Task? _writer;
+    private int _gateWaiting;
+    private int _queuedWrites;
+    private int _writerBusy;
+    private TaskCompletionSource? _writesWaitingChanged;
+
+    /// <summary>
+    /// Write transactions held back by the store: waiting at the writer gate while it is full, or queued
+    /// behind the write the group-commit writer is running. A write is counted only before it runs and
+    /// only while something else holds its turn, so tests can tell "held back by the limit" from "not
+    /// there yet" without a clock.
+    /// </summary>
+    internal int WritesWaiting =>
+        Volatile.Read(ref _gateWaiting) + (Volatile.Read(ref _writerBusy) != 0 ? Volatile.Read(ref _queuedWrites) : 0);
+
+    /// <summary>Completes the next time <see cref="WritesWaiting"/> may have changed; take it before reading the count.</summary>
+    internal Task NextWritesWaitingChange
+    {
+        get
+        {
+            var changed = Volatile.Read(ref _writesWaitingChanged);
+            if (changed is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                changed = Interlocked.CompareExchange(ref _writesWaitingChanged, created, null) ?? created;
+            }
+
+            return changed.Task;
+        }
+    }
+
+    // No signal is allocated unless something waits on NextWritesWaitingChange.
+    private void WritesWaitingChanged() => Interlocked.Exchange(ref _writesWaitingChanged, null)?.TrySetResult();
+
+    private void AddGateWaiting(int delta)
+    {
+        Interlocked.Add(ref _gateWaiting, delta);
+        WritesWaitingChanged();
+    }
+
+    private void Queued()
+    {
+        Interlocked.Increment(ref _queuedWrites);
+        WritesWaitingChanged();
+    }
+
+    // A queued write leaves the queue once: the writer begins it (and is busy until its group is done),
+    // or drops it.
+    private void Dequeued(PendingWrite pending, bool begins)
+    {
+        if (pending.Dequeue())
+        {
+            Interlocked.Decrement(ref _queuedWrites);
+        }
+
+        if (begins)
+        {
+            Volatile.Write(ref _writerBusy, 1);
+        }
+
+        WritesWaitingChanged();
+    }
+
+    private void WriterIdle()
+    {
+        Volatile.Write(ref _writerBusy, 0);
+        WritesWaitingChanged();
+    }
 
     /// <summary>Stops the group-commit writer: writes queued from now on fail.</summary>
     protected void StopWriter() => _writes.Writer.TryComplete();
@@ -108,7 +175,19 @@ public abstract class SqlFleetStore : IFleetStore
             return await RunCoreAsync(work, write, cancellationToken);
         }
 
-        await gate.WaitAsync(cancellationToken);
+        if (!gate.Wait(0, cancellationToken))
+        {
+            AddGateWaiting(1);
+            try
+            {
+                await gate.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                AddGateWaiting(-1);
+            }
+        }
+
         try
         {
             return await RunCoreAsync(work, write, cancellationToken);
@@ -182,8 +261,10 @@ public abstract class SqlFleetStore : IFleetStore
         }
 
         var pending = new PendingWrite(work, new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously), cancellationToken);
+        Queued();
         if (!_writes.Writer.TryWrite(pending))
         {
+            Dequeued(pending, begins: false);
             throw new ObjectDisposedException(GetType().Name, "The store is closed.");
         }
 
@@ -234,6 +315,7 @@ public abstract class SqlFleetStore : IFleetStore
             {
                 if (pending.CancellationToken.IsCancellationRequested)
                 {
+                    Dequeued(pending, begins: false);
                     pending.Done.TrySetCanceled(pending.CancellationToken);
                 }
                 else
@@ -263,6 +345,7 @@ public abstract class SqlFleetStore : IFleetStore
                 commits = group.Count;
             }
 
+            WriterIdle();
             WriterBusy.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
             GroupWrites.Add(group.Count);
             GroupCommits.Add(commits);
@@ -274,6 +357,7 @@ public abstract class SqlFleetStore : IFleetStore
 
     private async Task RunAloneAsync(PendingWrite pending)
     {
+        Dequeued(pending, begins: true);
         try
         {
             pending.Done.TrySetResult(await RunCoreAsync(pending.Work, write: true, pending.CancellationToken));
@@ -312,6 +396,7 @@ public abstract class SqlFleetStore : IFleetStore
                 {
                     var pending = group[i];
                     await session.ExecuteAsync($"SAVEPOINT {Savepoint}", CancellationToken.None);
+                    Dequeued(pending, begins: true);
                     try
                     {
                         outcomes[i] = (await pending.Work(session, pending.CancellationToken), null);
@@ -365,7 +450,19 @@ public abstract class SqlFleetStore : IFleetStore
         return true;
     }
 
-    private sealed record PendingWrite(Func<IStoreSession, CancellationToken, Task<object?>> Work, TaskCompletionSource<object?> Done, CancellationToken CancellationToken);
+    private sealed class PendingWrite(Func<IStoreSession, CancellationToken, Task<object?>> work, TaskCompletionSource<object?> done, CancellationToken cancellationToken)
+    {
+        private int _dequeued;
+
+        public Func<IStoreSession, CancellationToken, Task<object?>> Work { get; } = work;
+
+        public TaskCompletionSource<object?> Done { get; } = done;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        /// <summary>True the first time only: the write leaves the queue (a group that failed runs its writes again).</summary>
+        public bool Dequeue() => Interlocked.Exchange(ref _dequeued, 1) == 0;
+    }
 
     /// <summary>Runs SQL outside the repositories (schema work, maintenance) on one connection.</summary>
     public async Task WithConnectionAsync(Func<DbConnection, Task> work, CancellationToken cancellationToken)

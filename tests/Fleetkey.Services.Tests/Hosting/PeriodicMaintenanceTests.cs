@@ -1,50 +1,52 @@
 using Fleetkey.Services.Hosting;
-using Microsoft.Extensions.Time.Testing;
+using Fleetkey.Testing;
 using Xunit;
 
 namespace Fleetkey.Services.Tests.Hosting;
 
 public sealed class PeriodicMaintenanceTests
 {
+    private static readonly TimeSpan MaintenancePeriod = TimeSpan.FromMinutes(5);
+
     [Fact]
     public async Task Runs_AtStartThenEveryPeriod_AndAFailedRoundDoesNotStopIt()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero));
+        // The fake clock fires a due timer within Advance: when Advance returns, whatever woke the loop
+        // has been counted, so "not yet" is asserted at once rather than after a sleep.
+        var time = new TimerCountingTimeProvider(new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero));
         using var maintenance = new CountingMaintenance(time, failOnRound: 2);
 
         await maintenance.StartAsync(CancellationToken.None);
-        await WaitUntilAsync(() => maintenance.Rounds == 1);
+        await maintenance.WaitForRoundsAsync(1);
+        Assert.Equal(0, time.Fired);
 
-        time.Advance(TimeSpan.FromMinutes(5));
-        await WaitUntilAsync(() => maintenance.Rounds == 2 && maintenance.Failures == 1);
+        time.Advance(MaintenancePeriod);
+        Assert.Equal(1, time.Fired);
+        await maintenance.WaitForRoundsAsync(2);
 
         // Not before the period is over.
-        time.Advance(TimeSpan.FromMinutes(4));
-        await Task.Delay(50);
+        time.Advance(MaintenancePeriod - TimeSpan.FromMinutes(1));
+        Assert.Equal(1, time.Fired);
         Assert.Equal(2, maintenance.Rounds);
 
+        // The failed round was reported (before the loop went on) and did not stop it.
         time.Advance(TimeSpan.FromMinutes(1));
-        await WaitUntilAsync(() => maintenance.Rounds == 3);
+        Assert.Equal(2, time.Fired);
+        await maintenance.WaitForRoundsAsync(3);
+        Assert.Equal(1, maintenance.Failures);
 
+        // Stopping ends the loop (StopAsync waits for it) and its timer.
         await maintenance.StopAsync(CancellationToken.None);
-        time.Advance(TimeSpan.FromMinutes(5));
-        await Task.Delay(50);
+        Assert.True(maintenance.ExecuteTask!.IsCompleted);
+        time.Advance(MaintenancePeriod);
+        Assert.Equal(2, time.Fired);
         Assert.Equal(3, maintenance.Rounds);
         Assert.Equal(1, maintenance.Failures);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    private sealed class CountingMaintenance(TimeProvider time, int failOnRound) : PeriodicMaintenance(MaintenancePeriod, time)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in 10 s");
-            await Task.Delay(10);
-        }
-    }
-
-    private sealed class CountingMaintenance(TimeProvider time, int failOnRound) : PeriodicMaintenance(TimeSpan.FromMinutes(5), time)
-    {
+        private readonly ChangeSignal _roundStarted = new();
         private int _rounds;
         private int _failures;
 
@@ -52,8 +54,19 @@ public sealed class PeriodicMaintenanceTests
 
         public int Failures => Volatile.Read(ref _failures);
 
-        protected override Task RunOnceAsync(CancellationToken cancellationToken) =>
-            Interlocked.Increment(ref _rounds) == failOnRound ? Task.FromException(new InvalidOperationException("round failed")) : Task.CompletedTask;
+        /// <summary>Waits until at least <paramref name="rounds"/> rounds have started, then asserts no more did.</summary>
+        public async Task WaitForRoundsAsync(int rounds)
+        {
+            await Signals.WaitUntilAsync(() => _roundStarted.Next, () => Rounds >= rounds);
+            Assert.Equal(rounds, Rounds);
+        }
+
+        protected override Task RunOnceAsync(CancellationToken cancellationToken)
+        {
+            var round = Interlocked.Increment(ref _rounds);
+            _roundStarted.Raise();
+            return round == failOnRound ? Task.FromException(new InvalidOperationException("round failed")) : Task.CompletedTask;
+        }
 
         protected override void OnFailed(Exception exception) => Interlocked.Increment(ref _failures);
     }
