@@ -138,6 +138,32 @@ public sealed class SecurityOperationsTests(FleetkeyServer server) : IClassFixtu
     }
 
     [Fact]
+    public async Task PrincipalPolicies_DeprecatedForms_AttachListInCreationOrderDetach()
+    {
+        await _client.CreatePolicyAsync(new CreatePolicyRequest { PolicyName = "principal-first", PolicyDocument = DevicePolicy });
+        await _client.CreatePolicyAsync(new CreatePolicyRequest { PolicyName = "principal-second", PolicyDocument = DevicePolicy });
+        var certificate = await _client.CreateKeysAndCertificateAsync(new CreateKeysAndCertificateRequest { SetAsActive = true });
+        await _client.AttachPrincipalPolicyAsync(new AttachPrincipalPolicyRequest { PolicyName = "principal-second", Principal = certificate.CertificateArn! });
+        await _client.AttachPrincipalPolicyAsync(new AttachPrincipalPolicyRequest { PolicyName = "principal-first", Principal = certificate.CertificateArn! });
+
+        var ascending = await _client.ListPrincipalPoliciesAsync(new ListPrincipalPoliciesRequest { Principal = certificate.CertificateArn!, PageSize = 1 });
+        Assert.Equal(["principal-first"], ascending.Policies!.Select(p => p.PolicyName));
+        Assert.NotNull(ascending.NextMarker);
+        var descending = await _client.ListAllPrincipalPoliciesAsync(new ListPrincipalPoliciesRequest { Principal = certificate.CertificateArn!, AscendingOrder = false, PageSize = 1 }).ToListAsync();
+        Assert.Equal(["principal-second", "principal-first"], descending.Select(p => p.PolicyName));
+
+        await _client.DetachPrincipalPolicyAsync(new DetachPrincipalPolicyRequest { PolicyName = "principal-first", Principal = certificate.CertificateArn! });
+        Assert.Equal(
+            ["principal-second"],
+            (await _client.ListPrincipalPoliciesAsync(new ListPrincipalPoliciesRequest { Principal = certificate.CertificateArn! })).Policies!.Select(p => p.PolicyName));
+
+        // The server is shared by this class's tests, which list every policy.
+        await _client.DetachPrincipalPolicyAsync(new DetachPrincipalPolicyRequest { PolicyName = "principal-second", Principal = certificate.CertificateArn! });
+        await _client.DeletePolicyAsync(new DeletePolicyRequest { PolicyName = "principal-first" });
+        await _client.DeletePolicyAsync(new DeletePolicyRequest { PolicyName = "principal-second" });
+    }
+
+    [Fact]
     public async Task Principals_AttachListDetach_RoundTrip()
     {
         await _client.CreateThingAsync(new CreateThingRequest { ThingName = "door-1" });
