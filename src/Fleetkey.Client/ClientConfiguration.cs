@@ -1,7 +1,7 @@
 namespace Fleetkey.Client;
 
 /// <summary>The endpoint, region and credentials a client signs and sends with, once resolved.</summary>
-internal sealed record ClientConfiguration(Uri Endpoint, string Region, AwsCredentials Credentials)
+internal sealed record ClientConfiguration(Uri Endpoint, string Region, AwsCredentials Credentials, string? CaBundle = null)
 {
     /// <summary>Resolves <paramref name="options"/> against this process's environment and the user's AWS files.</summary>
     public static ClientConfiguration Resolve(IotClientOptions options) =>
@@ -9,6 +9,7 @@ internal sealed record ClientConfiguration(Uri Endpoint, string Region, AwsCrede
 
     /// <summary>Resolves <paramref name="options"/> in the order <see cref="IotClientOptions"/> documents.</summary>
     /// <exception cref="InvalidOperationException">No region, no credentials, half a key, a missing named profile or an endpoint that is not an absolute http(s) URL.</exception>
+    /// <remarks>The CA bundle is only named here; <see cref="ClientHandler"/> reads it.</remarks>
     public static ClientConfiguration Resolve(IotClientOptions options, Func<string, string?> environment, string home)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -46,7 +47,13 @@ internal sealed record ClientConfiguration(Uri Endpoint, string Region, AwsCrede
             throw new InvalidOperationException($"The endpoint must be an absolute http or https URL, not '{endpoint}'.");
         }
 
-        return new ClientConfiguration(endpoint, region, credentials);
+        var caBundle = options.CaBundle ?? Env("AWS_CA_BUNDLE") ?? Setting(configProfile.Value, "ca_bundle");
+        if (caBundle is not null && caBundle.StartsWith("~/", StringComparison.Ordinal))
+        {
+            caBundle = System.IO.Path.Combine(home, caBundle[2..]);
+        }
+
+        return new ClientConfiguration(endpoint, region, credentials, caBundle);
     }
 
     private static AwsCredentials? ExplicitCredentials(IotClientOptions options) =>

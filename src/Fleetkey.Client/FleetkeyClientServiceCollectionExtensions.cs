@@ -36,6 +36,7 @@ public static class FleetkeyClientServiceCollectionExtensions
             sp.GetRequiredService<IOptions<IotClientOptions>>().Value,
             sp.GetRequiredService<ClientConfiguration>(),
             sp.GetService<TimeProvider>(),
-            sp.GetService<ILogger<IotClient>>()));
+            sp.GetService<ILogger<IotClient>>()))
+            .ConfigurePrimaryHttpMessageHandler(static sp => ClientHandler.Create(sp.GetRequiredService<ClientConfiguration>()));
     }
 }

@@ -28,9 +28,14 @@ public sealed partial class IotClient : IIotClient, IDisposable
 
     /// <summary>Creates a client with its own <see cref="HttpClient"/>, which <see cref="Dispose"/> releases.</summary>
     /// <param name="options">Endpoint, region, credentials and retries; unset values are looked up as <see cref="IotClientOptions"/> describes.</param>
-    /// <exception cref="InvalidOperationException">No region or credentials could be found, or the endpoint is not an http(s) URL.</exception>
+    /// <exception cref="InvalidOperationException">No region or credentials could be found, the endpoint is not an http(s) URL, or the CA bundle cannot be read.</exception>
     public IotClient(IotClientOptions? options = null)
-        : this(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }), options, timeProvider: null, logger: null)
+        : this(options ?? new IotClientOptions(), ClientConfiguration.Resolve(options ?? new IotClientOptions()))
+    {
+    }
+
+    private IotClient(IotClientOptions options, ClientConfiguration configuration)
+        : this(new HttpClient(ClientHandler.Create(configuration)), options, configuration, timeProvider: null, logger: null)
     {
         _ownsHttp = true;
     }

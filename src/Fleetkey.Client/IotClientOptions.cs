@@ -12,6 +12,8 @@ namespace Fleetkey.Client;
 /// <item><description>Region: <see cref="Region"/>, else <c>AWS_REGION</c>, else <c>AWS_DEFAULT_REGION</c>,
 /// else the profile's <c>region</c> in the shared config file (<c>AWS_CONFIG_FILE</c>, default
 /// <c>~/.aws/config</c>).</description></item>
+/// <item><description>Trusted CAs: <see cref="CaBundle"/>, else <c>AWS_CA_BUNDLE</c>, else the profile's <c>ca_bundle</c>
+/// in the shared config file, else the system's roots.</description></item>
 /// <item><description>Credentials: <see cref="AccessKeyId"/> and <see cref="SecretAccessKey"/>; else,
 /// when <see cref="Profile"/> is set, that profile; else <c>AWS_ACCESS_KEY_ID</c> and
 /// <c>AWS_SECRET_ACCESS_KEY</c> (with <c>AWS_SESSION_TOKEN</c>); else the profile named by
@@ -37,6 +39,15 @@ public sealed class IotClientOptions
 
     /// <summary>A session token for temporary AWS credentials (Fleetkey issues none).</summary>
     public string? SessionToken { get; set; }
+
+    /// <summary>
+    /// A PEM file of the CA certificates the endpoint's TLS certificate must chain to, instead of the
+    /// system's trusted roots: a Fleetkey serving its own CA's certificate is trusted with <c>DIR/ca.pem</c>.
+    /// Unset: <c>AWS_CA_BUNDLE</c>, else the profile's <c>ca_bundle</c> in the shared config file, as the AWS CLI
+    /// and SDKs look it up. It applies to the connections the client makes itself (this constructor's and
+    /// <c>AddFleetkeyClient</c>'s); an <see cref="HttpClient"/> passed in keeps its own handler's trust.
+    /// </summary>
+    public string? CaBundle { get; set; }
 
     /// <summary>A profile of the shared credentials and config files, taking precedence over the environment's keys.</summary>
     public string? Profile { get; set; }

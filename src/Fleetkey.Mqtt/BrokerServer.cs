@@ -41,7 +41,7 @@ internal sealed class BrokerServer(
             .WithMaxPendingMessagesPerClient(MqttBrokerOptions.MaxQueuedMessagesPerClient)
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
-        var listener = new TlsServerAdapter(handshake.CreateOptions(), options.Value, limiter, metrics, mqttNetLog, logger);
+        var listener = new TlsServerAdapter(handshake.Options, options.Value, limiter, metrics, mqttNetLog, logger);
         var server = new MqttServerFactory(mqttNetLog).CreateMqttServer(serverOptions, [listener], mqttNetLog);
         attach(server);
         _listener = listener;

@@ -1,34 +1,46 @@
-using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Fleetkey.Pki;
 using Fleetkey.Services.Security;
+using Fleetkey.Services.Tls;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Fleetkey.Mqtt;
 
 /// <summary>
-/// The broker's side of the TLS handshake: its server certificate (issued by Fleetkey's CA at each
-/// start for the public host, localhost and 127.0.0.1) and the two questions every client certificate
-/// must answer before a byte of MQTT is read: does it chain to a CA Fleetkey trusts
-/// (<see cref="ClientCertificateVerifier"/>), and may it connect at all (<see cref="CertificateAdmission"/>)?
+/// The broker's side of the TLS handshake: the listeners' server certificate (from the one
+/// <see cref="ServerCertificateProvider"/>, renewed or reloaded without a restart) and the two questions
+/// every client certificate must answer before a byte of MQTT is read: does it chain to a CA Fleetkey
+/// trusts (<see cref="ClientCertificateVerifier"/>), and may it connect at all (<see cref="CertificateAdmission"/>)?
 /// </summary>
 internal sealed partial class DeviceTlsHandshake(
-    IOptions<MqttBrokerOptions> options,
+    ServerCertificateProvider serverCertificates,
     CertificateAuthority authority,
     ClientCertificateVerifier verifier,
     CertificateAdmission admission,
     BrokerMetrics metrics,
-    ILogger<DeviceTlsHandshake> logger) : IDisposable
+    ILogger<DeviceTlsHandshake> logger)
 {
-    private X509Certificate2? _serverCertificate;
+    private Entry? _cached;
 
-    /// <summary>Issues the server certificate and returns the options every handshake uses.</summary>
-    public SslServerAuthenticationOptions CreateOptions()
+    /// <summary>The options for the next handshake: made once per server identity, so a renewal takes effect at the next connection.</summary>
+    public SslServerAuthenticationOptions Options()
     {
-        _serverCertificate = IssueServerCertificate(options.Value.PublicHost);
+        var identity = serverCertificates.Current;
+        var cached = Volatile.Read(ref _cached);
+        if (cached is null || !ReferenceEquals(cached.Identity, identity))
+        {
+            // A race makes the same options twice; either serves.
+            cached = new Entry(identity, Create(identity));
+            Volatile.Write(ref _cached, cached);
+        }
+
+        return cached.Options;
+    }
+
+    private SslServerAuthenticationOptions Create(ServerCertificate identity)
+    {
         var chainPolicy = new X509ChainPolicy
         {
             TrustMode = X509ChainTrustMode.CustomRootTrust,
@@ -38,8 +50,8 @@ internal sealed partial class DeviceTlsHandshake(
         chainPolicy.ExtraStore.Add(authority.Issuing);
         return new SslServerAuthenticationOptions
         {
-            // Made once: the server's chain (its issuing CA sent along) and native TLS context serve every handshake.
-            ServerCertificateContext = SslStreamCertificateContext.Create(_serverCertificate, [authority.Issuing], offline: true),
+            // Made once per identity: the server's chain and native TLS context serve every handshake.
+            ServerCertificateContext = identity.Context,
             ClientCertificateRequired = true,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
@@ -52,27 +64,6 @@ internal sealed partial class DeviceTlsHandshake(
             // certificate set INACTIVE is refused at the next handshake), as when each handshake had its own context.
             AllowTlsResume = false,
         };
-    }
-
-    public void Dispose() => _serverCertificate?.Dispose();
-
-    private X509Certificate2 IssueServerCertificate(string publicHost)
-    {
-        var dnsNames = new List<string> { "localhost" };
-        var addresses = new List<IPAddress> { IPAddress.Loopback };
-        if (IPAddress.TryParse(publicHost, out var address))
-        {
-            if (!address.Equals(IPAddress.Loopback))
-            {
-                addresses.Add(address);
-            }
-        }
-        else if (!string.Equals(publicHost, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            dnsNames.Insert(0, publicHost);
-        }
-
-        return authority.IssueServerCertificate(dnsNames, addresses, options.Value.ServerCertificateValidity);
     }
 
     // The client certificate must chain to Fleetkey's root through its issuing CA, or be signed by a CA
@@ -130,4 +121,6 @@ internal sealed partial class DeviceTlsHandshake(
 
     [LoggerMessage(EventId = 8011, EventName = "MqttAdmissionFailed", Level = LogLevel.Error, Message = "Reading the status of TLS client certificate {CertificateId} failed; the handshake is refused")]
     private static partial void LogAdmissionFailed(ILogger logger, Exception exception, string certificateId);
+
+    private sealed record Entry(ServerCertificate Identity, SslServerAuthenticationOptions Options);
 }

@@ -14,7 +14,7 @@ public sealed class MqttBrokerOptions
     /// </summary>
     public IPAddress BindAddress { get; set; } = IPAddress.Loopback;
 
-    /// <summary>The host name devices connect to; the server certificate names it, localhost and 127.0.0.1.</summary>
+    /// <summary>The host name devices connect to, as the log and DescribeEndpoint give it (the server certificate comes from the host's <c>ServerCertificateProvider</c>).</summary>
     public string PublicHost { get; set; } = "127.0.0.1";
 
     /// <summary>The account id in the resource ARNs that policies are evaluated against.</summary>
@@ -31,9 +31,6 @@ public sealed class MqttBrokerOptions
     /// it and the device must reconnect); off by default, as on AWS.
     /// </summary>
     public bool JitpKeepConnection { get; set; }
-
-    /// <summary>Lifetime of the server certificate made at each start.</summary>
-    public TimeSpan ServerCertificateValidity { get; set; } = TimeSpan.FromDays(365);
 
     /// <summary>
     /// Largest PUBLISH payload accepted (128 KiB, AWS IoT Core's limit). A packet's size is checked on

@@ -6,7 +6,7 @@ public static class MqttServiceCollectionExtensions
 {
     /// <summary>
     /// Runs the MQTT broker with the host (mutual TLS on <see cref="MqttBrokerOptions.Port"/>). Needs the
-    /// application layer, the <c>CertificateAuthority</c> and a <c>System.Diagnostics.Metrics.Meter</c>.
+    /// application layer, the <c>CertificateAuthority</c>, the <c>ServerCertificateProvider</c> and a <c>System.Diagnostics.Metrics.Meter</c>.
     /// </summary>
     public static IServiceCollection AddFleetkeyMqtt(this IServiceCollection services, Action<MqttBrokerOptions> configure)
     {

@@ -15,14 +15,14 @@ namespace Fleetkey.Mqtt;
 /// <summary>
 /// The broker's TLS listener, in place of MQTTnet's encrypted endpoint: the same accept loop and
 /// channel (MQTTnet's own <see cref="MqttTcpChannel"/> and <see cref="MqttChannelAdapter"/>), but the
-/// handshake is given <paramref name="tls"/> whole. MQTTnet's endpoint hands SslStream only a server
+/// handshake is given the options <paramref name="tls"/> returns for it, whole (so a renewed server certificate serves the next connection). MQTTnet's endpoint hands SslStream only a server
 /// certificate, so every handshake made a new certificate context (a chain build and a new native
 /// TLS context) and checked the client's chain against the system's roots before Fleetkey's check;
 /// a context made once and a chain policy anchored in Fleetkey's root cost about 2 ms of CPU less per
 /// handshake.
 /// </summary>
 internal sealed partial class TlsServerAdapter(
-    SslServerAuthenticationOptions tls,
+    Func<SslServerAuthenticationOptions> tls,
     MqttBrokerOptions options,
     ConnectionLimiter limiter,
     BrokerMetrics metrics,
@@ -128,7 +128,7 @@ internal sealed partial class TlsServerAdapter(
             socket.NoDelay = true;
             try
             {
-                await stream.AuthenticateAsServerAsync(tls, deadline.Token);
+                await stream.AuthenticateAsServerAsync(tls(), deadline.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

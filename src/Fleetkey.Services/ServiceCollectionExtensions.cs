@@ -67,4 +67,24 @@ public static class ServiceCollectionExtensions
         services.AddHostedService<Security.DeviceKeyPoolService>();
         return services;
     }
+
+    /// <summary>
+    /// The listeners' TLS identity (<see cref="Tls.ServerCertificateProvider"/>), made from the options on first
+    /// use, and its monitor, which renews or reloads it. Needs the <c>CertificateAuthority</c>.
+    /// </summary>
+    public static IServiceCollection AddServerCertificate(this IServiceCollection services, Action<Tls.ServerCertificateOptions> configure)
+    {
+        services.AddOptions<Tls.ServerCertificateOptions>()
+            .Configure(configure)
+            .Validate(o => o.Validity > o.RenewBefore && o.RenewBefore > TimeSpan.Zero, "The server certificate must outlive its renewal window, which must be positive.")
+            .Validate(o => o.RenewalCheckInterval > TimeSpan.Zero && o.FileCheckInterval > TimeSpan.Zero, "The server certificate check intervals must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton(provider => Tls.ServerCertificateProvider.Create(
+            provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Tls.ServerCertificateOptions>>().Value,
+            provider.GetRequiredService<Pki.CertificateAuthority>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Tls.ServerCertificateProvider>>()));
+        services.AddHostedService<Tls.ServerCertificateMonitor>();
+        return services;
+    }
 }

@@ -59,13 +59,13 @@ internal static partial class FleetkeyCommands
         var database = DatabaseOption();
         var http = new Option<string>("--http")
         {
-            Description = "Control-plane (AWS IoT API) listener URL (env FLEETKEY_HTTP).",
+            Description = "Control-plane (AWS IoT API) listener URL, http:// or https://; several separated by ';' (env FLEETKEY_HTTP).",
             DefaultValueFactory = _ => Env("FLEETKEY_HTTP") ?? "http://127.0.0.1:5080",
         };
         var deviceHttp = new Option<string>("--device-http")
         {
-            Description = "Device-facing listener URL (env FLEETKEY_DEVICE_HTTP).",
-            DefaultValueFactory = _ => Env("FLEETKEY_DEVICE_HTTP") ?? "http://127.0.0.1:5081",
+            Description = "Device-facing listener URL, https:// (the default) or http:// (env FLEETKEY_DEVICE_HTTP).",
+            DefaultValueFactory = _ => Env("FLEETKEY_DEVICE_HTTP") ?? "https://127.0.0.1:5081",
         };
         var mqttPort = new Option<int>("--mqtt-port")
         {
@@ -130,6 +130,23 @@ internal static partial class FleetkeyCommands
             Description = "Device endpoint: take the source address from the last X-Forwarded-For entry; only behind a proxy that sets it (env FLEETKEY_DEVICE_TRUST_FORWARDED_FOR=true).",
             DefaultValueFactory = _ => string.Equals(Env("FLEETKEY_DEVICE_TRUST_FORWARDED_FOR"), "true", StringComparison.OrdinalIgnoreCase),
         };
+        var tlsCert = new Option<string?>("--tls-cert")
+        {
+            Description = "TLS: the HTTPS and MQTT listeners' certificate, PEM, the leaf then its chain, reloaded when the file changes; default one issued by Fleetkey's CA (env FLEETKEY_TLS_CERT).",
+            DefaultValueFactory = _ => Env("FLEETKEY_TLS_CERT"),
+            HelpName = "file",
+        };
+        var tlsKey = new Option<string?>("--tls-key")
+        {
+            Description = "TLS: the unencrypted PEM private key of --tls-cert (env FLEETKEY_TLS_KEY).",
+            DefaultValueFactory = _ => Env("FLEETKEY_TLS_KEY"),
+            HelpName = "file",
+        };
+        var allowPlainHttp = new Option<bool>("--allow-plain-http")
+        {
+            Description = "Let an http:// listener bind an address other than loopback (behind a TLS-terminating proxy only: access keys' requests and private keys would cross the network in the clear) (env FLEETKEY_ALLOW_PLAIN_HTTP=true).",
+            DefaultValueFactory = _ => string.Equals(Env("FLEETKEY_ALLOW_PLAIN_HTTP"), "true", StringComparison.OrdinalIgnoreCase),
+        };
         var jitpKeepConnection = new Option<bool>("--jitp-keep-connection")
         {
             Description = "MQTT: keep a device's first connection open once just-in-time provisioning succeeded (AWS IoT closes it) (env FLEETKEY_JITP_KEEP_CONNECTION=true).",
@@ -184,7 +201,7 @@ internal static partial class FleetkeyCommands
                 result.AddError("--mqtt-port must be between 0 and 65535.");
             }
         });
-        var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, mqttPort, mqttBind, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
+        var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, tlsCert, tlsKey, allowPlainHttp, mqttPort, mqttBind, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
             deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor, jitpKeepConnection,
             mqttMaxPayload, mqttMaxConnect, mqttConnectTimeout, mqttMaxConnections, mqttMaxPerAddress, mqttMaxPending, mqttMaxRetained, mqttMaxRetainedBytes };
         command.SetAction(async (parse, cancellationToken) =>
@@ -195,6 +212,9 @@ internal static partial class FleetkeyCommands
                 Database = parse.GetValue(database),
                 HttpUrl = parse.GetValue(http)!,
                 DeviceHttpUrl = parse.GetValue(deviceHttp)!,
+                TlsCertificatePath = parse.GetValue(tlsCert),
+                TlsKeyPath = parse.GetValue(tlsKey),
+                AllowPlainHttp = parse.GetValue(allowPlainHttp),
                 MqttPort = parse.GetValue(mqttPort),
                 MqttBind = parse.GetValue(mqttBind)!,
                 AccountId = parse.GetValue(accountId)!,

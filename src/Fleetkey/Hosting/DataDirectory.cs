@@ -107,6 +107,9 @@ internal static partial class DataDirectory
     /// Makes sure a root access key exists: the one named by the environment, or, on a store with
     /// no keys at all, a generated one written to <c>credentials</c>.
     /// </summary>
+    /// <summary>The CA chain clients trust the listeners with, in the data directory.</summary>
+    public const string CaBundleFile = "ca.pem";
+
     public static async Task EnsureRootKeyAsync(string directory, AccessKeyService keys, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         var rootId = Environment.GetEnvironmentVariable(RootKeyIdVariable);
@@ -161,6 +164,27 @@ internal static partial class DataDirectory
         }
 
         LogRootKeyGenerated(logger, key.AccessKeyId, path);
+    }
+
+    /// <summary>
+    /// Writes <c>ca.pem</c> (the issuing CA then the root) into the data directory at each start, so that
+    /// clients on this machine can trust the HTTPS listeners and the broker (<c>aws --ca-bundle DIR/ca.pem</c>)
+    /// without a first, unverified download. Written whole (a temporary file then a rename).
+    /// </summary>
+    public static void WriteCaBundle(string directory, Pki.CertificateAuthority authority)
+    {
+        var path = Path.Combine(directory, CaBundleFile);
+        var temporary = path + ".tmp";
+        try
+        {
+            EnsureDirectory(directory);
+            File.WriteAllText(temporary, authority.ChainPem);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"Cannot write the CA bundle to {path}: {exception.Message}", exception);
+        }
     }
 
     /// <summary>Creates the data directory, owner only, unless it exists.</summary>

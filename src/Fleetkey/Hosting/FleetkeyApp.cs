@@ -9,6 +9,7 @@ using Fleetkey.Services.Devices;
 using Fleetkey.Services.Provisioning;
 using Fleetkey.Services.Security;
 using Fleetkey.Services.Telemetry;
+using Fleetkey.Services.Tls;
 using Fleetkey.Storage;
 using Fleetkey.Storage.Sql;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -25,12 +26,14 @@ internal static partial class FleetkeyApp
     /// </summary>
     public static PkiOptions CheckSettings(ServeSettings settings)
     {
-        var control = new Uri(settings.HttpUrl);
-        var device = new Uri(settings.DeviceHttpUrl);
-        if (control.Port == device.Port && string.Equals(control.Host, device.Host, StringComparison.OrdinalIgnoreCase))
+        HttpListeners.Check(settings);
+        if (settings.TlsCertificatePath is null != settings.TlsKeyPath is null)
         {
-            throw new ArgumentException("--http and --device-http must be different listeners.");
+            throw new ArgumentException("--tls-cert and --tls-key go together: the certificate chain and its private key.");
         }
+
+        // The operator's files are read now, so that a wrong path or a key of another certificate stops the start here.
+        ServerCertificateProvider.CheckFiles(ServerCertificateOptions(settings));
 
         var pkiOptions = new PkiOptions
         {
@@ -63,11 +66,11 @@ internal static partial class FleetkeyApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
-        builder.WebHost.UseUrls(settings.HttpUrl, settings.DeviceHttpUrl);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            HttpListeners.Configure(kestrel, settings);
         });
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = 2 * 1024 * 1024);
 
@@ -92,7 +95,16 @@ internal static partial class FleetkeyApp
             o.MqttHost = settings.PublicHost;
             o.MqttPort = settings.MqttPort;
         });
-        builder.Services.AddSingleton(new ListenerPorts(new Uri(settings.DeviceHttpUrl).Port));
+        builder.Services.AddSingleton(new ListenerPorts(BindingAddress.Parse(settings.DeviceHttpUrl).Port));
+
+        // One server certificate for the HTTPS listeners and the broker, renewed or reloaded without a restart.
+        builder.Services.AddServerCertificate(o =>
+        {
+            var configured = ServerCertificateOptions(settings);
+            o.PublicHost = configured.PublicHost;
+            o.CertificatePath = configured.CertificatePath;
+            o.KeyPath = configured.KeyPath;
+        });
         if (settings.MqttPort != 0)
         {
             builder.Services.AddFleetkeyMqtt(o =>
@@ -172,6 +184,7 @@ internal static partial class FleetkeyApp
             logger,
             cancellationToken);
         await app.Services.GetRequiredService<CertificateService>().EnsureManagedCaAsync(cancellationToken);
+        DataDirectory.WriteCaBundle(dataDirectory, authority);
 
         // As the CA keys are encrypted at start once a passphrase is set, so are enrollment secrets stored before it.
         var sealedSecrets = await EnrollmentSealing.SealClearSecretsAsync(store, app.Services.GetRequiredService<PassphraseSealer>(), cancellationToken);
@@ -188,6 +201,13 @@ internal static partial class FleetkeyApp
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
+
+    private static ServerCertificateOptions ServerCertificateOptions(ServeSettings settings) => new()
+    {
+        PublicHost = settings.PublicHost,
+        CertificatePath = settings.TlsCertificatePath is { } certificate ? Path.GetFullPath(certificate) : null,
+        KeyPath = settings.TlsKeyPath is { } key ? Path.GetFullPath(key) : null,
+    };
 
     [LoggerMessage(EventId = 4, EventName = "EnrollmentSecretsSealed", Level = LogLevel.Information, Message = "Sealed {Count} enrollment keys and secrets stored in the clear under the CA passphrase")]
     private static partial void LogEnrollmentSecretsSealed(ILogger logger, int count);

@@ -17,7 +17,11 @@ internal static class ListenerProbe
     /// <summary>Throws an <see cref="IOException"/> naming the flag and the address when a listener cannot bind.</summary>
     public static void EnsureAvailable(ServeSettings settings)
     {
-        EnsureAvailable("--http " + settings.HttpUrl, HttpEndpoints(settings.HttpUrl));
+        foreach (var url in settings.HttpUrls)
+        {
+            EnsureAvailable("--http " + url, HttpEndpoints(url));
+        }
+
         EnsureAvailable("--device-http " + settings.DeviceHttpUrl, HttpEndpoints(settings.DeviceHttpUrl));
         if (settings.MqttPort != 0)
         {

@@ -14,9 +14,22 @@ internal sealed record ServeSettings
     /// <summary>PostgreSQL (a postgres:// URL or an Npgsql connection string) instead of the embedded SQLite.</summary>
     public string? Database { get; init; }
 
+    /// <summary>The control plane's listener URL, or several separated by ';' (an http and an https one, say).</summary>
     public string HttpUrl { get; init; } = "http://127.0.0.1:5080";
 
-    public string DeviceHttpUrl { get; init; } = "http://127.0.0.1:5081";
+    public string DeviceHttpUrl { get; init; } = "https://127.0.0.1:5081";
+
+    /// <summary>The operator's PEM certificate chain for every TLS listener; null for one issued by Fleetkey's CA.</summary>
+    public string? TlsCertificatePath { get; init; }
+
+    /// <summary>The unencrypted PEM private key of <see cref="TlsCertificatePath"/>.</summary>
+    public string? TlsKeyPath { get; init; }
+
+    /// <summary>Lets an http:// listener bind an address other than loopback (behind a TLS-terminating proxy).</summary>
+    public bool AllowPlainHttp { get; init; }
+
+    /// <summary>The control plane's listener URLs.</summary>
+    public IReadOnlyList<string> HttpUrls => HttpUrl.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>MQTT over TLS; 0 disables the broker.</summary>
     public int MqttPort { get; init; } = 8883;
