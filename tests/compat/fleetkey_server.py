@@ -119,9 +119,11 @@ class FleetkeyServer:
     def __init__(self, data_dir: str | None = None, root_keys: bool = True, log_name: str = "server",
                  extra_env: dict | None = None, extra_args: list[str] | None = None,
                  database: str | None = None, store: str | None = None, mqtt: bool = False,
-                 cwd: str | None = None):
+                 cwd: str | None = None, tls: bool = False):
         # The directory the server is started in; a relative data_dir is taken from it, as by fleetkey.
         self.cwd = cwd or REPO_ROOT
+        # Both listeners on HTTPS with the certificate Fleetkey's CA issues (clients trust DIR/ca.pem).
+        self.tls = tls
         self.store = store
         self.mqtt = mqtt
         self.mqtt_port = 0
@@ -142,15 +144,33 @@ class FleetkeyServer:
         self._log_file = None
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def device_url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.device_port}"
+
+    @property
+    def ca_bundle(self) -> str:
+        """DIR/ca.pem, which the server writes at each start: what clients trust its HTTPS listeners with."""
+        return os.path.join(self.cwd, self.data_dir, "ca.pem")
+
+    def ssl_context(self):
+        """A client context trusting only the server's CA bundle (None for a plain-HTTP server)."""
+        import ssl
+        return ssl.create_default_context(cafile=self.ca_bundle) if self.tls else None
 
     def command(self) -> list[str]:
         return [
             "dotnet", dll_path(), "serve",
             "--data", self.data_dir,
-            "--http", f"http://127.0.0.1:{self.port}",
-            "--device-http", f"http://127.0.0.1:{self.device_port}",
+            "--http", self.endpoint,
+            "--device-http", self.device_url,
             "--mqtt-port", str(self.mqtt_port),
             "--public-host", PUBLIC_HOST,
             *(["--database", self.database] if self.database else []),
@@ -193,8 +213,12 @@ class FleetkeyServer:
                 raise ServerStartError(
                     f"fleetkey serve exited with {self.proc.returncode} before /health answered 200\n"
                     + self.log_tail())
+            if self.tls and not os.path.exists(self.ca_bundle):
+                last_error = "no ca.pem yet"
+                time.sleep(0.2)
+                continue
             try:
-                with urllib.request.urlopen(self.endpoint + "/health", timeout=2) as r:
+                with urllib.request.urlopen(self.endpoint + "/health", timeout=2, context=self.ssl_context()) as r:
                     if r.status == 200:
                         return self
                     last_error = f"HTTP {r.status}"
@@ -362,6 +386,7 @@ def make_client(server=None, access_key_id=None, secret_access_key=None, region=
     return boto3.client(
         "iot",
         endpoint_url=server.endpoint,
+        verify=server.ca_bundle if getattr(server, "tls", False) else None,
         region_name=region,
         aws_access_key_id=access_key_id or server.access_key_id,
         aws_secret_access_key=secret_access_key or server.secret_access_key,
@@ -422,8 +447,9 @@ def signed_request(method: str, path: str, body: bytes | None = None, headers: d
     if expect_continue:
         return _expect_continue_request(method, server.endpoint, path, body or b"", hdrs)
     r = urllib.request.Request(url, data=body, method=method, headers=hdrs)
+    context = server.ssl_context() if getattr(server, "tls", False) else None
     try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
+        with urllib.request.urlopen(r, timeout=30, context=context) as resp:
             return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
     except urllib.error.HTTPError as e:
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
