@@ -219,6 +219,22 @@ public sealed class ClientConfigurationTests : IDisposable
         Assert.Contains("AKIDENV", credentials.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Resolve_CaBundle_OptionThenEnvironmentThenProfileAsTheAwsCli()
+    {
+        SetEnvironmentKeys();
+        _environment["AWS_REGION"] = "eu-west-1";
+        Assert.Null(Resolve(new IotClientOptions()).CaBundle);
+
+        Directory.CreateDirectory(Path.Combine(_home.FullName, ".aws"));
+        File.WriteAllText(Path.Combine(_home.FullName, ".aws", "config"), "[default]\nca_bundle = ~/fleet/ca.pem\n");
+        Assert.Equal(Path.Combine(_home.FullName, "fleet/ca.pem"), Resolve(new IotClientOptions()).CaBundle);
+
+        _environment["AWS_CA_BUNDLE"] = "/env/ca.pem";
+        Assert.Equal("/env/ca.pem", Resolve(new IotClientOptions()).CaBundle);
+        Assert.Equal("/options/ca.pem", Resolve(new IotClientOptions { CaBundle = "/options/ca.pem" }).CaBundle);
+    }
+
     private ClientConfiguration Resolve(IotClientOptions options) =>
         ClientConfiguration.Resolve(options, name => _environment.GetValueOrDefault(name), _home.FullName);
 

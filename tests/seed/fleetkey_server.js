@@ -4,6 +4,7 @@
 
 const fs = require('node:fs')
 const http = require('node:http')
+const https = require('node:https')
 const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
@@ -42,9 +43,11 @@ async function freePort () {
   }
 }
 
-function httpGet (url) {
+// `ca` (PEM) is what an https:// URL's certificate must chain to.
+function httpGet (url, ca = undefined) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 2000 }, (res) => {
+    const get = url.startsWith('https:') ? https.get : http.get
+    const req = get(url, { timeout: 2000, ...(ca ? { ca } : {}) }, (res) => {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }))
@@ -78,8 +81,10 @@ function logTail (server, lines = 60) {
 
 // Starts `fleetkey serve` on a fresh data directory and free loopback ports, with the given root
 // access key, on `database` (a PostgreSQL URL) or SQLite when it is null, and waits until /health
-// answers 200; `mqttPort` 0 (the default) runs no broker. Returns { name, proc, endpoint, port, dataDir, logPath, database, exited, done }.
-async function startFleetkey ({ name, database = null, accessKeyId, secretAccessKey, healthTimeoutMs = 60000, mqttPort = 0 }) {
+// answers 200; `mqttPort` 0 (the default) runs no broker; `tls` serves both listeners over HTTPS with the
+// certificate Fleetkey's CA issues (clients trust `caPath`, DIR/ca.pem). Returns { name, proc, endpoint,
+// port, dataDir, logPath, database, caPath, exited, done }.
+async function startFleetkey ({ name, database = null, accessKeyId, secretAccessKey, healthTimeoutMs = 60000, mqttPort = 0, tls = false }) {
   if (!fs.existsSync(DLL)) {
     throw new Error(`${DLL} not found: build with \`dotnet build Fleetkey.slnx -c Release\` in ${REPO_ROOT} or set FLEETKEY_DLL`)
   }
@@ -87,10 +92,12 @@ async function startFleetkey ({ name, database = null, accessKeyId, secretAccess
   const logPath = `${dataDir}-server.log`
   const port = await freePort()
   const devicePort = await freePort()
-  const endpoint = `http://127.0.0.1:${port}`
+  const scheme = tls ? 'https' : 'http'
+  const endpoint = `${scheme}://127.0.0.1:${port}`
+  const caPath = path.join(dataDir, 'ca.pem')
   const logFd = fs.openSync(logPath, 'a')
   const args = [DLL, 'serve', '--data', dataDir, '--http', endpoint,
-    '--device-http', `http://127.0.0.1:${devicePort}`, '--mqtt-port', String(mqttPort),
+    '--device-http', `${scheme}://127.0.0.1:${devicePort}`, '--mqtt-port', String(mqttPort),
     ...(database ? ['--database', database] : [])]
   const proc = spawn('dotnet', args, {
     cwd: REPO_ROOT,
@@ -104,7 +111,7 @@ async function startFleetkey ({ name, database = null, accessKeyId, secretAccess
     }
   })
   fs.closeSync(logFd)
-  const server = { name, proc, endpoint, port, dataDir, logPath, database, done: false }
+  const server = { name, proc, endpoint, port, dataDir, logPath, database, caPath, done: false }
   server.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })))
   server.exited.then(() => { server.done = true })
 
@@ -117,7 +124,7 @@ async function startFleetkey ({ name, database = null, accessKeyId, secretAccess
       throw error
     }
     try {
-      const r = await httpGet(`${endpoint}/health`)
+      const r = await httpGet(`${endpoint}/health`, tls ? fs.readFileSync(caPath) : undefined)
       if (r.status === 200) return server
       last = `HTTP ${r.status}`
     } catch (e) {

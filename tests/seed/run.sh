@@ -4,6 +4,7 @@
 #   bash tests/seed/run.sh
 #
 #   seed.test.js       one node on its own SQLite data directory
+#   seed_tls.test.js   one node with an HTTPS control plane; aws-sdk trusts DIR/ca.pem through an https agent
 #   two_nodes.test.js  two nodes on one PostgreSQL database: needs FLEETKEY_TEST_POSTGRES (a
 #                      postgres:// URL, e.g. from scripts/postgres.sh) and psql; skipped without it,
 #                      except in CI (CI=true), where that is a failure
@@ -29,7 +30,7 @@ fi
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 NODE_PATH="$PWD/node_modules" AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1 \
-  node --test --test-reporter=tap seed.test.js two_nodes.test.js 2>&1 | tee "$out"
+  node --test --test-reporter=tap seed.test.js seed_tls.test.js two_nodes.test.js 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 
 bash ../tap_summary.sh seed "$out" "$rc"

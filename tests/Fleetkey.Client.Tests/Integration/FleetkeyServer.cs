@@ -35,6 +35,12 @@ public sealed class FleetkeyServer : IAsyncLifetime
 
     public Uri Endpoint { get; private set; } = null!;
 
+    /// <summary>The same control plane over HTTPS, with the certificate Fleetkey's CA issues.</summary>
+    public Uri TlsEndpoint { get; private set; } = null!;
+
+    /// <summary>DIR/ca.pem, which the server writes at each start: the CA its HTTPS listeners chain to.</summary>
+    public string CaBundle => Path.Combine(_dataDirectory, "data", "ca.pem");
+
     /// <summary>The exit code after SIGTERM, once the server has stopped.</summary>
     public int? ExitCode { get; private set; }
 
@@ -73,6 +79,7 @@ public sealed class FleetkeyServer : IAsyncLifetime
 
         var port = FreePort();
         Endpoint = new Uri($"http://127.0.0.1:{port}");
+        TlsEndpoint = new Uri($"https://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -80,7 +87,7 @@ public sealed class FleetkeyServer : IAsyncLifetime
             WorkingDirectory = _dataDirectory,
             ArgumentList =
             {
-                dll, "serve", "--data", Path.Combine(_dataDirectory, "data"), "--http", Endpoint.ToString().TrimEnd('/'),
+                dll, "serve", "--data", Path.Combine(_dataDirectory, "data"), "--http", $"{Endpoint.ToString().TrimEnd('/')};{TlsEndpoint.ToString().TrimEnd('/')}",
                 "--device-http", $"http://127.0.0.1:{FreePort()}", "--mqtt-port", "0",
             },
             Environment =
