@@ -214,6 +214,25 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     /// <summary>
+    /// A renewal (EST <c>simplereenroll</c>): a new certificate for the CSR's key under the subject of
+    /// <paramref name="current"/>, the certificate being renewed (the issuer decides; the CSR's subject
+    /// and extensions are ignored). The key must be new: a CSR for <paramref name="current"/>'s key is refused.
+    /// </summary>
+    /// <exception cref="PkiException">The CSR is not valid, or its key is the current certificate's.</exception>
+    public IssuedCertificate IssueRenewal(string csrPem, X509Certificate2 current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ThrowIfDisposed();
+        var (_, publicKey) = CsrReader.Read(csrPem);
+        if (publicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(current.PublicKey.ExportSubjectPublicKeyInfo()))
+        {
+            throw new PkiException(PkiError.CsrKeyReused, "A renewal needs a new key: the CSR's key is the current certificate's.");
+        }
+
+        return IssueDevice(current.SubjectName, publicKey);
+    }
+
+    /// <summary>
     /// A TLS server certificate (EC P-256 key, serverAuth) for Fleetkey's own listeners, such as the
     /// MQTT broker, so that devices verify the server with <see cref="ChainPem"/>.
     /// </summary>

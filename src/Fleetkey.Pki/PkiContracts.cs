@@ -92,6 +92,9 @@ public enum PkiError
     UnsupportedKey,
     InvalidCertificate,
     CaLocked,
+
+    /// <summary>A renewal's CSR carries the key of the certificate it renews (re-keying is required).</summary>
+    CsrKeyReused,
 }
 
 /// <summary>A PKI failure with a reason fit to show the caller (no key material in it).</summary>

@@ -27,6 +27,12 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Security.PolicyService>();
         services.AddSingleton<Security.CompiledPolicyCache>();
         services.AddSingleton<Security.DeviceAuthorizationService>();
+        services.AddOptions<Security.CertificateRenewalOptions>()
+            .Validate(o => o.Grace > TimeSpan.Zero && o.SweepInterval > TimeSpan.Zero, "The renewal grace period and sweep interval must be positive.")
+            .ValidateOnStart();
+        services.AddSingleton<Security.CertificateRenewalService>();
+        services.AddSingleton<Security.IDeviceConnectionObserver, Security.RenewalCompletion>();
+        services.AddHostedService<Security.RenewalGraceSweep>();
         services.AddSingleton<Provisioning.RegistrationService>();
         services.AddSingleton<Provisioning.ProvisioningTemplateService>();
 

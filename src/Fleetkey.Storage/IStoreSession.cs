@@ -34,4 +34,6 @@ public interface IStoreSession
     IEnrollmentRepository Enrollments { get; }
 
     IFleetProvisioningRepository FleetProvisioning { get; }
+
+    ICertificateRenewalRepository CertificateRenewals { get; }
 }

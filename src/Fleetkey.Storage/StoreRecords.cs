@@ -30,6 +30,9 @@ public sealed record DeviceAttempt(
 /// <summary>A certificate the device endpoint issued to a serial number, and when it first connected (null: never).</summary>
 public sealed record DeviceRegistration(string CertificateId, string SerialNumber, DateTimeOffset RegisteredAt, DateTimeOffset? FirstConnectedAt);
 
+/// <summary>A certificate renewed over EST: the old one is retired once the new one connects, or at <see cref="DeactivateAt"/>.</summary>
+public sealed record CertificateRenewal(string OldCertificateId, string NewCertificateId, DateTimeOffset RenewedAt, DateTimeOffset DeactivateAt);
+
 /// <summary>How many attempts fall in a rate window, and when the oldest of them was made.</summary>
 public sealed record AttemptWindow(int Count, DateTimeOffset? Oldest);
 

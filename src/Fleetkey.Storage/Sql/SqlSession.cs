@@ -48,6 +48,7 @@ internal sealed class SqlSession : IStoreSession
         EnrollmentGroups = new SqlEnrollmentGroupRepository(this);
         Enrollments = new SqlEnrollmentRepository(this);
         FleetProvisioning = new SqlFleetProvisioningRepository(this);
+        CertificateRenewals = new SqlCertificateRenewalRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -77,6 +78,8 @@ internal sealed class SqlSession : IStoreSession
     public IDeviceEndpointRepository DeviceEndpoint { get; }
 
     public IProvisioningTemplateRepository ProvisioningTemplates { get; }
+    public ICertificateRenewalRepository CertificateRenewals { get; }
+
     public IEnrollmentGroupRepository EnrollmentGroups { get; }
 
     public IEnrollmentRepository Enrollments { get; }

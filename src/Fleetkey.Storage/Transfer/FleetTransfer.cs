@@ -81,6 +81,7 @@ public static class FleetTransfer
         ("policy_targets", "policy_name, target_kind, target_id"),
         ("device_signatures", "signature_hash"),
         ("device_registrations", "certificate_id"),
+        ("certificate_renewals", "old_certificate_id"),
         ("device_attempts", "attempt_id"),
         ("provisioning_templates", "name"),
         ("provisioning_template_versions", "template_name, version_id"),

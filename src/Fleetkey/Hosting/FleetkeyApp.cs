@@ -218,7 +218,7 @@ internal sealed record ListenerPorts(int DevicePort);
 
 /// <summary>
 /// Keeps the two listeners apart: the device listener serves only health and the device routes
-/// (<c>/device/…</c>), never the control plane, whatever the path; the control-plane listener does not
+/// (<c>/device/…</c>, EST's <c>/.well-known/est/…</c>), never the control plane, whatever the path; the control-plane listener does not
 /// serve the device routes.
 /// </summary>
 internal sealed class ListenerSplitMiddleware(RequestDelegate next, ListenerPorts ports)
@@ -226,7 +226,7 @@ internal sealed class ListenerSplitMiddleware(RequestDelegate next, ListenerPort
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        var devicePath = path.StartsWithSegments("/device", StringComparison.Ordinal);
+        var devicePath = path.StartsWithSegments("/device", StringComparison.Ordinal) || path.StartsWithSegments("/.well-known/est", StringComparison.Ordinal);
         var onDeviceListener = context.Connection.LocalPort == ports.DevicePort;
         if (onDeviceListener ? !devicePath && !path.StartsWithSegments("/health", StringComparison.Ordinal) : devicePath)
         {

@@ -52,14 +52,15 @@ internal static class HttpListeners
     /// <summary>Binds every listener; the https ones take their certificate from the provider at each handshake.</summary>
     public static void Configure(KestrelServerOptions kestrel, ServeSettings settings)
     {
-        HttpsHandshake? https = null;
-        foreach (var (_, url) in Listeners(settings))
+        foreach (var (flag, url) in Listeners(settings))
         {
             var address = BindingAddress.Parse(url);
             Action<ListenOptions> configure = _ => { };
             if (IsHttps(address))
             {
-                https ??= new HttpsHandshake(kestrel.ApplicationServices.GetRequiredService<ServerCertificateProvider>());
+                // The device listener asks for a client certificate (EST renewal authenticates with it) and takes
+                // the handshake without one; the control plane authenticates requests, not connections.
+                var https = new HttpsHandshake(kestrel.ApplicationServices.GetRequiredService<ServerCertificateProvider>(), askClientCertificate: flag == "--device-http");
                 var options = new TlsHandshakeCallbackOptions { OnConnection = https.OnConnection };
                 configure = listen =>
                 {

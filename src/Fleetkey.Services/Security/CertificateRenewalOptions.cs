@@ -1,0 +1,11 @@
+namespace Fleetkey.Services.Security;
+
+/// <summary>How renewals over EST retire the certificate they replace.</summary>
+public sealed class CertificateRenewalOptions
+{
+    /// <summary>How long a renewed certificate stays ACTIVE unless its successor connects first (7 days by default).</summary>
+    public TimeSpan Grace { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often certificates past their grace period are looked for.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+}
