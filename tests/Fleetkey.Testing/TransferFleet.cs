@@ -114,6 +114,7 @@ public sealed class TransferFleet
                 await s.CaMaterial.TryInsertAsync(StoredMaterial, Start, ct);
                 await s.DeviceEndpoint.TryUseSignatureAsync(SignatureHash, Start.AddHours(1), ct);
                 await s.DeviceEndpoint.InsertRegistrationAsync(new DeviceRegistration(Certificate1.CertificateId, "sensor-1", Start, Start.AddMinutes(3)), ct);
+                await s.CertificateRenewals.InsertAsync(new CertificateRenewal(Certificate1.CertificateId, Certificate2.CertificateId, Start, Start.AddDays(7)), ct);
                 await s.DeviceEndpoint.InsertAttemptAsync(new DeviceAttempt(AttemptId, Start, "sensor-1", "192.0.2.1", "registered", null, Certificate1.CertificateId), ct);
                 await s.EnrollmentGroups.InsertAsync(new EnrollmentGroup("line-2", "factory", "SN-[0-9]+", true, false, new Dictionary<string, string> { ["Site"] = "plant-1" }, GroupKey.Data, GroupKey.KekSalt, Start, Start.AddHours(2)), ct);
                 await s.Enrollments.InsertAsync(new Enrollment("SN-0042", "factory", false, true, new Dictionary<string, string>(), ClearSecret, null, Start, Start), ct);

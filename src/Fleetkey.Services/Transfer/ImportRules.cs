@@ -189,6 +189,13 @@ internal static partial class ImportRules
             ImportColumn.Integer("registered_at", Instant),
             ImportColumn.Integer("first_connected_at", Instant, nullable: true),
         ],
+        ["certificate_renewals"] =
+        [
+            ImportColumn.Text("old_certificate_id", CertificateId),
+            ImportColumn.Text("new_certificate_id", CertificateId),
+            ImportColumn.Integer("renewed_at", Instant),
+            ImportColumn.Integer("deactivate_at", Instant),
+        ],
         ["device_attempts"] =
         [
             // The audit log keeps what a device sent, valid or not (bounded), so only its form is fixed.

@@ -5,7 +5,7 @@
 -- has it installed) or until deactivate_at (the grace period), whichever comes first; then it goes
 -- INACTIVE and its row is deleted. One renewal per certificate at a time, either way round.
 CREATE TABLE certificate_renewals (
-    old_certificate_id TEXT PRIMARY KEY,
+    old_certificate_id TEXT NOT NULL PRIMARY KEY,
     new_certificate_id TEXT NOT NULL UNIQUE,
     renewed_at         INTEGER NOT NULL,
     deactivate_at      INTEGER NOT NULL
