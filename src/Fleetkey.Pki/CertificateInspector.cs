@@ -69,7 +69,8 @@ public static class CertificateInspector
                 ToUtc(certificate.NotBefore),
                 ToUtc(certificate.NotAfter),
                 basicConstraints?.CertificateAuthority ?? false,
-                certificate);
+                certificate,
+                SerialNumber(certificate));
         }
         catch (Exception e) when (e is CryptographicException or AsnContentException or ArgumentException)
         {

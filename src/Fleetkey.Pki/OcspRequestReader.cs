@@ -39,6 +39,45 @@ internal static class OcspRequestReader
     private static readonly Asn1Tag SingleExtensionsTag = new(TagClass.ContextSpecific, 0, isConstructed: true);
     private static readonly Asn1Tag SignatureTag = new(TagClass.ContextSpecific, 0, isConstructed: true);
 
+    /// <summary>The longest GET path (after <c>/ocsp/</c>) read: the base64 of the longest request, every character percent-encoded.</summary>
+    public const int MaxGetPathChars = ((MaxRequestBytes + 2) / 3 * 4) * 3;
+
+    /// <summary>
+    /// The request of a GET (RFC 6960 A.1: the URL-encoded base64 of the DER after the responder's path):
+    /// percent-decoded, then base64 in either alphabet (standard, or RFC 4648 URL-safe as some clients
+    /// send it), padded or not; null when it is none of these or longer than <see cref="MaxRequestBytes"/>.
+    /// Clients that leave '/' unescaped are read too: the whole rest of the path is the request.
+    /// </summary>
+    public static byte[]? TryDecodeGetPath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Length is 0 or > MaxGetPathChars)
+        {
+            return null;
+        }
+
+        var text = Uri.UnescapeDataString(path).Replace('-', '+').Replace('_', '/');
+        switch (text.Length % 4)
+        {
+            case 1:
+                return null;
+            case 2:
+                text += "==";
+                break;
+            case 3:
+                text += "=";
+                break;
+        }
+
+        var buffer = new byte[text.Length / 4 * 3];
+        if (!Convert.TryFromBase64String(text, buffer, out var written) || written is 0 or > MaxRequestBytes)
+        {
+            return null;
+        }
+
+        return buffer[..written];
+    }
+
     /// <summary>The request, or null when it is not one Fleetkey reads (answered <c>malformedRequest</c>).</summary>
     public static OcspRequest? TryRead(ReadOnlyMemory<byte> der)
     {

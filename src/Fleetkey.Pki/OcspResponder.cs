@@ -79,6 +79,9 @@ public sealed class OcspResponder
         }
     }
 
+    /// <summary>The DER request of a GET's path after <c>/ocsp/</c> (see <see cref="OcspRequestReader.TryDecodeGetPath"/>); empty when it holds none, which is answered malformedRequest.</summary>
+    public static byte[] DecodeGetPath(string path) => OcspRequestReader.TryDecodeGetPath(path) ?? [];
+
     /// <summary>Answers one request (its DER body); never throws for what the request holds.</summary>
     public async ValueTask<OcspAnswer> RespondAsync(ReadOnlyMemory<byte> request, OcspStatusLookup lookup, CancellationToken cancellationToken)
     {

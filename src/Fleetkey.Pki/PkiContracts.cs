@@ -85,7 +85,7 @@ public sealed record IssuedCertificate(
     string? PrivateKeyPem,
     string SerialNumber);
 
-/// <summary>A certificate read from PEM, for registration.</summary>
+/// <summary>A certificate read from PEM, for registration; <see cref="SerialNumber"/> as <see cref="CertificateInspector.SerialNumber(X509Certificate2)"/> writes it.</summary>
 public sealed record ParsedCertificate(
     string CertificateId,
     string CertificatePem,
@@ -94,11 +94,8 @@ public sealed record ParsedCertificate(
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
     bool IsCertificateAuthority,
-    X509Certificate2 Certificate)
-{
-    /// <summary>The serial number as <see cref="CertificateInspector.SerialNumber(X509Certificate2)"/> writes it.</summary>
-    public string SerialNumber => CertificateInspector.SerialNumber(Certificate);
-}
+    X509Certificate2 Certificate,
+    string SerialNumber);
 
 public enum PkiError
 {

@@ -16,6 +16,9 @@ public static class RevocationUrls
     /// <summary><c>/ca/ID.cer</c>: a Fleetkey CA certificate (DER), the AIA "CA Issuers" location.</summary>
     public const string CaPath = "/ca";
 
+    /// <summary>The paths above: what the device listener serves besides the device routes (and the control plane does not).</summary>
+    public static IReadOnlyList<string> Paths { get; } = [CrlPath, OcspPath, CaPath];
+
     public const string CrlExtension = ".crl";
 
     public const string CaExtension = ".cer";
@@ -28,7 +31,14 @@ public static class RevocationUrls
     {
         ArgumentNullException.ThrowIfNull(deviceListener);
         ArgumentException.ThrowIfNullOrWhiteSpace(publicHost);
-        return new UriBuilder(deviceListener.Scheme, publicHost, deviceListener.Port, "/").Uri;
+        try
+        {
+            return new UriBuilder(deviceListener.Scheme, publicHost, deviceListener.Port, "/").Uri;
+        }
+        catch (UriFormatException exception)
+        {
+            throw new ArgumentException($"The public host '{publicHost}' cannot be the host of a URL.", nameof(publicHost), exception);
+        }
     }
 
     public static Uri Crl(Uri baseUri, string caCertificateId) => new(baseUri, $"{CrlPath[1..]}/{caCertificateId}{CrlExtension}");

@@ -74,6 +74,7 @@ public static class ApiHostingExtensions
         app.MapPolicies();
         app.MapProvisioning();
         app.MapDeviceEndpoint();
+        app.MapRevocation();
         app.MapProvisioningTemplates();
         app.MapEnrollments();
         return app;

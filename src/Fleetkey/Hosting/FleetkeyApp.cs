@@ -38,6 +38,7 @@ internal static partial class FleetkeyApp
             DeviceKeyAlgorithm = PkiOptions.ParseAlgorithm(settings.DeviceKeyAlgorithm),
             DeviceValidity = settings.DeviceValidityDays is { } days ? TimeSpan.FromDays(days) : null,
             Passphrase = settings.CaPassphrase,
+            RevocationBaseUri = RevocationUrls.Base(device, settings.PublicHost),
         };
         if (pkiOptions.DeviceKeyAlgorithm == KeyAlgorithm.EcP384)
         {
@@ -206,7 +207,7 @@ internal sealed class ListenerSplitMiddleware(RequestDelegate next, ListenerPort
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        var devicePath = path.StartsWithSegments("/device", StringComparison.Ordinal);
+        var devicePath = path.StartsWithSegments("/device", StringComparison.Ordinal) || RevocationUrls.Paths.Any(p => path.StartsWithSegments(p, StringComparison.Ordinal));
         var onDeviceListener = context.Connection.LocalPort == ports.DevicePort;
         if (onDeviceListener ? !devicePath && !path.StartsWithSegments("/health", StringComparison.Ordinal) : devicePath)
         {
