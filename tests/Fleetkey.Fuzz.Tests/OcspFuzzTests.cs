@@ -127,9 +127,9 @@ public sealed class OcspFuzzTests : IAsyncLifetime
     [InlineData("30030201ff")]
     [InlineData("3082ffff")]
     [InlineData("300aa003020101300330013000")]
-    public void RespondAsync_Degenerate_MalformedRequest(string hex)
+    public async Task RespondAsync_Degenerate_MalformedRequest(string hex)
     {
-        var answer = _responder.RespondAsync(Convert.FromHexString(hex), Lookup, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        var answer = await _responder.RespondAsync(Convert.FromHexString(hex), Lookup, CancellationToken.None);
 
         Assert.Equal(OcspResponseStatus.MalformedRequest, answer.Status);
     }

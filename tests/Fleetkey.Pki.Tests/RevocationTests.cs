@@ -122,7 +122,7 @@ public sealed class RevocationTests
         Assert.Equal(OcspResponseStatus.Successful, answer.Status);
         var reply = OcspTestClient.Read(answer.Response);
         var singles = reply.Successful.Responses;
-        Assert.Equal(["good", "revoked", "revoked", "unknown"], singles.Select(reply.StateOf));
+        Assert.Equal(["good", "revoked", "revoked", "unknown"], singles.Select(OcspReply.StateOf));
         Assert.Equal(["01", "02", "03", "04"], singles.Select(s => s.GetCertID().SerialNumber.ToString(16).PadLeft(2, '0')));
         var revoked = (Org.BouncyCastle.Ocsp.RevokedStatus)singles[1].GetCertStatus();
         Assert.False(revoked.HasRevocationReason);
@@ -211,7 +211,7 @@ public sealed class RevocationTests
         using var signer = new OcspSigner(ca, time);
         var responder = new OcspResponder(ca, signer, time);
 
-        var trailing = (await responder.RespondAsync([.. OcspTestClient.Request(ca.Issuing, "01"), 0x00], Good, CancellationToken.None)).Status;
+        var trailing = (await responder.RespondAsync((byte[])[.. OcspTestClient.Request(ca.Issuing, "01"), 0x00], Good, CancellationToken.None)).Status;
         var many = (await responder.RespondAsync(OcspTestClient.Request(ca.Issuing, Enumerable.Range(1, 17).Select(i => i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))), Good, CancellationToken.None)).Status;
         var sixteen = (await responder.RespondAsync(OcspTestClient.Request(ca.Issuing, Enumerable.Range(1, 16).Select(i => i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))), Good, CancellationToken.None)).Status;
 

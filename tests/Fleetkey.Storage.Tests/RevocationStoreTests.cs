@@ -14,7 +14,7 @@ public sealed class RevocationStoreTests
     private static Certificate Device(string id, string serial, string status, string? ca = "ca", int minute = 0, int days = 365) =>
         new(id, ca, status, "pem-" + id, "DEFAULT", Start, Start.AddDays(days), Start, Start.AddMinutes(minute), 1, "g", serial);
 
-    private static Task InsertAsync(TestStore test, params Certificate[] certificates) =>
+    private static Task<bool> InsertAsync(TestStore test, params Certificate[] certificates) =>
         test.Store.WriteAsync(async (s, ct) =>
         {
             foreach (var certificate in certificates)

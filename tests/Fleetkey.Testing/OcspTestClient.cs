@@ -7,6 +7,7 @@ using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Ocsp;
 using Org.BouncyCastle.X509;
+using BcExtension = Org.BouncyCastle.Asn1.X509.X509Extension;
 
 namespace Fleetkey.Testing;
 
@@ -33,9 +34,9 @@ public static class OcspTestClient
 
         if (nonce is not null)
         {
-            generator.SetRequestExtensions(new X509Extensions(new Dictionary<DerObjectIdentifier, X509Extension>
+            generator.SetRequestExtensions(new X509Extensions(new Dictionary<DerObjectIdentifier, BcExtension>
             {
-                [OcspObjectIdentifiers.PkixOcspNonce] = new X509Extension(false, new DerOctetString(new DerOctetString(nonce))),
+                [OcspObjectIdentifiers.PkixOcspNonce] = new BcExtension(false, new DerOctetString(new DerOctetString(nonce))),
             }));
         }
 
@@ -71,22 +72,23 @@ public sealed record OcspReply(int Status, BasicOcspResp? Basic)
 
     public X509Certificate2 Responder => X509CertificateLoader.LoadCertificate(Successful.GetCerts().Single().GetEncoded());
 
-    public SingleResp Single => Successful.Responses.Single();
+    /// <summary>The one certificate's answer (of a request about one).</summary>
+    public SingleResp Answer => Successful.Responses.Single();
 
     /// <summary>"good", "revoked" or "unknown", as openssl prints it.</summary>
-    public string StateOf(SingleResp single) => single.GetCertStatus() switch
+    public static string StateOf(SingleResp answer) => answer.GetCertStatus() switch
     {
         null => "good",
         RevokedStatus => "revoked",
         _ => "unknown",
     };
 
-    public string State => StateOf(Single);
+    public string State => StateOf(Answer);
 
     /// <summary>The revocation reason (CRLReason), or null when none is given or it is not revoked.</summary>
-    public int? Reason => Single.GetCertStatus() is RevokedStatus { HasRevocationReason: true } revoked ? revoked.RevocationReason : null;
+    public int? Reason => Answer.GetCertStatus() is RevokedStatus { HasRevocationReason: true } revoked ? revoked.RevocationReason : null;
 
-    public DateTime? RevokedAt => (Single.GetCertStatus() as RevokedStatus)?.RevocationTime;
+    public DateTime? RevokedAt => (Answer.GetCertStatus() as RevokedStatus)?.RevocationTime;
 
     /// <summary>The nonce the response echoes (the extension's value), or null.</summary>
     public byte[]? Nonce => Successful.GetExtensionValue(OcspObjectIdentifiers.PkixOcspNonce) is { } value
