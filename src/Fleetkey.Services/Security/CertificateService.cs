@@ -111,10 +111,16 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
     /// A certificate of Fleetkey's own CA (the issuing CA or the root) by certificate id, DER: what the
     /// "CA Issuers" address of the certificates it issues serves; null for any other id.
     /// </summary>
-    public ReadOnlyMemory<byte>? FindOwnCaCertificate(string certificateId) =>
-        string.Equals(certificateId, authority.IssuingCertificateId, StringComparison.Ordinal) ? authority.Issuing.RawDataMemory
-        : string.Equals(certificateId, authority.RootCertificateId, StringComparison.Ordinal) ? authority.Root.RawDataMemory
-        : null;
+    public ReadOnlyMemory<byte>? FindOwnCaCertificate(string certificateId)
+    {
+        if (string.Equals(certificateId, authority.IssuingCertificateId, StringComparison.Ordinal))
+        {
+            return authority.Issuing.RawDataMemory;
+        }
+
+        // Not "cond ? memory : null": null would convert to an empty ReadOnlyMemory (through byte[]), not to no value.
+        return string.Equals(certificateId, authority.RootCertificateId, StringComparison.Ordinal) ? authority.Root.RawDataMemory : default(ReadOnlyMemory<byte>?);
+    }
 
     internal async Task<Certificate> InsertIssuedAsync(IStoreSession session, IssuedCertificate issued, string status, CancellationToken cancellationToken)
     {
