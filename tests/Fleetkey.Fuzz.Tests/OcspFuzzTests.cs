@@ -133,17 +133,4 @@ public sealed class OcspFuzzTests : IAsyncLifetime
 
         Assert.Equal(OcspResponseStatus.MalformedRequest, answer.Status);
     }
-
-    private sealed class MemoryCaStore : ICaMaterialStore
-    {
-        private CaMaterial? _material;
-
-        public Task<CaMaterial?> LoadAsync(CancellationToken cancellationToken) => Task.FromResult(_material);
-
-        public Task SaveAsync(CaMaterial material, CancellationToken cancellationToken)
-        {
-            _material = material;
-            return Task.CompletedTask;
-        }
-    }
 }

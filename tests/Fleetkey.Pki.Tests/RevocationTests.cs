@@ -100,10 +100,9 @@ public sealed class RevocationTests
     [Fact]
     public async Task RespondAsync_Statuses_AnsweredAndSignedByTheDelegatedResponder()
     {
-        var time = TestCa.Clock();
-        using var ca = await TestCa.CreateAsync(time: time);
-        using var signer = new OcspSigner(ca, time);
-        var responder = new OcspResponder(ca, signer, time);
+        using var r = await ResponderFixture.CreateAsync();
+        var ca = r.Ca;
+        var responder = r.Responder;
         var revokedAt = TestCa.Start.AddHours(-3);
         OcspStatusLookup lookup = (issuer, serial, _) =>
         {
@@ -143,12 +142,12 @@ public sealed class RevocationTests
     [InlineData(64, false)]
     public async Task RespondAsync_Nonce_EchoedWithinRfc8954Bounds(int length, bool echoed)
     {
-        var time = TestCa.Clock();
-        using var ca = await TestCa.CreateAsync(time: time);
-        using var signer = new OcspSigner(ca, time);
+        using var r = await ResponderFixture.CreateAsync();
+        var ca = r.Ca;
+        var responder = r.Responder;
         var nonce = System.Security.Cryptography.RandomNumberGenerator.GetBytes(length);
 
-        var answer = await new OcspResponder(ca, signer, time).RespondAsync(OcspTestClient.Request(ca.Issuing, "01", nonce), Good, CancellationToken.None);
+        var answer = await responder.RespondAsync(OcspTestClient.Request(ca.Issuing, "01", nonce), Good, CancellationToken.None);
 
         var reply = OcspTestClient.Read(answer.Response);
         Assert.Equal("good", reply.State);
@@ -158,12 +157,12 @@ public sealed class RevocationTests
     [Fact]
     public async Task RespondAsync_Sha256CertId_Answered()
     {
-        var time = TestCa.Clock();
-        using var ca = await TestCa.CreateAsync(time: time);
-        using var signer = new OcspSigner(ca, time);
+        using var r = await ResponderFixture.CreateAsync();
+        var ca = r.Ca;
+        var responder = r.Responder;
 
         var request = OcspTestClient.Request(ca.Issuing, ["0102"], hash: OcspTestClient.Sha256);
-        var answer = await new OcspResponder(ca, signer, time).RespondAsync(request, Good, CancellationToken.None);
+        var answer = await responder.RespondAsync(request, Good, CancellationToken.None);
 
         Assert.Equal("good", OcspTestClient.Read(answer.Response).State);
     }
@@ -171,13 +170,11 @@ public sealed class RevocationTests
     [Fact]
     public async Task RespondAsync_ForeignIssuer_Unauthorized()
     {
-        var time = TestCa.Clock();
-        using var ca = await TestCa.CreateAsync(time: time);
-        using var other = await TestCa.CreateAsync(time: time);
-        using var signer = new OcspSigner(ca, time);
+        using var r = await ResponderFixture.CreateAsync();
+        using var other = await TestCa.CreateAsync(time: r.Time);
         var asked = false;
 
-        var answer = await new OcspResponder(ca, signer, time).RespondAsync(
+        var answer = await r.Responder.RespondAsync(
             OcspTestClient.Request(other.Issuing, "01"), (_, _, _) => { asked = true; return ValueTask.FromResult(OcspCertificateStatus.Good); }, CancellationToken.None);
 
         Assert.Equal(OcspResponseStatus.Unauthorized, answer.Status);
@@ -193,11 +190,10 @@ public sealed class RevocationTests
     [InlineData("300530033001")]
     public async Task RespondAsync_Malformed_MalformedRequestStatus(string hex)
     {
-        var time = TestCa.Clock();
-        using var ca = await TestCa.CreateAsync(time: time);
-        using var signer = new OcspSigner(ca, time);
+        using var r = await ResponderFixture.CreateAsync();
+        var responder = r.Responder;
 
-        var answer = await new OcspResponder(ca, signer, time).RespondAsync(Convert.FromHexString(hex), Good, CancellationToken.None);
+        var answer = await responder.RespondAsync(Convert.FromHexString(hex), Good, CancellationToken.None);
 
         Assert.Equal(OcspResponseStatus.MalformedRequest, answer.Status);
         Assert.Equal(1, OcspTestClient.Read(answer.Response).Status);
@@ -206,10 +202,9 @@ public sealed class RevocationTests
     [Fact]
     public async Task RespondAsync_TrailingBytesOrTooManyCertificates_MalformedRequest()
     {
-        var time = TestCa.Clock();
-        using var ca = await TestCa.CreateAsync(time: time);
-        using var signer = new OcspSigner(ca, time);
-        var responder = new OcspResponder(ca, signer, time);
+        using var r = await ResponderFixture.CreateAsync();
+        var ca = r.Ca;
+        var responder = r.Responder;
 
         var trailing = (await responder.RespondAsync((byte[])[.. OcspTestClient.Request(ca.Issuing, "01"), 0x00], Good, CancellationToken.None)).Status;
         var many = (await responder.RespondAsync(OcspTestClient.Request(ca.Issuing, Enumerable.Range(1, 17).Select(i => i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture))), Good, CancellationToken.None)).Status;
@@ -223,10 +218,10 @@ public sealed class RevocationTests
     [Fact]
     public async Task OcspSigner_HalfItsValidityPassed_NewKeyAndCertificate()
     {
-        var time = TestCa.Clock();
-        using var ca = await TestCa.CreateAsync(time: time);
-        using var signer = new OcspSigner(ca, time);
-        var responder = new OcspResponder(ca, signer, time);
+        using var r = await ResponderFixture.CreateAsync();
+        var time = r.Time;
+        var ca = r.Ca;
+        var responder = r.Responder;
         var request = OcspTestClient.Request(ca.Issuing, "01");
 
         var first = OcspTestClient.Read((await responder.RespondAsync(request, Good, CancellationToken.None)).Response).Responder;
@@ -253,6 +248,38 @@ public sealed class RevocationTests
         Assert.Empty(OcspResponder.DecodeGetPath("not*base64"));
         Assert.Empty(OcspResponder.DecodeGetPath("A"));
         Assert.Empty(OcspResponder.DecodeGetPath(new string('A', OcspRequestReader.MaxGetPathChars + 1)));
+    }
+
+    /// <summary>A CA on a fake clock and its OCSP responder.</summary>
+    private sealed class ResponderFixture : IDisposable
+    {
+        private readonly OcspSigner _signer;
+
+        private ResponderFixture(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, CertificateAuthority ca)
+        {
+            Time = time;
+            Ca = ca;
+            _signer = new OcspSigner(ca, time);
+            Responder = new OcspResponder(ca, _signer, time);
+        }
+
+        public Microsoft.Extensions.Time.Testing.FakeTimeProvider Time { get; }
+
+        public CertificateAuthority Ca { get; }
+
+        public OcspResponder Responder { get; }
+
+        public static async Task<ResponderFixture> CreateAsync()
+        {
+            var time = TestCa.Clock();
+            return new ResponderFixture(time, await TestCa.CreateAsync(time: time));
+        }
+
+        public void Dispose()
+        {
+            _signer.Dispose();
+            Ca.Dispose();
+        }
     }
 
     private static string Csr()

@@ -1,4 +1,5 @@
 using Fleetkey.Core.Registry;
+using Fleetkey.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -107,15 +108,7 @@ public sealed class RevocationStoreTests
         }
         finally
         {
-            switch (other)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync();
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await other.CloseAsync();
         }
     }
 

@@ -194,15 +194,7 @@ public sealed class RevocationServicesTests : IAsyncLifetime
         }
         finally
         {
-            switch (nodeB)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync();
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await nodeB.CloseAsync();
         }
     }
 
