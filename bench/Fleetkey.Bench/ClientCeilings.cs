@@ -38,7 +38,7 @@ internal static class ClientCeilings
                 "csr" => (client, i) => client.Iot.CreateCertificateFromCsrAsync(new CreateCertificateFromCsrRequest { CertificateSigningRequest = csrs[i % csrs.Count].Pem, SetAsActive = true }),
                 "describe" => (client, i) => client.Iot.DescribeThingAsync(new DescribeThingRequest { ThingName = RegistryFiller.ThingName(i % 1_000_000) }),
                 "list" => (client, i) => client.Iot.ListThingsAsync(new ListThingsRequest { MaxResults = 100, NextToken = TokenShaped(RegistryFiller.ThingName(i % 1_000_000)) }),
-                _ => null, // the MQTT scenarios: their client is MQTTnet's, measured with the handshake ceiling
+                _ => null, // the MQTT scenarios: their client is MQTTnet's, measured with the handshake ceiling; ocsp: no Fleetkey.Client call
             };
             if (call is null)
             {

@@ -101,6 +101,7 @@ internal abstract class Scenario(BenchContext context)
         "mqtt-connect" => new MqttConnectScenario(context),
         "mqtt-publish" => new MqttPublishScenario(context),
         "fleet-provisioning" => new FleetProvisioningScenario(context),
+        "ocsp" => new OcspScenario(context),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown scenario."),
     };
 }

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Net;
+using System.Numerics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -22,17 +22,23 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>The subject of certificates issued with a Fleetkey-generated key (AWS also uses one fixed subject).</summary>
     public const string DeviceSubject = "CN=Fleetkey Device Certificate";
 
+    /// <summary>The subject of the delegated OCSP responder certificates the issuing CA gives each node.</summary>
+    public const string OcspResponderCommonName = "Fleetkey OCSP Responder";
+
+    private static readonly Oid OcspSigning = new("1.3.6.1.5.5.7.3.9", "OCSP Signing");
+
+    // id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): relying parties need not check the responder's own status; its value is NULL.
+    private static readonly X509Extension OcspNoCheck = new("1.3.6.1.5.5.7.48.1.5", [0x05, 0x00], critical: false);
+
     private readonly TimeProvider _time;
     private readonly TimeSpan? _deviceValidity;
-    private readonly AsymmetricAlgorithm _issuingKey;
+    private readonly KeyCopies _issuingKey;
     private readonly X509AuthorityKeyIdentifierExtension _authorityKeyIdentifier;
+
+    // The CRL distribution point and Authority Information Access of device certificates; empty without PkiOptions.RevocationBaseUri.
+    private readonly X509Extension[] _revocationExtensions;
     private readonly DeviceKeyPool _keyPool;
     private readonly bool _ownsKeyPool;
-
-    // AsymmetricAlgorithm instances are not documented as safe for concurrent use, so each concurrent
-    // signature gets its own copy of the issuing key; copies are reused, not recreated.
-    private readonly ConcurrentBag<AsymmetricAlgorithm> _signers = [];
-    private readonly Lock _issuingKeyLock = new();
     private int _disposed;
 
     private CertificateAuthority(CaState state, PkiOptions options, TimeProvider time, DeviceKeyPool? keyPool)
@@ -41,11 +47,20 @@ public sealed class CertificateAuthority : IDisposable
         _deviceValidity = options.DeviceValidity;
         Root = state.Root;
         Issuing = state.Issuing;
-        _issuingKey = state.IssuingKey;
+        _issuingKey = new KeyCopies(state.IssuingKey);
         _authorityKeyIdentifier = X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Issuing, includeKeyIdentifier: true, includeIssuerAndSerial: false);
         ChainPem = Issuing.ExportCertificatePem() + "\n" + Root.ExportCertificatePem() + "\n";
         IssuingCertificateId = CertificateInspector.CertificateId(Issuing.RawDataMemory.Span);
         RootCertificateId = CertificateInspector.CertificateId(Root.RawDataMemory.Span);
+        _revocationExtensions = options.RevocationBaseUri is { } revocation
+            ?
+            [
+                CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([RevocationUrls.Crl(revocation, IssuingCertificateId).AbsoluteUri]),
+                new X509AuthorityInformationAccessExtension(
+                    ocspUris: [RevocationUrls.Ocsp(revocation).AbsoluteUri],
+                    caIssuersUris: [RevocationUrls.CaIssuers(revocation, IssuingCertificateId).AbsoluteUri]),
+            ]
+            : [];
         if (keyPool is null)
         {
             _keyPool = new DeviceKeyPool(options.DeviceKeyAlgorithm, options.KeyPoolSize);
@@ -259,24 +274,41 @@ public sealed class CertificateAuthority : IDisposable
             names.AddIpAddress(address);
         }
 
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var publicKey = new PublicKey(key);
-        var now = Certificates.Now(_time);
-        var notBefore = now - Certificates.Backdate;
-        var notAfter = Min(now + validity, Issuing.NotAfter);
-        X509Extension[] extensions =
-        [
-            new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true),
-            new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true),
-            new X509EnhancedKeyUsageExtension([Certificates.ServerAuthentication], critical: false),
-            names.Build(critical: false),
-            new X509SubjectKeyIdentifierExtension(publicKey, critical: false),
-            _authorityKeyIdentifier,
-        ];
-
         var commonName = dnsNames.FirstOrDefault() ?? ipAddresses.First().ToString();
-        using var certificate = Sign(Certificates.Name(commonName), publicKey, extensions, notBefore, notAfter);
-        return certificate.CopyWithPrivateKey(key);
+        return IssueWithEphemeralKey(commonName, validity, new X509EnhancedKeyUsageExtension([Certificates.ServerAuthentication], critical: false), names.Build(critical: false));
+    }
+
+    /// <summary>
+    /// A delegated OCSP responder certificate (RFC 6960 4.2.2.2) for a new EC P-256 key, issued by the
+    /// issuing CA: id-kp-OCSPSigning, id-pkix-ocsp-nocheck, valid for <paramref name="validity"/> (never
+    /// past the issuing CA). Each node makes its own; the key never leaves the process.
+    /// </summary>
+    /// <returns>The certificate with its private key attached.</returns>
+    public X509Certificate2 IssueOcspResponderCertificate(TimeSpan validity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(validity, TimeSpan.Zero);
+        ThrowIfDisposed();
+        return IssueWithEphemeralKey(OcspResponderCommonName, validity, new X509EnhancedKeyUsageExtension([OcspSigning], critical: false), OcspNoCheck);
+    }
+
+    /// <summary>
+    /// Signs the issuing CA's CRL (RFC 5280, v2 with CRL number and authority key identifier): the key
+    /// never leaves the CA. <paramref name="crlNumber"/> must grow from one CRL to the next; the caller keeps it.
+    /// </summary>
+    public byte[] SignCrl(IEnumerable<RevokedCertificate> revoked, BigInteger crlNumber, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate)
+    {
+        ArgumentNullException.ThrowIfNull(revoked);
+        ArgumentOutOfRangeException.ThrowIfLessThan(crlNumber, BigInteger.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(nextUpdate, thisUpdate);
+        ThrowIfDisposed();
+        var builder = new CertificateRevocationListBuilder();
+        foreach (var entry in revoked)
+        {
+            builder.AddEntry(entry.SerialNumber.Span, entry.RevokedAt, entry.Reason);
+        }
+
+        return _issuingKey.Use(key => builder.Build(
+            Issuing.SubjectName, Keys.CreateSignatureGenerator(key), crlNumber, nextUpdate, HashAlgorithmName.SHA256, _authorityKeyIdentifier, thisUpdate));
     }
 
     /// <summary>
@@ -288,16 +320,12 @@ public sealed class CertificateAuthority : IDisposable
     public byte[] DeriveSecret(string purpose, int length = 32)
     {
         ArgumentException.ThrowIfNullOrEmpty(purpose);
-        byte[] privateScalar;
-        lock (_issuingKeyLock)
+        var privateScalar = _issuingKey.Use(key => key switch
         {
-            privateScalar = _issuingKey switch
-            {
-                RSA rsa => rsa.ExportParameters(includePrivateParameters: true).D!,
-                ECDsa ec => ec.ExportParameters(includePrivateParameters: true).D!,
-                _ => throw new InvalidOperationException("The issuing CA key is of an unsupported type."),
-            };
-        }
+            RSA rsa => rsa.ExportParameters(includePrivateParameters: true).D!,
+            ECDsa ec => ec.ExportParameters(includePrivateParameters: true).D!,
+            _ => throw new InvalidOperationException("The issuing CA key is of an unsupported type."),
+        });
 
         try
         {
@@ -321,7 +349,6 @@ public sealed class CertificateAuthority : IDisposable
             _keyPool.Dispose();
         }
 
-        DisposeSigners();
         _issuingKey.Dispose();
         Root.Dispose();
         Issuing.Dispose();
@@ -344,6 +371,7 @@ public sealed class CertificateAuthority : IDisposable
             new X509EnhancedKeyUsageExtension([Certificates.ClientAuthentication], critical: false),
             new X509SubjectKeyIdentifierExtension(publicKey, critical: false),
             _authorityKeyIdentifier,
+            .. _revocationExtensions,
         ];
 
         using var certificate = Sign(subject, publicKey, extensions, notBefore, notAfter);
@@ -354,7 +382,33 @@ public sealed class CertificateAuthority : IDisposable
             notBefore,
             notAfter,
             PemEncoding.WriteString("PUBLIC KEY", publicKey.ExportSubjectPublicKeyInfo()) + "\n",
-            PrivateKeyPem: null);
+            PrivateKeyPem: null,
+            CertificateInspector.SerialNumber(certificate));
+    }
+
+    /// <summary>
+    /// A certificate for Fleetkey's own use (a TLS server, the OCSP responder): a new EC P-256 key, not a
+    /// CA, digitalSignature only, with <paramref name="purpose"/> (its extended key usage) and <paramref name="more"/>.
+    /// </summary>
+    private X509Certificate2 IssueWithEphemeralKey(string commonName, TimeSpan validity, X509EnhancedKeyUsageExtension purpose, params X509Extension[] more)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var publicKey = new PublicKey(key);
+        var now = Certificates.Now(_time);
+        var notBefore = now - Certificates.Backdate;
+        var notAfter = Min(now + validity, Issuing.NotAfter);
+        X509Extension[] extensions =
+        [
+            new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true),
+            new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true),
+            purpose,
+            .. more,
+            new X509SubjectKeyIdentifierExtension(publicKey, critical: false),
+            _authorityKeyIdentifier,
+        ];
+
+        using var certificate = Sign(Certificates.Name(commonName), publicKey, extensions, notBefore, notAfter);
+        return certificate.CopyWithPrivateKey(key);
     }
 
     private X509Certificate2 Sign(X500DistinguishedName subject, PublicKey publicKey, X509Extension[] extensions, DateTimeOffset notBefore, DateTimeOffset notAfter)
@@ -366,47 +420,7 @@ public sealed class CertificateAuthority : IDisposable
             request.CertificateExtensions.Add(extension);
         }
 
-        var signer = RentSigner();
-        try
-        {
-            return request.Create(Issuing.SubjectName, Keys.CreateSignatureGenerator(signer), notBefore, notAfter, Certificates.NewSerialNumber());
-        }
-        finally
-        {
-            ReturnSigner(signer);
-        }
-    }
-
-    private AsymmetricAlgorithm RentSigner()
-    {
-        if (_signers.TryTake(out var signer))
-        {
-            return signer;
-        }
-
-        lock (_issuingKeyLock)
-        {
-            return Keys.Clone(_issuingKey);
-        }
-    }
-
-    private void ReturnSigner(AsymmetricAlgorithm signer)
-    {
-        _signers.Add(signer);
-
-        // A signature that finished after Dispose must not leave its key copy behind.
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            DisposeSigners();
-        }
-    }
-
-    private void DisposeSigners()
-    {
-        while (_signers.TryTake(out var signer))
-        {
-            signer.Dispose();
-        }
+        return _issuingKey.Use(key => request.Create(Issuing.SubjectName, Keys.CreateSignatureGenerator(key), notBefore, notAfter, Certificates.NewSerialNumber()));
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

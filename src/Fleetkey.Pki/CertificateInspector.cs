@@ -69,7 +69,8 @@ public static class CertificateInspector
                 ToUtc(certificate.NotBefore),
                 ToUtc(certificate.NotAfter),
                 basicConstraints?.CertificateAuthority ?? false,
-                certificate);
+                certificate,
+                SerialNumber(certificate));
         }
         catch (Exception e) when (e is CryptographicException or AsnContentException or ArgumentException)
         {
@@ -93,6 +94,19 @@ public static class CertificateInspector
         ArgumentNullException.ThrowIfNull(issuer);
         return NamesMatch(certificate.IssuerName, issuer.SubjectName) && SignatureVerifier.Verify(certificate.RawDataMemory, issuer);
     }
+
+    /// <summary>
+    /// A serial number as Fleetkey stores and looks it up: lowercase hex of the DER INTEGER's content
+    /// octets (big-endian two's complement, minimal, so a leading 00 stays when the high bit is set).
+    /// </summary>
+    public static string SerialNumber(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return SerialNumber(certificate.SerialNumberBytes.Span);
+    }
+
+    /// <inheritdoc cref="SerialNumber(X509Certificate2)"/>
+    public static string SerialNumber(ReadOnlySpan<byte> integerContent) => Convert.ToHexStringLower(integerContent);
 
     internal static DateTimeOffset ToUtc(DateTime value) => new(value.ToUniversalTime(), TimeSpan.Zero);
 

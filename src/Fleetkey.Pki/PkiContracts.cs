@@ -35,6 +35,13 @@ public sealed class PkiOptions
     /// </summary>
     public int KeyPoolSize { get; set; } = 16;
 
+    /// <summary>
+    /// Where relying parties check revocation: the device listener's public URL. Device certificates then
+    /// name its CRL (<c>/crl/ID.crl</c>), OCSP responder (<c>/ocsp</c>) and CA certificate (<c>/ca/ID.cer</c>),
+    /// see <see cref="RevocationUrls"/>; null issues them without these extensions.
+    /// </summary>
+    public Uri? RevocationBaseUri { get; set; }
+
     /// <summary>Parses "ec-p256", "ec-p384", "rsa-2048".</summary>
     public static KeyAlgorithm ParseAlgorithm(string value) => value.ToLowerInvariant() switch
     {
@@ -65,16 +72,20 @@ public interface ICaMaterialStore
     Task SaveAsync(CaMaterial material, CancellationToken cancellationToken);
 }
 
-/// <summary>A certificate Fleetkey issued. <see cref="PrivateKeyPem"/> is set only when Fleetkey made the key.</summary>
+/// <summary>
+/// A certificate Fleetkey issued. <see cref="PrivateKeyPem"/> is set only when Fleetkey made the key;
+/// <see cref="SerialNumber"/> as <see cref="CertificateInspector.SerialNumber(X509Certificate2)"/> writes it.
+/// </summary>
 public sealed record IssuedCertificate(
     string CertificateId,
     string CertificatePem,
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
     string PublicKeyPem,
-    string? PrivateKeyPem);
+    string? PrivateKeyPem,
+    string SerialNumber);
 
-/// <summary>A certificate read from PEM, for registration.</summary>
+/// <summary>A certificate read from PEM, for registration; <see cref="SerialNumber"/> as <see cref="CertificateInspector.SerialNumber(X509Certificate2)"/> writes it.</summary>
 public sealed record ParsedCertificate(
     string CertificateId,
     string CertificatePem,
@@ -83,7 +94,8 @@ public sealed record ParsedCertificate(
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
     bool IsCertificateAuthority,
-    X509Certificate2 Certificate);
+    X509Certificate2 Certificate,
+    string SerialNumber);
 
 public enum PkiError
 {

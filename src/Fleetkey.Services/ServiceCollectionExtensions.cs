@@ -23,6 +23,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Security.CertificateService>();
         services.AddSingleton<Security.RegisteredCaTrust>();
         services.AddSingleton<Security.CaCertificateService>();
+        services.AddRevocation();
         services.AddSingleton<Security.PrincipalService>();
         services.AddSingleton<Security.PolicyService>();
         services.AddSingleton<Security.CompiledPolicyCache>();
@@ -45,6 +46,23 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Provisioning.FleetProvisioningService>();
         services.AddHostedService<Provisioning.FleetProvisioningSweep>();
         services.AddDeviceEndpoint();
+        return services;
+    }
+
+    /// <summary>
+    /// CRLs and the OCSP responder of the issuing CA (the host registers the <see cref="Pki.CertificateAuthority"/>),
+    /// with this node's delegated responder key, and the upkeep of their tables.
+    /// </summary>
+    private static IServiceCollection AddRevocation(this IServiceCollection services)
+    {
+        services.AddSingleton(provider => new Pki.OcspSigner(
+            provider.GetRequiredService<Pki.CertificateAuthority>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Pki.OcspSigner>>()));
+        services.AddSingleton<Pki.OcspResponder>();
+        services.AddSingleton<Security.OcspService>();
+        services.AddSingleton<Security.CrlService>();
+        services.AddHostedService<Security.RevocationMaintenance>();
         return services;
     }
 

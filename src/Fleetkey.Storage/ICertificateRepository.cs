@@ -11,6 +11,10 @@ public interface ICertificateRepository
 
     Task UpdateAsync(Certificate certificate, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes a certificate. One of a CA leaves a tombstone (<see cref="IRevocationRepository"/>): it stays
+    /// on the CA's CRL, and revoked for OCSP, until it expires.
+    /// </summary>
     Task<bool> DeleteAsync(string certificateId, CancellationToken cancellationToken);
 
     /// <summary>Certificates by creation date (then id), optionally of one CA, after a <see cref="Paging.CreationKey"/>.</summary>

@@ -17,6 +17,8 @@ public interface IStoreSession
 
     ICaCertificateRepository CaCertificates { get; }
 
+    IRevocationRepository Revocation { get; }
+
     IThingPrincipalRepository ThingPrincipals { get; }
 
     IPolicyRepository Policies { get; }

@@ -98,17 +98,4 @@ public sealed class CsrFuzzTests : IAsyncLifetime
     private static string Wrap(string label, byte[] der) => PemEncoding.WriteString(label, der) + "\n";
 
     private static byte[] Mutate(byte[] seed, int[] edits) => Mutations.Apply(seed, edits, value => (byte)(value >> 16));
-
-    private sealed class MemoryCaStore : ICaMaterialStore
-    {
-        private CaMaterial? _material;
-
-        public Task<CaMaterial?> LoadAsync(CancellationToken cancellationToken) => Task.FromResult(_material);
-
-        public Task SaveAsync(CaMaterial material, CancellationToken cancellationToken)
-        {
-            _material = material;
-            return Task.CompletedTask;
-        }
-    }
 }

@@ -65,6 +65,21 @@ internal sealed class ServiceDatabase : IAsyncDisposable
         AccessKeys = new AccessKeyService(Store, Time);
     }
 
+    /// <summary>Another store on the same database, as another node opens it (on PostgreSQL its change stamp runs on the system clock); the caller disposes it.</summary>
+    public async Task<SqlFleetStore> OpenAnotherStoreAsync()
+    {
+        if (_database is not null)
+        {
+            var postgres = new PostgresFleetStore(_database.ConnectionString);
+            await postgres.InitializeAsync(Time, CancellationToken.None);
+            return postgres;
+        }
+
+        var sqlite = new SqliteFleetStore(System.IO.Path.Combine(_directory.Path, "fleetkey.db"));
+        await sqlite.InitializeAsync(Time, CancellationToken.None);
+        return sqlite;
+    }
+
     public async ValueTask DisposeAsync()
     {
         switch (Store)

@@ -1,5 +1,6 @@
 using Fleetkey.Core.Registry;
 using Fleetkey.Storage.Postgres;
+using Fleetkey.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -56,15 +57,7 @@ public sealed class ChangeStampTests
         }
         finally
         {
-            switch (other)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync();
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await other.CloseAsync();
         }
     }
 

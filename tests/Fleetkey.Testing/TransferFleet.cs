@@ -24,6 +24,7 @@ public sealed class TransferFleet
     public static readonly string SignatureHash = new('b', 64);
     public static readonly string ClaimCertificateId = new('d', 64);
     public static readonly string ClaimedCertificateId = new('e', 64);
+    public static readonly string DeletedCertificateId = new('f', 64);
     public static readonly byte[] ClearSecret = [.. Enumerable.Range(0, 32).Select(i => (byte)(255 - i))];
 
     public const string PolicyDocument1 = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iot:Connect\",\"Resource\":\"*\"}]}";
@@ -89,8 +90,13 @@ public sealed class TransferFleet
                 await s.CaCertificates.InsertAsync(ManagedCa(), ct);
                 await s.CaCertificates.InsertAsync(CustomerCa, ct);
                 await s.CaCertificates.EnsureRegistrationCodeAsync("000000000000", new string('c', 64), Start, ct);
-                await s.Certificates.InsertAsync(new Certificate(Certificate1.CertificateId, IssuingId, CertificateStatus.Active, Certificate1.CertificatePem, "DEFAULT", Certificate1.NotBefore, Certificate1.NotAfter, Start, Start.AddSeconds(1), 2, "0c6f1d7e-6d39-4f0e-9a51-5d1ab0a0b031"), ct);
-                await s.Certificates.InsertAsync(new Certificate(Certificate2.CertificateId, null, CertificateStatus.Inactive, Certificate2.CertificatePem, "SNI_ONLY", Certificate2.NotBefore, Certificate2.NotAfter, Start, Start, 1, "0c6f1d7e-6d39-4f0e-9a51-5d1ab0a0b032"), ct);
+                await s.Certificates.InsertAsync(new Certificate(Certificate1.CertificateId, IssuingId, CertificateStatus.Active, Certificate1.CertificatePem, "DEFAULT", Certificate1.NotBefore, Certificate1.NotAfter, Start, Start.AddSeconds(1), 2, "0c6f1d7e-6d39-4f0e-9a51-5d1ab0a0b031", Certificate1.SerialNumber), ct);
+                await s.Certificates.InsertAsync(new Certificate(Certificate2.CertificateId, null, CertificateStatus.Inactive, Certificate2.CertificatePem, "SNI_ONLY", Certificate2.NotBefore, Certificate2.NotAfter, Start, Start, 1, "0c6f1d7e-6d39-4f0e-9a51-5d1ab0a0b032", Certificate2.SerialNumber), ct);
+
+                // A revoked certificate deleted since: its tombstone keeps it on the CRL. And the CRL number handed out last.
+                await s.Certificates.InsertAsync(new Certificate(DeletedCertificateId, IssuingId, CertificateStatus.Revoked, "deleted", "DEFAULT", Start, Start.AddYears(20), Start, Start.AddMinutes(9), 2, "0c6f1d7e-6d39-4f0e-9a51-5d1ab0a0b033", "0f0f"), ct);
+                await s.Certificates.DeleteAsync(DeletedCertificateId, ct);
+                await s.Revocation.NextCrlNumberAsync(IssuingId, Start.ToUnixTimeMilliseconds(), ct);
                 await s.ThingPrincipals.AttachAsync(new ThingPrincipal("sensor-1", "cert", Certificate1.CertificateId, ThingPrincipalType.Exclusive), Start, ct);
                 await s.Policies.InsertAsync(new Policy("device-policy", 1, 2, Start, Start, "0c6f1d7e-6d39-4f0e-9a51-5d1ab0a0b041"), new PolicyVersion("device-policy", 1, PolicyDocument1, Start), ct);
                 await s.Policies.InsertVersionAsync(new PolicyVersion("device-policy", 2, PolicyDocument2, Start.AddHours(1)), ct);

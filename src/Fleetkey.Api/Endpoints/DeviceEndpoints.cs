@@ -86,10 +86,9 @@ internal static class DeviceEndpoints
         (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 
     /// <summary>
-    /// Reads the body within <paramref name="maxBytes"/> (a larger declared length is refused unread, a
-    /// longer chunked body as soon as it passes the bound) and hands it to <see cref="DeviceRequestReader"/>.
-    /// A body that cannot be read (malformed chunking, too slow) is a refusal like any other: the service
-    /// counts and audits it.
+    /// Reads the body within <paramref name="maxBytes"/> (<see cref="BoundedBody"/>) and hands it to
+    /// <see cref="DeviceRequestReader"/>. A body that cannot be read (too large, malformed chunking, too
+    /// slow) is a refusal like any other: the service counts and audits it.
     /// </summary>
     private static async Task<DeviceRequestBody> ReadBodyAsync(HttpRequest http, int maxBytes, CancellationToken cancellationToken)
     {
@@ -98,53 +97,7 @@ internal static class DeviceEndpoints
             return DeviceRequestBody.Refused(wrongType);
         }
 
-        var tooLarge = $"The request body is larger than {maxBytes} bytes.";
-        if (http.ContentLength > maxBytes)
-        {
-            return DeviceRequestBody.Refused(tooLarge);
-        }
-
-        var buffer = new byte[Math.Clamp(http.ContentLength ?? 8192, 1, maxBytes)];
-        var length = 0;
-        try
-        {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (length == maxBytes)
-                    {
-                        // Full: one more byte means the body is over the bound.
-                        var probe = new byte[1];
-                        if (await http.Body.ReadAsync(probe, cancellationToken) > 0)
-                        {
-                            return DeviceRequestBody.Refused(tooLarge);
-                        }
-
-                        break;
-                    }
-
-                    Array.Resize(ref buffer, Math.Min(maxBytes, buffer.Length * 2));
-                }
-
-                var read = await http.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-            }
-        }
-        catch (BadHttpRequestException exception)
-        {
-            return DeviceRequestBody.Refused($"The request body could not be read ({exception.StatusCode}).");
-        }
-        catch (IOException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return DeviceRequestBody.Refused("The request body could not be read.");
-        }
-
-        return DeviceRequestReader.Parse(buffer.AsSpan(0, length));
+        var body = await BoundedBody.ReadAsync(http, maxBytes, cancellationToken);
+        return body.Problem is { } problem ? DeviceRequestBody.Refused(problem) : DeviceRequestReader.Parse(body.Bytes.Span);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Fleetkey.Api.Wire;
 using Fleetkey.Core.Errors;
 using Fleetkey.Pki;
 using Fleetkey.Services.Devices;
@@ -107,32 +108,13 @@ internal static class EstEndpoints
             return (null, "The request body is a base64 PKCS#10 certificate request (Content-Type: application/pkcs10).");
         }
 
-        if (request.ContentLength > MaxRequestBytes)
+        var body = await BoundedBody.ReadAsync(request, MaxRequestBytes, cancellationToken);
+        if (body.Problem is { } problem)
         {
-            return (null, $"The request body is larger than {MaxRequestBytes} bytes.");
+            return (null, problem);
         }
 
-        var buffer = new byte[MaxRequestBytes + 1];
-        var length = 0;
-        try
-        {
-            int read;
-            while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
-            {
-                length += read;
-            }
-        }
-        catch (Exception exception) when (exception is BadHttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
-        {
-            return (null, "The request body could not be read.");
-        }
-
-        if (length > MaxRequestBytes)
-        {
-            return (null, $"The request body is larger than {MaxRequestBytes} bytes.");
-        }
-
-        return ParseCsr(buffer.AsSpan(0, length));
+        return ParseCsr(body.Bytes.Span);
     }
 
     /// <summary>Base64 (whitespace ignored) of a DER PKCS#10 request, as PEM; or why not.</summary>

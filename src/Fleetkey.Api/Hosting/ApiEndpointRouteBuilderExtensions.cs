@@ -75,6 +75,7 @@ public static class ApiHostingExtensions
         app.MapProvisioning();
         app.MapDeviceEndpoint();
         app.MapEst();
+        app.MapRevocation();
         app.MapProvisioningTemplates();
         app.MapEnrollments();
         return app;

@@ -11,7 +11,11 @@ public static class CertificateStatus
     public const string PendingActivation = "PENDING_ACTIVATION";
 }
 
-/// <summary>A device certificate. <see cref="CaCertificateId"/> is null for certificates registered without a CA.</summary>
+/// <summary>
+/// A device certificate. <see cref="CaCertificateId"/> is null for certificates registered without a CA.
+/// <see cref="SerialNumber"/> is lowercase hex of the DER INTEGER's content octets; null only for rows
+/// stored before schema 13 that the server has not filled in yet.
+/// </summary>
 public sealed record Certificate(
     string CertificateId,
     string? CaCertificateId,
@@ -23,7 +27,8 @@ public sealed record Certificate(
     DateTimeOffset CreatedAt,
     DateTimeOffset LastModifiedAt,
     long CustomerVersion,
-    string GenerationId);
+    string GenerationId,
+    string? SerialNumber = null);
 
 /// <summary>
 /// A CA certificate known to Fleetkey; <see cref="Managed"/> marks Fleetkey's own issuing CA.

@@ -107,12 +107,27 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
     /// <summary>The issuing CA then the root, PEM (what devices verify the server and their certificates with).</summary>
     public string ChainPem => authority.ChainPem;
 
+    /// <summary>
+    /// A certificate of Fleetkey's own CA (the issuing CA or the root) by certificate id, DER: what the
+    /// "CA Issuers" address of the certificates it issues serves; null for any other id.
+    /// </summary>
+    public ReadOnlyMemory<byte>? FindOwnCaCertificate(string certificateId)
+    {
+        if (string.Equals(certificateId, authority.IssuingCertificateId, StringComparison.Ordinal))
+        {
+            return authority.Issuing.RawDataMemory;
+        }
+
+        // Not "cond ? memory : null": null would convert to an empty ReadOnlyMemory (through byte[]), not to no value.
+        return string.Equals(certificateId, authority.RootCertificateId, StringComparison.Ordinal) ? authority.Root.RawDataMemory : default(ReadOnlyMemory<byte>?);
+    }
+
     internal async Task<Certificate> InsertIssuedAsync(IStoreSession session, IssuedCertificate issued, string status, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var certificate = new Certificate(
             issued.CertificateId, authority.IssuingCertificateId, status, issued.CertificatePem, DefaultMode,
-            issued.NotBefore, issued.NotAfter, now, now, 1, Guid.NewGuid().ToString());
+            issued.NotBefore, issued.NotAfter, now, now, 1, Guid.NewGuid().ToString(), issued.SerialNumber);
         await session.Certificates.InsertAsync(certificate, cancellationToken);
         return certificate;
     }
@@ -155,7 +170,7 @@ public sealed class CertificateService(IFleetStore store, CertificateAuthority a
         var now = time.GetUtcNow();
         var certificate = new Certificate(
             parsed.CertificateId, caCertificateId, status, parsed.CertificatePem, mode,
-            parsed.NotBefore, parsed.NotAfter, now, now, 1, Guid.NewGuid().ToString());
+            parsed.NotBefore, parsed.NotAfter, now, now, 1, Guid.NewGuid().ToString(), parsed.SerialNumber);
         await session.Certificates.InsertAsync(certificate, cancellationToken);
         return certificate;
     }

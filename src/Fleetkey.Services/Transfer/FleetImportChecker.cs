@@ -86,7 +86,11 @@ public sealed class FleetImportChecker(string? passphrase) : IImportRowChecker
         switch (row.Table)
         {
             case "certificates":
-                CheckCertificate(row, problems);
+                if (CheckCertificate(row, problems) is { } certificate && row["serial_number"] is string serial && serial != certificate.SerialNumber)
+                {
+                    problems.Add("serial_number: is not the serial number of the certificate in pem");
+                }
+
                 break;
             case "ca_certificates":
                 if (CheckCertificate(row, problems) is { } parsed && !string.Equals(parsed.Subject, (string)row["subject"]!, StringComparison.Ordinal))

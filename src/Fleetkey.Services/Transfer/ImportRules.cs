@@ -37,6 +37,10 @@ internal static partial class ImportRules
     [GeneratedRegex(@"^[0-9a-f]{64}\z")]
     private static partial Regex LowerHex64Pattern();
 
+    // A serial number as stored: hex of the DER INTEGER's content octets (RFC 5280 allows 20; registered certificates may break it).
+    [GeneratedRegex(@"^(?:[0-9a-f]{2}){1,64}\z")]
+    private static partial Regex SerialNumberPattern();
+
     [GeneratedRegex(@"^[0-9]{12}\z")]
     private static partial Regex AccountIdPattern();
 
@@ -145,6 +149,22 @@ internal static partial class ImportRules
             ImportColumn.Integer("last_modified_at", Instant),
             ImportColumn.Integer("customer_version", Positive),
             ImportColumn.Text("generation_id", Uuid),
+            ImportColumn.Text("serial_number", SerialNumber, nullable: true),
+        ],
+        ["certificate_tombstones"] =
+        [
+            ImportColumn.Text("certificate_id", CertificateId),
+            ImportColumn.Text("ca_certificate_id", CertificateId),
+            ImportColumn.Text("serial_number", SerialNumber),
+            ImportColumn.Text("status", OneOf(
+                CertificateStatus.Active, CertificateStatus.Inactive, CertificateStatus.Revoked, CertificateStatus.PendingTransfer, CertificateStatus.RegisterInactive, CertificateStatus.PendingActivation)),
+            ImportColumn.Integer("revoked_at", Instant),
+            ImportColumn.Integer("not_after", Instant),
+        ],
+        ["crl_numbers"] =
+        [
+            ImportColumn.Text("ca_certificate_id", CertificateId),
+            ImportColumn.Integer("crl_number", Positive),
         ],
         ["thing_principals"] =
         [
@@ -330,6 +350,8 @@ internal static partial class ImportRules
         TemplateNamePattern().IsMatch(value) ? null : $"{Quote(value)} is not a template name ([0-9A-Za-z_-], 1 to 36 characters)";
 
     private static string? CertificateId(string value) => LowerHex64Pattern().IsMatch(value) ? null : $"{Quote(value)} is not a certificate id (64 lowercase hex digits)";
+
+    private static string? SerialNumber(string value) => SerialNumberPattern().IsMatch(value) ? null : $"{Quote(value)} is not a serial number (2 to 128 lowercase hex digits, whole octets)";
 
     private static string? LowerHex64(string value) => LowerHex64Pattern().IsMatch(value) ? null : $"{Quote(value)} is not 64 lowercase hex digits";
 

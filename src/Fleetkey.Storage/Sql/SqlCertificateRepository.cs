@@ -13,7 +13,15 @@ namespace Fleetkey.Storage.Sql;
 /// </summary>
 internal sealed class SqlCertificateRepository(SqlSession session) : ICertificateRepository
 {
-    private const string Columns = "certificate_id, ca_certificate_id, status, pem, certificate_mode, not_before, not_after, created_at, last_modified_at, customer_version, generation_id";
+    private const string Columns = "certificate_id, ca_certificate_id, status, pem, certificate_mode, not_before, not_after, created_at, last_modified_at, customer_version, generation_id, serial_number";
+
+    // What a deleted certificate leaves for revocation (see certificate_tombstones): only one of a CA, whose serial is known.
+    private const string Tombstone =
+        "INSERT INTO certificate_tombstones (certificate_id, ca_certificate_id, serial_number, status, revoked_at, not_after) "
+        + "SELECT certificate_id, ca_certificate_id, serial_number, status, last_modified_at, not_after FROM certificates "
+        + "WHERE certificate_id = @id AND ca_certificate_id IS NOT NULL AND serial_number IS NOT NULL "
+        + "ON CONFLICT (certificate_id) DO UPDATE SET ca_certificate_id = excluded.ca_certificate_id, serial_number = excluded.serial_number, "
+        + "status = excluded.status, revoked_at = excluded.revoked_at, not_after = excluded.not_after";
 
     private static Certificate Map(DbDataReader r) => new(
         r.GetString(0),
@@ -26,14 +34,15 @@ internal sealed class SqlCertificateRepository(SqlSession session) : ICertificat
         SqlValues.Instant(r, 7),
         SqlValues.Instant(r, 8),
         r.GetInt64(9),
-        r.GetString(10));
+        r.GetString(10),
+        SqlValues.NullableString(r, 11));
 
     public Task<Certificate?> GetAsync(string certificateId, CancellationToken cancellationToken) =>
         session.QuerySingleAsync($"SELECT {Columns} FROM certificates WHERE certificate_id = @id", Map, cancellationToken, ("@id", certificateId));
 
     public Task InsertAsync(Certificate certificate, CancellationToken cancellationToken) =>
         session.InsertUniqueAsync(
-            $"INSERT INTO certificates ({Columns}) VALUES (@id, @ca, @status, @pem, @mode, @notBefore, @notAfter, @created, @modified, @customerVersion, @generation)",
+            $"INSERT INTO certificates ({Columns}) VALUES (@id, @ca, @status, @pem, @mode, @notBefore, @notAfter, @created, @modified, @customerVersion, @generation, @serial)",
             () => ThrowHelper.AlreadyExists("The certificate is already provisioned or registered", certificate.CertificateId, new ResourceRef(ResourceKind.Certificate, certificate.CertificateId)),
             cancellationToken,
             Parameters(certificate));
@@ -49,10 +58,14 @@ internal sealed class SqlCertificateRepository(SqlSession session) : ICertificat
         ("@id", c.CertificateId), ("@ca", c.CaCertificateId), ("@status", c.Status), ("@pem", c.Pem), ("@mode", c.Mode),
         ("@notBefore", SqlValues.ToDb(c.NotBefore)), ("@notAfter", SqlValues.ToDb(c.NotAfter)), ("@created", SqlValues.ToDb(c.CreatedAt)),
         ("@modified", SqlValues.ToDb(c.LastModifiedAt)), ("@customerVersion", c.CustomerVersion), ("@generation", c.GenerationId),
+        ("@serial", c.SerialNumber),
     ];
 
-    public async Task<bool> DeleteAsync(string certificateId, CancellationToken cancellationToken) =>
-        await session.ExecuteAsync("DELETE FROM certificates WHERE certificate_id = @id", cancellationToken, ("@id", certificateId)) > 0;
+    public async Task<bool> DeleteAsync(string certificateId, CancellationToken cancellationToken)
+    {
+        await session.ExecuteAsync(Tombstone, cancellationToken, ("@id", certificateId));
+        return await session.ExecuteAsync("DELETE FROM certificates WHERE certificate_id = @id", cancellationToken, ("@id", certificateId)) > 0;
+    }
 
     public async Task<IReadOnlyList<Certificate>> ListAsync(string? caCertificateId, bool ascending, string? after, int limit, CancellationToken cancellationToken)
     {

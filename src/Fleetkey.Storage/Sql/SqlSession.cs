@@ -39,6 +39,7 @@ internal sealed class SqlSession : IStoreSession
         AccessKeys = new SqlAccessKeyRepository(this);
         Certificates = new SqlCertificateRepository(this);
         CaCertificates = new SqlCaCertificateRepository(this);
+        Revocation = new SqlRevocationRepository(this);
         ThingPrincipals = new SqlThingPrincipalRepository(this);
         Policies = new SqlPolicyRepository(this);
         CaMaterial = new SqlCaMaterialRepository(this);
@@ -66,6 +67,8 @@ internal sealed class SqlSession : IStoreSession
     public ICertificateRepository Certificates { get; }
 
     public ICaCertificateRepository CaCertificates { get; }
+
+    public IRevocationRepository Revocation { get; }
 
     public IThingPrincipalRepository ThingPrincipals { get; }
 

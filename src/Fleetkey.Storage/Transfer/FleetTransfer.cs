@@ -75,6 +75,8 @@ public static class FleetTransfer
         ("ca_certificates", "certificate_id"),
         ("registration_codes", "account_id"),
         ("certificates", "certificate_id"),
+        ("certificate_tombstones", "certificate_id"),
+        ("crl_numbers", "ca_certificate_id"),
         ("thing_principals", "thing_name, principal_kind, principal_id"),
         ("policies", "name"),
         ("policy_versions", "policy_name, version_id"),

@@ -41,6 +41,7 @@ internal static partial class FleetkeyApp
             DeviceKeyAlgorithm = PkiOptions.ParseAlgorithm(settings.DeviceKeyAlgorithm),
             DeviceValidity = settings.DeviceValidityDays is { } days ? TimeSpan.FromDays(days) : null,
             Passphrase = settings.CaPassphrase,
+            RevocationBaseUri = RevocationUrls.Base(new Uri(settings.DeviceHttpUrl), settings.PublicHost),
         };
         if (pkiOptions.DeviceKeyAlgorithm == KeyAlgorithm.EcP384)
         {
@@ -218,15 +219,17 @@ internal sealed record ListenerPorts(int DevicePort);
 
 /// <summary>
 /// Keeps the two listeners apart: the device listener serves only health and the device routes
-/// (<c>/device/…</c>, EST's <c>/.well-known/est/…</c>), never the control plane, whatever the path; the control-plane listener does not
-/// serve the device routes.
+/// (<c>/device/…</c>, EST's <c>/.well-known/est/…</c>, the CRLs, OCSP and the CA certificate), never the
+/// control plane, whatever the path; the control-plane listener does not serve the device routes.
 /// </summary>
 internal sealed class ListenerSplitMiddleware(RequestDelegate next, ListenerPorts ports)
 {
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        var devicePath = path.StartsWithSegments("/device", StringComparison.Ordinal) || path.StartsWithSegments("/.well-known/est", StringComparison.Ordinal);
+        var devicePath = path.StartsWithSegments("/device", StringComparison.Ordinal)
+            || path.StartsWithSegments("/.well-known/est", StringComparison.Ordinal)
+            || RevocationUrls.Paths.Any(p => path.StartsWithSegments(p, StringComparison.Ordinal));
         var onDeviceListener = context.Connection.LocalPort == ports.DevicePort;
         if (onDeviceListener ? !devicePath && !path.StartsWithSegments("/health", StringComparison.Ordinal) : devicePath)
         {

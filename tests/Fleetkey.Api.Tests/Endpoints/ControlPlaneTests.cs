@@ -256,6 +256,15 @@ public sealed class ControlPlaneTests : IAsyncLifetime
     [InlineData(6081, "/enrollments/SN-1", false)]
     [InlineData(6080, "/device/register", false)]
     [InlineData(6080, "/things", true)]
+    [InlineData(6081, "/crl/x.crl", true)]
+    [InlineData(6081, "/ocsp", true)]
+    [InlineData(6081, "/ocsp/MAA=", true)]
+    [InlineData(6081, "/ca/x.cer", true)]
+    [InlineData(6081, "/cacertificate/x", false)]
+    [InlineData(6080, "/crl/x.crl", false)]
+    [InlineData(6080, "/ocsp", false)]
+    [InlineData(6080, "/ca/x.cer", false)]
+    [InlineData(6080, "/ca.pem", true)]
     public async Task ListenerSplit_DeviceRoutesOnlyOnTheDeviceListener(int localPort, string path, bool served)
     {
         var reached = false;

@@ -1,0 +1,20 @@
+using Fleetkey.Storage.Sql;
+
+namespace Fleetkey.Testing;
+
+/// <summary>Closes a store opened as another node would: PostgreSQL's asynchronously (its connection pool), SQLite's synchronously.</summary>
+public static class StoreDisposal
+{
+    public static async ValueTask CloseAsync(this SqlFleetStore store)
+    {
+        switch (store)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+}
