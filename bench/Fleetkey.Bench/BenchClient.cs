@@ -11,21 +11,9 @@ internal sealed class BenchClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    public BenchClient(Uri endpoint, AccessKey key, string region, int connections, TimeSpan timeout)
-        : this(
-            new SocketsHttpHandler
-            {
-                MaxConnectionsPerServer = Math.Max(connections, 1),
-                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-                UseProxy = false,
-                UseCookies = false,
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-            },
-            key,
-            region,
-            endpoint,
-            timeout)
+    /// <param name="caBundle">For an https endpoint: the PEM CA certificates its certificate chains to (the server's DIR/ca.pem).</param>
+    public BenchClient(Uri endpoint, AccessKey key, string region, int connections, TimeSpan timeout, string? caBundle = null)
+        : this(Handler(connections, caBundle), key, region, endpoint, timeout)
     {
     }
 
@@ -57,6 +45,34 @@ internal sealed class BenchClient : IDisposable
     {
         Iot.Dispose();
         _http.Dispose();
+    }
+
+    private static SocketsHttpHandler Handler(int connections, string? caBundle)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = Math.Max(connections, 1),
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            UseProxy = false,
+            UseCookies = false,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+        };
+        if (caBundle is not null)
+        {
+            // Verified as a client of Fleetkey's would: the chain ends in the bundle, the name matches.
+            var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+            {
+                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            };
+            var bundle = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            bundle.ImportFromPemFile(caBundle);
+            policy.CustomTrustStore.AddRange(bundle);
+            handler.SslOptions = new System.Net.Security.SslClientAuthenticationOptions { CertificateChainPolicy = policy };
+        }
+
+        return handler;
     }
 }
 

@@ -6,7 +6,7 @@ namespace Fleetkey.Bench;
 /// <summary>Everything a run was told, with the full-run or <c>--quick</c> defaults filled in.</summary>
 internal sealed record BenchOptions
 {
-    public static readonly string[] AllScenarios = ["seed-register", "seed-unregister", "csr", "describe", "list", "mqtt-connect", "mqtt-publish", "fleet-provisioning", "ocsp"];
+    public static readonly string[] AllScenarios = ["seed-register", "seed-register-https", "seed-unregister", "csr", "describe", "list", "mqtt-connect", "mqtt-publish", "fleet-provisioning", "ocsp"];
 
     public Uri? Endpoint { get; init; }
     public string CredentialsPath { get; init; } = "./fleetkey-data/credentials";

@@ -41,6 +41,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             FillResult? fill = null;
             ServerInfo serverInfo;
             BenchClient client;
+            BenchClient? tlsClient = null;
             int? serverPid;
             var mqttPort = options.MqttPort ?? 8883;
             if (options.StartServer)
@@ -59,6 +60,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                 phase.Complete($"listening on {server.Endpoint} (pid {server.Pid})");
                 serverPid = server.Pid;
                 client = new BenchClient(server.Endpoint, AccessKey.Read(Path.Combine(data, "credentials")), options.Region, Math.Max(options.Concurrency, options.FillConcurrency), options.RequestTimeout);
+                tlsClient = new BenchClient(server.TlsEndpoint, AccessKey.Read(Path.Combine(data, "credentials")), options.Region, options.Concurrency, options.RequestTimeout, server.CaBundle);
                 serverInfo = ServerInfo.Started(launch, server, options.Database, data);
             }
             else
@@ -71,13 +73,14 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             using var mqtt = !options.RunsMqtt ? null
                 : await MqttTarget.OfServerAsync(server?.Endpoint ?? options.Endpoint!, mqttPort, cancellationToken);
             using (client)
+            using (tlsClient)
             {
                 if (needsRegistry && fill is null)
                 {
                     fill = await RegistryFiller.ThroughApiAsync(client, options.Things, options.FillConcurrency, serverPid, progress, cancellationToken);
                 }
 
-                var context = new BenchContext(client, options, csrs, serverPid, mqtt);
+                var context = new BenchContext(client, options, csrs, serverPid, mqtt, tlsClient);
                 var results = new List<ScenarioReport>();
                 foreach (var name in options.Scenarios)
                 {

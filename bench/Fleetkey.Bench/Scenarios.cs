@@ -7,11 +7,14 @@ using Fleetkey.Client;
 namespace Fleetkey.Bench;
 
 /// <summary>What the scenarios share: the client, the devices registered so far, the CSRs, the registry's size.</summary>
-internal sealed class BenchContext(BenchClient client, BenchOptions options, IReadOnlyList<PreparedCsr> csrs, int? serverPid, MqttTarget? mqtt = null)
+internal sealed class BenchContext(BenchClient client, BenchOptions options, IReadOnlyList<PreparedCsr> csrs, int? serverPid, MqttTarget? mqtt = null, BenchClient? tlsClient = null)
 {
     private string? _deviceKeyAlgorithm;
 
     public BenchClient Client { get; } = client;
+
+    /// <summary>The same control plane over HTTPS, when the bench started the server (it listens on both).</summary>
+    public BenchClient TlsClient => tlsClient ?? throw new InvalidOperationException("No HTTPS control plane: seed-register-https needs --start-server (the bench then serves the control plane on http:// and https://).");
 
     public BenchOptions Options { get; } = options;
 
@@ -93,7 +96,8 @@ internal abstract class Scenario(BenchContext context)
 
     public static Scenario Create(string name, BenchContext context) => name switch
     {
-        "seed-register" => new SeedRegisterScenario(context),
+        "seed-register" => new SeedRegisterScenario(context, overTls: false),
+        "seed-register-https" => new SeedRegisterScenario(context, overTls: true),
         "seed-unregister" => new SeedUnregisterScenario(context),
         "csr" => new CsrScenario(context),
         "describe" => new DescribeScenario(context),
@@ -106,14 +110,20 @@ internal abstract class Scenario(BenchContext context)
     };
 }
 
-/// <summary>The seed's registerThing: CreateKeysAndCertificate(setAsActive) + RegisterThing with the seed's template, per device.</summary>
-internal sealed class SeedRegisterScenario(BenchContext context) : Scenario(context)
+/// <summary>
+/// The seed's registerThing: CreateKeysAndCertificate(setAsActive) + RegisterThing with the seed's template, per device;
+/// <paramref name="overTls"/>, the same over the HTTPS control plane (kept-alive TLS connections), to set against it in one run.
+/// </summary>
+internal sealed class SeedRegisterScenario(BenchContext context, bool overTls) : Scenario(context)
 {
-    public override string Name => "seed-register";
+    private BenchClient Client => overTls ? Context.TlsClient : Context.Client;
+
+    public override string Name => overTls ? "seed-register-https" : "seed-register";
 
     public override string Unit => "devices";
 
-    public override string Description => "DeviceRegistrar.RegisterThingAsync: CreateKeysAndCertificate(setAsActive) + RegisterThing with the seed's template (2 requests a device)";
+    public override string Description => "DeviceRegistrar.RegisterThingAsync: CreateKeysAndCertificate(setAsActive) + RegisterThing with the seed's template (2 requests a device)"
+        + (overTls ? ", over HTTPS (TLS 1.3, kept-alive connections, the server's own certificate)" : string.Empty);
 
     public override bool CountMode => Context.Options.Devices is not null;
 
@@ -122,13 +132,13 @@ internal sealed class SeedRegisterScenario(BenchContext context) : Scenario(cont
     public override Task PrepareAsync(BenchProgress progress, CancellationToken cancellationToken)
     {
         Context.Registered = true;
-        return SeedResources.EnsureAsync(Context.Client.Iot, cancellationToken);
+        return SeedResources.EnsureAsync(Client.Iot, cancellationToken);
     }
 
     public override async ValueTask<bool> RunOnceAsync(long sequence, CancellationToken cancellationToken)
     {
-        var serial = Context.RunId + sequence.ToString("D7", CultureInfo.InvariantCulture);
-        var registration = await Context.Client.Registrar.RegisterThingAsync(serial, cancellationToken);
+        var serial = Context.RunId + (overTls ? "t" : string.Empty) + sequence.ToString("D7", CultureInfo.InvariantCulture);
+        var registration = await Client.Registrar.RegisterThingAsync(serial, cancellationToken);
         Context.ObserveDeviceKey(registration.PublicKey);
         Context.Devices.Enqueue(serial);
         return true;

@@ -59,15 +59,23 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     private readonly Lock _logLock = new();
     private int? _exitCode;
 
-    private ServerProcess(Process process, StreamWriter log, Uri endpoint, string logPath)
+    private ServerProcess(Process process, StreamWriter log, Uri endpoint, Uri tlsEndpoint, string caBundle, string logPath)
     {
         _process = process;
         _log = log;
         Endpoint = endpoint;
+        TlsEndpoint = tlsEndpoint;
+        CaBundle = caBundle;
         LogPath = logPath;
     }
 
     public Uri Endpoint { get; }
+
+    /// <summary>The same control plane over HTTPS (the server's own certificate, trusted with <see cref="CaBundle"/>).</summary>
+    public Uri TlsEndpoint { get; }
+
+    /// <summary>DIR/ca.pem, which the server writes at start.</summary>
+    public string CaBundle { get; }
 
     public int Pid => _process.Id;
 
@@ -84,13 +92,14 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         var port = FreePort();
         var devicePort = FreePort();
         var endpoint = new Uri($"http://127.0.0.1:{port}");
+        var tlsEndpoint = new Uri($"https://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { launch.Dll, "serve", "--data", dataDirectory, "--http", endpoint.ToString().TrimEnd('/'), "--device-http", $"http://127.0.0.1:{devicePort}", "--mqtt-port", launch.MqttPort.ToString(CultureInfo.InvariantCulture), "--device-key-algorithm", launch.DeviceKeyAlgorithm, "--ca-key-algorithm", launch.CaKeyAlgorithm })
+        foreach (var argument in new[] { launch.Dll, "serve", "--data", dataDirectory, "--http", $"{endpoint.ToString().TrimEnd('/')};{tlsEndpoint.ToString().TrimEnd('/')}", "--device-http", $"http://127.0.0.1:{devicePort}", "--mqtt-port", launch.MqttPort.ToString(CultureInfo.InvariantCulture), "--device-key-algorithm", launch.DeviceKeyAlgorithm, "--ca-key-algorithm", launch.CaKeyAlgorithm })
         {
             start.ArgumentList.Add(argument);
         }
@@ -110,7 +119,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         var logPath = Path.Combine(dataDirectory, "server.log");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the server.");
-        var server = new ServerProcess(process, log, endpoint, logPath);
+        var server = new ServerProcess(process, log, endpoint, tlsEndpoint, Path.Combine(dataDirectory, "ca.pem"), logPath);
         process.OutputDataReceived += (_, e) => server.Log(e.Data);
         process.ErrorDataReceived += (_, e) => server.Log(e.Data);
         process.BeginOutputReadLine();
