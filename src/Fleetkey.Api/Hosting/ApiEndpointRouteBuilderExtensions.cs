@@ -76,6 +76,7 @@ public static class ApiHostingExtensions
         app.MapDeviceEndpoint();
         app.MapProvisioningTemplates();
         app.MapEnrollments();
+        app.MapExpiringCertificates();
         return app;
     }
 
