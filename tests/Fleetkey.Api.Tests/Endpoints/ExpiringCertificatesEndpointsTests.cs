@@ -1,42 +1,39 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.RegularExpressions;
 using Fleetkey.Core.Naming;
 using Fleetkey.Services.Security;
 using Fleetkey.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using OpenTelemetry.Exporter;
 using Xunit;
 
 namespace Fleetkey.Api.Tests.Endpoints;
 
 /// <summary>
 /// <c>GET /expiring-certificates</c> through the whole in-process control plane (SigV4, the model's
-/// validation, page tokens, the real store), and the expiry gauges as Prometheus scrapes <c>/metrics</c>.
+/// validation, page tokens, the real store).
 /// </summary>
-public sealed partial class ExpiringCertificatesEndpointsTests : IAsyncLifetime
+public sealed class ExpiringCertificatesEndpointsTests : IAsyncLifetime
 {
     private const string ArnPrefix = "arn:aws:iot:eu-west-1:123456789012:cert/";
     private FleetkeyTestHost _host = null!;
 
-    // The exporter caches a scrape for 300 ms of wall-clock time by default; these scrapes must each see the gauges afresh.
-    public async Task InitializeAsync() =>
-        _host = await FleetkeyTestHost.StartAsync(b => b.Services.Configure<PrometheusAspNetCoreOptions>(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+    public async Task InitializeAsync() => _host = await FleetkeyTestHost.StartAsync();
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
     private DateTimeOffset Now => _host.Time.GetUtcNow();
 
-    /// <summary>Registers (RegisterCertificateWithoutCA) an ACTIVE certificate that ends <paramref name="endsIn"/> from now; returns its id.</summary>
-    private async Task<string> RegisterAsync(TimeSpan endsIn, string status = "ACTIVE")
+    /// <summary>Registers (RegisterCertificateWithoutCA) a certificate that ends <paramref name="endsIn"/> from now; returns its id.</summary>
+    internal static async Task<string> RegisterAsync(FleetkeyTestHost host, TimeSpan endsIn, string status = "ACTIVE")
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var notAfter = Now + endsIn;
+        var notAfter = host.Time.GetUtcNow() + endsIn;
         using var certificate = new CertificateRequest("CN=device", key, HashAlgorithmName.SHA256).CreateSelfSigned(notAfter.AddYears(-1), notAfter);
-        var registered = (await _host.SendAsync(HttpMethod.Post, "/certificate/register-no-ca", new { certificatePem = certificate.ExportCertificatePem(), status })).EnsureOk();
+        var registered = (await host.SendAsync(HttpMethod.Post, "/certificate/register-no-ca", new { certificatePem = certificate.ExportCertificatePem(), status })).EnsureOk();
         return registered.Body!["certificateId"]!.GetValue<string>();
     }
+
+    private Task<string> RegisterAsync(TimeSpan endsIn, string status = "ACTIVE") => RegisterAsync(_host, endsIn, status);
 
     private static DateTimeOffset Seconds(DateTimeOffset value) => DateTimeOffset.FromUnixTimeSeconds(value.ToUnixTimeSeconds());
 
@@ -97,55 +94,4 @@ public sealed partial class ExpiringCertificatesEndpointsTests : IAsyncLifetime
 
         Assert.Equal(403, (int)response.StatusCode);
     }
-
-    [Fact]
-    public async Task Metrics_ExpiringAndExpired_ExportedUnderTheirNamesAndRecountedEachMinute()
-    {
-        var monitor = _host.Services.GetRequiredService<CertificateExpiryMonitor>();
-        await Signals.WaitUntilAsync(() => monitor.NextRefresh, () => monitor.Counts is not null);
-        Assert.Equal((0, 0, 0), Gauges(await ScrapeAsync()));
-
-        await RegisterAsync(TimeSpan.FromDays(3));
-        await RegisterAsync(TimeSpan.FromDays(10));
-        await RegisterAsync(TimeSpan.FromDays(-2));
-
-        // A scrape serves the last count: nothing is counted again before the minute is over.
-        Assert.Equal((0, 0, 0), Gauges(await ScrapeAsync()));
-
-        var refreshed = monitor.NextRefresh;
-        _host.Time.Advance(CertificateExpiryMonitor.RefreshPeriod);
-        await refreshed;
-        var text = await ScrapeAsync();
-        Assert.Equal((1, 2, 1), Gauges(text));
-        Assert.Contains("# TYPE fleetkey_certificates_expiring gauge", text, StringComparison.Ordinal);
-        Assert.Contains("# TYPE fleetkey_certificates_expired gauge", text, StringComparison.Ordinal);
-
-        // Four days later the first has ended too.
-        refreshed = monitor.NextRefresh;
-        _host.Time.Advance(TimeSpan.FromDays(4));
-        await refreshed;
-        Assert.Equal((1, 1, 2), Gauges(await ScrapeAsync()));
-    }
-
-    private async Task<string> ScrapeAsync()
-    {
-        using var response = await _host.Anonymous.GetAsync(new Uri("/metrics", UriKind.Relative));
-        Assert.Equal(200, (int)response.StatusCode);
-        return await response.Content.ReadAsStringAsync();
-    }
-
-    /// <summary>The values of fleetkey_certificates_expiring for 7d and 30d and of fleetkey_certificates_expired, each present exactly once.</summary>
-    private static (long Week, long Month, long Expired) Gauges(string scrape)
-    {
-        var expiring = ExpiringLine().Matches(scrape).ToDictionary(m => m.Groups["within"].Value, m => long.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
-        var expired = Assert.Single(ExpiredLine().Matches(scrape));
-        Assert.Equal(["30d", "7d"], expiring.Keys.Order(StringComparer.Ordinal));
-        return (expiring["7d"], expiring["30d"], long.Parse(expired.Groups["value"].Value, CultureInfo.InvariantCulture));
-    }
-
-    [GeneratedRegex("""^fleetkey_certificates_expiring\{(?:[^}]*,)?within="(?<within>[^"]+)"(?:,[^}]*)?\} (?<value>[0-9]+)""", RegexOptions.Multiline)]
-    private static partial Regex ExpiringLine();
-
-    [GeneratedRegex("""^fleetkey_certificates_expired(?:\{[^}]*\})? (?<value>[0-9]+)""", RegexOptions.Multiline)]
-    private static partial Regex ExpiredLine();
 }
