@@ -110,16 +110,10 @@ internal sealed class SqlCertificateRepository(SqlSession session) : ICertificat
         AppendRange(sql, parameters, range);
         if (after is not null)
         {
-            var colon = after.IndexOf(':', StringComparison.Ordinal);
-            long afterNotAfter = 0;
-            if (colon <= 0 || !long.TryParse(after.AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out afterNotAfter))
-            {
-                ThrowHelper.InvalidRequest("The nextToken is not valid: it was not returned by a previous call.");
-            }
-
+            var (afterNotAfter, afterId) = CreationKeyset.Parse(after, "nextToken");
             sql.Append(" AND (not_after, certificate_id) > (@afterNotAfter, @afterId)");
             parameters.Add(("@afterNotAfter", afterNotAfter));
-            parameters.Add(("@afterId", after[(colon + 1)..]));
+            parameters.Add(("@afterId", afterId));
         }
 
         sql.Append(" ORDER BY not_after, certificate_id LIMIT @limit");
@@ -177,13 +171,7 @@ internal static class CreationKeyset
         string? afterId = null;
         if (after is not null)
         {
-            var colon = after.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0 || !long.TryParse(after.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out afterCreated))
-            {
-                ThrowHelper.InvalidRequest("The marker is not valid: it was not returned by a previous call.");
-            }
-
-            afterId = after[(colon + 1)..];
+            (afterCreated, afterId) = Parse(after, "marker");
             var op = ascending ? ">" : "<";
             sql.Append($" AND (created_at {op} @afterCreated OR (created_at = @afterCreated AND {idColumn} {op} @afterId))");
         }
@@ -191,6 +179,22 @@ internal static class CreationKeyset
         var direction = ascending ? "ASC" : "DESC";
         sql.Append($" ORDER BY created_at {direction}, {idColumn} {direction} LIMIT @limit");
         return (afterCreated, afterId);
+    }
+
+    /// <summary>
+    /// Splits a "unix-ms:id" page key (<see cref="Paging.CreationKey"/>, <see cref="Paging.ExpiryKey"/>); a key
+    /// that is not one is an InvalidRequest naming <paramref name="field"/>. A not-after may precede 1970.
+    /// </summary>
+    public static (long Instant, string Id) Parse(string key, string field)
+    {
+        var colon = key.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !long.TryParse(key.AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var instant))
+        {
+            ThrowHelper.InvalidRequest($"The {field} is not valid: it was not returned by a previous call.");
+            return default;
+        }
+
+        return (instant, key[(colon + 1)..]);
     }
 }
 
