@@ -21,6 +21,13 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<TagService>();
         services.AddSingleton<AccessKeyService>();
         services.AddSingleton<Security.CertificateService>();
+        services.AddSingleton<Security.CertificateExpiryService>();
+        services.AddSingleton(provider => new Security.CertificateExpiryMonitor(
+            provider.GetRequiredService<Security.CertificateExpiryService>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Security.CertificateExpiryMonitor>>(),
+            provider.GetService<System.Diagnostics.Metrics.Meter>()));
+        services.AddHostedService(provider => provider.GetRequiredService<Security.CertificateExpiryMonitor>());
         services.AddSingleton<Security.RegisteredCaTrust>();
         services.AddSingleton<Security.CaCertificateService>();
         services.AddRevocation();

@@ -9,6 +9,9 @@ public static class Paging
     public static string CreationKey(DateTimeOffset createdAt, string id) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{createdAt.ToUnixTimeMilliseconds()}:{id}");
 
+    /// <summary>The page key of a certificate listed by expiry: "unix-ms of not-after:id".</summary>
+    public static string ExpiryKey(DateTimeOffset notAfter, string certificateId) => CreationKey(notAfter, certificateId);
+
     /// <summary>
     /// Turns "limit + 1" rows into a page: the extra row only says that another page exists; the page
     /// carries the key of its last item, from which the next one starts.

@@ -96,6 +96,29 @@ public sealed class QueryPlanTests(LargeRegistryFixture registry, ITestOutputHel
     }
 
     [Fact]
+    public async Task ExpiringCertificates_LaterPage_SeeksTheNotAfterIndexInOrder()
+    {
+        var range = new ExpiryRange([CertificateStatus.Active, CertificateStatus.Inactive], null, DateTimeOffset.UnixEpoch.AddDays(30));
+        var (sql, parameters) = SqlCertificateRepository.ExpiringQuery(range, "86400000:" + new string('0', 64), 251);
+        var plan = await ExplainAsync(sql, parameters);
+
+        Assert.Contains("SEARCH certificates USING INDEX ix_certificates_not_after ((not_after,certificate_id)>(?,?) AND not_after<?)", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("SCAN certificates", plan, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExpiringCertificates_Count_ReadsOnlyTheWindowOfTheNotAfterIndex()
+    {
+        var range = new ExpiryRange([CertificateStatus.Active], DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddDays(30));
+        var (sql, parameters) = SqlCertificateRepository.CountQuery(range);
+        var plan = await ExplainAsync(sql, parameters);
+
+        Assert.Contains("SEARCH certificates USING INDEX ix_certificates_not_after (not_after>? AND not_after<?)", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("SCAN certificates", plan, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DeviceSerialRate_CountsAuthenticatedAttemptsFromThePartialIndex()
     {
         var plan = await ExplainAsync(SqlDeviceEndpointRepository.CountAuthenticatedSql, ("@value", "SN-1"), ("@since", 0L));

@@ -78,6 +78,7 @@ public static class ApiHostingExtensions
         app.MapRevocation();
         app.MapProvisioningTemplates();
         app.MapEnrollments();
+        app.MapExpiringCertificates();
         return app;
     }
 

@@ -82,6 +82,93 @@ internal sealed class SqlCertificateRepository(SqlSession session) : ICertificat
             ("@ca", caCertificateId), ("@afterCreated", afterCreated), ("@afterId", afterId), ("@limit", limit));
     }
 
+    public async Task<IReadOnlyList<ExpiringCertificate>> ListExpiringAsync(ExpiryRange range, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var (sql, parameters) = ExpiringQuery(range, after, limit);
+        var rows = await session.QueryAsync(
+            sql,
+            r => (Id: r.GetString(0), Status: r.GetString(1), NotAfter: SqlValues.Instant(r, 2), Ca: SqlValues.NullableString(r, 3)),
+            cancellationToken,
+            parameters);
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
+        // The page's attachments in one statement, from the (principal_kind, principal_id, thing_name) index.
+        var names = rows.Select((_, i) => "@c" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var attached = await session.QueryAsync(
+            $"SELECT principal_id, thing_name FROM thing_principals WHERE principal_kind = 'cert' AND principal_id IN ({string.Join(", ", names)}) ORDER BY principal_id, thing_name",
+            r => (CertificateId: r.GetString(0), ThingName: r.GetString(1)),
+            cancellationToken,
+            [.. names.Zip(rows, (name, row) => (name, (object?)row.Id))]);
+        var things = attached.ToLookup(a => a.CertificateId, a => a.ThingName, StringComparer.Ordinal);
+        return [.. rows.Select(row => new ExpiringCertificate(row.Id, row.Status, row.NotAfter, row.Ca, [.. things[row.Id]]))];
+    }
+
+    public async Task<long> CountExpiringAsync(ExpiryRange range, CancellationToken cancellationToken)
+    {
+        var (sql, parameters) = CountQuery(range);
+        return Convert.ToInt64(await session.ScalarAsync(sql, cancellationToken, parameters), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// A page of <see cref="ListExpiringAsync"/>: a range scan of ix_certificates_not_after in its order,
+    /// resumed from the page key with a row-value comparison both databases seek on.
+    /// </summary>
+    internal static (string Sql, (string Name, object? Value)[] Parameters) ExpiringQuery(ExpiryRange range, string? after, int limit)
+    {
+        var sql = new StringBuilder("SELECT certificate_id, status, not_after, ca_certificate_id FROM certificates");
+        var parameters = new List<(string Name, object? Value)>();
+        AppendRange(sql, parameters, range);
+        if (after is not null)
+        {
+            var (afterNotAfter, afterId) = CreationKeyset.Parse(after, "nextToken");
+            sql.Append(" AND (not_after, certificate_id) > (@afterNotAfter, @afterId)");
+            parameters.Add(("@afterNotAfter", afterNotAfter));
+            parameters.Add(("@afterId", afterId));
+        }
+
+        sql.Append(" ORDER BY not_after, certificate_id LIMIT @limit");
+        parameters.Add(("@limit", limit));
+        return (sql.ToString(), [.. parameters]);
+    }
+
+    /// <summary>The count of <see cref="CountExpiringAsync"/>: the same range of the not-after index.</summary>
+    internal static (string Sql, (string Name, object? Value)[] Parameters) CountQuery(ExpiryRange range)
+    {
+        var sql = new StringBuilder("SELECT COUNT(*) FROM certificates");
+        var parameters = new List<(string Name, object? Value)>();
+        AppendRange(sql, parameters, range);
+        return (sql.ToString(), [.. parameters]);
+    }
+
+    private static void AppendRange(StringBuilder sql, List<(string Name, object? Value)> parameters, ExpiryRange range)
+    {
+        if (range.Statuses.Count == 0)
+        {
+            throw new ArgumentException("An expiry range names at least one status.", nameof(range));
+        }
+
+        sql.Append(" WHERE not_after < @before");
+        parameters.Add(("@before", SqlValues.ToDb(range.Before)));
+        if (range.From is { } from)
+        {
+            sql.Append(" AND not_after >= @from");
+            parameters.Add(("@from", SqlValues.ToDb(from)));
+        }
+
+        sql.Append(" AND status IN (");
+        for (var i = 0; i < range.Statuses.Count; i++)
+        {
+            var name = "@s" + i.ToString(CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? string.Empty : ", ").Append(name);
+            parameters.Add((name, range.Statuses[i]));
+        }
+
+        // Temporary claim certificates (CreateProvisioningClaim) are no device's identity: not listed, not counted.
+        sql.Append(") AND NOT EXISTS (SELECT 1 FROM provisioning_claims WHERE provisioning_claims.certificate_id = certificates.certificate_id)");
+    }
 }
 
 /// <summary>
@@ -97,13 +184,7 @@ internal static class CreationKeyset
         string? afterId = null;
         if (after is not null)
         {
-            var colon = after.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0 || !long.TryParse(after.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out afterCreated))
-            {
-                ThrowHelper.InvalidRequest("The marker is not valid: it was not returned by a previous call.");
-            }
-
-            afterId = after[(colon + 1)..];
+            (afterCreated, afterId) = Parse(after, "marker");
             var op = ascending ? ">" : "<";
             sql.Append($" AND (created_at {op} @afterCreated OR (created_at = @afterCreated AND {idColumn} {op} @afterId))");
         }
@@ -111,6 +192,22 @@ internal static class CreationKeyset
         var direction = ascending ? "ASC" : "DESC";
         sql.Append($" ORDER BY created_at {direction}, {idColumn} {direction} LIMIT @limit");
         return (afterCreated, afterId);
+    }
+
+    /// <summary>
+    /// Splits a "unix-ms:id" page key (<see cref="Paging.CreationKey"/>, <see cref="Paging.ExpiryKey"/>); a key
+    /// that is not one is an InvalidRequest naming <paramref name="field"/>. A not-after may precede 1970.
+    /// </summary>
+    public static (long Instant, string Id) Parse(string key, string field)
+    {
+        var colon = key.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || !long.TryParse(key.AsSpan(0, colon), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var instant))
+        {
+            ThrowHelper.InvalidRequest($"The {field} is not valid: it was not returned by a previous call.");
+            return default;
+        }
+
+        return (instant, key[(colon + 1)..]);
     }
 }
 

@@ -20,6 +20,7 @@ internal static partial class FleetkeyCommands
         root.Subcommands.Add(TransferCommands.CreateExport());
         root.Subcommands.Add(TransferCommands.CreateImport());
         root.Subcommands.Add(EnrollmentCommands.Create());
+        root.Subcommands.Add(CertificateCommands.Create());
         return root;
     }
 

@@ -114,6 +114,8 @@ namespace Fleetkey.Api.Contracts;
 [JsonSerializable(typeof(ListEnrollmentGroupsResponse))]
 [JsonSerializable(typeof(ListEnrollmentsRequest))]
 [JsonSerializable(typeof(ListEnrollmentsResponse))]
+[JsonSerializable(typeof(ListExpiringCertificatesRequest))]
+[JsonSerializable(typeof(ListExpiringCertificatesResponse))]
 [JsonSerializable(typeof(ListPoliciesRequest))]
 [JsonSerializable(typeof(ListPoliciesResponse))]
 [JsonSerializable(typeof(ListPolicyVersionsRequest))]

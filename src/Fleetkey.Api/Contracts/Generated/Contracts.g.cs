@@ -883,6 +883,22 @@ internal sealed record EnrollmentGroupDescription
     public string? TemplateName { get; init; }
 }
 
+/// <summary>The <c>ExpiringCertificate</c> structure.</summary>
+internal sealed record ExpiringCertificate
+{
+    public string? CaCertificateId { get; init; }
+
+    public string? CertificateArn { get; init; }
+
+    public string? CertificateId { get; init; }
+
+    public DateTimeOffset? NotAfter { get; init; }
+
+    public string? Status { get; init; }
+
+    public IReadOnlyList<string>? ThingNames { get; init; }
+}
+
 /// <summary>The <c>ExplicitDeny</c> structure.</summary>
 internal sealed record ExplicitDeny
 {
@@ -1109,6 +1125,28 @@ internal sealed record ListEnrollmentsRequest
 internal sealed record ListEnrollmentsResponse
 {
     public IReadOnlyList<EnrollmentDescription>? Enrollments { get; init; }
+
+    public string? NextToken { get; init; }
+}
+
+/// <summary>The ListExpiringCertificates input.</summary>
+internal sealed record ListExpiringCertificatesRequest
+{
+    public bool? IncludeExpired { get; init; }
+
+    public int? MaxResults { get; init; }
+
+    public string? NextToken { get; init; }
+
+    public IReadOnlyList<string>? Status { get; init; }
+
+    public string? Within { get; init; }
+}
+
+/// <summary>The ListExpiringCertificates output.</summary>
+internal sealed record ListExpiringCertificatesResponse
+{
+    public IReadOnlyList<ExpiringCertificate>? Certificates { get; init; }
 
     public string? NextToken { get; init; }
 }
