@@ -8,6 +8,7 @@ speak the protocol as RFC 7030's examples do."""
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import os
@@ -33,7 +34,7 @@ def run(*args, input: bytes | None = None, env=None, check=True) -> subprocess.C
 class EstTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = fk.FleetkeyServer(log_name="est", tls=True, mqtt=True, extra_args=["--device-key-algorithm", "ec-p256"]).start()
+        cls.server = fk.FleetkeyServer(log_name="est", tls=True, mqtt=True, extra_args=["--device-key-algorithm", "ec-p256", "--renewal-grace", "36h"]).start()
         cls.iot = fk.make_client(cls.server)
         cls.iot.create_thing_type(thingTypeName="NewDevice")
         cls.iot.create_thing_group(thingGroupName="NewDevices")
@@ -195,6 +196,14 @@ class EstTests(unittest.TestCase):
         self.assertEqual([p["policyName"] for p in self.iot.list_attached_policies(target=fk.arn("cert", new_id))["policies"]], ["DefaultNewDevicePolicy"])
         self.assertEqual((self.status(old_id), self.status(new_id)), ("ACTIVE", "ACTIVE"))
 
+        # --renewal-grace 36h: the old one would be retired 36 hours from now at the latest (the server log says when).
+        with open(self.server.log_path) as f:
+            line = next(l for l in f if f"Certificate {old_id} renewed as {new_id}" in l)
+        deadline_text = line.rsplit(" or at ", 1)[1].strip()
+        retire_at = datetime.datetime.strptime(deadline_text, "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+        hours = (retire_at - datetime.datetime.now(datetime.timezone.utc)).total_seconds() / 3600
+        self.assertTrue(35.9 < hours <= 36, f"grace ends in {hours:.2f} h, not 36 h")
+
         # The device connects with its new certificate: the old one goes INACTIVE.
         run("mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.server.mqtt_port), "--cafile", self.server.ca_bundle,
             "--cert", new_cert, "--key", new_key, "-i", serial, "-t", "hello", "-m", "x", "-q", "0")
@@ -207,6 +216,12 @@ class EstTests(unittest.TestCase):
         # The retired certificate can renew no more.
         status, _, _ = self.curl("POST", f"{EST}/simplereenroll", self.csr_base64(self.new_key(f"{serial}-3.key")), cert=(cert, key))
         self.assertEqual(status, 401)
+
+    def test_renewal_grace_flag_refuses_what_is_not_a_duration(self):
+        result = run("dotnet", fk.dll_path(), "serve", "--data", self.path("never"), "--renewal-grace", "7 days", check=False)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn(b"--renewal-grace", result.stderr)
+        self.assertFalse(os.path.exists(self.path("never")))
 
     def test_simplereenroll_refuses_a_certificate_fleetkey_does_not_know(self):
         key = self.new_key("stranger.key")

@@ -148,6 +148,19 @@ internal static partial class FleetkeyCommands
             Description = "Let an http:// listener bind an address other than loopback (behind a TLS-terminating proxy only: access keys' requests and private keys would cross the network in the clear) (env FLEETKEY_ALLOW_PLAIN_HTTP=true).",
             DefaultValueFactory = _ => string.Equals(Env("FLEETKEY_ALLOW_PLAIN_HTTP"), "true", StringComparison.OrdinalIgnoreCase),
         };
+        var renewalGrace = new Option<string>("--renewal-grace")
+        {
+            Description = "EST renewal: how long a renewed certificate stays ACTIVE unless its successor connects first, e.g. 7d, 36h (env FLEETKEY_RENEWAL_GRACE).",
+            DefaultValueFactory = _ => Env("FLEETKEY_RENEWAL_GRACE") ?? "7d",
+            HelpName = "duration",
+        };
+        renewalGrace.Validators.Add(result =>
+        {
+            if (Fleetkey.Services.Security.ExpiryWindow.TryParse(result.GetValueOrDefault<string>()) is null)
+            {
+                result.AddError($"--renewal-grace (or FLEETKEY_RENEWAL_GRACE) must be {Fleetkey.Services.Security.ExpiryWindow.Syntax}, not '{result.GetValueOrDefault<string>()}'.");
+            }
+        });
         var jitpKeepConnection = new Option<bool>("--jitp-keep-connection")
         {
             Description = "MQTT: keep a device's first connection open once just-in-time provisioning succeeded (AWS IoT closes it) (env FLEETKEY_JITP_KEEP_CONNECTION=true).",
@@ -202,7 +215,7 @@ internal static partial class FleetkeyCommands
                 result.AddError("--mqtt-port must be between 0 and 65535.");
             }
         });
-        var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, tlsCert, tlsKey, allowPlainHttp, mqttPort, mqttBind, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
+        var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, tlsCert, tlsKey, allowPlainHttp, renewalGrace, mqttPort, mqttBind, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
             deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor, jitpKeepConnection,
             mqttMaxPayload, mqttMaxConnect, mqttConnectTimeout, mqttMaxConnections, mqttMaxPerAddress, mqttMaxPending, mqttMaxRetained, mqttMaxRetainedBytes };
         command.SetAction(async (parse, cancellationToken) =>
@@ -216,6 +229,7 @@ internal static partial class FleetkeyCommands
                 TlsCertificatePath = parse.GetValue(tlsCert),
                 TlsKeyPath = parse.GetValue(tlsKey),
                 AllowPlainHttp = parse.GetValue(allowPlainHttp),
+                RenewalGrace = Fleetkey.Services.Security.ExpiryWindow.TryParse(parse.GetValue(renewalGrace))!.Duration,
                 MqttPort = parse.GetValue(mqttPort),
                 MqttBind = parse.GetValue(mqttBind)!,
                 AccountId = parse.GetValue(accountId)!,

@@ -96,6 +96,7 @@ internal static partial class FleetkeyApp
             o.MqttHost = settings.PublicHost;
             o.MqttPort = settings.MqttPort;
         });
+        builder.Services.Configure<CertificateRenewalOptions>(o => o.Grace = settings.RenewalGrace);
         builder.Services.AddSingleton(new ListenerPorts(BindingAddress.Parse(settings.DeviceHttpUrl).Port));
 
         // One server certificate for the HTTPS listeners and the broker, renewed or reloaded without a restart.

@@ -28,6 +28,9 @@ internal sealed record ServeSettings
     /// <summary>Lets an http:// listener bind an address other than loopback (behind a TLS-terminating proxy).</summary>
     public bool AllowPlainHttp { get; init; }
 
+    /// <summary>EST renewal: how long a renewed certificate stays ACTIVE unless its successor connects first.</summary>
+    public TimeSpan RenewalGrace { get; init; } = TimeSpan.FromDays(7);
+
     /// <summary>The control plane's listener URLs.</summary>
     public IReadOnlyList<string> HttpUrls => HttpUrl.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
