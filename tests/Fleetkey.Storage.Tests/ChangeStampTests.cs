@@ -1,6 +1,6 @@
 using Fleetkey.Core.Registry;
 using Fleetkey.Storage.Postgres;
-using Fleetkey.Testing;
+using Fleetkey.Storage.Sql;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 

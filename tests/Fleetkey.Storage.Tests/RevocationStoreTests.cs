@@ -1,5 +1,5 @@
 using Fleetkey.Core.Registry;
-using Fleetkey.Testing;
+using Fleetkey.Storage.Sql;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 

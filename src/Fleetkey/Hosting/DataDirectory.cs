@@ -233,18 +233,7 @@ internal static partial class DataDirectory
 /// <summary>An opened store and how to bring its schema up to date; disposing it closes the store.</summary>
 internal sealed record OpenedStore(SqlFleetStore Store, string Description, Func<TimeProvider, CancellationToken, Task<IReadOnlyList<int>>> MigrateAsync) : IAsyncDisposable
 {
-    public async ValueTask DisposeAsync()
-    {
-        switch (Store)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
-    }
+    public ValueTask DisposeAsync() => Store.CloseAsync();
 }
 
 /// <summary>A command that works on a fleet found none where it was pointed (and made none).</summary>

@@ -4,12 +4,12 @@ using Fleetkey.Core.Registry;
 using Fleetkey.Pki;
 using Fleetkey.Services.Changes;
 using Fleetkey.Services.Security;
-using Fleetkey.Storage;
 using Fleetkey.Storage.Sql;
+using Fleetkey.Storage;
 using Fleetkey.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
-using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.X509;
 using Xunit;
 

@@ -1,8 +1,6 @@
-using Fleetkey.Storage.Sql;
+namespace Fleetkey.Storage.Sql;
 
-namespace Fleetkey.Testing;
-
-/// <summary>Closes a store opened as another node would: PostgreSQL's asynchronously (its connection pool), SQLite's synchronously.</summary>
+/// <summary>Closes a store whichever it is: PostgreSQL's asynchronously (its connection pool), SQLite's synchronously.</summary>
 public static class StoreDisposal
 {
     public static async ValueTask CloseAsync(this SqlFleetStore store)
