@@ -74,7 +74,7 @@ internal static class EstEndpoints
         return CertsOnly([issued]);
     }
 
-    private static async Task<IResult> ReenrollAsync(HttpContext context, CertificateRenewalService renewals, CancellationToken cancellationToken)
+    private static async Task<IResult> ReenrollAsync(HttpContext context, CertificateRenewalService renewals, IOptions<CertificateRenewalOptions> options, CancellationToken cancellationToken)
     {
         var presented = await context.Connection.GetClientCertificateAsync(cancellationToken);
         if (presented is null)
@@ -96,6 +96,11 @@ internal static class EstEndpoints
         }
         catch (ServiceException exception)
         {
+            if (exception.Code == ErrorCode.TooManyRequests)
+            {
+                context.Response.Headers.RetryAfter = ((long)Math.Ceiling(options.Value.MinInterval.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            }
+
             return Text(exception.Code.HttpStatus, exception.Message);
         }
     }

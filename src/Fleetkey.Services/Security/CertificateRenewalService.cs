@@ -29,7 +29,8 @@ public sealed partial class CertificateRenewalService(
     /// <summary>Renews <paramref name="presented"/> (the TLS client certificate) with the key of <paramref name="csrPem"/>.</summary>
     /// <exception cref="ServiceException">
     /// Unauthorized (401): the certificate is unknown, not ACTIVE or expired; InvalidRequest (400): the CSR is
-    /// not valid or reuses the current key.
+    /// not valid or reuses the current key; TooManyRequests (429): it was renewed less than
+    /// <see cref="CertificateRenewalOptions.MinInterval"/> ago.
     /// </exception>
     public async Task<Certificate> RenewAsync(X509Certificate2 presented, string csrPem, CancellationToken cancellationToken)
     {
@@ -121,6 +122,13 @@ public sealed partial class CertificateRenewalService(
         // Renewing again with the same old certificate (the answer was lost): the earlier successor was never used.
         if (await session.CertificateRenewals.FindByOldAsync(current.CertificateId, cancellationToken) is { } earlier)
         {
+            if (now - earlier.RenewedAt < options.Value.MinInterval)
+            {
+                throw new ServiceException(
+                    ErrorCode.TooManyRequests,
+                    $"Certificate {current.CertificateId} was renewed less than {options.Value.MinInterval.TotalSeconds:0} seconds ago; retry later.");
+            }
+
             await session.CertificateRenewals.DeleteAsync(earlier.OldCertificateId, cancellationToken);
             if (await session.Certificates.GetAsync(earlier.NewCertificateId, cancellationToken) is { Status: CertificateStatus.Active } unused)
             {

@@ -127,6 +127,12 @@ public sealed class CertificateRenewalServiceTests : IAsyncLifetime
         var (old, presented, _) = await DeviceAsync("sensor-6");
         var lost = await _renewals.RenewAsync(presented, NewCsr(), None);
 
+        // Not at once: one renewal a minute per certificate.
+        var throttled = await Assert.ThrowsAsync<ServiceException>(() => _renewals.RenewAsync(presented, NewCsr(), None));
+        Assert.Equal(ErrorCode.TooManyRequests, throttled.Code);
+        Assert.Equal(CertificateStatus.Active, (await _s.StoredCertificateAsync(lost.CertificateId))!.Status);
+
+        _s.Db.Time.Advance(TimeSpan.FromMinutes(1));
         var second = await _renewals.RenewAsync(presented, NewCsr(), None);
 
         Assert.Equal(CertificateStatus.Inactive, (await _s.StoredCertificateAsync(lost.CertificateId))!.Status);
