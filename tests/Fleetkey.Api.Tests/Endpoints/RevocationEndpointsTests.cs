@@ -52,8 +52,8 @@ public sealed class RevocationEndpointsTests : IAsyncLifetime
         var (_, _, certificate) = await CreateCertificateAsync();
 
         var access = Assert.Single(certificate.Extensions.OfType<X509AuthorityInformationAccessExtension>());
-        Assert.Equal(["http://iot.fleetkey.test:5081/ocsp"], access.EnumerateOcspUris());
-        Assert.Equal([$"http://iot.fleetkey.test:5081/ca/{Authority.IssuingCertificateId}.cer"], access.EnumerateCAIssuersUris());
+        Assert.Equal(["https://iot.fleetkey.test:5081/ocsp"], access.EnumerateOcspUris());
+        Assert.Equal([$"https://iot.fleetkey.test:5081/ca/{Authority.IssuingCertificateId}.cer"], access.EnumerateCAIssuersUris());
     }
 
     [Fact]
