@@ -25,7 +25,7 @@ EXPORTED_TABLES = ["access_keys", "thing_types", "things", "thing_attributes", "
                    "ca_certificates", "registration_codes", "certificates", "thing_principals", "policies", "policy_versions",
                    "policy_targets", "device_signatures", "device_registrations", "device_attempts", "provisioning_templates",
                    "provisioning_template_versions", "enrollment_groups", "enrollments", "fleet_ownership_tokens",
-                   "provisioning_claims", "ca_material"]
+                   "provisioning_claims", "certificate_renewals", "certificate_tombstones", "crl_numbers", "ca_material"]
 
 
 def fleetkey(*args) -> subprocess.CompletedProcess:
