@@ -20,6 +20,14 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ThingGroupService>();
         services.AddSingleton<TagService>();
         services.AddSingleton<AccessKeyService>();
+        services.AddSingleton<AccessKeyUsage>();
+        services.AddHostedService<AccessKeyUsageFlush>();
+        services.AddOptions<Audit.AuditOptions>()
+            .Validate(o => o.RetentionDays is >= 1 and <= 36_500 && o.PruneInterval > TimeSpan.Zero, "The audit retention is 1 to 36,500 days.")
+            .ValidateOnStart();
+        services.AddSingleton<Audit.AuditWriter>();
+        services.AddSingleton<Audit.AuditTrail>();
+        services.AddHostedService<Audit.AuditRetention>();
         services.AddSingleton<Security.CertificateService>();
         services.AddSingleton<Security.CertificateExpiryService>();
         services.AddSingleton(provider => new Security.CertificateExpiryMonitor(

@@ -230,5 +230,7 @@ public sealed class PostgresFleetStore : SqlFleetStore, IAsyncDisposable
             exception is PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected };
 
         public string SkipLocked => " FOR UPDATE SKIP LOCKED";
+
+        public string Contains(string column, string parameter) => $"strpos({column}, {parameter})";
     }
 }

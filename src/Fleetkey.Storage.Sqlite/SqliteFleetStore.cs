@@ -316,5 +316,7 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
             exception is SqliteException { SqliteErrorCode: SqliteBusy };
 
         public string SkipLocked => string.Empty;
+
+        public string Contains(string column, string parameter) => $"instr({column}, {parameter})";
     }
 }

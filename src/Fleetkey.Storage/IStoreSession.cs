@@ -38,4 +38,6 @@ public interface IStoreSession
     IFleetProvisioningRepository FleetProvisioning { get; }
 
     ICertificateRenewalRepository CertificateRenewals { get; }
+
+    IAuditRepository Audit { get; }
 }

@@ -11,4 +11,10 @@ public interface ISigningSecretProvider
     /// when the key is unknown or no longer active. The caller never logs or echoes the secret.
     /// </summary>
     ValueTask<string?> FindSecretAsync(string accessKeyId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The secret a rotation replaced, while it is still accepted (its grace period), or <see langword="null"/>:
+    /// a signature that does not verify with the current secret is tried with this one.
+    /// </summary>
+    ValueTask<string?> FindPreviousSecretAsync(string accessKeyId, CancellationToken cancellationToken) => ValueTask.FromResult<string?>(null);
 }

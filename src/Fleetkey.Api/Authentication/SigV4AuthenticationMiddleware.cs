@@ -50,6 +50,8 @@ internal sealed class SigV4AuthenticationMiddleware
             return;
         }
 
+        var audit = context.Features.Get<RequestAudit>();
+        audit?.SignatureRequired = true;
         var body = await BufferBodyAsync(context.Request, context.RequestAborted);
         context.Request.Body = body;
         context.Response.RegisterForDispose(body);
@@ -61,6 +63,7 @@ internal sealed class SigV4AuthenticationMiddleware
         // Resolved per request so that a scoped provider over the store works.
         var secrets = context.RequestServices.GetRequiredService<ISigningSecretProvider>();
         var result = await SigV4Verifier.VerifyAsync(request, _options.Service, _time.GetUtcNow(), secrets, context.RequestAborted);
+        audit?.AccessKeyId = result.AccessKeyId;
         if (!result.Succeeded)
         {
             SigV4Log.AuthenticationFailed(_logger, result.Failure, result.AccessKeyId ?? "(none)");

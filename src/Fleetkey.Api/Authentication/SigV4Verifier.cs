@@ -184,7 +184,9 @@ internal static class SigV4Verifier
 
         var canonicalRequest = SigV4.CanonicalRequest(request.Method, request.RawPath, request.RawQuery, headers, signedHeadersValue, request.PayloadHash);
         var stringToSign = SigV4.StringToSign(requestTimeText, SigV4.CredentialScope(scopeDate, region, service), canonicalRequest);
-        if (!SignatureMatches(secret, scopeDate, region, service, stringToSign, signature!))
+        if (!SignatureMatches(secret, scopeDate, region, service, stringToSign, signature!)
+            && (await secrets.FindPreviousSecretAsync(accessKeyId, cancellationToken).ConfigureAwait(false) is not { } previous
+                || !SignatureMatches(previous, scopeDate, region, service, stringToSign, signature!)))
         {
             return Fail(SigV4FailureKind.SignatureMismatch, ErrorCode.InvalidSignature, SigV4Messages.SignatureDoesNotMatch, accessKeyId);
         }

@@ -59,6 +59,7 @@ public static class ApiHostingExtensions
             });
         }
 
+        app.UseMiddleware<AuditMiddleware>();
         app.UseMiddleware<AwsErrorMiddleware>();
         app.UseRouting();
         app.UseSigV4Authentication();
@@ -79,12 +80,21 @@ public static class ApiHostingExtensions
         app.MapProvisioningTemplates();
         app.MapEnrollments();
         app.MapExpiringCertificates();
+        app.MapAccessKeys();
+        app.MapAudit();
         return app;
     }
 
-    private sealed class AccessKeySecretProvider(AccessKeyService keys) : ISigningSecretProvider
+    /// <summary>The secrets of active keys; a disabled key signs nothing (it reads as unknown, as on AWS).</summary>
+    private sealed class AccessKeySecretProvider(AccessKeyService keys, TimeProvider time) : ISigningSecretProvider
     {
         public async ValueTask<string?> FindSecretAsync(string accessKeyId, CancellationToken cancellationToken) =>
-            (await keys.FindForRequestAsync(accessKeyId, cancellationToken))?.SecretAccessKey;
+            await keys.FindForRequestAsync(accessKeyId, cancellationToken) is { Status: Core.Registry.AccessKey.Active } key ? key.SecretAccessKey : null;
+
+        public async ValueTask<string?> FindPreviousSecretAsync(string accessKeyId, CancellationToken cancellationToken) =>
+            await keys.FindForRequestAsync(accessKeyId, cancellationToken) is { Status: Core.Registry.AccessKey.Active, PreviousSecretAccessKey: { } previous } key
+                && key.PreviousSecretExpiresAt > time.GetUtcNow()
+                ? previous
+                : null;
     }
 }

@@ -1,3 +1,4 @@
+using Fleetkey.Api.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,9 +30,16 @@ internal static class AwsEndpointExtensions
             }
         }
 
+        // Every operation is authorized before its handler runs: by AwsRequest's binding, which has the input
+        // members that name resources, or here for a handler that binds none.
         return routes.MapMethods(operation.RoutePattern, [operation.Method], handler)
             .WithMetadata(operation)
-            .WithName(operation.Name);
+            .WithName(operation.Name)
+            .AddEndpointFilter(async (invocation, next) =>
+            {
+                await ControlPlaneAuthorization.AuthorizeAsync(invocation.HttpContext, operation, null);
+                return await next(invocation);
+            });
     }
 }
 

@@ -42,6 +42,7 @@ internal sealed class AwsRequest<T>
         var operation = context.GetEndpoint()?.Metadata.GetMetadata<OperationModel>()
             ?? throw new InvalidOperationException($"{parameter.Name} is bound outside an AWS operation endpoint.");
         var (json, paging) = await RequestBinder.BindAsync(context, operation, operation.Model);
+        await ControlPlaneAuthorization.AuthorizeAsync(context, operation, json);
         var typeInfo = (JsonTypeInfo<T>)ApiJsonContext.Default.GetTypeInfo(typeof(T))!;
         T input;
         try

@@ -45,6 +45,7 @@ public sealed class ErrorCode
     public static readonly ErrorCode UnrecognizedClient = new("UnrecognizedClientException", 403);
     public static readonly ErrorCode InvalidSignature = new("InvalidSignatureException", 403);
     public static readonly ErrorCode IncompleteSignature = new("IncompleteSignatureException", 403);
+    public static readonly ErrorCode AccessDenied = new("AccessDeniedException", 403);
     public static readonly ErrorCode RequestEntityTooLarge = new("RequestEntityTooLargeException", 413);
     public static readonly ErrorCode UnknownOperation = new("UnknownOperationException", 404);
 

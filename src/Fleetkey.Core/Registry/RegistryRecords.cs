@@ -57,4 +57,38 @@ public sealed record ThingQuery(
     bool UsePrefixAttributeValue,
     string? TypeName);
 
-public sealed record AccessKey(string AccessKeyId, string SecretAccessKey, string? Description, DateTimeOffset CreatedAt);
+/// <summary>
+/// A control-plane access key. In the store <see cref="SecretAccessKey"/> (and the previous secret) may be
+/// sealed under the CA passphrase: then <see cref="SecretKekSalt"/> is set and the secret is the sealed
+/// bytes in base64; the services hand out keys with the secret opened and the salt null.
+/// </summary>
+public sealed record AccessKey(string AccessKeyId, string SecretAccessKey, string? Description, DateTimeOffset CreatedAt)
+{
+    public const string Active = "Active";
+    public const string Inactive = "Inactive";
+
+    public string Status { get; init; } = Active;
+
+    /// <summary>The root key: allowed everything, no policy evaluated.</summary>
+    public bool FullAccess { get; init; }
+
+    public string? SecretKekSalt { get; init; }
+
+    /// <summary>The secret a rotation replaced, accepted until <see cref="PreviousSecretExpiresAt"/>.</summary>
+    public string? PreviousSecretAccessKey { get; init; }
+
+    public string? PreviousSecretKekSalt { get; init; }
+
+    public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+
+    public DateTimeOffset? LastUsedAt { get; init; }
+
+    /// <summary>Where the key was last used from: the request's source address.</summary>
+    public string? LastUsedSource { get; init; }
+
+    /// <summary>The identity policies attached to the key, by name.</summary>
+    public IReadOnlyList<AccessKeyPolicy> Policies { get; init; } = [];
+}
+
+/// <summary>An identity policy attached to an access key: IAM's grammar, decided for <c>iot:</c> and <c>fleetkey:</c> actions.</summary>
+public sealed record AccessKeyPolicy(string PolicyName, string Document, DateTimeOffset AttachedAt);

@@ -77,18 +77,24 @@ public sealed class CompiledPolicyCache
 
     // Stored documents were validated when written (against the limit then in force, hence no limit
     // here). Resource ARNs lose their region, see IotActions.EvaluationRegion.
-    private static PolicyDocument Compile(string json)
+    private static PolicyDocument Compile(string json) => PolicyRegions.AnyRegion(PolicyDocumentParser.Parse(json, int.MaxValue));
+}
+
+/// <summary>
+/// Fleetkey is one region under any name: a policy's resource ARN matches whatever region a request names,
+/// so that neither an IoT policy nor an access key's policy can be slipped past by naming another region.
+/// </summary>
+internal static class PolicyRegions
+{
+    /// <summary>The document with the region of every <c>arn:aws:iot:</c> resource (and NotResource) turned into <c>*</c>.</summary>
+    public static PolicyDocument AnyRegion(PolicyDocument document) => document with
     {
-        var document = PolicyDocumentParser.Parse(json, int.MaxValue);
-        return document with
+        Statements = [.. document.Statements.Select(s => s with
         {
-            Statements = [.. document.Statements.Select(s => s with
-            {
-                Resources = [.. s.Resources.Select(AnyRegion)],
-                NotResources = [.. s.NotResources.Select(AnyRegion)],
-            })],
-        };
-    }
+            Resources = [.. s.Resources.Select(AnyRegion)],
+            NotResources = [.. s.NotResources.Select(AnyRegion)],
+        })],
+    };
 
     private static string AnyRegion(string resource)
     {

@@ -20,6 +20,9 @@ public interface ISqlDialect
     /// instead of waiting (<c>FOR UPDATE SKIP LOCKED</c>); empty where there is one writer anyway.
     /// </summary>
     string SkipLocked { get; }
+
+    /// <summary>The SQL expression giving the 1-based position of <paramref name="parameter"/> in <paramref name="column"/> (0: absent), case-sensitive.</summary>
+    string Contains(string column, string parameter);
 }
 
 /// <summary>

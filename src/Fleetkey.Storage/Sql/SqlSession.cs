@@ -50,6 +50,7 @@ internal sealed class SqlSession : IStoreSession
         Enrollments = new SqlEnrollmentRepository(this);
         FleetProvisioning = new SqlFleetProvisioningRepository(this);
         CertificateRenewals = new SqlCertificateRenewalRepository(this);
+        Audit = new SqlAuditRepository(this);
     }
 
     public ISqlDialect Dialect { get; }
@@ -82,6 +83,8 @@ internal sealed class SqlSession : IStoreSession
 
     public IProvisioningTemplateRepository ProvisioningTemplates { get; }
     public ICertificateRenewalRepository CertificateRenewals { get; }
+
+    public IAuditRepository Audit { get; }
 
     public IEnrollmentGroupRepository EnrollmentGroups { get; }
 

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Fleetkey.Hosting;
-using Fleetkey.Services.Access;
 
 namespace Fleetkey.Cli;
 
@@ -15,7 +14,8 @@ internal static partial class FleetkeyCommands
     {
         var root = new RootCommand("Fleetkey: self-hosted device identity and provisioning with an AWS IoT-compatible API.");
         root.Subcommands.Add(CreateServe());
-        root.Subcommands.Add(CreateKeys());
+        root.Subcommands.Add(KeyCommands.Create());
+        root.Subcommands.Add(AuditCommands.Create());
         root.Subcommands.Add(CreateMigrate());
         root.Subcommands.Add(TransferCommands.CreateExport());
         root.Subcommands.Add(TransferCommands.CreateImport());
@@ -126,6 +126,18 @@ internal static partial class FleetkeyCommands
             Description = "Device endpoint: days the audit log keeps each attempt (env FLEETKEY_DEVICE_AUDIT_RETENTION_DAYS).",
             DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_DEVICE_AUDIT_RETENTION_DAYS") ?? "30", CultureInfo.InvariantCulture),
         };
+        var auditRetentionDays = new Option<int>("--audit-retention-days")
+        {
+            Description = "Days the audit trail keeps each record; older ones are pruned hourly, the chain stays verifiable (env FLEETKEY_AUDIT_RETENTION_DAYS).",
+            DefaultValueFactory = _ => int.Parse(Env("FLEETKEY_AUDIT_RETENTION_DAYS") ?? "365", CultureInfo.InvariantCulture),
+        };
+        auditRetentionDays.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 36_500)
+            {
+                result.AddError("--audit-retention-days must be between 1 and 36500.");
+            }
+        });
         var deviceTrustForwardedFor = new Option<bool>("--device-trust-forwarded-for")
         {
             Description = "Device endpoint: take the source address from the last X-Forwarded-For entry; only behind a proxy that sets it (env FLEETKEY_DEVICE_TRUST_FORWARDED_FOR=true).",
@@ -216,7 +228,7 @@ internal static partial class FleetkeyCommands
             }
         });
         var command = new Command("serve", "Run the Fleetkey server.") { data, database, http, deviceHttp, tlsCert, tlsKey, allowPlainHttp, renewalGrace, mqttPort, mqttBind, accountId, publicHost, caKeyAlgorithm, deviceKeyAlgorithm, deviceValidityDays, keyPoolSize,
-            deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor, jitpKeepConnection,
+            deviceRatePerSerial, deviceRatePerAddress, deviceAuditRetentionDays, deviceTrustForwardedFor, jitpKeepConnection, auditRetentionDays,
             mqttMaxPayload, mqttMaxConnect, mqttConnectTimeout, mqttMaxConnections, mqttMaxPerAddress, mqttMaxPending, mqttMaxRetained, mqttMaxRetainedBytes };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -241,6 +253,7 @@ internal static partial class FleetkeyCommands
                 DeviceRatePerSerial = parse.GetValue(deviceRatePerSerial),
                 DeviceRatePerAddress = parse.GetValue(deviceRatePerAddress),
                 DeviceAuditRetentionDays = parse.GetValue(deviceAuditRetentionDays),
+                AuditRetentionDays = parse.GetValue(auditRetentionDays),
                 DeviceTrustForwardedFor = parse.GetValue(deviceTrustForwardedFor),
                 JitpKeepConnection = parse.GetValue(jitpKeepConnection),
                 Mqtt = new MqttLimits
@@ -306,58 +319,6 @@ internal static partial class FleetkeyCommands
         return command;
     }
 
-    private static Command CreateKeys()
-    {
-        var keys = new Command("keys", "Manage control-plane access keys (SigV4).");
-
-        var createData = DataOption();
-        var createDatabase = DatabaseOption();
-        var description = new Option<string?>("--description") { Description = "What the key is for." };
-        var create = new Command("create", "Create an access key and print it once, in the AWS credentials format.") { createData, createDatabase, description };
-        create.SetAction((parse, cancellationToken) => WithKeysAsync(parse.GetValue(createData)!, parse.GetValue(createDatabase), async service =>
-        {
-            var key = await service.CreateAsync(parse.GetValue(description), cancellationToken);
-            Console.WriteLine("[default]");
-            Console.WriteLine($"aws_access_key_id = {key.AccessKeyId}");
-            Console.WriteLine($"aws_secret_access_key = {key.SecretAccessKey}");
-            return 0;
-        }, cancellationToken));
-
-        var listData = DataOption();
-        var listDatabase = DatabaseOption();
-        var list = new Command("list", "List access key ids (secrets are never shown again).") { listData, listDatabase };
-        list.SetAction((parse, cancellationToken) => WithKeysAsync(parse.GetValue(listData)!, parse.GetValue(listDatabase), async service =>
-        {
-            foreach (var key in await service.ListAsync(cancellationToken))
-            {
-                Console.WriteLine($"{key.AccessKeyId}\t{key.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}\t{key.Description}");
-            }
-
-            return 0;
-        }, cancellationToken));
-
-        var deleteData = DataOption();
-        var deleteDatabase = DatabaseOption();
-        var id = new Argument<string>("access-key-id") { Description = "The access key id to delete." };
-        var delete = new Command("delete", "Delete an access key; requests signed with it fail from then on.") { deleteData, deleteDatabase, id };
-        delete.SetAction((parse, cancellationToken) => WithKeysAsync(parse.GetValue(deleteData)!, parse.GetValue(deleteDatabase), async service =>
-        {
-            if (await service.DeleteAsync(parse.GetValue(id)!, cancellationToken))
-            {
-                Console.WriteLine($"Deleted {parse.GetValue(id)}");
-                return 0;
-            }
-
-            await Console.Error.WriteLineAsync($"fleetkey: no access key {parse.GetValue(id)}");
-            return 1;
-        }, cancellationToken));
-
-        keys.Subcommands.Add(create);
-        keys.Subcommands.Add(list);
-        keys.Subcommands.Add(delete);
-        return keys;
-    }
-
     private static Command CreateMigrate()
     {
         var data = DataOption();
@@ -373,23 +334,6 @@ internal static partial class FleetkeyCommands
             return 0;
         });
         return migrate;
-    }
-
-    /// <summary>
-    /// Runs <paramref name="work"/> on the access keys of an existing fleet. The root key is serve's to
-    /// make: a keys command on a directory without a fleet makes nothing and says so.
-    /// </summary>
-    private static async Task<int> WithKeysAsync(string dataDirectory, string? database, Func<AccessKeyService, Task<int>> work, CancellationToken cancellationToken)
-    {
-        if (await OpenFleetAsync(dataDirectory, database, Console.Error, cancellationToken) is not { } opened)
-        {
-            return 2;
-        }
-
-        await using (opened)
-        {
-            return await work(new AccessKeyService(opened.Store, TimeProvider.System));
-        }
     }
 
     /// <summary>

@@ -103,13 +103,13 @@ internal static partial class DataDirectory
         }
     }
 
-    /// <summary>
-    /// Makes sure a root access key exists: the one named by the environment, or, on a store with
-    /// no keys at all, a generated one written to <c>credentials</c>.
-    /// </summary>
     /// <summary>The CA chain clients trust the listeners with, in the data directory.</summary>
     public const string CaBundleFile = "ca.pem";
 
+    /// <summary>
+    /// Makes sure a root access key exists: the one named by the environment, or, on a store with
+    /// no keys at all, a generated one written to <c>credentials</c>. The root key has full access.
+    /// </summary>
     public static async Task EnsureRootKeyAsync(string directory, AccessKeyService keys, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         var rootId = Environment.GetEnvironmentVariable(RootKeyIdVariable);
@@ -121,7 +121,7 @@ internal static partial class DataDirectory
             {
                 try
                 {
-                    await keys.ImportAsync(new AccessKey(rootId, rootSecret, "root (from environment)", time.GetUtcNow()), cancellationToken);
+                    await keys.ImportAsync(new AccessKey(rootId, rootSecret, "root (from environment)", time.GetUtcNow()) { FullAccess = true }, cancellationToken);
                     LogRootKeyImported(logger, rootId);
                     return;
                 }
@@ -148,7 +148,7 @@ internal static partial class DataDirectory
             return;
         }
 
-        var key = await keys.CreateAsync("root (generated)", cancellationToken);
+        var key = await keys.CreateAsync("root (generated)", [], fullAccess: true, cancellationToken);
         var path = Path.Combine(directory, CredentialsFile);
         try
         {

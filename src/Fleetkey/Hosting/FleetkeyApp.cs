@@ -97,6 +97,7 @@ internal static partial class FleetkeyApp
             o.MqttPort = settings.MqttPort;
         });
         builder.Services.Configure<CertificateRenewalOptions>(o => o.Grace = settings.RenewalGrace);
+        builder.Services.Configure<Fleetkey.Services.Audit.AuditOptions>(o => o.RetentionDays = settings.AuditRetentionDays);
         builder.Services.AddSingleton(new ListenerPorts(BindingAddress.Parse(settings.DeviceHttpUrl).Port));
 
         // One server certificate for the HTTPS listeners and the broker, renewed or reloaded without a restart.
@@ -195,6 +196,12 @@ internal static partial class FleetkeyApp
             LogEnrollmentSecretsSealed(logger, sealedSecrets);
         }
 
+        var sealedKeys = await app.Services.GetRequiredService<AccessKeyService>().SealClearSecretsAsync(cancellationToken);
+        if (sealedKeys > 0)
+        {
+            LogAccessKeysSealed(logger, sealedKeys);
+        }
+
         app.UseMiddleware<ListenerSplitMiddleware>();
         app.UseFleetkeyApi();
 
@@ -213,6 +220,9 @@ internal static partial class FleetkeyApp
 
     [LoggerMessage(EventId = 4, EventName = "EnrollmentSecretsSealed", Level = LogLevel.Information, Message = "Sealed {Count} enrollment keys and secrets stored in the clear under the CA passphrase")]
     private static partial void LogEnrollmentSecretsSealed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 6, EventName = "AccessKeysSealed", Level = LogLevel.Information, Message = "Sealed the secrets of {Count} access keys stored in the clear under the CA passphrase")]
+    private static partial void LogAccessKeysSealed(ILogger logger, int count);
 }
 
 /// <summary>The port of the device listener, so a request can tell which listener it came in on.</summary>

@@ -75,6 +75,9 @@ internal sealed record ServeSettings
     /// <summary>Device endpoint: days the audit log keeps its rows.</summary>
     public int DeviceAuditRetentionDays { get; init; } = 30;
 
+    /// <summary>Days the control plane's audit trail keeps its records.</summary>
+    public int AuditRetentionDays { get; init; } = 365;
+
     /// <summary>Device endpoint: take the source address from X-Forwarded-For (only behind a proxy that sets it).</summary>
     public bool DeviceTrustForwardedFor { get; init; }
 

@@ -7,6 +7,30 @@ using System.Text.Json.Serialization;
 
 namespace Fleetkey.Api.Contracts;
 
+/// <summary>The <c>AccessKeyMetadata</c> structure.</summary>
+internal sealed record AccessKeyMetadata
+{
+    public string? AccessKeyId { get; init; }
+
+    public DateTimeOffset? CreatedAt { get; init; }
+
+    public string? Description { get; init; }
+
+    public bool? FullAccess { get; init; }
+
+    public DateTimeOffset? LastUsedAt { get; init; }
+
+    public string? LastUsedSource { get; init; }
+
+    public IReadOnlyList<string>? PolicyNames { get; init; }
+
+    public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+
+    public string? PrincipalArn { get; init; }
+
+    public string? Status { get; init; }
+}
+
 /// <summary>The AddThingToThingGroup input.</summary>
 internal sealed record AddThingToThingGroupRequest
 {
@@ -28,6 +52,16 @@ internal sealed record AddThingToThingGroupResponse;
 internal sealed record Allowed
 {
     public IReadOnlyList<Policy>? Policies { get; init; }
+}
+
+/// <summary>The AttachAccessKeyPolicy input.</summary>
+internal sealed record AttachAccessKeyPolicyRequest
+{
+    public required string AccessKeyId { get; init; }
+
+    public required string PolicyDocument { get; init; }
+
+    public required string PolicyName { get; init; }
 }
 
 /// <summary>The AttachPolicy input.</summary>
@@ -65,6 +99,34 @@ internal sealed record AttributePayload
     public IReadOnlyDictionary<string, string>? Attributes { get; init; }
 
     public bool? Merge { get; init; }
+}
+
+/// <summary>The <c>AuditTrailRecord</c> structure.</summary>
+internal sealed record AuditTrailRecord
+{
+    public string? AccessKeyId { get; init; }
+
+    public string? Channel { get; init; }
+
+    public string? ErrorCode { get; init; }
+
+    public string? Hash { get; init; }
+
+    public string? Operation { get; init; }
+
+    public DateTimeOffset? RecordedAt { get; init; }
+
+    public string? RequestId { get; init; }
+
+    public IReadOnlyList<string>? Resources { get; init; }
+
+    public long? Sequence { get; init; }
+
+    public string? Source { get; init; }
+
+    public int? Status { get; init; }
+
+    public string? UserAgent { get; init; }
 }
 
 /// <summary>The <c>AuthInfo</c> structure.</summary>
@@ -181,6 +243,24 @@ internal sealed record CertificateValidity
     public DateTimeOffset? NotAfter { get; init; }
 
     public DateTimeOffset? NotBefore { get; init; }
+}
+
+/// <summary>The CreateAccessKey input.</summary>
+internal sealed record CreateAccessKeyRequest
+{
+    public string? Description { get; init; }
+
+    public IReadOnlyList<IdentityPolicy>? Policies { get; init; }
+}
+
+/// <summary>The CreateAccessKey output.</summary>
+internal sealed record CreateAccessKeyResponse
+{
+    public string? AccessKeyId { get; init; }
+
+    public string? PrincipalArn { get; init; }
+
+    public string? SecretAccessKey { get; init; }
 }
 
 /// <summary>The CreateCertificateFromCsr input.</summary>
@@ -459,6 +539,12 @@ internal sealed record CreateThingTypeResponse
     public string? ThingTypeName { get; init; }
 }
 
+/// <summary>The DeleteAccessKey input.</summary>
+internal sealed record DeleteAccessKeyRequest
+{
+    public required string AccessKeyId { get; init; }
+}
+
 /// <summary>The DeleteCACertificate input.</summary>
 internal sealed record DeleteCACertificateRequest
 {
@@ -577,6 +663,20 @@ internal sealed record DeprecateThingTypeRequest
 
 /// <summary>The DeprecateThingType output.</summary>
 internal sealed record DeprecateThingTypeResponse;
+
+/// <summary>The DescribeAccessKey input.</summary>
+internal sealed record DescribeAccessKeyRequest
+{
+    public required string AccessKeyId { get; init; }
+}
+
+/// <summary>The DescribeAccessKey output.</summary>
+internal sealed record DescribeAccessKeyResponse
+{
+    public AccessKeyMetadata? AccessKey { get; init; }
+
+    public IReadOnlyList<IdentityPolicy>? Policies { get; init; }
+}
 
 /// <summary>The DescribeCACertificate input.</summary>
 internal sealed record DescribeCACertificateRequest
@@ -754,6 +854,14 @@ internal sealed record DescribeThingTypeResponse
     public string? ThingTypeName { get; init; }
 
     public ThingTypeProperties? ThingTypeProperties { get; init; }
+}
+
+/// <summary>The DetachAccessKeyPolicy input.</summary>
+internal sealed record DetachAccessKeyPolicyRequest
+{
+    public required string AccessKeyId { get; init; }
+
+    public required string PolicyName { get; init; }
 }
 
 /// <summary>The DetachPolicy input.</summary>
@@ -996,6 +1104,16 @@ internal sealed record HealthResponse
     public string? Status { get; init; }
 }
 
+/// <summary>The <c>IdentityPolicy</c> structure.</summary>
+internal sealed record IdentityPolicy
+{
+    public DateTimeOffset? AttachedAt { get; init; }
+
+    public string? PolicyDocument { get; init; }
+
+    public string? PolicyName { get; init; }
+}
+
 /// <summary>The <c>ImplicitDeny</c> structure.</summary>
 internal sealed record ImplicitDeny
 {
@@ -1019,6 +1137,15 @@ internal sealed record KeyPair
     }
 }
 
+/// <summary>The ListAccessKeys input.</summary>
+internal sealed record ListAccessKeysRequest;
+
+/// <summary>The ListAccessKeys output.</summary>
+internal sealed record ListAccessKeysResponse
+{
+    public IReadOnlyList<AccessKeyMetadata>? AccessKeys { get; init; }
+}
+
 /// <summary>The ListAttachedPolicies input.</summary>
 internal sealed record ListAttachedPoliciesRequest
 {
@@ -1037,6 +1164,34 @@ internal sealed record ListAttachedPoliciesResponse
     public string? NextMarker { get; init; }
 
     public IReadOnlyList<Policy>? Policies { get; init; }
+}
+
+/// <summary>The ListAuditRecords input.</summary>
+internal sealed record ListAuditRecordsRequest
+{
+    public string? AccessKeyId { get; init; }
+
+    public int? MaxResults { get; init; }
+
+    public string? NextToken { get; init; }
+
+    public string? Operation { get; init; }
+
+    public string? Outcome { get; init; }
+
+    public string? Resource { get; init; }
+
+    public DateTimeOffset? Since { get; init; }
+
+    public DateTimeOffset? Until { get; init; }
+}
+
+/// <summary>The ListAuditRecords output.</summary>
+internal sealed record ListAuditRecordsResponse
+{
+    public string? NextToken { get; init; }
+
+    public IReadOnlyList<AuditTrailRecord>? Records { get; init; }
 }
 
 /// <summary>The ListCACertificates input.</summary>
@@ -1628,6 +1783,24 @@ internal sealed record RemoveThingFromThingGroupRequest
 /// <summary>The RemoveThingFromThingGroup output.</summary>
 internal sealed record RemoveThingFromThingGroupResponse;
 
+/// <summary>The RotateAccessKey input.</summary>
+internal sealed record RotateAccessKeyRequest
+{
+    public required string AccessKeyId { get; init; }
+
+    public int? GraceSeconds { get; init; }
+}
+
+/// <summary>The RotateAccessKey output.</summary>
+internal sealed record RotateAccessKeyResponse
+{
+    public string? AccessKeyId { get; init; }
+
+    public DateTimeOffset? PreviousSecretExpiresAt { get; init; }
+
+    public string? SecretAccessKey { get; init; }
+}
+
 /// <summary>The SetDefaultPolicyVersion input.</summary>
 internal sealed record SetDefaultPolicyVersionRequest
 {
@@ -1776,6 +1949,14 @@ internal sealed record UntagResourceRequest
 /// <summary>The UntagResource output.</summary>
 internal sealed record UntagResourceResponse;
 
+/// <summary>The UpdateAccessKey input.</summary>
+internal sealed record UpdateAccessKeyRequest
+{
+    public required string AccessKeyId { get; init; }
+
+    public required string Status { get; init; }
+}
+
 /// <summary>The UpdateCACertificate input.</summary>
 internal sealed record UpdateCACertificateRequest
 {
@@ -1907,3 +2088,24 @@ internal sealed record UpdateThingTypeRequest
 
 /// <summary>The UpdateThingType output.</summary>
 internal sealed record UpdateThingTypeResponse;
+
+/// <summary>The VerifyAuditTrail input.</summary>
+internal sealed record VerifyAuditTrailRequest;
+
+/// <summary>The VerifyAuditTrail output.</summary>
+internal sealed record VerifyAuditTrailResponse
+{
+    public long? AnchorSequence { get; init; }
+
+    public long? BadSequence { get; init; }
+
+    public long? Checked { get; init; }
+
+    public string? HeadHash { get; init; }
+
+    public long? HeadSequence { get; init; }
+
+    public string? Problem { get; init; }
+
+    public bool? Verified { get; init; }
+}
