@@ -62,7 +62,7 @@ internal sealed class ServiceDatabase : IAsyncDisposable
         ThingTypes = new ThingTypeService(Store, Time);
         ThingGroups = new ThingGroupService(Store, Time);
         Tags = new TagService(Store);
-        AccessKeys = new AccessKeyService(Store, Time);
+        AccessKeys = new AccessKeyService(Store, new Fleetkey.Pki.PassphraseSealer(null), Time);
     }
 
     /// <summary>Another store on the same database, as another node opens it (on PostgreSQL its change stamp runs on the system clock); the caller disposes it.</summary>

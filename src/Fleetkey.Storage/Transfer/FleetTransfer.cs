@@ -46,6 +46,9 @@ public static class FleetTransfer
     /// <summary>The CA material's table; stores that keep the CA in files hand it over separately.</summary>
     public const string CaMaterialTable = "ca_material";
 
+    /// <summary>The audit trail's one head-and-anchor row: every migrated store has it, so an import replaces it.</summary>
+    public const string AuditChainTable = "audit_chain";
+
     /// <summary>
     /// The longest line an import reads. The longest rows (a policy document, whose whitespace AWS
     /// does not count, in a 2 MB request; a template body of 10,240 characters) are far below it once
@@ -66,6 +69,7 @@ public static class FleetTransfer
     private static readonly (string Name, string OrderBy)[] Tables =
     [
         ("access_keys", "access_key_id"),
+        ("access_key_policies", "access_key_id, policy_name"),
         ("thing_types", "name"),
         ("things", "name"),
         ("thing_attributes", "thing_name, name"),
@@ -91,6 +95,8 @@ public static class FleetTransfer
         ("enrollments", "serial_number"),
         ("fleet_ownership_tokens", "token_hash"),
         ("provisioning_claims", "certificate_id"),
+        ("audit_records", "sequence"),
+        (AuditChainTable, "id"),
         (CaMaterialTable, "id"),
     ];
 
@@ -453,7 +459,7 @@ public static class FleetTransfer
         private async Task EnsureEmptyAsync(CancellationToken cancellationToken)
         {
             // One statement for every table, instead of a round trip each.
-            var sql = string.Join(" UNION ALL ", Tables.Select(t => $"SELECT '{t.Name}' WHERE EXISTS (SELECT 1 FROM {t.Name})"));
+            var sql = string.Join(" UNION ALL ", Tables.Where(t => t.Name != AuditChainTable).Select(t => $"SELECT '{t.Name}' WHERE EXISTS (SELECT 1 FROM {t.Name})"));
             await using var command = _session.Command(sql + " LIMIT 1");
             if (await command.ExecuteScalarAsync(cancellationToken) is string table)
             {
@@ -681,6 +687,12 @@ public static class FleetTransfer
                     }
 
                     sql.Append(')');
+                }
+
+                if (table == AuditChainTable)
+                {
+                    // The migration's genesis row gives way to the exported chain.
+                    sql.Append(" ON CONFLICT (id) DO UPDATE SET ").AppendJoin(", ", columns.Where(c => c != "id").Select(c => $"{c} = excluded.{c}"));
                 }
 
                 await using var command = importer._session.Command(sql.ToString(), [.. parameters]);
