@@ -88,6 +88,17 @@ public sealed record AccessKey(string AccessKeyId, string SecretAccessKey, strin
 
     /// <summary>The identity policies attached to the key, by name.</summary>
     public IReadOnlyList<AccessKeyPolicy> Policies { get; init; } = [];
+
+    // Value equality, the policies compared by content (a record would compare the list's reference).
+    public bool Equals(AccessKey? other) =>
+        other is not null
+        && AccessKeyId == other.AccessKeyId && SecretAccessKey == other.SecretAccessKey && Description == other.Description && CreatedAt == other.CreatedAt
+        && Status == other.Status && FullAccess == other.FullAccess && SecretKekSalt == other.SecretKekSalt
+        && PreviousSecretAccessKey == other.PreviousSecretAccessKey && PreviousSecretKekSalt == other.PreviousSecretKekSalt
+        && PreviousSecretExpiresAt == other.PreviousSecretExpiresAt && LastUsedAt == other.LastUsedAt && LastUsedSource == other.LastUsedSource
+        && Policies.SequenceEqual(other.Policies);
+
+    public override int GetHashCode() => HashCode.Combine(AccessKeyId, CreatedAt, Status, Policies.Count);
 }
 
 /// <summary>An identity policy attached to an access key: IAM's grammar, decided for <c>iot:</c> and <c>fleetkey:</c> actions.</summary>

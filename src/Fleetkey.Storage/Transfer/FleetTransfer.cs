@@ -197,7 +197,9 @@ public static class FleetTransfer
             }
             else
             {
-                await using var command = sql.Command($"SELECT * FROM {table} ORDER BY {orderBy}");
+                // The chain's genesis row (no record ever written) is every migrated store's: nothing to carry.
+                var where = table == AuditChainTable ? " WHERE last_sequence > 0 OR anchor_sequence > 0" : string.Empty;
+                await using var command = sql.Command($"SELECT * FROM {table}{where} ORDER BY {orderBy}");
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
                 await WriteHeaderAsync(writer, table, columns, ct);

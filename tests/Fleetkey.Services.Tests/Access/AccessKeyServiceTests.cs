@@ -22,7 +22,7 @@ public sealed class AccessKeyServiceTests : IAsyncLifetime
     [Fact]
     public async Task CreateAsync_New_HasAwsShapedIdAndFortyCharacterSecret()
     {
-        var key = await Keys.CreateAsync("ci", None);
+        var key = await Keys.CreateAsync("ci", [], fullAccess: false, None);
 
         Assert.Matches("^AKIA[A-Z2-7]{16}$", key.AccessKeyId);
         Assert.Matches("^[A-Za-z0-9+/]{40}$", key.SecretAccessKey);
@@ -33,7 +33,7 @@ public sealed class AccessKeyServiceTests : IAsyncLifetime
     [Fact]
     public async Task CreateAsync_New_IsStored()
     {
-        var key = await Keys.CreateAsync(null, None);
+        var key = await Keys.CreateAsync(null, [], fullAccess: false, None);
 
         Assert.Equal(key, await Keys.FindAsync(key.AccessKeyId, None));
         Assert.True(await Keys.AnyAsync(None));
@@ -45,7 +45,7 @@ public sealed class AccessKeyServiceTests : IAsyncLifetime
         var keys = new List<AccessKey>();
         for (var i = 0; i < 20; i++)
         {
-            keys.Add(await Keys.CreateAsync(null, None));
+            keys.Add(await Keys.CreateAsync(null, [], fullAccess: false, None));
         }
 
         Assert.All(keys, key => Assert.Matches("^AKIA[A-Z2-7]{16}$", key.AccessKeyId));
@@ -137,12 +137,12 @@ public sealed class AccessKeyServiceTests : IAsyncLifetime
     public async Task DeleteAsync_Existing_RemovesAndReturnsTrue()
     {
         await Keys.ImportAsync(Key(), None);
-        var other = await Keys.CreateAsync(null, None);
+        var other = await Keys.CreateAsync(null, [], fullAccess: false, None);
 
         Assert.True(await Keys.DeleteAsync("AKIAFLEETKEYTEST0001", None));
 
         Assert.Null(await Keys.FindAsync("AKIAFLEETKEYTEST0001", None));
-        Assert.Equal([other], await Keys.ListAsync(None));
+        Assert.Equal([other.AccessKeyId], (await Keys.ListAsync(None)).Select(k => k.AccessKeyId));
     }
 
     [Fact]
@@ -168,11 +168,13 @@ public sealed class AccessKeyServiceTests : IAsyncLifetime
     [Fact]
     public async Task ListAsync_Keys_OrderedByCreationTime()
     {
-        var first = await Keys.CreateAsync("first", None);
+        var first = await Keys.CreateAsync("first", [], fullAccess: false, None);
         _db.Time.Advance(TimeSpan.FromSeconds(1));
-        var second = await Keys.CreateAsync("second", None);
+        var second = await Keys.CreateAsync("second", [], fullAccess: false, None);
 
-        Assert.Equal([first, second], await Keys.ListAsync(None));
+        var listed = await Keys.ListAsync(None);
+        Assert.Equal([first.AccessKeyId, second.AccessKeyId], listed.Select(k => k.AccessKeyId));
+        Assert.All(listed, k => Assert.Empty(k.SecretAccessKey));
     }
 
     [Fact]
