@@ -23,8 +23,7 @@ internal sealed class CompiledStatement
         NotActions = [.. statement.NotActions.Select(a => PolicyPattern.Compile(a, substitute: false, ignoreCase: true))];
         Resources = [.. statement.Resources.Select(r => PolicyPattern.Compile(r, substitute, ignoreCase: false))];
         NotResources = [.. statement.NotResources.Select(r => PolicyPattern.Compile(r, substitute, ignoreCase: false))];
-        Conditions = [.. statement.Conditions.SelectMany(op => op.Value.Select(key => new CompiledCondition(
-            op.Key, key.Key, key.Value, [.. key.Value.Select(v => PolicyPattern.Compile(v, substitute, ignoreCase: false))])))];
+        Conditions = [.. statement.Conditions.SelectMany(op => op.Value.Select(key => new CompiledCondition(op.Key, key.Key, key.Value, substitute)))];
     }
 
     public PolicyPattern[] Actions { get; }

@@ -5,11 +5,15 @@ using Fleetkey.Core.Json;
 namespace Fleetkey.Policies;
 
 /// <summary>
-/// Parses and validates an AWS IoT policy document as CreatePolicy and CreatePolicyVersion do.
+/// Parses and validates a policy document as CreatePolicy and CreatePolicyVersion do: an AWS IoT policy,
+/// or an identity policy on a control-plane access key (<see cref="PolicyDialect"/>).
 /// </summary>
 /// <remarks>
-/// AWS IoT policies follow the IAM policy grammar (Version, Statement, Sid, Effect, Action/NotAction,
-/// Resource/NotResource, Condition), restricted to identity policies: no Principal. Every problem is
+/// Both follow the IAM policy grammar (Version, Statement, Sid, Effect, Action/NotAction,
+/// Resource/NotResource, Condition), restricted to identity policies: no Principal. The dialect decides
+/// the action vendors (iot: and greengrass:, or iot: and fleetkey:), the default size limit
+/// (<see cref="DefaultMaxSignificantLength"/>, <see cref="IdentityPolicyMaxSignificantLength"/>) and
+/// whether IP, numeric and date condition values must read as such (identity policies). Every problem is
 /// collected before failing, and the exception message lists them with their JSON path (the first
 /// <see cref="MaxProblems"/>, then how many more), after the "Policy document is Malformed" prefix that
 /// AWS IoT puts on its own MalformedPolicyException reasons. The document's size, its strings and its
@@ -22,6 +26,12 @@ public static class PolicyDocumentParser
     /// The documented CreatePolicy limit: "maximum length of 2048, excluding whitespace".
     /// </summary>
     public const int DefaultMaxSignificantLength = 2048;
+
+    /// <summary>
+    /// IAM's limit on a managed policy, which identity policies take: "You cannot exceed 6,144
+    /// characters", and "IAM does not count white space when calculating the size of a policy".
+    /// </summary>
+    public const int IdentityPolicyMaxSignificantLength = 6144;
 
     /// <summary>
     /// The most characters a document may have, whitespace included: the AWS model's PolicyDocument
@@ -49,10 +59,6 @@ public static class PolicyDocumentParser
 
     internal const string MalformedPrefix = "Policy document is Malformed";
 
-    // Action vendors an AWS IoT policy may name: IoT itself and Greengrass, whose core-device
-    // policies (greengrass:*) are AWS IoT policies.
-    private static readonly string[] ActionVendors = ["iot", "greengrass"];
-
     private static readonly string[] Partitions = ["aws", "aws-cn", "aws-us-gov"];
 
     private static readonly HashSet<string> TopLevelKeys = new(StringComparer.Ordinal) { "Version", "Id", "Statement" };
@@ -60,19 +66,6 @@ public static class PolicyDocumentParser
     private static readonly HashSet<string> StatementKeys = new(StringComparer.Ordinal)
     {
         "Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition",
-    };
-
-    // IAM condition operators (reference_policies_elements_condition_operators). Each may take the
-    // IfExists suffix except Null, and a ForAllValues:/ForAnyValue: set prefix.
-    private static readonly HashSet<string> ConditionOperators = new(StringComparer.Ordinal)
-    {
-        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-        "StringLike", "StringNotLike",
-        "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-        "NumericGreaterThan", "NumericGreaterThanEquals",
-        "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals",
-        "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike",
-        "Null",
     };
 
     private static readonly JsonDocumentOptions JsonOptions = new()
@@ -83,21 +76,39 @@ public static class PolicyDocumentParser
     };
 
     /// <summary>
-    /// Parses and validates a policy document against the default 2048-character limit;
+    /// Parses and validates an AWS IoT policy document against the default 2048-character limit;
     /// throws <see cref="PolicyDocumentException"/> with the reason.
     /// </summary>
-    public static PolicyDocument Parse(string json) => Parse(json, DefaultMaxSignificantLength);
+    public static PolicyDocument Parse(string json) => Parse(json, PolicyDialect.IotPolicy);
 
     /// <summary>
-    /// Parses and validates a policy document; throws <see cref="PolicyDocumentException"/> listing every problem.
+    /// Parses and validates an AWS IoT policy document; throws <see cref="PolicyDocumentException"/> listing every problem.
     /// </summary>
     /// <param name="maxSignificantLength">
     /// The largest document accepted, counted as <see cref="SignificantLength"/> does. AWS's default
     /// quota is 2048; a deployment may raise it as AWS raises it on request.
     /// </param>
-    public static PolicyDocument Parse(string json, int maxSignificantLength)
+    public static PolicyDocument Parse(string json, int maxSignificantLength) => Parse(json, PolicyDialect.IotPolicy, maxSignificantLength);
+
+    /// <summary>
+    /// Parses and validates a policy document of <paramref name="dialect"/> against that dialect's
+    /// default limit (<see cref="DefaultMaxSignificantLength"/> for AWS IoT policies,
+    /// <see cref="IdentityPolicyMaxSignificantLength"/> for identity policies); throws
+    /// <see cref="PolicyDocumentException"/> listing every problem.
+    /// </summary>
+    public static PolicyDocument Parse(string json, PolicyDialect dialect) => Parse(json, dialect, PolicyDialectRules.For(dialect).DefaultMaxSignificantLength);
+
+    /// <summary>
+    /// Parses and validates a policy document of <paramref name="dialect"/>; throws <see cref="PolicyDocumentException"/> listing every problem.
+    /// </summary>
+    /// <param name="maxSignificantLength">
+    /// The largest document accepted, counted as <see cref="SignificantLength"/> does (a stored document,
+    /// validated when written, may be read again with <see cref="int.MaxValue"/>).
+    /// </param>
+    public static PolicyDocument Parse(string json, PolicyDialect dialect, int maxSignificantLength)
     {
         ArgumentNullException.ThrowIfNull(json);
+        var rules = PolicyDialectRules.For(dialect);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSignificantLength);
 
         if (json.Length > MaxDocumentLength)
@@ -122,7 +133,7 @@ public static class PolicyDocumentParser
 
         using var document = ParseJson(json);
         var problems = new List<string>();
-        var result = ReadDocument(document.RootElement, problems);
+        var result = ReadDocument(document.RootElement, rules, problems);
         if (problems.Count > 0 || result is null)
         {
             throw Malformed(problems.Count <= MaxProblems
@@ -164,7 +175,7 @@ public static class PolicyDocumentParser
 
     private static PolicyDocumentException Malformed(string reason) => new($"{MalformedPrefix}: {reason}");
 
-    private static PolicyDocument? ReadDocument(JsonElement root, List<string> problems)
+    private static PolicyDocument? ReadDocument(JsonElement root, PolicyDialectRules rules, List<string> problems)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -220,7 +231,7 @@ public static class PolicyDocumentParser
         }
         else if (s.ValueKind == JsonValueKind.Object)
         {
-            AddIfNotNull(statements, ReadStatement(s, "Statement", problems));
+            AddIfNotNull(statements, ReadStatement(s, "Statement", rules, problems));
         }
         else if (s.ValueKind == JsonValueKind.Array)
         {
@@ -239,7 +250,7 @@ public static class PolicyDocumentParser
                     continue;
                 }
 
-                AddIfNotNull(statements, ReadStatement(item, path, problems));
+                AddIfNotNull(statements, ReadStatement(item, path, rules, problems));
             }
         }
         else
@@ -253,8 +264,10 @@ public static class PolicyDocumentParser
         return new PolicyDocument(version ?? LegacyVersion, statements);
     }
 
-    private static PolicyStatement? ReadStatement(JsonElement element, string path, List<string> problems)
+    private static PolicyStatement? ReadStatement(JsonElement element, string path, PolicyDialectRules rules, List<string> problems)
     {
+        string? ValidateAction(string action) => PolicyDocumentParser.ValidateAction(action, rules);
+
         var before = problems.Count;
         string? sid = null;
         PolicyEffect? effect = null;
@@ -304,10 +317,10 @@ public static class PolicyDocumentParser
                     notResources = ReadStrings(property.Value, at, problems, ValidateResource);
                     break;
                 case "Condition":
-                    conditions = ReadConditions(property.Value, at, problems);
+                    conditions = ReadConditions(property.Value, at, rules, problems);
                     break;
                 case "Principal" or "NotPrincipal":
-                    problems.Add($"{at}: not supported; AWS IoT policies apply to the principal they are attached to");
+                    problems.Add($"{at}: not supported; {rules.PrincipalProblem}");
                     break;
                 default:
                     problems.Add($"{path}: unknown element \"{Shorten(property.Name)}\" (allowed: Sid, Effect, Action, NotAction, Resource, NotResource, Condition)");
@@ -411,8 +424,8 @@ public static class PolicyDocumentParser
         }
     }
 
-    /// <summary>Returns why <paramref name="action"/> is not an action an AWS IoT policy may name, or null.</summary>
-    internal static string? ValidateAction(string action)
+    /// <summary>Returns why <paramref name="action"/> is not an action a policy of the dialect may name, or null.</summary>
+    internal static string? ValidateAction(string action, PolicyDialectRules rules)
     {
         if (action == "*")
         {
@@ -422,7 +435,7 @@ public static class PolicyDocumentParser
         var colon = action.IndexOf(':', StringComparison.Ordinal);
         if (colon < 0)
         {
-            return $"Policy contains an invalid action \"{action}\": an action is \"iot:<name>\" (or \"*\")";
+            return $"Policy contains an invalid action \"{action}\": {rules.ActionShape}";
         }
 
         if (action.IndexOf(':', colon + 1) >= 0)
@@ -432,9 +445,9 @@ public static class PolicyDocumentParser
 
         var vendor = action[..colon];
         var name = action[(colon + 1)..];
-        if (!ActionVendors.Any(v => string.Equals(v, vendor, StringComparison.OrdinalIgnoreCase)))
+        if (!rules.ActionVendors.Any(v => string.Equals(v, vendor, StringComparison.OrdinalIgnoreCase)))
         {
-            return $"Policy contains an invalid action \"{action}\": AWS IoT policies name only iot: and greengrass: actions";
+            return $"Policy contains an invalid action \"{action}\": {rules.VendorProblem}";
         }
 
         if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '*' or '?'))
@@ -502,7 +515,7 @@ public static class PolicyDocumentParser
     }
 
     private static Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>>? ReadConditions(
-        JsonElement value, string path, List<string> problems)
+        JsonElement value, string path, PolicyDialectRules rules, List<string> problems)
     {
         if (value.ValueKind != JsonValueKind.Object)
         {
@@ -514,11 +527,13 @@ public static class PolicyDocumentParser
         foreach (var op in value.EnumerateObject())
         {
             var opPath = $"{path}.{Shorten(op.Name)}";
-            if (!IsConditionOperator(op.Name))
+            if (!ConditionOperator.TryParse(op.Name, out var parsed))
             {
                 problems.Add($"{opPath}: \"{Shorten(op.Name)}\" is not a condition operator");
                 continue;
             }
+
+            Func<string, string?>? check = rules.ChecksTypedConditionValues ? v => ConditionValues.Problem(parsed.Family, v) : null;
 
             if (op.Value.ValueKind != JsonValueKind.Object)
             {
@@ -547,12 +562,12 @@ public static class PolicyDocumentParser
                     var index = 0;
                     foreach (var item in key.Value.EnumerateArray())
                     {
-                        AddConditionValue(item, string.Create(CultureInfo.InvariantCulture, $"{keyPath}[{index++}]"), values, problems);
+                        AddConditionValue(item, string.Create(CultureInfo.InvariantCulture, $"{keyPath}[{index++}]"), values, problems, check);
                     }
                 }
                 else
                 {
-                    AddConditionValue(key.Value, keyPath, values, problems);
+                    AddConditionValue(key.Value, keyPath, values, problems, check);
                 }
 
                 keys[key.Name] = values;
@@ -565,50 +580,40 @@ public static class PolicyDocumentParser
     }
 
     // IAM stores condition values as text; JSON numbers and booleans are accepted and kept in their JSON spelling.
-    private static void AddConditionValue(JsonElement item, string path, List<string> values, List<string> problems)
+    private static void AddConditionValue(JsonElement item, string path, List<string> values, List<string> problems, Func<string, string?>? check)
     {
+        string text;
         switch (item.ValueKind)
         {
             case JsonValueKind.String:
-                if (CheckLength(item.GetString()!, path, problems))
+                text = item.GetString()!;
+                if (!CheckLength(text, path, problems))
                 {
-                    values.Add(item.GetString()!);
+                    return;
                 }
 
                 break;
             case JsonValueKind.Number:
-                values.Add(item.GetRawText());
+                text = item.GetRawText();
                 break;
             case JsonValueKind.True:
-                values.Add("true");
+                text = "true";
                 break;
             case JsonValueKind.False:
-                values.Add("false");
+                text = "false";
                 break;
             default:
                 problems.Add($"{path}: a condition value must be a string, number or boolean, not {Describe(item)}");
-                break;
-        }
-    }
-
-    internal static bool IsConditionOperator(string name)
-    {
-        var op = name;
-        if (op.StartsWith("ForAllValues:", StringComparison.Ordinal))
-        {
-            op = op["ForAllValues:".Length..];
-        }
-        else if (op.StartsWith("ForAnyValue:", StringComparison.Ordinal))
-        {
-            op = op["ForAnyValue:".Length..];
+                return;
         }
 
-        if (op.EndsWith("IfExists", StringComparison.Ordinal) && op != "NullIfExists")
+        if (check?.Invoke(text) is { } problem)
         {
-            op = op[..^"IfExists".Length];
+            problems.Add($"{path}: \"{Shorten(text)}\" {problem}");
+            return;
         }
 
-        return ConditionOperators.Contains(op);
+        values.Add(text);
     }
 
     private static void CheckUniqueSids(List<PolicyStatement> statements, List<string> problems)

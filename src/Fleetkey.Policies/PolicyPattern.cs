@@ -74,7 +74,7 @@ internal sealed class PolicyPattern
     /// Whether the pattern matches <paramref name="text"/>; null when it names a variable that
     /// <paramref name="variables"/> lacks (the caller fails closed).
     /// </summary>
-    public bool? Matches(string text, IReadOnlyDictionary<string, string> variables, bool ignoreCase)
+    public bool? Matches(ReadOnlySpan<char> text, IReadOnlyDictionary<string, string> variables, bool ignoreCase)
     {
         if (_variables.Length == 0)
         {

@@ -202,6 +202,145 @@ public sealed class PolicyDocumentParserTests
         Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(Padded(100), 99));
     }
 
+    public static TheoryData<string, string> InvalidIdentityDocuments => new()
+    {
+        { Doc("""{"Effect":"Allow","Action":"greengrass:*","Resource":"*"}"""), "Statement.Action: Policy contains an invalid action \"greengrass:*\": identity policies name only iot: and fleetkey: actions" },
+        { Doc("""{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"""), "identity policies name only iot: and fleetkey: actions" },
+        { Doc("""{"Effect":"Allow","Action":"CreateAccessKey","Resource":"*"}"""), "an action is \"iot:<name>\" or \"fleetkey:<name>\" (or \"*\")" },
+        { Doc("""{"Effect":"Allow","Action":"fleetkey:*","Resource":"*","Principal":"*"}"""), "Statement.Principal: not supported; identity policies apply to the access key they are attached to" },
+        { Doc("""[{"Sid":"a","Effect":"Allow","Action":"iot:*","Resource":"*"},{"Sid":"a","Effect":"Deny","Action":"iot:*","Resource":"*"}]"""), "Statement IDs (SID) in a single policy must be unique" },
+        { Doc("""{"Effect":"Allow","NotAction":"fleetkey:*","NotResource":"topic/a"}"""), "Statement.NotResource: The following resources are invalid : topic/a" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":"not-an-ip"}}"""), "Statement.Condition.IpAddress.aws:SourceIp: \"not-an-ip\" is not an IPv4 or IPv6 address or CIDR block" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":"10.0.0.0/33"}}"""), "\"10.0.0.0/33\" is not an IPv4 or IPv6 address or CIDR block" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":"10.0.0.0/"}}"""), "\"10.0.0.0/\" is not an IPv4" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":"10/8"}}"""), "\"10/8\" is not an IPv4" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":"010.0.0.1"}}"""), "\"010.0.0.1\" is not an IPv4" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":"256.0.0.1/32"}}"""), "\"256.0.0.1/32\" is not an IPv4" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":"2001:db8::/129"}}"""), "\"2001:db8::/129\" is not an IPv4" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":"fe80::1%eth0"}}"""), "\"fe80::1%eth0\" is not an IPv4" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":" 10.0.0.1"}}"""), "\" 10.0.0.1\" is not an IPv4" },
+        { Cond("""{"IpAddress":{"aws:SourceIp":"${aws:SourceIp}"}}"""), "\"${aws:SourceIp}\" is not an IPv4" },
+        { Cond("""{"NotIpAddressIfExists":{"aws:SourceIp":["10.0.0.0/8","10.0.0.0/8/8"]}}"""), "Statement.Condition.NotIpAddressIfExists.aws:SourceIp[1]: \"10.0.0.0/8/8\" is not an IPv4" },
+        { Cond("""{"ForAnyValue:IpAddress":{"aws:SourceIp":"x"}}"""), "\"x\" is not an IPv4" },
+        { Cond("""{"NumericLessThan":{"fleetkey:MaxResults":"ten"}}"""), "Statement.Condition.NumericLessThan.fleetkey:MaxResults: \"ten\" is not a number" },
+        { Cond("""{"NumericEquals":{"fleetkey:MaxResults":true}}"""), "\"true\" is not a number" },
+        { Cond("""{"DateLessThan":{"aws:CurrentTime":"tomorrow"}}"""), "Statement.Condition.DateLessThan.aws:CurrentTime: \"tomorrow\" is not a date" },
+        { Cond("""{"DateLessThan":{"aws:CurrentTime":"2026-02-30"}}"""), "\"2026-02-30\" is not a date" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidIdentityDocuments))]
+    public void Parse_IdentityDialect_InvalidDocument_ThrowsWithSpecificReason(string json, string expectedFragment)
+    {
+        var e = Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(json, PolicyDialect.IdentityPolicy));
+
+        Assert.StartsWith("Policy document is Malformed: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(expectedFragment, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("AWS IoT", e.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> ValidIdentityDocuments => new()
+    {
+        Doc("""{"Effect":"Allow","Action":["fleetkey:CreateAccessKey","FLEETKEY:list*","iot:DeleteCACertificate","iot:Describe?hing"],"Resource":"*"}"""),
+        Doc("""{"Effect":"Allow","Action":"*","Resource":"arn:aws:fleetkey:*:000000000000:accesskey/*"}"""),
+        Doc("""{"Effect":"Allow","NotAction":"fleetkey:*","NotResource":"arn:aws:iot:*:*:cacert/*"}"""),
+        Cond("""{"IpAddress":{"aws:SourceIp":["203.0.113.0/24","127.0.0.1","2001:DB8:1234:5678::/64","::ffff:127.0.0.1/128","0.0.0.0/0","::/0","2001:db8::1"]}}"""),
+        // IAM ignores the bits after the prefix (Access Analyzer suggests removing them, it does not refuse them).
+        Cond("""{"NotIpAddress":{"aws:SourceIp":"203.0.113.5/24"}}"""),
+        Cond("""{"NumericLessThanEquals":{"fleetkey:MaxResults":["100",2.5,-1,1e3]}}"""),
+        Cond("""{"DateGreaterThan":{"aws:CurrentTime":["2026-01-31","2026-01-31T12:00:00Z","2026-01-31T12:00Z","2026-01-31T12:00:00.250+02:00","1767225600"]}}"""),
+        // Operators whose values are not typed accept any text, policy variables included.
+        Cond("""{"StringLike":{"aws:UserAgent":"${aws:username}*"},"ArnLike":{"aws:SourceArn":"arn:aws:iot:*:*:thing/${aws:username}"},"Bool":{"aws:SecureTransport":"true"}}"""),
+    };
+
+    [Theory]
+    [MemberData(nameof(ValidIdentityDocuments))]
+    public void Parse_IdentityDialect_ValidDocument_Succeeds(string json)
+    {
+        Assert.NotEmpty(PolicyDocumentParser.Parse(json, PolicyDialect.IdentityPolicy).Statements);
+    }
+
+    [Theory]
+    [InlineData("fleetkey:CreateAccessKey", PolicyDialect.IdentityPolicy, PolicyDialect.IotPolicy, "AWS IoT policies name only iot: and greengrass: actions")]
+    [InlineData("greengrass:GetComponentVersionArtifact", PolicyDialect.IotPolicy, PolicyDialect.IdentityPolicy, "identity policies name only iot: and fleetkey: actions")]
+    public void Parse_VendorOfOneDialect_RefusedInTheOther(string action, PolicyDialect accepting, PolicyDialect refusing, string reason)
+    {
+        var json = Doc($$"""{"Effect":"Allow","Action":"{{action}}","Resource":"*"}""");
+
+        Assert.Single(PolicyDocumentParser.Parse(json, accepting).Statements);
+        var e = Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(json, refusing));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+        Assert.Equal(accepting == PolicyDialect.IotPolicy, TryParse(json));
+    }
+
+    // The overloads without a dialect read AWS IoT policies.
+    private static bool TryParse(string json)
+    {
+        try
+        {
+            PolicyDocumentParser.Parse(json);
+            return true;
+        }
+        catch (PolicyDocumentException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public void Parse_IdentityDialect_LimitIs6144ExcludingWhitespace()
+    {
+        var atLimit = PaddedStatements(PolicyDocumentParser.IdentityPolicyMaxSignificantLength);
+        Assert.Equal(6144, PolicyDocumentParser.SignificantLength(atLimit));
+        PolicyDocumentParser.Parse(atLimit.Replace(",", ",\n    ", StringComparison.Ordinal), PolicyDialect.IdentityPolicy);
+
+        var e = Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(PaddedStatements(6145), PolicyDialect.IdentityPolicy));
+        Assert.Contains("6145 characters long excluding whitespace; the maximum is 6144", e.Message, StringComparison.Ordinal);
+
+        // The IoT dialect keeps its own limit; an explicit limit overrides the dialect's.
+        Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(atLimit, PolicyDialect.IotPolicy));
+        Assert.NotEmpty(PolicyDocumentParser.Parse(PaddedStatements(7000), PolicyDialect.IdentityPolicy, int.MaxValue).Statements);
+        Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(PaddedStatements(3000), PolicyDialect.IdentityPolicy, 2999));
+    }
+
+    [Fact]
+    public void Parse_MalformedIpAddress_RefusedAsIdentityPolicyKeptAsIotPolicyWhereItNeverMatches()
+    {
+        var allowFrom = Cond("""{"IpAddress":{"aws:SourceIp":"10.0.0.300"}}""");
+        var allowNotFrom = Cond("""{"NotIpAddress":{"aws:SourceIp":"10.0.0.300"}}""");
+        var context = new Dictionary<string, string>(StringComparer.Ordinal) { ["aws:SourceIp"] = "10.0.0.1" };
+
+        Assert.Throws<PolicyDocumentException>(() => PolicyDocumentParser.Parse(allowFrom, PolicyDialect.IdentityPolicy));
+        Assert.False(PolicyEvaluator.IsAllowed([PolicyDocumentParser.Parse(allowFrom)], "iot:Connect", $"{Arn}:client/c", context));
+        Assert.True(PolicyEvaluator.IsAllowed([PolicyDocumentParser.Parse(allowNotFrom)], "iot:Connect", $"{Arn}:client/c", context));
+    }
+
+    [Fact]
+    public void Parse_UndefinedDialect_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => PolicyDocumentParser.Parse(Doc("""{"Effect":"Allow","Action":"iot:*","Resource":"*"}"""), (PolicyDialect)7));
+    }
+
+    // A valid document of exactly `length` non-whitespace characters, in statements padded through
+    // their Sids (unique, each at most MaxStringLength): past what Padded reaches.
+    private static string PaddedStatements(int length)
+    {
+        var sids = Enumerable.Range(0, (length / 1500) + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        string Build() => Doc("[" + string.Join(",", sids.Select(sid => $$"""{"Sid":"{{sid}}","Effect":"Allow","Action":"iot:*","Resource":"*"}""")) + "]");
+        var missing = length - PolicyDocumentParser.SignificantLength(Build());
+        for (var i = 0; missing > 0; i++)
+        {
+            var add = Math.Min(missing, PolicyDocumentParser.MaxStringLength - sids[i].Length);
+            sids[i] += new string('s', add);
+            missing -= add;
+        }
+
+        return Build();
+    }
+
+    // A statement allowing everything under `condition`.
+    private static string Cond(string condition) => Doc($$"""{"Effect":"Allow","Action":"*","Resource":"*","Condition":{{condition}}}""");
+
     // A valid document of exactly `length` non-whitespace characters, padded through the Sid and, past
     // what one string may hold (MaxStringLength), through the Id.
     private static string Padded(int length)

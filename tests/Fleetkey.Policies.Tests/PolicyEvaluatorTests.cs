@@ -57,8 +57,9 @@ public sealed class PolicyEvaluatorTests
         { """{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"Null":{"aws:SourceIp":"true"}}}""", "iot:Connect", $"{Arn}:client/x", true },
         { """{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"StringEqualsIfExists":{"aws:SourceIp":"1.2.3.4"}}}""", "iot:Connect", $"{Arn}:client/x", true },
         { """{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"StringEquals":{"aws:SourceIp":"1.2.3.4"}}}""", "iot:Connect", $"{Arn}:client/x", false },
-        // Operators not decided here never allow.
+        // A request value its operator cannot read (a client id is no address) never allows.
         { """{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"IpAddress":{"iot:ClientId":"10.0.0.0/8"}}}""", "iot:Connect", $"{Arn}:client/x", false },
+        { """{"Effect":"Allow","Action":"iot:Connect","Resource":"*","Condition":{"NotIpAddress":{"iot:ClientId":"10.0.0.0/8"}}}""", "iot:Connect", $"{Arn}:client/x", false },
     };
 
     [Theory]
