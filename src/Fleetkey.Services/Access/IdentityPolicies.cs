@@ -38,7 +38,7 @@ public static class IdentityPolicies
 
         try
         {
-            compiled = PolicyRegions.AnyRegion(PolicyDocumentParser.Parse(document, 6144)); // DIALECT-PENDING
+            compiled = PolicyRegions.AnyRegion(PolicyDocumentParser.Parse(document, PolicyDialect.IdentityPolicy));
         }
         catch (PolicyDocumentException exception)
         {
