@@ -76,7 +76,27 @@ public sealed class TransferFleet
         store.WriteAsync(
             async (s, ct) =>
             {
-                await s.AccessKeys.InsertAsync(new AccessKey("AKIDTRANSFER0001", AccessKeySecret, "root ✓", Start), ct);
+                await s.AccessKeys.InsertAsync(new AccessKey("AKIDTRANSFER0001", AccessKeySecret, "root ✓", Start) { FullAccess = true }, ct);
+                await s.AccessKeys.InsertAsync(
+                    new AccessKey("AKIDTRANSFER0002", AccessKeySecret + "2", null, Start.AddSeconds(1))
+                    {
+                        Status = AccessKey.Inactive,
+                        PreviousSecretAccessKey = AccessKeySecret + "1",
+                        PreviousSecretExpiresAt = Start.AddHours(1),
+                        LastUsedAt = Start.AddMinutes(2),
+                        LastUsedSource = "192.0.2.7",
+                        Policies = [new AccessKeyPolicy("provisioner", Fleetkey.Services.Access.ShippedPolicies.Find("provisioner")!, Start)],
+                    },
+                    ct);
+                var chain = await s.Audit.ChainAsync(ct);
+                await s.Audit.AppendAsync(
+                    Fleetkey.Services.Audit.AuditChain.Extend(chain,
+                    [
+                        new Fleetkey.Services.Audit.AuditEntry(Start, "3f1b5f0e-1d7e-4a51-9a51-5d1ab0a0b0a1", "api", "AKIDTRANSFER0002", "DeleteCACertificate",
+                            ["arn:aws:iot:us-east-1:000000000000:cacert/" + new string('a', 64)], "127.0.0.2", "aws-cli/2 ✓", 403, "AccessDeniedException"),
+                        new Fleetkey.Services.Audit.AuditEntry(Start.AddSeconds(1), "3f1b5f0e-1d7e-4a51-9a51-5d1ab0a0b0a2", "cli", null, "CreateAccessKey", [], "local", null, 200, null),
+                    ]),
+                    ct);
                 await s.ThingTypes.InsertAsync(new ThingType("sensor", ThingTypeId, "a \"quoted\" description, ü ✓", ["ort", "model"], "{\"propagatingAttributes\":[]}", true, Start.AddDays(1), Start), ct);
                 await s.Things.InsertAsync(new Thing("sensor-1", "0c6f1d7e-6d39-4f0e-9a51-5d1ab0a0b011", "sensor", new Dictionary<string, string> { ["model"] = "m1" }, 1, Start.AddMinutes(1)), ct);
                 await s.Things.InsertAsync(new Thing("sensor-2", ThingId2, null, new Dictionary<string, string> { ["ort"] = "wert/1", ["model"] = "m2" }, 7, Start.AddMinutes(2)), ct);

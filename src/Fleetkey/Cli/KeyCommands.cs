@@ -138,17 +138,15 @@ internal static class KeyCommands
         var data = FleetkeyCommands.DataOption();
         var database = FleetkeyCommands.DatabaseOption();
         var id = new Argument<string>("access-key-id");
-        var grace = new Option<Fleetkey.Services.Security.ExpiryWindow>("--grace")
+        var grace = new Option<TimeSpan?>("--grace")
         {
-            Description = "How long the old secret keeps working, e.g. 1h, 24h, 7d, 0s (default 24h, at most 30d).",
-            CustomParser = result => Fleetkey.Services.Security.ExpiryWindow.TryParse(result.Tokens[0].Value) is { } window
-                ? window
-                : Fail(result, $"--grace {result.Tokens[0].Value} is not a duration like 1h, 24h or 7d."),
+            Description = "How long the old secret keeps working: a whole number of seconds, minutes, hours or days (90s, 30m, 24h, 7d; 0s: not at all). Default 24h, at most 30d.",
+            CustomParser = ParseGrace,
         };
         var command = new Command("rotate", "Give a key a new secret, printed once; the old one works for the grace period.") { data, database, id, grace };
         command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(data)!, parse.GetValue(database), "RotateAccessKey", async (service, ct) =>
         {
-            var rotated = await service.RotateAsync(parse.GetValue(id)!, parse.GetValue(grace)?.Duration ?? AccessKeyService.DefaultRotationGrace, ct);
+            var rotated = await service.RotateAsync(parse.GetValue(id)!, parse.GetValue(grace) ?? AccessKeyService.DefaultRotationGrace, ct);
             Console.WriteLine("[default]");
             Console.WriteLine($"aws_access_key_id = {rotated.AccessKeyId}");
             Console.WriteLine($"aws_secret_access_key = {rotated.SecretAccessKey}");
@@ -160,10 +158,27 @@ internal static class KeyCommands
         return command;
     }
 
-    private static Fleetkey.Services.Security.ExpiryWindow Fail(System.CommandLine.Parsing.ArgumentResult result, string message)
+    private static TimeSpan? ParseGrace(System.CommandLine.Parsing.ArgumentResult result)
     {
-        result.AddError(message);
-        return null!;
+        var text = result.Tokens[0].Value;
+        if (text.Length is >= 2 and <= 8 && long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+        {
+            TimeSpan? grace = text[^1] switch
+            {
+                's' => TimeSpan.FromSeconds(count),
+                'm' => TimeSpan.FromMinutes(count),
+                'h' => TimeSpan.FromHours(count),
+                'd' => TimeSpan.FromDays(count),
+                _ => null,
+            };
+            if (grace is { } value && value <= AccessKeyService.MaxRotationGrace)
+            {
+                return value;
+            }
+        }
+
+        result.AddError($"--grace {text} is not a duration from 0s to 30d like 90s, 30m, 24h or 7d.");
+        return null;
     }
 
     private static Command Simple(string verb, string description, string operation, Func<AccessKeyService, string, CancellationToken, Task<string>> work)
