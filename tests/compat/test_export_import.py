@@ -21,16 +21,25 @@ import fleetkey_server as fk
 POSTGRES = os.environ.get("FLEETKEY_TEST_POSTGRES")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # FleetTransfer's table list, in export order.
-EXPORTED_TABLES = ["access_keys", "thing_types", "things", "thing_attributes", "thing_groups", "thing_group_members", "tags",
+EXPORTED_TABLES = ["access_keys", "access_key_policies", "thing_types", "things", "thing_attributes", "thing_groups", "thing_group_members", "tags",
                    "ca_certificates", "registration_codes", "certificates", "thing_principals", "policies", "policy_versions",
                    "policy_targets", "device_signatures", "device_registrations", "device_attempts", "provisioning_templates",
                    "provisioning_template_versions", "enrollment_groups", "enrollments", "fleet_ownership_tokens",
-                   "provisioning_claims", "certificate_renewals", "certificate_tombstones", "crl_numbers", "ca_material"]
+                   "provisioning_claims", "certificate_renewals", "certificate_tombstones", "crl_numbers", "audit_records",
+                   "audit_chain", "ca_material"]
 
 
 def fleetkey(*args) -> subprocess.CompletedProcess:
     return subprocess.run(["dotnet", fk.dll_path(), *args], capture_output=True, text=True, timeout=300,
                           env={k: v for k, v in os.environ.items() if not k.startswith("FLEETKEY_ROOT_")})
+
+
+def verified_trail(test, *store) -> str:
+    """`fleetkey audit verify` on a fleet: asserts exit 0 and a non-empty chain; returns the line (count, range, head hash)."""
+    result = fleetkey("audit", "verify", *store)
+    test.assertEqual(result.returncode, 0, f"audit verify {' '.join(store)}\n{result.stdout}{result.stderr}")
+    test.assertRegex(result.stdout, r"^audit trail verified: [1-9]\d* records, ")
+    return result.stdout.strip()
 
 
 @unittest.skipIf(not POSTGRES and not IN_CI, "FLEETKEY_TEST_POSTGRES is not set")
@@ -188,6 +197,9 @@ class ExportImportTests(CompatTestCase):
         self.run_ok("migrate", "--database", database)
         imported = self.run_ok("import", "--data", os.path.join(self.work, "pg-node"), "--database", database, export_path)
         self.assertIn("things", imported.stderr)
+        # Issue 20: the audit trail moves whole: the same records and head hash, and its chain verifies on the target.
+        self.assertEqual(verified_trail(self, "--data", os.path.join(self.work, "pg-node"), "--database", database),
+                         verified_trail(self, "--data", source_dir))
 
         node = self.start("transfer-postgres", os.path.join(self.work, "pg-node"), database, keys_from=source)
         pg_iot = fk.make_client(node)
@@ -223,6 +235,8 @@ class ExportImportTests(CompatTestCase):
         exporter.stdout.close()
         self.assertEqual(exporter.wait(timeout=60), 0, exporter.stderr.read().decode())
         self.assertEqual(importer.returncode, 0, importer.stderr)
+        self.assertEqual(verified_trail(self, "--data", back_dir),
+                         verified_trail(self, "--data", os.path.join(self.work, "pg-node"), "--database", database))
         back = self.start("transfer-sqlite-back", back_dir, keys_from=source)
         back_iot = fk.make_client(back)
         self.assertSameAnswers(after_pg, self.snapshot(back_iot), "SQLite after the round trip")
@@ -395,9 +409,10 @@ class ExportIntegrityTests(CompatTestCase):
                 target, result = self.import_into(f"target-{change}", changed)
                 self.assertRefusedAndEmpty(result, target, "SHA-256 does not match")
 
-        # The unchanged export imports, and the imported fleet serves.
+        # The unchanged export imports, its audit trail verifies as the source's did, and the imported fleet serves.
         target, result = self.import_into("target-ok", path)
         self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(verified_trail(self, "--data", target), verified_trail(self, "--data", source.data_dir))
         node = self.start_server(fk.FleetkeyServer(data_dir=target, log_name="integrity-ok", store="sqlite"), keys_from=source)
         self.assertEqual(fk.make_client(node).describe_thing(thingName="sensor-7")["version"], 2)
         self.assertEqual(node.stop(), 0)

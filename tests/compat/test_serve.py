@@ -97,7 +97,8 @@ class ServeProcessTests(CompatTestCase):
 
     def test_keys_create_list_delete_while_serving(self):
         # Issue 2: "Access keys live in the store; `fleetkey keys create|list|delete` manages them."
-        # The CLI works on the data directory of a running server; the server sees the change at once.
+        # The CLI works on the data directory of a running server; the server sees the change at once
+        # (the policy attached, then the key deleted).
         import subprocess
         server = self.start_server(fk.FleetkeyServer(log_name="keys"))
 
@@ -119,7 +120,15 @@ class ServeProcessTests(CompatTestCase):
         self.assertIn(key_id, listed.stdout)
         self.assertNotIn(secret, listed.stdout, "list must never show a secret again")
 
+        # Issue 20: a key made without --policy may do nothing until a policy is attached.
+        self.assertIn(f"{key_id} has no policy, so it may do nothing yet", created.stderr)
         iot = fk.make_client(server, access_key_id=key_id, secret_access_key=secret)
+        refused = self.assertClientError(lambda: iot.list_things(maxResults=1), "AccessDeniedException", 403)
+        self.assertEqual(refused.response["Error"]["Message"],
+                         f"User: arn:aws:iam::{fk.ACCOUNT_ID}:user/{key_id} is not authorized to perform: iot:ListThings "
+                         "because no identity-based policy allows the iot:ListThings action")
+        attached = keys("attach-policy", key_id, "read-only")
+        self.assertEqual(attached.returncode, 0, attached.stderr)
         self.assertIn("things", iot.list_things(maxResults=1))
 
         deleted = keys("delete", key_id)

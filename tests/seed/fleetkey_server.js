@@ -1,6 +1,7 @@
 'use strict'
-// What both seed test files need to run real `fleetkey serve` processes: free ports, a plain
-// HTTP GET, start (wait for /health) and stop (SIGTERM, then SIGKILL), the tail of a server's log.
+// What the seed test files need to run real `fleetkey serve` processes: free ports, a plain HTTP
+// GET, start (wait for /health) and stop (SIGTERM, then SIGKILL), the tail of a server's log, a
+// server on the run's store (SQLite, or a fresh PostgreSQL database) and its removal afterwards.
 
 const fs = require('node:fs')
 const http = require('node:http')
@@ -8,10 +9,11 @@ const https = require('node:https')
 const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
+const { execFileSync, spawn } = require('node:child_process')
 
 const REPO_ROOT = path.resolve(__dirname, '../..')
 const DLL = process.env.FLEETKEY_DLL || path.join(REPO_ROOT, 'src/Fleetkey/bin/Release/net10.0/fleetkey.dll')
+const POSTGRES_SH = path.join(REPO_ROOT, 'scripts/postgres.sh')
 
 // Ports this process has handed out: the kernel may give a port that was just bound and closed to
 // the next bind(0) (two nodes, or one node's --http and --device-http, got the same port).
@@ -154,4 +156,43 @@ async function stopFleetkey (server, timeoutMs = 15000) {
   return r
 }
 
-module.exports = { REPO_ROOT, DLL, freePort, httpGet, sleep, errorOf, logTail, startFleetkey, stopFleetkey }
+// The database a test file's server runs on: with FLEETKEY_TEST_STORE=postgres a fresh one on the
+// FLEETKEY_TEST_POSTGRES server (scripts/postgres.sh create-db), else null (SQLite in the data directory).
+function createTestDatabase () {
+  const store = process.env.FLEETKEY_TEST_STORE || 'sqlite'
+  if (store === 'sqlite') return null
+  if (store !== 'postgres') throw new Error(`FLEETKEY_TEST_STORE=${store}: expected sqlite or postgres`)
+  if (!process.env.FLEETKEY_TEST_POSTGRES) throw new Error('FLEETKEY_TEST_STORE=postgres needs FLEETKEY_TEST_POSTGRES (scripts/postgres.sh start)')
+  return execFileSync('bash', [POSTGRES_SH, 'create-db'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
+}
+
+// startFleetkey on the run's store (createTestDatabase). A server that did not start is the error's
+// `server`; a database no server was started on is dropped again.
+async function startOnTestStore (options) {
+  const database = createTestDatabase()
+  try {
+    return await startFleetkey({ ...options, database })
+  } catch (err) {
+    if (!err.server && database) execFileSync('bash', [POSTGRES_SH, 'drop-db', database], { stdio: 'ignore' })
+    throw err
+  }
+}
+
+// After a test file: stops the server if it still runs, then removes its data directory, log and
+// database, or, with `keep` (or FLEETKEY_KEEP_DATA), prints the log's tail and says what was kept.
+async function finishServer (server, keep) {
+  if (!server) return
+  if (!server.done) await stopFleetkey(server)
+  if (keep || process.env.FLEETKEY_KEEP_DATA) {
+    console.log(logTail(server, 80))
+    console.log(`kept ${server.dataDir} and ${server.logPath}${server.database ? ` and ${server.database}` : ''}`)
+    return
+  }
+  fs.rmSync(server.dataDir, { recursive: true, force: true })
+  fs.rmSync(server.logPath, { force: true })
+  if (server.database) execFileSync('bash', [POSTGRES_SH, 'drop-db', server.database], { stdio: 'ignore' })
+}
+
+module.exports = {
+  REPO_ROOT, DLL, freePort, httpGet, sleep, errorOf, logTail, startFleetkey, stopFleetkey, startOnTestStore, finishServer
+}

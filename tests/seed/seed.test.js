@@ -16,19 +16,18 @@
 // runs the server on a fresh database on the FLEETKEY_TEST_POSTGRES server (scripts/postgres.sh
 // create-db), dropped afterwards.
 
-const { test, before, after } = require('node:test')
+const { after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { execFile, execFileSync } = require('node:child_process')
-const { REPO_ROOT, errorOf, httpGet, logTail, startFleetkey, stopFleetkey } = require('./fleetkey_server')
-const { SEED_FILE, SEED_SKIP_REASON } = require('./seed_file')
+const { execFile } = require('node:child_process')
+const { REPO_ROOT, errorOf, finishServer, httpGet, logTail, startOnTestStore, stopFleetkey } = require('./fleetkey_server')
+const { SEED_FILE, checkSeedSdk, seedSuite } = require('./seed_file')
 
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1'
 
-const POSTGRES_SH = path.join(REPO_ROOT, 'scripts/postgres.sh')
 const OPENSSL = fs.existsSync('/usr/bin/openssl') ? '/usr/bin/openssl' : 'openssl'
 const REGION = 'eu-west-1'
 const ACCOUNT_ID = '000000000000' // design §2: default account id in ARNs
@@ -69,28 +68,20 @@ let AWS = null
 let iot = null // the test's own client (same aws-sdk instance and config as the seed's)
 let seed = null // { registerThing, unregisterThing } from the seed file
 let caPath = null
-let failures = 0
+// Counts failures so the after hook knows whether to keep the server log; skips without the seed.
+const suite = seedSuite()
+const t = suite.test
 const results = new Map() // serial -> registerThing result
 const unregistered = new Map() // serial -> unregisterThing result
 
 // ------------------------------------------------------------------------------ helpers
 
-// The database the server runs on with FLEETKEY_TEST_STORE=postgres, else null (SQLite in --data).
-function createDatabase () {
-  const store = process.env.FLEETKEY_TEST_STORE || 'sqlite'
-  if (store === 'sqlite') return null
-  if (store !== 'postgres') throw new Error(`FLEETKEY_TEST_STORE=${store}: expected sqlite or postgres`)
-  if (!process.env.FLEETKEY_TEST_POSTGRES) throw new Error('FLEETKEY_TEST_STORE=postgres needs FLEETKEY_TEST_POSTGRES (scripts/postgres.sh start)')
-  return execFileSync('bash', [POSTGRES_SH, 'create-db'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
-}
-
+// On the run's store: SQLite in the data directory, or a fresh PostgreSQL database (FLEETKEY_TEST_STORE).
 async function startServer () {
-  const database = createDatabase()
   try {
-    server = await startFleetkey({ name: 'seed', database, accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY })
+    server = await startOnTestStore({ name: 'seed', accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY })
   } catch (err) {
     server = err.server || null
-    if (!server && database) execFileSync('bash', [POSTGRES_SH, 'drop-db', database], { stdio: 'ignore' })
     throw err
   }
 }
@@ -115,28 +106,9 @@ async function inBatches (items, size, fn) {
 
 // ------------------------------------------------------------------------------ setup
 
-before(async () => {
-  if (SEED_SKIP_REASON) return
-  try {
-    await setUp()
-  } catch (err) {
-    failures++
-    throw err
-  }
-})
-
-async function setUp () {
+suite.setUp(async () => {
   await startServer()
-
-  // The seed file must resolve 'aws-sdk' to this project's copy (NODE_PATH), or the config below
-  // would not reach the seed's client.
-  let seedSdk
-  try {
-    seedSdk = require.resolve('aws-sdk', { paths: [path.dirname(SEED_FILE)] })
-  } catch {
-    throw new Error(`register-thing.js cannot resolve 'aws-sdk': run with NODE_PATH=${path.join(__dirname, 'node_modules')} (bash run.sh)`)
-  }
-  assert.equal(seedSdk, require.resolve('aws-sdk'), 'the seed file and the test must load the same aws-sdk')
+  checkSeedSdk()
 
   AWS = require('aws-sdk')
   AWS.config.update({
@@ -147,32 +119,13 @@ async function setUp () {
   process.env.region = REGION
   seed = require(SEED_FILE)
   iot = new AWS.Iot({ region: REGION })
-}
-
-after(async () => {
-  if (server && !server.done) await stopFleetkey(server)
-  const keep = failures > 0 || process.env.FLEETKEY_KEEP_DATA
-  if (server && keep) {
-    console.log(logTail(server, 80))
-    console.log(`kept ${server.dataDir} and ${server.logPath}${server.database ? ` and ${server.database}` : ''}`)
-  } else if (server) {
-    fs.rmSync(server.dataDir, { recursive: true, force: true })
-    for (const f of [server.logPath, caPath]) if (f) fs.rmSync(f, { force: true })
-    if (server.database) execFileSync('bash', [POSTGRES_SH, 'drop-db', server.database], { stdio: 'ignore' })
-  }
 })
 
-// Counts failures so the after hook knows whether to keep the server log; skips without the seed.
-function t (name, opts, fn) {
-  test(name, SEED_SKIP_REASON ? { ...opts, skip: SEED_SKIP_REASON } : opts, async (ctx) => {
-    try {
-      await fn(ctx)
-    } catch (err) {
-      failures++
-      throw err
-    }
-  })
-}
+after(async () => {
+  const keep = suite.failures > 0
+  await finishServer(server, keep)
+  if (caPath && !keep && !process.env.FLEETKEY_KEEP_DATA) fs.rmSync(caPath, { force: true })
+})
 
 // ------------------------------------------------------------------------------ tests
 

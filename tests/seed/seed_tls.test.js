@@ -5,13 +5,13 @@
 // certificate. Runs in its own process (node --test runs each file apart), so the global AWS.config
 // here does not reach seed.test.js.
 
-const { test, before, after } = require('node:test')
+const { after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const https = require('node:https')
 const { errorOf, logTail, startFleetkey, stopFleetkey } = require('./fleetkey_server')
-const { SEED_FILE, SEED_SKIP_REASON } = require('./seed_file')
+const { SEED_FILE, seedSuite } = require('./seed_file')
 
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1'
 
@@ -25,10 +25,10 @@ let server = null
 let AWS = null
 let iot = null
 let seed = null
-let failed = false
+const suite = seedSuite()
+const t = suite.test
 
-before(async () => {
-  if (SEED_SKIP_REASON) return
+suite.setUp(async () => {
   server = await startFleetkey({ name: 'seed-tls', accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY, tls: true })
   AWS = require('aws-sdk')
   AWS.config.update({
@@ -45,24 +45,13 @@ before(async () => {
 after(async () => {
   if (!server) return
   await stopFleetkey(server)
-  if (failed) {
+  if (suite.failures > 0) {
     console.log(logTail(server, 60))
   } else {
     fs.rmSync(server.dataDir, { recursive: true, force: true })
     fs.rmSync(server.logPath, { force: true })
   }
 })
-
-function t (name, opts, fn) {
-  test(name, SEED_SKIP_REASON ? { ...opts, skip: SEED_SKIP_REASON } : opts, async (ctx) => {
-    try {
-      await fn(ctx)
-    } catch (err) {
-      failed = true
-      throw err
-    }
-  })
-}
 
 t('the control plane is HTTPS and aws-sdk without the CA refuses its certificate', { timeout: 60000 }, async () => {
   assert.match(server.endpoint, /^https:\/\//)

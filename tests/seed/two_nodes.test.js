@@ -31,14 +31,14 @@
 // Needs psql (PATH or /usr/lib/postgresql/*/bin/psql) and the Release build (or FLEETKEY_DLL);
 // FLEETKEY_KEEP_DATA keeps the database, the data directories and the server logs.
 
-const { test, before, after } = require('node:test')
+const { test, after } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { execFile } = require('node:child_process')
 const { DLL, REPO_ROOT, errorOf, httpGet, logTail, startFleetkey, stopFleetkey } = require('./fleetkey_server')
-const { SEED_FILE, SEED_SKIP_REASON } = require('./seed_file')
+const { SEED_FILE, checkSeedSdk, seedSuite } = require('./seed_file')
 
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1'
 
@@ -167,7 +167,9 @@ function defineTests () {
   let AWS = null
   let seeds = [] // [seed bound to A, seed bound to B]
   let iots = [] // the test's own clients: [A, B]
-  let failures = 0
+  // Counts failures so the after hook knows whether to keep the logs; skips without the seed.
+  const suite = seedSuite()
+  const t = suite.test
   const sent = [] // every aws-sdk request, once it is done: { client, operation, params, port, status, code }
   const attempts = [] // every HTTP exchange, retries included: { seed, operation, port, status }
   const results = new Map() // serial -> registerThing result
@@ -198,39 +200,13 @@ function defineTests () {
       .map((r) => [r.operation, nodeOfPort(r.port)])
   }
 
-  // Counts failures so the after hook knows whether to keep the logs; skips without the seed.
-  function t (name, opts, fn) {
-    test(name, SEED_SKIP_REASON ? { ...opts, skip: SEED_SKIP_REASON } : opts, async (ctx) => {
-      try {
-        await fn(ctx)
-      } catch (err) {
-        failures++
-        throw err
-      }
-    })
-  }
-
-  before(async () => {
-    if (SEED_SKIP_REASON) return
-    try {
-      await setUp()
-    } catch (err) {
-      failures++
-      throw err
-    }
-  })
+  suite.setUp(setUp)
 
   async function setUp () {
     if (!fs.existsSync(DLL)) {
       throw new Error(`${DLL} not found: build with \`dotnet build Fleetkey.slnx -c Release\` in ${REPO_ROOT} or set FLEETKEY_DLL`)
     }
-    let seedSdk
-    try {
-      seedSdk = require.resolve('aws-sdk', { paths: [path.dirname(SEED_FILE)] })
-    } catch {
-      throw new Error(`register-thing.js cannot resolve 'aws-sdk': run with NODE_PATH=${path.join(__dirname, 'node_modules')} (bash run.sh)`)
-    }
-    assert.equal(seedSdk, require.resolve('aws-sdk'), 'the seed file and the test must load the same aws-sdk')
+    checkSeedSdk()
 
     dbUrl = databaseUrl(DATABASE)
     await psql(`CREATE DATABASE ${DATABASE}`)
@@ -280,8 +256,8 @@ function defineTests () {
 
   after(async () => {
     await Promise.all(nodes.map((n) => stopNode(n)))
-    const keep = failures > 0 || process.env.FLEETKEY_KEEP_DATA
-    if (failures > 0) for (const n of nodes) console.log(logTail(n, 80))
+    const keep = suite.failures > 0 || process.env.FLEETKEY_KEEP_DATA
+    if (suite.failures > 0) for (const n of nodes) console.log(logTail(n, 80))
     if (keep) {
       console.log(`kept ${nodes.map((n) => `${n.dataDir} ${n.logPath}`).join(' ')}`)
     } else {
