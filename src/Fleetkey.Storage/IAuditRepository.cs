@@ -3,7 +3,8 @@ namespace Fleetkey.Storage;
 /// <summary>
 /// One recorded request of the audit trail. <see cref="Hash"/> is the chain hash: it covers the previous
 /// record's hash and every other member (see <c>Fleetkey.Services.Audit.AuditChain</c>). Never a secret,
-/// a private key or a signature.
+/// a private key or a signature. A record to append is made with <see cref="Unnumbered"/>: the trail
+/// gives it its sequence number and hash.
 /// </summary>
 /// <param name="Channel">How the request came: <c>api</c> (the control plane), <c>cli</c> (a fleetkey command on the store).</param>
 /// <param name="Resources">The resource ARNs the request named (as authorized), <c>*</c> when it names none.</param>
@@ -21,7 +22,19 @@ public sealed record AuditRecord(
     string? UserAgent,
     int Status,
     string? ErrorCode,
-    string Hash);
+    string Hash)
+{
+    public const string Api = "api";
+    public const string Cli = "cli";
+
+    /// <summary>The longest text kept of a client-chosen value (user agent, operation of an unmatched route).</summary>
+    public const int MaxText = 512;
+
+    public static AuditRecord Unnumbered(
+        DateTimeOffset recordedAt, string requestId, string channel, string? accessKeyId, string operation, IReadOnlyList<string> resources,
+        string? source, string? userAgent, int status, string? errorCode) =>
+        new(0, recordedAt, requestId, channel, accessKeyId, operation, resources, source, userAgent, status, errorCode, string.Empty);
+}
 
 /// <summary>The chain's ends: the last record written, and the anchor the first kept record chains to (pruned records' last hash).</summary>
 public sealed record AuditChainState(long LastSequence, string LastHash, long AnchorSequence, string AnchorHash);

@@ -92,9 +92,9 @@ public sealed class TransferFleet
                 await s.Audit.AppendAsync(
                     Fleetkey.Services.Audit.AuditChain.Extend(chain,
                     [
-                        new Fleetkey.Services.Audit.AuditEntry(Start, "3f1b5f0e-1d7e-4a51-9a51-5d1ab0a0b0a1", "api", "AKIDTRANSFER0002", "DeleteCACertificate",
+                        AuditRecord.Unnumbered(Start, "3f1b5f0e-1d7e-4a51-9a51-5d1ab0a0b0a1", "api", "AKIDTRANSFER0002", "DeleteCACertificate",
                             ["arn:aws:iot:us-east-1:000000000000:cacert/" + new string('a', 64)], "127.0.0.2", "aws-cli/2 ✓", 403, "AccessDeniedException"),
-                        new Fleetkey.Services.Audit.AuditEntry(Start.AddSeconds(1), "3f1b5f0e-1d7e-4a51-9a51-5d1ab0a0b0a2", "cli", null, "CreateAccessKey", [], "local", null, 200, null),
+                        AuditRecord.Unnumbered(Start.AddSeconds(1), "3f1b5f0e-1d7e-4a51-9a51-5d1ab0a0b0a2", "cli", null, "CreateAccessKey", [], "local", null, 200, null),
                     ]),
                     ct);
                 await s.ThingTypes.InsertAsync(new ThingType("sensor", ThingTypeId, "a \"quoted\" description, ü ✓", ["ort", "model"], "{\"propagatingAttributes\":[]}", true, Start.AddDays(1), Start), ct);

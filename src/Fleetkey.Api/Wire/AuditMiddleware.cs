@@ -1,5 +1,6 @@
 using Fleetkey.Api.Authentication;
 using Fleetkey.Services.Audit;
+using Fleetkey.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace Fleetkey.Api.Wire;
@@ -38,10 +39,10 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditTrail trail, Ti
             return;
         }
 
-        var entry = new AuditEntry(
+        var record = AuditRecord.Unnumbered(
             time.GetUtcNow(),
             context.Response.Headers["x-amzn-RequestId"].ToString(),
-            AuditEntry.Api,
+            AuditRecord.Api,
             Cut(audit.AccessKeyId),
             operation?.Name ?? Cut($"{context.Request.Method} {context.Request.Path}")!,
             audit.Resources,
@@ -53,7 +54,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditTrail trail, Ti
         try
         {
             // Recorded whatever the client does meanwhile: the record must not depend on the client waiting.
-            await trail.RecordAsync(entry, CancellationToken.None);
+            await trail.RecordAsync(record, CancellationToken.None);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
@@ -65,5 +66,5 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditTrail trail, Ti
         HttpMethods.IsGet(operation.Method) || ReadPrefixes.Any(p => operation.Name.StartsWith(p, StringComparison.Ordinal));
 
     private static string? Cut(string? value) =>
-        string.IsNullOrEmpty(value) ? null : value.Length <= AuditEntry.MaxText ? value : value[..AuditEntry.MaxText];
+        string.IsNullOrEmpty(value) ? null : value.Length <= AuditRecord.MaxText ? value : value[..AuditRecord.MaxText];
 }

@@ -41,24 +41,22 @@ public static class AuditChain
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>Numbers and chains <paramref name="entries"/> after the chain's last record.</summary>
-    public static IReadOnlyList<AuditRecord> Extend(AuditChainState chain, IReadOnlyList<AuditEntry> entries)
+    /// <summary>Numbers and chains <paramref name="records"/> (their sequence and hash ignored) after the chain's last record.</summary>
+    public static IReadOnlyList<AuditRecord> Extend(AuditChainState chain, IReadOnlyList<AuditRecord> records)
     {
         ArgumentNullException.ThrowIfNull(chain);
-        ArgumentNullException.ThrowIfNull(entries);
-        var records = new AuditRecord[entries.Count];
+        ArgumentNullException.ThrowIfNull(records);
+        var chained = new AuditRecord[records.Count];
         var sequence = chain.LastSequence;
         var previous = chain.LastHash;
-        for (var i = 0; i < entries.Count; i++)
+        for (var i = 0; i < records.Count; i++)
         {
-            var e = entries[i];
-            var record = new AuditRecord(
-                ++sequence, e.RecordedAt, e.RequestId, e.Channel, e.AccessKeyId, e.Operation, e.Resources, e.Source, e.UserAgent, e.Status, e.ErrorCode, string.Empty);
-            previous = Hash(previous, record);
-            records[i] = record with { Hash = previous };
+            var numbered = records[i] with { Sequence = ++sequence, Hash = string.Empty };
+            previous = Hash(previous, numbered);
+            chained[i] = numbered with { Hash = previous };
         }
 
-        return records;
+        return chained;
     }
 
     // Null and empty differ: a null is a -1 length.

@@ -22,7 +22,7 @@ public sealed class AuditTrail(IFleetStore store, AuditWriter writer)
 
     private const int VerifyPage = 2000;
 
-    public Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken) => writer.AppendAsync(entry, cancellationToken);
+    public Task RecordAsync(AuditRecord record, CancellationToken cancellationToken) => writer.AppendAsync(record, cancellationToken);
 
     /// <summary>Records matching <paramref name="query"/> after <paramref name="afterSequence"/>, oldest first.</summary>
     public Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, long afterSequence, int limit, CancellationToken cancellationToken)

@@ -5,25 +5,25 @@ using Microsoft.Extensions.Logging;
 namespace Fleetkey.Services.Audit;
 
 /// <summary>
-/// Appends audit records to the chain, gathering the entries of concurrent requests into one transaction
+/// Appends audit records to the chain, gathering the records of concurrent requests into one transaction
 /// (a group commit): each caller's task completes once its record is committed. One writer per process;
 /// across nodes on PostgreSQL the chain's head row orders the writers (a conflicting append is retried by
 /// the store from a fresh head).
 /// </summary>
 public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> logger) : IAsyncDisposable
 {
-    /// <summary>The most entries one transaction appends.</summary>
+    /// <summary>The most records one transaction appends.</summary>
     public const int MaxBatch = 512;
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
     private Task? _loop;
 
-    /// <summary>Appends <paramref name="entry"/>; completes when it is committed, fails when it could not be.</summary>
-    public Task AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    /// <summary>Appends <paramref name="record"/> (numbered and chained here); completes when it is committed, fails when it could not be.</summary>
+    public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entry);
-        var pending = new Pending(entry, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        ArgumentNullException.ThrowIfNull(record);
+        var pending = new Pending(record, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(AuditWriter), "The audit trail is closed: the server is stopping.");
@@ -72,14 +72,14 @@ public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> 
                 batch.Add(pending);
             }
 
-            var entries = batch.ConvertAll(p => p.Entry);
+            var records = batch.ConvertAll(p => p.Record);
             try
             {
                 // Records are written whatever a caller's cancellation: a request already answered is still recorded.
                 await store.WriteAsync(async (session, ct) =>
                 {
                     var chain = await session.Audit.ChainAsync(ct);
-                    await session.Audit.AppendAsync(AuditChain.Extend(chain, entries), ct);
+                    await session.Audit.AppendAsync(AuditChain.Extend(chain, records), ct);
                     return true;
                 }, CancellationToken.None).ConfigureAwait(false);
                 batch.ForEach(p => p.Done.TrySetResult());
@@ -94,7 +94,7 @@ public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> 
         }
     }
 
-    private sealed record Pending(AuditEntry Entry, TaskCompletionSource Done);
+    private sealed record Pending(AuditRecord Record, TaskCompletionSource Done);
 
     [LoggerMessage(EventId = 1, EventName = "AuditAppendFailed", Level = LogLevel.Error, Message = "Could not append {Count} audit record(s)")]
     private static partial void LogAppendFailed(ILogger logger, Exception exception, int count);

@@ -5,6 +5,7 @@ using Fleetkey.Core.Registry;
 using Fleetkey.Pki;
 using Fleetkey.Services.Access;
 using Fleetkey.Services.Audit;
+using Fleetkey.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fleetkey.Cli;
@@ -255,7 +256,7 @@ internal static class KeyCommands
                 if (operation is not null)
                 {
                     await trail.RecordAsync(
-                        new AuditEntry(DateTimeOffset.UtcNow, Guid.NewGuid().ToString(), AuditEntry.Cli, null, operation,
+                        AuditRecord.Unnumbered(DateTimeOffset.UtcNow, Guid.NewGuid().ToString(), AuditRecord.Cli, null, operation,
                             result.KeyId is { } id ? [$"accesskey/{id}"] : [], "local", $"fleetkey {Environment.UserName}", status, error),
                         CancellationToken.None);
                 }

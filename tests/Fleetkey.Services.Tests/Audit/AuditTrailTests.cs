@@ -27,8 +27,8 @@ public sealed class AuditTrailTests : IAsyncLifetime
         await _db.DisposeAsync();
     }
 
-    private AuditEntry Entry(string operation, int status = 200, string? key = "AKIAFLEETKEYTEST0001", string? error = null, params string[] resources) =>
-        new(_db.Time.GetUtcNow(), Guid.NewGuid().ToString(), AuditEntry.Api, key, operation, resources, "127.0.0.1", "boto3/1.0", status, error);
+    private AuditRecord Entry(string operation, int status = 200, string? key = "AKIAFLEETKEYTEST0001", string? error = null, params string[] resources) =>
+        AuditRecord.Unnumbered(_db.Time.GetUtcNow(), Guid.NewGuid().ToString(), AuditRecord.Api, key, operation, resources, "127.0.0.1", "boto3/1.0", status, error);
 
     [Fact]
     public async Task Record_Concurrent_AreNumberedWithoutGapsAndVerify()
