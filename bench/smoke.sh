@@ -5,7 +5,7 @@
 # Last line: "bench: N passed, N failed", each scenario counting as one. Extra arguments go to the bench.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scenarios=10
+scenarios=11
 
 if ! dotnet build bench/Fleetkey.Bench -c Release -nologo -v quiet -clp:NoSummary; then
   echo "bench: 0 passed, $scenarios failed"

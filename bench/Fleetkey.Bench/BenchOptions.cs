@@ -6,7 +6,7 @@ namespace Fleetkey.Bench;
 /// <summary>Everything a run was told, with the full-run or <c>--quick</c> defaults filled in.</summary>
 internal sealed record BenchOptions
 {
-    public static readonly string[] AllScenarios = ["seed-register", "seed-register-https", "seed-unregister", "csr", "describe", "list", "mqtt-connect", "mqtt-publish", "fleet-provisioning", "ocsp"];
+    public static readonly string[] AllScenarios = ["seed-register", "seed-register-provisioner", "seed-register-https", "seed-unregister", "csr", "describe", "list", "mqtt-connect", "mqtt-publish", "fleet-provisioning", "ocsp"];
 
     public Uri? Endpoint { get; init; }
     public string CredentialsPath { get; init; } = "./fleetkey-data/credentials";
@@ -84,7 +84,7 @@ internal sealed record BenchOptions
         var warmup = DurationOption("--warmup", "Load before each measurement, not counted (JIT, connections, caches). Default 5s; 0.5s with --quick.");
         var settle = DurationOption("--settle", "Before each measurement, wait at most this long for the server to go idle (under 5% of a core for 1 s): lets a background key pool refill. Default 0.");
         var requestTimeout = DurationOption("--request-timeout", "A request not answered within this counts as an error (as an SDK's timeout would). Default 60s.");
-        var devices = new Option<int?>("--devices") { Description = "Run seed-register and csr for exactly this many devices/certificates (a burst) instead of for --duration; also how many devices seed-unregister registers first when seed-register did not run (default 2,000; 50 with --quick)." };
+        var devices = new Option<int?>("--devices") { Description = "Run seed-register (and its -provisioner and -https variants) and csr for exactly this many devices/certificates (a burst) instead of for --duration; also how many devices seed-unregister registers first when seed-register did not run (default 2,000; 50 with --quick)." };
         var things = new Option<int?>("--things") { Description = "Things in the registry describe and list read (bench-0000000 …). Default 1,000,000; 2,000 with --quick." };
         var fill = new Option<string>("--fill") { Description = "How the registry is filled: import (a generated `fleetkey import`, before the server starts; needs --start-server), api (CreateThing through the API) or auto (import when the bench starts the server).", DefaultValueFactory = _ => "auto" };
         fill.AcceptOnlyFromAmong("auto", "import", "api");

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -96,8 +97,9 @@ internal abstract class Scenario(BenchContext context)
 
     public static Scenario Create(string name, BenchContext context) => name switch
     {
-        "seed-register" => new SeedRegisterScenario(context, overTls: false),
-        "seed-register-https" => new SeedRegisterScenario(context, overTls: true),
+        "seed-register" => new SeedRegisterScenario(context, SeedRegisterVariant.Root),
+        "seed-register-provisioner" => new SeedRegisterScenario(context, SeedRegisterVariant.Provisioner),
+        "seed-register-https" => new SeedRegisterScenario(context, SeedRegisterVariant.Https),
         "seed-unregister" => new SeedUnregisterScenario(context),
         "csr" => new CsrScenario(context),
         "describe" => new DescribeScenario(context),
@@ -110,38 +112,161 @@ internal abstract class Scenario(BenchContext context)
     };
 }
 
+/// <summary>Whose key seed-register signs with, and over which listener.</summary>
+internal enum SeedRegisterVariant
+{
+    /// <summary>seed-register: the root key (full access, no policy evaluated), plain HTTP.</summary>
+    Root,
+
+    /// <summary>seed-register-https: the root key over the HTTPS control plane.</summary>
+    Https,
+
+    /// <summary>seed-register-provisioner: a key carrying only the shipped provisioner policy, plain HTTP; every request is authorized by that policy.</summary>
+    Provisioner,
+}
+
 /// <summary>
 /// The seed's registerThing: CreateKeysAndCertificate(setAsActive) + RegisterThing with the seed's template, per device;
-/// <paramref name="overTls"/>, the same over the HTTPS control plane (kept-alive TLS connections), to set against it in one run.
+/// the variants send exactly the same requests over another listener or signed with another key, to set against seed-register in one run.
 /// </summary>
-internal sealed class SeedRegisterScenario(BenchContext context, bool overTls) : Scenario(context)
+[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "A scenario's end is ReleaseAsync, which the runner always calls; the provisioner's client is disposed there.")]
+internal sealed class SeedRegisterScenario(BenchContext context, SeedRegisterVariant variant) : Scenario(context)
 {
-    private BenchClient Client => overTls ? Context.TlsClient : Context.Client;
+    private const string ProvisionerPolicy = "provisioner";
 
-    public override string Name => overTls ? "seed-register-https" : "seed-register";
+    private BenchClient? _provisioner;
+    private long _refused;
+    private string? _firstRefusal;
+
+    private BenchClient Client => variant switch
+    {
+        SeedRegisterVariant.Https => Context.TlsClient,
+        SeedRegisterVariant.Provisioner => _provisioner ?? throw new InvalidOperationException($"{Name} has no key: PrepareAsync makes it."),
+        _ => Context.Client,
+    };
+
+    public override string Name => variant switch
+    {
+        SeedRegisterVariant.Https => "seed-register-https",
+        SeedRegisterVariant.Provisioner => "seed-register-provisioner",
+        _ => "seed-register",
+    };
 
     public override string Unit => "devices";
 
-    public override string Description => "DeviceRegistrar.RegisterThingAsync: CreateKeysAndCertificate(setAsActive) + RegisterThing with the seed's template (2 requests a device)"
-        + (overTls ? ", over HTTPS (TLS 1.3, kept-alive connections, the server's own certificate)" : string.Empty);
+    public override string Description => "DeviceRegistrar.RegisterThingAsync: CreateKeysAndCertificate(setAsActive) + RegisterThing with the seed's template (2 requests a device)" + variant switch
+    {
+        SeedRegisterVariant.Https => ", over HTTPS (TLS 1.3, kept-alive connections, the server's own certificate)",
+        SeedRegisterVariant.Provisioner => $", signed with an access key made for the run (POST /access-keys) carrying only the shipped {ProvisionerPolicy} policy (policies/{ProvisionerPolicy}.json): every request authorized by its policy, where the root key skips evaluation",
+        _ => string.Empty,
+    };
 
     public override bool CountMode => Context.Options.Devices is not null;
 
     public override string? Ceiling => Context.DeviceKeyAlgorithm == "ec-p256" ? CryptoCeilings.EcKeyAndCertificate : CryptoCeilings.RsaKeyAndCertificate;
 
-    public override Task PrepareAsync(BenchProgress progress, CancellationToken cancellationToken)
+    public override async Task PrepareAsync(BenchProgress progress, CancellationToken cancellationToken)
     {
         Context.Registered = true;
-        return SeedResources.EnsureAsync(Client.Iot, cancellationToken);
+
+        // The seed's thing type, group and policy are made with the root key: the provisioner policy allows registering devices, not that.
+        await SeedResources.EnsureAsync(variant == SeedRegisterVariant.Https ? Context.TlsClient.Iot : Context.Client.Iot, cancellationToken);
+        if (variant == SeedRegisterVariant.Provisioner)
+        {
+            var phase = progress.Begin($"{Name}: creating an access key with the {ProvisionerPolicy} policy", 0);
+            AccessKey key;
+            try
+            {
+                key = await Context.Client.CreateAccessKeyAsync($"fleetkey bench {Context.RunId}{Name}", ProvisionerPolicy, ReadProvisionerPolicy(), cancellationToken);
+            }
+            catch (IotServiceException exception)
+            {
+                throw new InvalidOperationException($"{Name} could not create its key with POST /access-keys, signed with {Context.Client.Iot.AccessKeyId}: {exception.ErrorCode}: {exception.Message}", exception);
+            }
+
+            _provisioner = new BenchClient(Context.Client.Endpoint, key, Context.Options.Region, Context.Options.Concurrency, Context.Options.RequestTimeout);
+            phase.Complete($"{key.AccessKeyId}, policy {ProvisionerPolicy}");
+        }
     }
 
     public override async ValueTask<bool> RunOnceAsync(long sequence, CancellationToken cancellationToken)
     {
-        var serial = Context.RunId + (overTls ? "t" : string.Empty) + sequence.ToString("D7", CultureInfo.InvariantCulture);
-        var registration = await Client.Registrar.RegisterThingAsync(serial, cancellationToken);
+        var serial = Context.RunId + Suffix + sequence.ToString("D7", CultureInfo.InvariantCulture);
+        DeviceRegistration registration;
+        try
+        {
+            registration = await Client.Registrar.RegisterThingAsync(serial, cancellationToken);
+        }
+        catch (AccessDeniedException refusal) when (variant == SeedRegisterVariant.Provisioner)
+        {
+            Interlocked.CompareExchange(ref _firstRefusal, refusal.Message, null);
+            Interlocked.Increment(ref _refused);
+            throw;
+        }
+
         Context.ObserveDeviceKey(registration.PublicKey);
         Context.Devices.Enqueue(serial);
         return true;
+    }
+
+    public override void MeasurementStarting() => ThrowIfRefused("warm-up");
+
+    public override Task<IReadOnlyList<string>> NotesAsync(LoadResult result, CancellationToken cancellationToken)
+    {
+        ThrowIfRefused("measurement");
+        return Task.FromResult<IReadOnlyList<string>>(_provisioner is null ? [] :
+        [
+            $"Signed with {_provisioner.Iot.AccessKeyId}, made for this run with the {ProvisionerPolicy} policy only; no request refused (a refusal fails the scenario).",
+        ]);
+    }
+
+    public override async ValueTask ReleaseAsync()
+    {
+        if (_provisioner is null)
+        {
+            return;
+        }
+
+        var id = _provisioner.Iot.AccessKeyId;
+        _provisioner.Dispose();
+        _provisioner = null;
+        try
+        {
+            // Against a server given by --endpoint the key would outlive the run.
+            await Context.Client.DeleteAccessKeyAsync(id, CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is IotServiceException or HttpRequestException or TaskCanceledException)
+        {
+            await Console.Error.WriteLineAsync($"[bench] {Name}: could not delete access key {id}: {exception.Message}");
+        }
+    }
+
+    private string Suffix => variant switch
+    {
+        SeedRegisterVariant.Https => "t",
+        SeedRegisterVariant.Provisioner => "p",
+        _ => string.Empty,
+    };
+
+    /// <summary>
+    /// A refused request makes the comparison with seed-register meaningless (a refusal is answered before any work), so
+    /// the scenario fails with the reason rather than reporting a rate: the shipped policy no longer allows what the seed does.
+    /// </summary>
+    private void ThrowIfRefused(string phase)
+    {
+        if (Interlocked.Exchange(ref _refused, 0) is > 0 and var refused)
+        {
+            throw new InvalidOperationException(
+                $"{refused:N0} registrations refused (AccessDeniedException) in the {phase}: policies/{ProvisionerPolicy}.json does not allow all of the seed's registerThing; the first: {_firstRefusal}");
+        }
+    }
+
+    private static string ReadProvisionerPolicy()
+    {
+        using var stream = typeof(SeedRegisterScenario).Assembly.GetManifestResourceStream($"Fleetkey.Bench.{ProvisionerPolicy}.json")
+            ?? throw new InvalidOperationException($"policies/{ProvisionerPolicy}.json is not embedded in the bench.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 }
 
