@@ -46,7 +46,7 @@ public sealed class SqliteFleetStore : SqlFleetStore, IDisposable
     protected override SemaphoreSlim WriterGate => _writerGate;
 
     /// <summary>SQLite commits one writer at a time: concurrent writes are committed in groups.</summary>
-    protected override bool GroupsWrites => true;
+    public override bool GroupsWrites => true;
 
     public void Dispose()
     {

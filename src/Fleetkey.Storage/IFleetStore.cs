@@ -23,4 +23,11 @@ public interface IFleetStore
     /// shows it at once, PostgreSQL within <c>PostgresFleetStore.ChangeStampInterval</c> (100 ms).
     /// </remarks>
     ValueTask<long?> ChangeStampAsync(CancellationToken cancellationToken) => ValueTask.FromResult<long?>(null);
+
+    /// <summary>
+    /// Whether one writer runs every write transaction of this store in turn, committing the waiting ones
+    /// together (SQLite): then a transaction that reads and moves a shared row (a chain's head) never
+    /// conflicts with another, and the store gathers small writes into one commit by itself.
+    /// </summary>
+    bool GroupsWrites => false;
 }

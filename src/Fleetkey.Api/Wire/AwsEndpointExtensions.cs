@@ -19,27 +19,32 @@ internal static class AwsEndpointExtensions
     private static RouteHandlerBuilder MapOperation(this IEndpointRouteBuilder routes, OperationModel operation, Delegate handler)
     {
         // The handler's input is the operation's input record (generated from the model under the shape's name):
-        // a handler bound to another operation's record would read members this route does not have.
+        // a handler bound to another operation's record would read members this route does not have. And every
+        // operation is authorized before its handler runs, by AwsRequest's binding (it has the input members that
+        // name the resources): a handler without one would run unauthorized, so it is refused here, at start.
+        var bound = false;
         foreach (var parameter in handler.Method.GetParameters())
         {
-            if (parameter.ParameterType.IsGenericType && parameter.ParameterType.GetGenericTypeDefinition() == typeof(AwsRequest<>)
-                && parameter.ParameterType.GetGenericArguments()[0].Name != operation.InputShape)
+            if (parameter.ParameterType.IsGenericType && parameter.ParameterType.GetGenericTypeDefinition() == typeof(AwsRequest<>))
             {
-                throw new InvalidOperationException(
-                    $"{operation.Name} binds {parameter.ParameterType.GetGenericArguments()[0].Name}; its input is {operation.InputShape}.");
+                if (parameter.ParameterType.GetGenericArguments()[0].Name != operation.InputShape)
+                {
+                    throw new InvalidOperationException(
+                        $"{operation.Name} binds {parameter.ParameterType.GetGenericArguments()[0].Name}; its input is {operation.InputShape}.");
+                }
+
+                bound = true;
             }
         }
 
-        // Every operation is authorized before its handler runs: by AwsRequest's binding, which has the input
-        // members that name resources, or here for a handler that binds none.
+        if (!bound && OperationPermissions.For(operation.Name) is not { Anonymous: true })
+        {
+            throw new InvalidOperationException($"{operation.Name}'s handler takes no AwsRequest<{operation.InputShape}>, so nothing would authorize it.");
+        }
+
         return routes.MapMethods(operation.RoutePattern, [operation.Method], handler)
             .WithMetadata(operation)
-            .WithName(operation.Name)
-            .AddEndpointFilter(async (invocation, next) =>
-            {
-                await ControlPlaneAuthorization.AuthorizeAsync(invocation.HttpContext, operation, null);
-                return await next(invocation);
-            });
+            .WithName(operation.Name);
     }
 }
 

@@ -5,10 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace Fleetkey.Services.Audit;
 
 /// <summary>
-/// Appends audit records to the chain, gathering the records of concurrent requests into one transaction
-/// (a group commit): each caller's task completes once its record is committed. One writer per process;
-/// across nodes on PostgreSQL the chain's head row orders the writers (a conflicting append is retried by
-/// the store from a fresh head).
+/// Appends audit records to the chain; each caller's task completes once its record is committed. On a store
+/// that groups writes itself (SQLite) each record is one write of the store's next group commit. Otherwise
+/// (PostgreSQL) the records of concurrent requests are gathered into one transaction here, one at a time per
+/// process; across nodes the chain's head row orders the writers (a conflicting append is retried by the
+/// store from a fresh head).
 /// </summary>
 public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> logger) : IAsyncDisposable
 {
@@ -23,6 +24,13 @@ public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> 
     public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
+        if (store.GroupsWrites)
+        {
+            // The store's own writer gathers concurrent appends into its next commit and runs them in turn: no
+            // batch of ours to wait behind (it would cost a request a second commit cycle), no conflict on the head.
+            return store.WriteAsync((session, ct) => AppendAsync(session, [record], ct), CancellationToken.None).WaitAsync(cancellationToken);
+        }
+
         var pending = new Pending(record, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
@@ -76,12 +84,7 @@ public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> 
             try
             {
                 // Records are written whatever a caller's cancellation: a request already answered is still recorded.
-                await store.WriteAsync(async (session, ct) =>
-                {
-                    var chain = await session.Audit.ChainAsync(ct);
-                    await session.Audit.AppendAsync(AuditChain.Extend(chain, records), ct);
-                    return true;
-                }, CancellationToken.None).ConfigureAwait(false);
+                await store.WriteAsync((session, ct) => AppendAsync(session, records, ct), CancellationToken.None).ConfigureAwait(false);
                 batch.ForEach(p => p.Done.TrySetResult());
             }
             catch (Exception exception)
@@ -92,6 +95,13 @@ public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> 
 
             batch.Clear();
         }
+    }
+
+    private static async Task<bool> AppendAsync(IStoreSession session, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        var chain = await session.Audit.ChainAsync(cancellationToken);
+        await session.Audit.AppendAsync(AuditChain.Extend(chain, records), cancellationToken);
+        return true;
     }
 
     private sealed record Pending(AuditRecord Record, TaskCompletionSource Done);

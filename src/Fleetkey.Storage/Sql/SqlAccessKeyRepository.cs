@@ -10,6 +10,10 @@ internal sealed class SqlAccessKeyRepository(SqlSession session) : IAccessKeyRep
         "access_key_id, secret_access_key, description, created_at, status, full_access, secret_kek_salt, " +
         "previous_secret, previous_secret_kek_salt, previous_secret_expires_at, last_used_at, last_used_source";
 
+    private const string KeyColumns =
+        "k.access_key_id, k.secret_access_key, k.description, k.created_at, k.status, k.full_access, k.secret_kek_salt, " +
+        "k.previous_secret, k.previous_secret_kek_salt, k.previous_secret_expires_at, k.last_used_at, k.last_used_source";
+
     private static AccessKey Map(DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), SqlValues.NullableString(r, 2), SqlValues.Instant(r, 3))
         {
@@ -26,18 +30,15 @@ internal sealed class SqlAccessKeyRepository(SqlSession session) : IAccessKeyRep
     private static (string KeyId, AccessKeyPolicy Policy) MapPolicy(DbDataReader r) =>
         (r.GetString(0), new AccessKeyPolicy(r.GetString(1), r.GetString(2), SqlValues.Instant(r, 3)));
 
+    // One round trip for a key and its policies: every signed request reads its key whenever anything was committed since.
     public async Task<AccessKey?> FindAsync(string accessKeyId, CancellationToken cancellationToken)
     {
-        var key = await session.QuerySingleAsync($"SELECT {Columns} FROM access_keys WHERE access_key_id = @id", Map, cancellationToken, ("@id", accessKeyId));
-        if (key is null)
-        {
-            return null;
-        }
-
-        var policies = await session.QueryAsync(
-            "SELECT access_key_id, policy_name, document, attached_at FROM access_key_policies WHERE access_key_id = @id ORDER BY policy_name",
-            MapPolicy, cancellationToken, ("@id", accessKeyId));
-        return key with { Policies = [.. policies.Select(p => p.Policy)] };
+        var rows = await session.QueryAsync(
+            $"SELECT {KeyColumns}, p.policy_name, p.document, p.attached_at FROM access_keys k " +
+            "LEFT JOIN access_key_policies p ON p.access_key_id = k.access_key_id WHERE k.access_key_id = @id ORDER BY p.policy_name",
+            r => (Key: Map(r), Policy: r.IsDBNull(12) ? null : new AccessKeyPolicy(r.GetString(12), r.GetString(13), SqlValues.Instant(r, 14))),
+            cancellationToken, ("@id", accessKeyId));
+        return rows.Count == 0 ? null : rows[0].Key with { Policies = [.. rows.Select(r => r.Policy).OfType<AccessKeyPolicy>()] };
     }
 
     public async Task InsertAsync(AccessKey key, CancellationToken cancellationToken)

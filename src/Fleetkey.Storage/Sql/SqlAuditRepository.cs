@@ -6,6 +6,9 @@ namespace Fleetkey.Storage.Sql;
 
 internal sealed class SqlAuditRepository(SqlSession session) : IAuditRepository
 {
+    // 12 parameters a row: 64 rows stay far below SQLite's and PostgreSQL's parameter limits.
+    private const int RowsPerInsert = 64;
+
     private const string Columns =
         "sequence, recorded_at, request_id, channel, access_key_id, operation, resources, source, user_agent, status, error_code, hash";
 
@@ -37,14 +40,32 @@ internal sealed class SqlAuditRepository(SqlSession session) : IAuditRepository
             return;
         }
 
-        foreach (var record in records)
+        // Multi-row INSERTs: the records of a group commit cost the writer one statement per chunk, not one each.
+        foreach (var chunk in records.Chunk(RowsPerInsert))
         {
-            await session.ExecuteAsync(
-                $"INSERT INTO audit_records ({Columns}) VALUES (@sequence, @at, @request, @channel, @key, @operation, @resources, @source, @agent, @status, @error, @hash)",
-                cancellationToken,
-                ("@sequence", record.Sequence), ("@at", SqlValues.ToDb(record.RecordedAt)), ("@request", record.RequestId), ("@channel", record.Channel),
-                ("@key", record.AccessKeyId), ("@operation", record.Operation), ("@resources", SqlValues.ToJson(record.Resources)),
-                ("@source", record.Source), ("@agent", record.UserAgent), ("@status", (long)record.Status), ("@error", record.ErrorCode), ("@hash", record.Hash));
+            var sql = new StringBuilder($"INSERT INTO audit_records ({Columns}) VALUES ");
+            var parameters = new List<(string, object?)>(chunk.Length * 12);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var r = chunk[i];
+                var p = string.Create(CultureInfo.InvariantCulture, $"@r{i}_");
+                sql.Append(i == 0 ? "(" : ", (")
+                    .Append(CultureInfo.InvariantCulture, $"{p}0, {p}1, {p}2, {p}3, {p}4, {p}5, {p}6, {p}7, {p}8, {p}9, {p}10, {p}11)");
+                parameters.Add((p + "0", r.Sequence));
+                parameters.Add((p + "1", SqlValues.ToDb(r.RecordedAt)));
+                parameters.Add((p + "2", r.RequestId));
+                parameters.Add((p + "3", r.Channel));
+                parameters.Add((p + "4", r.AccessKeyId));
+                parameters.Add((p + "5", r.Operation));
+                parameters.Add((p + "6", SqlValues.ToJson(r.Resources)));
+                parameters.Add((p + "7", r.Source));
+                parameters.Add((p + "8", r.UserAgent));
+                parameters.Add((p + "9", (long)r.Status));
+                parameters.Add((p + "10", r.ErrorCode));
+                parameters.Add((p + "11", r.Hash));
+            }
+
+            await session.ExecuteAsync(sql.ToString(), cancellationToken, [.. parameters]);
         }
 
         var last = records[^1];

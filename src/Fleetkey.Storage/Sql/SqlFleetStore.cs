@@ -73,7 +73,7 @@ public abstract class SqlFleetStore : IFleetStore
     /// Where the database admits one writer at a time (SQLite): whether concurrent write transactions
     /// are committed together by one writer (see <see cref="GroupCommit"/>).
     /// </summary>
-    protected virtual bool GroupsWrites => false;
+    public virtual bool GroupsWrites => false;
 
     /// <summary>The meter of the store's own instruments (the group-commit writer, retries), for the server's metrics.</summary>
     public const string MeterName = "Fleetkey.Storage";

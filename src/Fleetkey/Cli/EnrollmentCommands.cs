@@ -300,15 +300,48 @@ internal static class EnrollmentCommands
             return 2;
         }
 
+        var change = Change(parse);
+        ServiceException? failure = null;
         try
         {
             return await work(opened.Service!, parse.InvocationConfiguration.Output);
         }
         catch (ServiceException exception)
         {
+            failure = exception;
             await error.WriteLineAsync($"fleetkey: {exception.Code.Name}: {exception.Message}");
             return 1;
         }
+        finally
+        {
+            if (change is { } recorded)
+            {
+                await CliAudit.RecordAsync(store.Store, recorded.Operation, recorded.Resources, failure);
+            }
+        }
+    }
+
+    // The control-plane operation a changing command stands for in the audit trail, with what it names; null for reads.
+    private static (string Operation, IReadOnlyList<string> Resources)? Change(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var inGroup = parse.CommandResult.Parent is System.CommandLine.Parsing.CommandResult { Command.Name: "group" };
+        var operation = (inGroup, command.Name) switch
+        {
+            (true, "create") => "CreateEnrollmentGroup",
+            (true, "delete") => "DeleteEnrollmentGroup",
+            (false, "create") => "CreateEnrollment",
+            (false, "delete") => "DeleteEnrollment",
+            (false, "import") => "ImportEnrollments",
+            _ => null,
+        };
+        if (operation is null)
+        {
+            return null;
+        }
+
+        var name = command.Arguments.FirstOrDefault() is Argument<string> argument ? parse.GetValue(argument) : null;
+        return (operation, name is null ? [] : [(inGroup ? "enrollmentgroup/" : "enrollment/") + name]);
     }
 
     private static async Task<OpenedEnrollments> OpenAsync(string dataDirectory, OpenedStore opened, Action<IServiceCollection>? configure, CancellationToken cancellationToken)

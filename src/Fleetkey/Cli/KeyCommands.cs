@@ -4,9 +4,6 @@ using Fleetkey.Core.Errors;
 using Fleetkey.Core.Registry;
 using Fleetkey.Pki;
 using Fleetkey.Services.Access;
-using Fleetkey.Services.Audit;
-using Fleetkey.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fleetkey.Cli;
 
@@ -234,10 +231,7 @@ internal static class KeyCommands
         {
             var passphrase = Environment.GetEnvironmentVariable(PassphraseVariable) is { Length: > 0 } value ? value : null;
             var service = new AccessKeyService(opened.Store, new PassphraseSealer(passphrase), TimeProvider.System);
-            await using var writer = new AuditWriter(opened.Store, NullLogger<AuditWriter>.Instance);
-            var trail = new AuditTrail(opened.Store, writer);
-            int status = 200;
-            string? error = null;
+            ServiceException? failure = null;
             (string? KeyId, string? Resource) result = (null, null);
             try
             {
@@ -246,8 +240,7 @@ internal static class KeyCommands
             }
             catch (ServiceException exception)
             {
-                status = exception.Code.HttpStatus;
-                error = exception.Code.Name;
+                failure = exception;
                 await Console.Error.WriteLineAsync($"fleetkey: {exception.Message}");
                 return 1;
             }
@@ -255,10 +248,7 @@ internal static class KeyCommands
             {
                 if (operation is not null)
                 {
-                    await trail.RecordAsync(
-                        AuditRecord.Unnumbered(DateTimeOffset.UtcNow, Guid.NewGuid().ToString(), AuditRecord.Cli, null, operation,
-                            result.KeyId is { } id ? [$"accesskey/{id}"] : [], "local", $"fleetkey {Environment.UserName}", status, error),
-                        CancellationToken.None);
+                    await CliAudit.RecordAsync(opened.Store, operation, result.KeyId is { } id ? [$"accesskey/{id}"] : [], failure);
                 }
             }
         }

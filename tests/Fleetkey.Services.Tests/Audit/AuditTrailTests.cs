@@ -44,6 +44,29 @@ public sealed class AuditTrailTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Record_TwoNodesAtOnce_AppendToOneChainThatVerifies()
+    {
+        // Two stores on one database, as two nodes (on PostgreSQL the head row orders them; SQLite has one writer).
+        var other = await _db.OpenAnotherStoreAsync();
+        try
+        {
+            await using var otherWriter = new AuditWriter(other, NullLogger<AuditWriter>.Instance);
+            var otherTrail = new AuditTrail(other, otherWriter);
+            await Task.WhenAll(Enumerable.Range(0, 120).Select(i => (i % 2 == 0 ? _trail : otherTrail).RecordAsync(Entry($"Op{i}"), None)));
+        }
+        finally
+        {
+            await other.CloseAsync();
+        }
+
+        var records = await _trail.QueryAsync(new AuditQuery(), 0, AuditTrail.MaxPage, None);
+        Assert.Equal(Enumerable.Range(1, 120).Select(i => (long)i), records.Select(r => r.Sequence));
+        Assert.Equal(120, records.Select(r => r.Operation).Distinct(StringComparer.Ordinal).Count());
+        var result = await _trail.VerifyAsync(None);
+        Assert.True(result.Verified, result.Problem);
+    }
+
+    [Fact]
     public async Task Query_Filters_ByKeyOperationResourceOutcomeAndTime()
     {
         await _trail.RecordAsync(Entry("DeleteThing", resources: "arn:aws:iot:us-east-1:000000000000:thing/a"), None);
