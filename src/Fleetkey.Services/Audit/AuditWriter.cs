@@ -6,7 +6,8 @@ namespace Fleetkey.Services.Audit;
 
 /// <summary>
 /// Appends audit records to the chain; each caller's task completes once its record is committed. On a store
-/// that groups writes itself (SQLite) each record is one write of the store's next group commit. Otherwise
+/// that groups writes itself (SQLite) the records waiting when the store's writer reaches ours are appended by
+/// one write of its group commit (<see cref="SubmitAsync"/>). Otherwise
 /// (PostgreSQL) the records of concurrent requests are gathered into one transaction here, one at a time per
 /// process; across nodes the chain's head row orders the writers (a conflicting append is retried by the
 /// store from a fresh head).
@@ -17,21 +18,23 @@ public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> 
     public const int MaxBatch = 512;
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Pending> _waiting = new();
     private readonly Lock _gate = new();
+    private int _submitted;
     private Task? _loop;
 
     /// <summary>Appends <paramref name="record"/> (numbered and chained here); completes when it is committed, fails when it could not be.</summary>
     public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
+        var pending = new Pending(record, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (store.GroupsWrites)
         {
-            // The store's own writer gathers concurrent appends into its next commit and runs them in turn: no
-            // batch of ours to wait behind (it would cost a request a second commit cycle), no conflict on the head.
-            return store.WriteAsync((session, ct) => AppendAsync(session, [record], ct), CancellationToken.None).WaitAsync(cancellationToken);
+            _waiting.Enqueue(pending);
+            SubmitIfNone();
+            return pending.Done.Task.WaitAsync(cancellationToken);
         }
 
-        var pending = new Pending(record, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(nameof(AuditWriter), "The audit trail is closed: the server is stopping.");
@@ -39,6 +42,58 @@ public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> 
 
         EnsureStarted();
         return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    // A store that groups writes (SQLite): one write is queued in the store's next group commit at once, and takes,
+    // when the store's writer runs it, every record that arrived meanwhile. A record thus waits for one commit
+    // cycle, as the request's own change did, not for a batch of ours ahead of it.
+    private void SubmitIfNone()
+    {
+        if (Interlocked.CompareExchange(ref _submitted, 1, 0) == 0)
+        {
+            _ = SubmitAsync();
+        }
+    }
+
+    private async Task SubmitAsync()
+    {
+        List<Pending>? batch = null;
+        try
+        {
+            await store.WriteAsync(
+                (session, ct) =>
+                {
+                    // Taken once: a retried transaction appends the same records.
+                    batch ??= TakeWaiting();
+                    return AppendAsync(session, batch.ConvertAll(p => p.Record), ct);
+                },
+                CancellationToken.None).ConfigureAwait(false);
+            batch?.ForEach(p => p.Done.TrySetResult());
+        }
+        catch (Exception exception)
+        {
+            batch ??= TakeWaiting();
+            LogAppendFailed(logger, exception, batch.Count);
+            batch.ForEach(p => p.Done.TrySetException(exception));
+        }
+    }
+
+    private List<Pending> TakeWaiting()
+    {
+        // From here a new record needs a new write: this one is past taking it.
+        Volatile.Write(ref _submitted, 0);
+        var batch = new List<Pending>();
+        while (batch.Count < MaxBatch && _waiting.TryDequeue(out var pending))
+        {
+            batch.Add(pending);
+        }
+
+        if (!_waiting.IsEmpty)
+        {
+            SubmitIfNone();
+        }
+
+        return batch;
     }
 
     public async ValueTask DisposeAsync()
