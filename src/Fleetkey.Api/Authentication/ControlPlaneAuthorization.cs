@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Fleetkey.Api.Hosting;
 using Fleetkey.Api.Wire;
 using Fleetkey.Core.Errors;
+using Fleetkey.Core.Registry;
 using Fleetkey.Services.Access;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,8 +52,13 @@ internal static class ControlPlaneAuthorization
         }
 
         var keys = context.RequestServices.GetRequiredService<AccessKeyService>();
-        var key = await keys.FindForRequestAsync(identity.AccessKeyId, context.RequestAborted)
-            ?? throw new ServiceException(ErrorCode.UnrecognizedClient, SigV4Messages.InvalidSecurityToken);
+        // Read again (kept while nothing is committed): a key deleted or disabled since its signature was checked is refused.
+        var key = await keys.FindForRequestAsync(identity.AccessKeyId, context.RequestAborted);
+        if (key is not { Status: AccessKey.Active })
+        {
+            throw new ServiceException(ErrorCode.UnrecognizedClient, SigV4Messages.InvalidSecurityToken);
+        }
+
         var time = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         var source = SourceAddress(context);
         context.RequestServices.GetRequiredService<AccessKeyUsage>().Note(key.AccessKeyId, time, source ?? "unknown");
