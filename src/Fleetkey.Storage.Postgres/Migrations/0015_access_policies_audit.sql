@@ -36,7 +36,7 @@ CREATE TABLE audit_records (
     resources     TEXT COLLATE "C" NOT NULL,
     source        TEXT COLLATE "C",
     user_agent    TEXT COLLATE "C",
-    status        INTEGER NOT NULL,
+    status        BIGINT NOT NULL,
     error_code    TEXT COLLATE "C",
     hash          TEXT COLLATE "C" NOT NULL
 );
@@ -45,7 +45,7 @@ CREATE INDEX ix_audit_records_access_key ON audit_records (access_key_id, sequen
 CREATE INDEX ix_audit_records_operation ON audit_records (operation, sequence);
 
 CREATE TABLE audit_chain (
-    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    id              BIGINT PRIMARY KEY CHECK (id = 1),
     last_sequence   BIGINT NOT NULL,
     last_hash       TEXT COLLATE "C" NOT NULL,
     anchor_sequence BIGINT NOT NULL,

@@ -25,9 +25,10 @@ CREATE TABLE access_key_policies (
 
 -- The audit trail: one row per recorded request, hash-chained in sequence order (hash covers the
 -- previous record's hash and every column). audit_chain holds the head (the last record) and the anchor
--- (the hash of the last record pruned, which the first remaining record chains to).
+-- (the hash of the last record pruned, which the first remaining record chains to). WITHOUT ROWID: the
+-- sequence is always given (never SQLite's rowid), as on PostgreSQL.
 CREATE TABLE audit_records (
-    sequence      INTEGER PRIMARY KEY,
+    sequence      INTEGER NOT NULL PRIMARY KEY,
     recorded_at   INTEGER NOT NULL,
     request_id    TEXT NOT NULL,
     channel       TEXT NOT NULL,
@@ -39,17 +40,17 @@ CREATE TABLE audit_records (
     status        INTEGER NOT NULL,
     error_code    TEXT,
     hash          TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX ix_audit_records_recorded_at ON audit_records (recorded_at);
 CREATE INDEX ix_audit_records_access_key ON audit_records (access_key_id, sequence);
 CREATE INDEX ix_audit_records_operation ON audit_records (operation, sequence);
 
 CREATE TABLE audit_chain (
-    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    id              INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
     last_sequence   INTEGER NOT NULL,
     last_hash       TEXT NOT NULL,
     anchor_sequence INTEGER NOT NULL,
     anchor_hash     TEXT NOT NULL
-);
+) WITHOUT ROWID;
 INSERT INTO audit_chain (id, last_sequence, last_hash, anchor_sequence, anchor_hash)
 VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000', 0, '0000000000000000000000000000000000000000000000000000000000000000');

@@ -49,6 +49,9 @@ public static class FleetTransfer
     /// <summary>The audit trail's one head-and-anchor row: every migrated store has it, so an import replaces it.</summary>
     public const string AuditChainTable = "audit_chain";
 
+    // The hash schema 15 gives the chain's head and anchor before any record (AuditChain.Genesis).
+    private static readonly string AuditGenesisHash = new('0', 64);
+
     /// <summary>
     /// The longest line an import reads. The longest rows (a policy document, whose whitespace AWS
     /// does not count, in a 2 MB request; a template body of 10,240 characters) are far below it once
@@ -198,7 +201,9 @@ public static class FleetTransfer
             else
             {
                 // The chain's genesis row (no record ever written) is every migrated store's: nothing to carry.
-                var where = table == AuditChainTable ? " WHERE last_sequence > 0 OR anchor_sequence > 0" : string.Empty;
+                var where = table == AuditChainTable
+                    ? $" WHERE NOT (last_sequence = 0 AND anchor_sequence = 0 AND last_hash = '{AuditGenesisHash}' AND anchor_hash = '{AuditGenesisHash}')"
+                    : string.Empty;
                 await using var command = sql.Command($"SELECT * FROM {table}{where} ORDER BY {orderBy}");
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();

@@ -61,10 +61,14 @@ public sealed class RevocationServicesTests : IAsyncLifetime
     /// <summary>Serial number (hex) → reason code (null: none) of every entry.</summary>
     private static Dictionary<string, int?> Entries(X509Crl crl) =>
         (crl.GetRevokedCertificates() ?? new HashSet<X509CrlEntry>()).ToDictionary(
-            e => e.SerialNumber.ToString(16).PadLeft(2, '0'),
+            e => EvenHex(e.SerialNumber.ToString(16)),
             e => e.GetExtensionValue(X509Extensions.ReasonCode) is { } value
                 ? DerEnumerated.GetInstance(Asn1Object.FromByteArray(value.GetOctets())).IntValueExact
                 : (int?)null);
+
+    // The serial as the store keeps it: the DER INTEGER's content octets in hex, so an even number of digits
+    // (BigInteger drops a leading zero digit: 0x03 0x09 … prints as 309…).
+    private static string EvenHex(string hex) => hex.Length % 2 == 0 ? hex : "0" + hex;
 
     private static long CrlNumber(X509Crl crl) =>
         DerInteger.GetInstance(Asn1Object.FromByteArray(crl.GetExtensionValue(X509Extensions.CrlNumber)!.GetOctets())).LongValueExact;
