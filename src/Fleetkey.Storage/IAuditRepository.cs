@@ -62,8 +62,15 @@ public enum AuditOutcome
 
 public interface IAuditRepository
 {
-    /// <summary>The chain's state, read inside the write that appends to it.</summary>
+    /// <summary>The chain's state (to verify it).</summary>
     Task<AuditChainState> ChainAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The chain's state, taken for an append in this write transaction: the head row is locked until it ends,
+    /// so that another node's append waits and then retries from the new head (PostgreSQL answers it with a
+    /// serialization failure, which the store retries, rather than a duplicate sequence number).
+    /// </summary>
+    Task<AuditChainState> ChainForAppendAsync(CancellationToken cancellationToken);
 
     /// <summary>Appends records (their sequence numbers and hashes already set, continuing the chain) and moves the head to the last.</summary>
     Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);

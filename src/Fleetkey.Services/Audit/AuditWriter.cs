@@ -154,7 +154,7 @@ public sealed partial class AuditWriter(IFleetStore store, ILogger<AuditWriter> 
 
     private static async Task<bool> AppendAsync(IStoreSession session, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
-        var chain = await session.Audit.ChainAsync(cancellationToken);
+        var chain = await session.Audit.ChainForAppendAsync(cancellationToken);
         await session.Audit.AppendAsync(AuditChain.Extend(chain, records), cancellationToken);
         return true;
     }

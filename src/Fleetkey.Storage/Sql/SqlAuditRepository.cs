@@ -33,6 +33,14 @@ internal sealed class SqlAuditRepository(SqlSession session) : IAuditRepository
             cancellationToken)
         ?? throw new InvalidOperationException("The audit chain's head row is missing (schema 15 inserts it).");
 
+    // UPDATE … RETURNING (both databases) takes the row's write lock while reading it.
+    public async Task<AuditChainState> ChainForAppendAsync(CancellationToken cancellationToken) =>
+        await session.QuerySingleAsync(
+            "UPDATE audit_chain SET id = id WHERE id = 1 RETURNING last_sequence, last_hash, anchor_sequence, anchor_hash",
+            r => new AuditChainState(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3)),
+            cancellationToken)
+        ?? throw new InvalidOperationException("The audit chain's head row is missing (schema 15 inserts it).");
+
     public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
         if (records.Count == 0)
