@@ -50,13 +50,14 @@ public sealed class SqliteFleetStoreTests : IDisposable
         using var server = new SqliteFleetStore(DatabasePath);
         using var cli = new SqliteFleetStore(DatabasePath);
         await server.InitializeAsync(time, CancellationToken.None);
-        var serving = new Services.Access.AccessKeyService(server, time);
-        var key = await new Services.Access.AccessKeyService(cli, time).CreateAsync("cli", CancellationToken.None);
+        var sealer = new Pki.PassphraseSealer(null);
+        var serving = new Services.Access.AccessKeyService(server, sealer, time);
+        var key = await new Services.Access.AccessKeyService(cli, sealer, time).CreateAsync("cli", [], fullAccess: false, CancellationToken.None);
 
         Assert.Equal(key.SecretAccessKey, (await serving.FindForRequestAsync(key.AccessKeyId, CancellationToken.None))?.SecretAccessKey);
         Assert.NotNull(await serving.FindForRequestAsync(key.AccessKeyId, CancellationToken.None));
 
-        Assert.True(await new Services.Access.AccessKeyService(cli, time).DeleteAsync(key.AccessKeyId, CancellationToken.None));
+        Assert.True(await new Services.Access.AccessKeyService(cli, sealer, time).DeleteAsync(key.AccessKeyId, CancellationToken.None));
 
         Assert.Null(await serving.FindForRequestAsync(key.AccessKeyId, CancellationToken.None));
     }
